@@ -1,0 +1,24 @@
+{
+  "targets": [
+    {
+      "target_name": "corolistener",
+      "sources": [
+        "native/addon.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "<!@(pkg-config --cflags-only-I libcpg libquorum libcmap libcfg libvotequorum libqb | sed 's/-I//g')"
+      ],
+      "libraries": [
+        "<!@(pkg-config --libs libcpg libquorum libcmap libcfg libvotequorum libqb)"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NODE_ADDON_API_DISABLE_DEPRECATED",
+        "NAPI_CPP_EXCEPTIONS"
+      ],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+    }
+  ]
+}

@@ -1,0 +1,3 @@
+// Public entry point of the corolistener package (the library VMmanager's node agent imports).
+// Each module re-exports its public surface here as it lands.
+export {};
