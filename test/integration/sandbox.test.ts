@@ -91,6 +91,8 @@ describeIntegration('sandbox: a 3-node cluster (nodeids 2/4/8)', () => {
     fs.writeFileSync(c.hostPath('n8', '/etc/corosync/marker'), 'n8\n');
     expect((await c.exec('n8', ['cat', '/etc/corosync/marker'])).stdout).toBe('n8\n');
     expect((await c.exec('n2', ['cat', '/etc/corosync/marker'])).code).not.toBe(0);
+    // The node's configuration is valid for corosync itself (-t reads /etc/corosync/corosync.conf).
+    expect(await c.exec('n4', ['corosync', '-t'])).toMatchObject({ code: 0 });
     // corosync's pid file is in the node's own /run.
     expect(fs.readFileSync(c.hostPath('n2', '/run/corosync.pid'), 'utf8').trim()).toBe(String(c.corosyncPid('n2')));
     expect(fs.readFileSync(c.logPath('n2'), 'utf8')).toMatch(/Corosync Cluster Engine/);
@@ -159,6 +161,7 @@ describeIntegration('sandbox: parallel clusters, persistence and cleanup', () =>
     // c is created after a's node mount namespaces exist: its network namespaces propagate into
     // them (slave propagation), and destroy() must take them out again.
     const c = await createCluster({ nodes: 1 });
+    const fa = footprint(a);
     try {
       expect(new Set([a.id, b.id, c.id]).size).toBe(3);
       expect(a.nodes[0]!.address).toBe(b.nodes[0]!.address);
@@ -186,7 +189,7 @@ describeIntegration('sandbox: parallel clusters, persistence and cleanup', () =>
     } finally {
       await Promise.all([a.destroy(), b.destroy(), c.destroy()]);
     }
-    await expectGone(footprint(a));
+    await expectGone(fa);
   });
 
   it('a persistent cluster outlives its creating process and is re-attached by name', async () => {
