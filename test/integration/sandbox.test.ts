@@ -243,4 +243,16 @@ describeIntegration('sandbox: parallel clusters, persistence and cleanup', () =>
     await expect.poll(() => fs.existsSync(fk.dir), { timeout: 10_000 }).toBe(false);
     await expectGone(fk);
   });
+
+  it('cleanupStale() removes sandbox namespaces whose cluster directory is gone', async () => {
+    const orphan = `colsb-${'0123456789abcdef'[Date.now() % 16]}0${String(process.pid % 10000).padStart(4, '0')}-n1`;
+    await run('ip', ['netns', 'add', orphan]);
+    try {
+      expect(await netnsNames()).toContain(orphan);
+      cleanupStale();
+      expect(await netnsNames()).not.toContain(orphan);
+    } finally {
+      await run('ip', ['netns', 'delete', orphan]).catch(() => {});
+    }
+  });
 });
