@@ -229,9 +229,9 @@ export class SandboxCluster {
     }
   }
 
-  /** Start corosync on every node (in parallel). */
+  /** Start corosync on every node where it is not running (in parallel). */
   async startAll(opts: { timeoutMs?: number } = {}): Promise<void> {
-    await Promise.all(this.nodes.map((n) => this.start(n.name, opts)));
+    await Promise.all(this.nodes.filter((n) => !this.isRunning(n.name)).map((n) => this.start(n.name, opts)));
   }
 
   private killPid(pid: number | undefined): void {
