@@ -1,3 +1,13 @@
 // Public entry point of the corolistener package (the library VMmanager's node agent imports).
 // Each module re-exports its public surface here as it lands.
-export {};
+
+// daemon: reports, control socket, logger (cli work)
+export type { NodeListReport, NodeListEntry, NodeStatus, NodeRole, DaemonStatus, StatusReport } from './daemon/report';
+export { parseNodeListReport, parseStatusReport, ReportShapeError } from './daemon/report';
+export type { ControlCommand, ControlHandler, ControlSocketOptions, ControlSocketServer } from './daemon/control-socket';
+export { startControlSocket, queryDaemon, ControlSocketError, CONTROL_COMMANDS } from './daemon/control-socket';
+export type { DaemonLogger, LoggerOptions } from './daemon/logger';
+export { createLogger, reopenOnSighup, DEFAULT_LOG_FILE } from './daemon/logger';
+
+// cli: node table
+export { formatNodeTable, formatNodeListJson } from './cli/node-table';

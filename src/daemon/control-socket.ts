@@ -19,7 +19,11 @@ import * as net from 'node:net';
 export const CONTROL_COMMANDS = ['status', 'nodes'] as const;
 export type ControlCommand = (typeof CONTROL_COMMANDS)[number];
 
-/** Answers one request; the daemon injects it. Its result must be JSON-serialisable. */
+/**
+ * Answers one request; the daemon injects it. `status` must answer a StatusReport and
+ * `nodes` a NodeListReport (src/daemon/report), which the CLI validates. The result must be
+ * JSON-serialisable; a throw or rejection becomes an error response.
+ */
 export type ControlHandler = (cmd: ControlCommand) => unknown;
 
 export type ControlResponse = { ok: true; result: unknown } | { ok: false; error: string };
