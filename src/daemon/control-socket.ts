@@ -46,6 +46,8 @@ export interface ControlSocketOptions {
 }
 
 export const DEFAULT_MAX_REQUEST_BYTES = 4096;
+/** Requests queued on one connection before the server gives up on that client. */
+const MAX_PENDING_REQUESTS = 16;
 
 export class ControlSocketError extends Error {
   constructor(
@@ -212,6 +214,8 @@ function serveConnection(
   let closing = false;
   // Requests on one connection are answered strictly in order.
   let queue: Promise<void> = Promise.resolve();
+  // A client pipelining requests without reading the answers must not grow our memory.
+  let pending = 0;
 
   const report = (message: string) => options.onClientError?.(message);
   const fail = (error: string) => {
@@ -239,7 +243,12 @@ function serveConnection(
       buffered = '';
       bufferedBytes = 0;
       if (line.trim() === '') continue;
+      if (++pending > MAX_PENDING_REQUESTS) {
+        fail(`too many pending requests (limit ${MAX_PENDING_REQUESTS} per connection)`);
+        return;
+      }
       queue = queue.then(async () => {
+        pending--;
         if (closing || socket.destroyed) return;
         const { response, close } = await answer(options.handler, line, options.handlerTimeoutMs);
         if (socket.destroyed) return;

@@ -50,8 +50,11 @@ async function start(handler: (cmd: ControlCommand) => unknown = (cmd) => (cmd =
   return { server, errors };
 }
 
-/** Sends raw bytes, collects everything the server sends until it closes (or timeoutMs). */
-function raw(payload: string | Buffer, timeoutMs = 2000): Promise<{ text: string; closed: boolean }> {
+/**
+ * Sends raw bytes and collects what the server sends until it closes the connection, or
+ * `untilLines` response lines arrived (connection left open), or timeoutMs passed.
+ */
+function raw(payload: string | Buffer, untilLines = Infinity, timeoutMs = 2000): Promise<{ text: string; closed: boolean }> {
   return new Promise((resolve, reject) => {
     const socket = net.createConnection({ path: sockPath });
     let text = '';
@@ -60,7 +63,15 @@ function raw(payload: string | Buffer, timeoutMs = 2000): Promise<{ text: string
       resolve({ text, closed: false });
     }, timeoutMs);
     socket.on('connect', () => socket.write(payload));
-    socket.on('data', (d) => (text += d.toString()));
+    socket.on('data', (d) => {
+      text += d.toString();
+      if (text.split('\n').length - 1 >= untilLines) {
+        clearTimeout(timer);
+        socket.removeAllListeners('close');
+        socket.destroy();
+        resolve({ text, closed: false });
+      }
+    });
     socket.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' || e.code === 'ECONNRESET' ? undefined : reject(e)));
     socket.on('close', () => {
       clearTimeout(timer);
@@ -105,7 +116,7 @@ describe('control socket server', () => {
       await new Promise((r) => setTimeout(r, cmd === 'status' ? 50 : 0));
       return cmd;
     });
-    const { text } = await raw('{"cmd":"status"}\n{"cmd":"nodes"}\n\n{"cmd":"status"}\n', 300);
+    const { text } = await raw('{"cmd":"status"}\n{"cmd":"nodes"}\n\n{"cmd":"status"}\n', 3);
     expect(responses(text)).toEqual([
       { ok: true, result: 'status' },
       { ok: true, result: 'nodes' },
@@ -128,11 +139,18 @@ describe('control socket server', () => {
     expect(await queryDaemon(sockPath, 'status', 1000)).toEqual(STATUS);
   });
 
+  it('closes a connection that pipelines too many requests without waiting for answers', async () => {
+    await start(() => new Promise((r) => setTimeout(() => r('late'), 100)));
+    const { text, closed } = await raw('{"cmd":"nodes"}\n'.repeat(100));
+    expect(closed).toBe(true);
+    expect(responses(text)).toEqual([{ ok: false, error: 'too many pending requests (limit 16 per connection)' }]);
+  });
+
   it('accepts a request of exactly the limit', async () => {
     await start(undefined, { maxRequestBytes: 100 });
     const line = `{"cmd":"nodes","pad":"${'x'.repeat(100 - 24)}"}`;
     expect(Buffer.byteLength(line)).toBe(100);
-    const { text } = await raw(`${line}\n`, 300);
+    const { text } = await raw(`${line}\n`, 1);
     expect(responses(text)).toEqual([{ ok: true, result: { nodes: [] } }]);
   });
 
@@ -153,7 +171,7 @@ describe('control socket server', () => {
 
   it('answers an unknown command with an error and keeps the connection usable', async () => {
     await start();
-    const { text, closed } = await raw('{"cmd":"reboot"}\n{"cmd":"nodes"}\n', 300);
+    const { text, closed } = await raw('{"cmd":"reboot"}\n{"cmd":"nodes"}\n', 2);
     expect(closed).toBe(false);
     expect(responses(text)).toEqual([
       { ok: false, error: 'unknown command "reboot"; known: status, nodes' },
@@ -182,7 +200,7 @@ describe('control socket server', () => {
 
   it('closes idle connections', async () => {
     await start(undefined, { idleTimeoutMs: 100 });
-    const { closed } = await raw('', 2000);
+    const { closed } = await raw('');
     expect(closed).toBe(true);
   });
 
