@@ -12,7 +12,8 @@ import { mountsUnder } from '../../src/sandbox/teardown';
 import { describeIntegration, useCluster } from './support';
 
 const run = promisify(execFile);
-const DIST = path.resolve(__dirname, '../../dist/index.js');
+// The sandbox module alone (not the package root, which also loads the native addon).
+const DIST = path.resolve(__dirname, '../../dist/sandbox/index.js');
 
 function note(what: string, ms: number): void {
   console.log(`[sandbox] ${what}: ${ms} ms`);
@@ -40,7 +41,7 @@ async function expectGone(f: ReturnType<typeof footprint>): Promise<void> {
 /** Run a script against the built package in a separate node process (a separate owner). */
 function child(script: string): ReturnType<typeof spawn> {
   if (!fs.existsSync(DIST)) throw new Error(`${DIST} missing: run npm run build first`);
-  return spawn(process.execPath, ['-e', `const { sandbox } = require(${JSON.stringify(DIST)});\n${script}`], {
+  return spawn(process.execPath, ['-e', `const sandbox = require(${JSON.stringify(DIST)});\n${script}`], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
 }
