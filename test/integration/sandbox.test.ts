@@ -183,7 +183,11 @@ describeIntegration('sandbox: parallel clusters, persistence and cleanup', () =>
       await b.waitMembers('n2', [2, 3]);
       expect(await a.quorumStatus('n1')).toMatchObject({ quorate: true, members: [1, 2] });
 
+      // Anything started in a node goes with the cluster, not only corosync.
+      const sleeper = b.spawn('n2', ['sleep', '300'], { stdio: 'ignore' });
+      await new Promise((r) => sleeper.once('spawn', r));
       const fb = footprint(b);
+      fb.pids.push(sleeper.pid!);
       const t1 = Date.now();
       await b.destroy();
       note('destroy 3-node cluster', Date.now() - t1);
