@@ -7,7 +7,7 @@ import {
   type ConfEntry, type ConfSection, type CorosyncConfDocument, lastEntry, parseCorosyncConf, sectionsAt,
   valueAt,
 } from './corosyncConfDocument';
-import { UINT64_MAX, nodeSections, parseConfigVersion, parseUnsigned } from './corosyncConfView';
+import { UINT64_MAX, nodeOf, nodeSections, parseConfigVersion, parseUnsigned } from './corosyncConfView';
 
 function withLines(doc: CorosyncConfDocument, lines: string[]): CorosyncConfDocument {
   return parseCorosyncConf(lines.join('\n'), doc.file);
@@ -39,14 +39,14 @@ export function appendEntry(doc: CorosyncConfDocument, section: ConfSection, key
 }
 
 function findNode(doc: CorosyncConfDocument, nodeid: number): ConfSection {
-  const matches = nodeSections(doc).filter((s) => parseUnsigned(lastEntry(s, 'nodeid')?.value, 0xffffffff) === nodeid);
+  const matches = nodeSections(doc).map(nodeOf).filter((n) => n.nodeid === nodeid);
   if (matches.length !== 1) {
     throw new ConfigError({
       file: doc.file, line: 1, column: 1, field: 'nodelist.node',
       detail: matches.length === 0 ? `no node with nodeid ${nodeid}` : `${matches.length} nodes have nodeid ${nodeid}`,
     });
   }
-  return matches[0]!;
+  return nodeSections(doc)[matches[0]!.index]!;
 }
 
 export function setNodePrio(doc: CorosyncConfDocument, nodeid: number, prio: number): CorosyncConfDocument {

@@ -47,7 +47,6 @@ export const COROSYNC_ENUM_KEYS: ReadonlyMap<string, readonly string[]> = new Ma
   ['totem.ip_version', ['ipv4', 'ipv6', 'ipv6-4', 'ipv4-6']],
   ['totem.crypto_cipher', ['none', 'aes256', 'aes192', 'aes128']],
   ['totem.crypto_hash', ['none', 'md5', 'sha1', 'sha256', 'sha384', 'sha512']],
-  ['totem.transport', ['udpu', 'udp', 'knet']],
   ['system.qb_ipc_type', ['native', 'shm', 'socket']],
   ['system.sched_rr', ['yes', 'no']],
   ['system.move_to_root_cgroup', ['yes', 'no', 'auto']],
@@ -68,6 +67,9 @@ export function parseCorosyncInteger(text: string, [min, max]: readonly [number,
 export const ICMAP_NAME_CHARS = /^[A-Za-z0-9._/:-]*$/;
 /** icmap refuses key names shorter than this (ICMAP_KEYNAME_MINLEN). */
 export const ICMAP_NAME_MIN = 3;
+
+/** Checked after parsing, on the value that wins (the last one). */
+export const COROSYNC_TRANSPORTS = ['udpu', 'udp', 'knet'];
 
 /** corosync with knet transport wants node ids below this. */
 export const KNET_MAX_NODEID = 65535;

@@ -9,7 +9,7 @@ import {
   type ConfEntry, type ConfSection, type CorosyncConfDocument, entriesOf, sectionsAt, valueAt,
 } from './corosyncConfDocument';
 import {
-  COROSYNC_ENUM_KEYS, COROSYNC_INTEGER_KEYS, ICMAP_NAME_CHARS, ICMAP_NAME_MIN, KNET_MAX_NODEID, parseCorosyncInteger,
+  COROSYNC_ENUM_KEYS, COROSYNC_INTEGER_KEYS, COROSYNC_TRANSPORTS, ICMAP_NAME_CHARS, ICMAP_NAME_MIN, KNET_MAX_NODEID, parseCorosyncInteger,
 } from './corosyncConfRules';
 import { RING_ADDR_KEY, nodeSections, parseConfigVersion, parseUnsigned } from './corosyncConfView';
 
@@ -76,6 +76,10 @@ function checkTotem(doc: CorosyncConfDocument, errors: ConfigError[], onValue: O
   } else if (parseCorosyncInteger(version.value, [0, 0xffffffff]) !== undefined && Number(version.value) !== 2) {
     onValue(version, `must be 2 (the only version corosync parses), got "${version.value}"`);
   }
+  const transport = valueAt(doc, 'totem', 'transport');
+  if (transport && !COROSYNC_TRANSPORTS.includes(transport.value)) {
+    onValue(transport, `must be one of ${COROSYNC_TRANSPORTS.join(', ')}, got "${transport.value}"`);
+  }
 }
 
 function checkNodes(
@@ -103,7 +107,7 @@ function checkNodes(
       last.set(c.key, c);
     }
     const nodeid = last.get('nodeid');
-    const id = parseUnsigned(nodeid?.value, 0xffffffff);
+    const id = nodeid === undefined ? undefined : parseCorosyncInteger(nodeid.value, [0, 0xffffffff]);
     if (!nodeid) {
       onSection(node, `${node.field}.nodeid`, 'missing: every node needs a nodeid');
     } else if (id === 0) {
@@ -122,7 +126,8 @@ function checkNodes(
       const link = Number(m[1]);
       if (link > 0) multiLink = true;
       const family = isIP(entry.value);
-      if (family === 0 && !HOSTNAME.test(entry.value)) {
+      // All digits and dots is a mistyped IPv4 address, not a host name ("300.1.1.1", "10.0.0.").
+      if (family === 0 && (!HOSTNAME.test(entry.value) || /^[0-9.]+$/.test(entry.value))) {
         onValue(entry, `must be an IPv4 or IPv6 address or a host name, got "${entry.value}"`);
         continue;
       }
@@ -155,7 +160,7 @@ function checkNodes(
     }
   }
   const expected = valueAt(doc, 'quorum', 'expected_votes');
-  const votes = parseUnsigned(expected?.value, 0xffffffff);
+  const votes = expected === undefined ? undefined : parseCorosyncInteger(expected.value, [0, 0xffffffff]);
   if (expected && votes !== undefined && votes !== nodes.length) {
     onValue(expected, `is ${votes} but the nodelist has ${nodes.length} node${nodes.length === 1 ? '' : 's'}`, warnings);
   }

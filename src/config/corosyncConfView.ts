@@ -2,6 +2,9 @@
 // Values that do not parse are left undefined here; validateCorosyncConf reports them.
 
 import { type CorosyncConfDocument, type ConfEntry, type ConfSection, sectionsAt, valueAt, lastEntry } from './corosyncConfDocument';
+import { parseCorosyncInteger } from './corosyncConfRules';
+
+const UINT32: readonly [number, number] = [0, 0xffffffff];
 
 export interface CorosyncInterface {
   readonly linknumber: number;
@@ -77,7 +80,8 @@ export function nodeOf(section: ConfSection, index: number): CorosyncNode {
   }
   return {
     index,
-    nodeid: parseUnsigned(keys['nodeid'], 0xffffffff),
+    // corosync's own integer keys are read its way (strtoll: "+7" and "007" are 7).
+    nodeid: keys['nodeid'] === undefined ? undefined : parseCorosyncInteger(keys['nodeid'], UINT32),
     name: keys['name'],
     ringAddrs,
     prio: parseUnsigned(keys['prio'], Number.MAX_SAFE_INTEGER),
@@ -106,7 +110,7 @@ export function viewCorosyncConf(doc: CorosyncConfDocument): CorosyncConfView {
       linknumber: parseUnsigned(value(lastEntry(s, 'linknumber') ?? lastEntry(s, 'ringnumber')), 255) ?? 0,
       keys: keysOf(s),
     })),
-    expectedVotes: parseUnsigned(value(valueAt(doc, 'quorum', 'expected_votes')), 0xffffffff),
+    expectedVotes: parseCorosyncInteger(value(valueAt(doc, 'quorum', 'expected_votes')) ?? '', UINT32),
     ihttpd: { count, ports },
     nodes: nodeSections(doc).map(nodeOf),
   };
