@@ -2,6 +2,7 @@
 // must pass validateCorosyncConf, then (when corosync is installed) `corosync -t` on the
 // complete temp file, before it replaces the old file (see atomicFile.ts).
 
+import { isUtf8 } from 'node:buffer';
 import { readFile } from 'node:fs/promises';
 import { ConfigError, ConfigValidationError } from './configError';
 import { atomicWriteFile } from './atomicFile';
@@ -25,7 +26,19 @@ export function loadCorosyncConfText(text: string, file = 'corosync.conf'): Load
 }
 
 export async function readCorosyncConf(path: string): Promise<LoadedCorosyncConf> {
-  return loadCorosyncConfText(await readFile(path, 'utf8'), path);
+  return loadCorosyncConfText(decodeUtf8(await readFile(path), path), path);
+}
+
+/**
+ * The document model is text; a file that is not UTF-8 could not be written back byte for
+ * byte, so it is refused (naming the first offending line) rather than silently altered.
+ */
+export function decodeUtf8(bytes: Buffer, file: string): string {
+  if (isUtf8(bytes)) return bytes.toString('utf8');
+  // "\n" never occurs inside a UTF-8 sequence, so some line is invalid on its own.
+  const lines = bytes.toString('latin1').split('\n');
+  const line = lines.findIndex((l) => !isUtf8(Buffer.from(l, 'latin1'))) + 1;
+  throw new ConfigValidationError([new ConfigError({ file, line: Math.max(line, 1), column: 1, field: '(file)', detail: 'not valid UTF-8' })]);
 }
 
 export interface WriteCorosyncConfOptions {

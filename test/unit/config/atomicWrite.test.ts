@@ -109,6 +109,14 @@ describe('writeCorosyncConf refuses invalid documents', () => {
     expect((await readdir(dir)).filter((n) => n.startsWith('.refuse.conf'))).toEqual([]);
   });
 
+  it('a file that is not UTF-8 is refused on read, naming the line (it could not round-trip)', async () => {
+    const target = join(dir, 'latin1.conf');
+    await writeFile(target, Buffer.concat([Buffer.from(valid.replace('cluster_name: crash', 'cluster_name: caf')), Buffer.from([0xe9, 0x0a])]));
+    const error = await readCorosyncConf(target).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigValidationError);
+    expect(String((error as ConfigValidationError).errors[0])).toBe(`${target}:15:1: (file): not valid UTF-8`);
+  });
+
   it('reads back what it wrote, with warnings separate from errors', async () => {
     const target = join(dir, 'roundtrip.conf');
     const text = valid.replace('totem {', 'quorum {\n\texpected_votes: 5\n}\ntotem {');
