@@ -114,7 +114,7 @@ describe('writeCorosyncConf refuses invalid documents', () => {
     await writeFile(target, Buffer.concat([Buffer.from(valid.replace('cluster_name: crash', 'cluster_name: caf')), Buffer.from([0xe9, 0x0a])]));
     const error = await readCorosyncConf(target).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigValidationError);
-    expect(String((error as ConfigValidationError).errors[0])).toBe(`${target}:15:1: (file): not valid UTF-8`);
+    expect(String((error as ConfigValidationError).errors[0])).toBe(`${target}:14:1: (file): not valid UTF-8`);
   });
 
   it('reads back what it wrote, with warnings separate from errors', async () => {
