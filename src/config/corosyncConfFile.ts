@@ -88,3 +88,18 @@ function corosyncRefusal(path: string, temp: string, message: string): ConfigVal
     file: path, line: line ? Number(line[1]) : 1, column: 1, field: 'corosync -t', detail: `corosync refuses the file: ${text}`,
   })]);
 }
+
+/**
+ * Read-edit-write: apply `edit` to the file's document and install the result (validated,
+ * checked, atomic) when the text changed. Returns the document now on disk and whether it was
+ * rewritten. Callers serialise their edits (the daemon runs one plan at a time).
+ */
+export async function editCorosyncConf(
+  path: string, edit: (doc: CorosyncConfDocument) => CorosyncConfDocument, options: WriteCorosyncConfOptions = {},
+): Promise<{ readonly doc: CorosyncConfDocument; readonly changed: boolean; readonly warnings: readonly ConfigError[] }> {
+  const { doc, warnings } = await readCorosyncConf(path);
+  const edited = edit(doc);
+  if (serializeCorosyncConf(edited) === serializeCorosyncConf(doc)) return { doc, changed: false, warnings };
+  const result = await writeCorosyncConf(path, edited, options);
+  return { doc: edited, changed: true, warnings: result.warnings };
+}

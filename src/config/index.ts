@@ -10,7 +10,7 @@ export { type PrioRaise, bumpConfigVersion, raiseNodePrioAboveOthers, setNodePri
 export { type CorosyncCheckResult, corosyncCheckFile, findCorosync } from './corosyncCheck';
 export { type AtomicWriteOptions, atomicWriteFile } from './atomicFile';
 export {
-  type LoadedCorosyncConf, type WriteCorosyncConfOptions, type WriteResult, loadCorosyncConfText, readCorosyncConf,
-  writeCorosyncConf,
+  type LoadedCorosyncConf, type WriteCorosyncConfOptions, type WriteResult, decodeUtf8, editCorosyncConf, loadCorosyncConfText,
+  readCorosyncConf, writeCorosyncConf,
 } from './corosyncConfFile';
 export { type VmmgrConf, netmaskToPrefix, parseVmmgrConf, readVmmgrConf } from './vmmgrConf';

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ConfigValidationError, atomicWriteFile, parseCorosyncConf, readCorosyncConf, writeCorosyncConf,
+  ConfigValidationError, atomicWriteFile, editCorosyncConf, parseCorosyncConf, raiseNodePrioAboveOthers, readCorosyncConf,
+  writeCorosyncConf,
 } from '../../../src/config';
 import { corosyncForTests } from './corosyncAvailability';
 
@@ -147,6 +148,26 @@ describe.skipIf(skip)('writeCorosyncConf runs corosync -t before installing the 
     expect(String((error as ConfigValidationError).errors[0])).toMatch(new RegExp(`^${target}:1:1: corosync -t: corosync refuses the file: .*join timeout`));
     expect(await readFile(target, 'utf8')).toBe(valid);
     expect((await readdir(dir)).filter((n) => n.startsWith('.corosync-refuses.conf'))).toEqual([]);
+  });
+
+  it('takeover edit on disk: prio raised, config_version bumped, previous file kept', async () => {
+    const target = join(dir, 'takeover.conf');
+    const two = document(5, 0).replace('\t}\n}', '\t}\n\tnode {\n\t\tring0_addr: 10.0.0.2\n\t\tnodeid: 2\n\t\tprio: 50\n\t}\n}');
+    await writeFile(target, two);
+    let raised = { prio: 0, changed: false };
+    const first = await editCorosyncConf(target, (doc) => {
+      const r = raiseNodePrioAboveOthers(doc, 1);
+      raised = r;
+      return r.doc;
+    }, { corosyncCheck: 'required' });
+    expect(first.changed).toBe(true);
+    expect(raised).toMatchObject({ prio: 51, changed: true });
+    expect(await readFile(`${target}.bak`, 'utf8')).toBe(two);
+    const view = (await readCorosyncConf(target)).view;
+    expect([view.configVersion, view.nodes.map((n) => n.prio)]).toEqual([6n, [51, 50]]);
+    const second = await editCorosyncConf(target, (doc) => raiseNodePrioAboveOthers(doc, 1).doc, { corosyncCheck: 'required' });
+    expect(second.changed).toBe(false);
+    expect(await readFile(`${target}.bak`, 'utf8')).toBe(two);
   });
 
   it('a file corosync accepts is installed and reported as checked', async () => {
