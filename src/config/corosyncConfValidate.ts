@@ -86,6 +86,10 @@ function checkNodes(
   doc: CorosyncConfDocument, errors: ConfigError[], warnings: ConfigError[], onValue: OnValue, onSection: OnSection, at: At,
 ): void {
   const knet = (valueAt(doc, 'totem', 'transport')?.value ?? 'knet') === 'knet';
+  const lists = sectionsAt(doc, 'nodelist');
+  for (const extra of lists.slice(1)) {
+    onSection(extra, 'nodelist', `second nodelist section (first on line ${lists[0]!.line + 1}): corosync numbers nodes from 0 in each, so its nodes overwrite the first ones`);
+  }
   const nodes = nodeSections(doc);
   if (nodes.length === 0) {
     const list = sectionsAt(doc, 'nodelist')[0];
@@ -153,8 +157,11 @@ function checkNodes(
     }
   });
   if (multiLink) {
+    // corosync skips nodes without any address, so only addressed nodes need a name.
+    const hasKey = (node: ConfSection, test: (key: string) => boolean): boolean =>
+      node.children.some((c) => c.kind === 'entry' && test(c.key));
     for (const node of nodes) {
-      if (!node.children.some((c) => c.kind === 'entry' && c.key === 'name')) {
+      if (hasKey(node, (k) => RING_ADDR_KEY.test(k)) && !hasKey(node, (k) => k === 'name')) {
         onSection(node, `${node.field}.name`, 'missing: with more than one link (ring1_addr...) corosync needs a name on every node');
       }
     }
