@@ -32,7 +32,7 @@ describe('corosync.conf round trip', () => {
         g.nodes.map((n) => [n.nodeid, n.addr, n.prio, n.replication === undefined ? undefined : n.replication === 'on']),
       );
       for (const [i, n] of g.nodes.entries()) {
-        for (const [k, v] of n.extra) expect(view.nodes[i]!.keys[k]).toBe(n.extra.filter(([k2]) => k2 === k).at(-1)![1]);
+        for (const [k] of n.extra) expect(view.nodes[i]!.keys[k]).toBe(n.extra.filter(([k2]) => k2 === k).at(-1)![1]);
       }
     }), { numRuns: 300 });
   });
