@@ -7,7 +7,7 @@
 // judge files meant for this machine.
 
 import { execFile } from 'node:child_process';
-import { access, constants } from 'node:fs/promises';
+import { access, constants, unlink } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 
 export interface CorosyncCheckResult {
@@ -49,11 +49,18 @@ function cleanOutput(output: string): string {
 
 export function corosyncCheckFile(binary: string, file: string, timeoutMs = 15_000): Promise<CorosyncCheckResult> {
   return new Promise((resolve) => {
-    execFile(binary, ['-t', '-c', file], { timeout: timeoutMs, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
+    const child = execFile(binary, ['-t', '-c', file], { timeout: timeoutMs, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
       const exit = error as (NodeJS.ErrnoException & { code?: number | string; signal?: NodeJS.Signals | null }) | null;
       const exitCode = exit === null ? 0 : typeof exit.code === 'number' ? exit.code : null;
       const message = cleanOutput(`${stderr}\n${stdout}`) || (exit && typeof exit.code === 'string' ? exit.message : '');
-      resolve({ ok: exit === null, exitCode, signal: exit?.signal ?? null, message });
+      const signal = exit?.signal ?? null;
+      // corosync removes its blackbox files on exit and on abort, but not when SIGKILLed (timeout).
+      const cleanup = signal === 'SIGKILL' && child.pid !== undefined ? removeBlackbox(child.pid) : Promise.resolve();
+      void cleanup.then(() => resolve({ ok: exit === null, exitCode, signal, message }));
     });
   });
+}
+
+async function removeBlackbox(pid: number): Promise<void> {
+  await Promise.all(['header', 'data'].map((part) => unlink(`/dev/shm/qb-corosync-${pid}-blackbox-${part}`).catch(() => undefined)));
 }
