@@ -157,6 +157,20 @@ function checkNodes(
     }
   });
   if (multiLink) {
+    // corosync (totemconfig.c): every link must have as many member addresses as the others.
+    const linksOf = (node: ConfSection): Set<number> => new Set(node.children.flatMap((c) => {
+      const m = c.kind === 'entry' ? RING_ADDR_KEY.exec(c.key) : null;
+      return m ? [Number(m[1])] : [];
+    }));
+    const perNode = nodes.map(linksOf);
+    const links = [...new Set(perNode.flatMap((l) => [...l]))].sort((a, b) => a - b);
+    const counts = links.map((link) => perNode.filter((l) => l.has(link)).length);
+    if (counts.some((c) => c !== counts[0])) {
+      const node = nodes.find((_, i) => perNode[i]!.size > 0 && links.some((link) => !perNode[i]!.has(link)))!;
+      const missing = links.filter((link) => !linksOf(node).has(link));
+      onSection(node, `${node.field}.ring${missing[0]}_addr`,
+        `missing: not all nodes have the same number of links (links ${links.join(', ')} are in use)`);
+    }
     // corosync skips nodes without any address, so only addressed nodes need a name.
     const hasKey = (node: ConfSection, test: (key: string) => boolean): boolean =>
       node.children.some((c) => c.kind === 'entry' && test(c.key));

@@ -177,6 +177,7 @@ const CASES: Array<[string, string, string]> = [
   ['mixed address families', edit({ 16: '\t\tring0_addr: fd00::2' }), 'c.conf:16:15: nodelist.node[1].ring0_addr: link 0 mixes IPv4 (line 10) and IPv6 addresses'],
   ['line too long', edit({ 12: `\t\tprio: ${'9'.repeat(520)}` }), 'c.conf:12:1: nodelist.node[0]: line too long'],
   ['two nodelist sections', edit({}, ['nodelist {', '\tnode {', '\t\tring0_addr: 10.0.0.3', '\t\tnodeid: 3', '\t}', '}']), 'c.conf:22:1: nodelist: second nodelist section (first on line 8)'],
+  ['links of unequal size', edit({ 10: '\t\tring0_addr: 10.0.0.1\n\t\tring1_addr: 10.1.0.1\n\t\tname: a', 16: '\t\tring0_addr: 10.0.0.2\n\t\tname: b' }), 'c.conf:17:2: nodelist.node[1].ring1_addr: missing: not all nodes have the same number of links'],
   ['multi-link without names', edit({ 10: '\t\tring0_addr: 10.0.0.1\n\t\tring1_addr: 10.1.0.1' }), 'c.conf:9:2: nodelist.node[0].name: missing'],
 ];
 

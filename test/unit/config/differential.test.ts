@@ -115,8 +115,12 @@ function localize(text: string): string {
   return text.replace(/ring0_addr: [0-9.]+/, 'ring0_addr: 127.0.0.1');
 }
 
+/** Deeper runs: MUTANTS=1500 MUTANT_SEED=7 npx vitest run test/unit/config/differential.test.ts */
+const MUTANT_COUNT = Number(process.env['MUTANTS'] ?? 260);
+const MUTANT_SEED = Number(process.env['MUTANT_SEED'] ?? 20261122);
+
 function mutants(bases: readonly string[], wanted: number): Array<{ what: string; text: string }> {
-  const random = rng(20261122);
+  const random = rng(MUTANT_SEED);
   const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
   const seen = new Set(bases);
   const out: Array<{ what: string; text: string }> = [];
@@ -176,7 +180,7 @@ describe.skipIf(skip)('differential: our validation vs corosync -t', () => {
 
   it('>= 200 mutants: same verdict as corosync, or a documented deliberate difference', async () => {
     const bases = corpus().map((f) => (DESIGN_EXAMPLES.includes(f.name) ? localize(f.text) : f.text));
-    const list = mutants(bases, 260);
+    const list = mutants(bases, MUTANT_COUNT);
     expect(list.length).toBeGreaterThanOrEqual(200);
     const results: Array<{ what: string; text: string; ours: ReturnType<typeof verdict>; theirs: { ok: boolean; message: string } }> = [];
     const queue = [...list];
@@ -214,5 +218,5 @@ describe.skipIf(skip)('differential: our validation vs corosync -t', () => {
     expect(tally.bothAccept).toBeGreaterThanOrEqual(40);
     expect(tally.bothReject).toBeGreaterThanOrEqual(60);
     // 260 corosync runs: a few seconds alone, much longer on a loaded 2-core machine.
-  }, 180_000);
+  }, 180_000 + MUTANT_COUNT * 200);
 });
