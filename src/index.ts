@@ -15,3 +15,6 @@ export { createLogger, reopenOnSighup, DEFAULT_LOG_FILE } from './daemon/logger'
 
 // cli: node table
 export { formatNodeTable, formatNodeListJson } from './cli/node-table';
+
+// config
+export * from './config/index';
