@@ -6,7 +6,7 @@
 // listed as running, an already running one is not resumed again.
 
 import { type CommandContext, contextEnv } from './command-context';
-import { type CommandResult, type CommandRunner, runChecked, succeeded } from './command-runner';
+import { CommandFailedError, type CommandResult, type CommandRunner, runChecked, succeeded } from './command-runner';
 import { runWithContext } from './service-control';
 
 export const DEFAULT_VM_TIMEOUT_MS = 60_000;
@@ -108,7 +108,7 @@ export class VmControl {
         done.push(vm);
         call.onVm?.(vm);
       } else {
-        failures.push({ vm, error: new Error(`virsh ${verb} ${vm}: exit ${r.exitCode ?? r.signal ?? r.spawnError}: ${r.stderr.trim()}`) });
+        failures.push({ vm, error: new CommandFailedError(r) });
       }
     }
     if (failures.length > 0) {
