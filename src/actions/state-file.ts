@@ -84,5 +84,43 @@ export class StateFile<T> {
     }
     await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
     await writeFileAtomic(this.file, json);
+    await removeStaleTempFiles(this.file);
+  }
+
+  /**
+   * Moves an unreadable file aside (to FILE.corrupt-TIMESTAMP, kept for inspection) so the
+   * daemon can start from a state it chose explicitly. Returns the new path, or undefined
+   * when there was no file.
+   */
+  async quarantine(now: Date = new Date()): Promise<string | undefined> {
+    const aside = `${this.file}.corrupt-${now.toISOString().replace(/[:.]/g, '-')}`;
+    try {
+      await fs.rename(this.file, aside);
+      return aside;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+}
+
+/** Temp files left by writers that were killed mid-write (their pid is gone). */
+async function removeStaleTempFiles(file: string): Promise<void> {
+  const dir = path.dirname(file);
+  const prefix = `.${path.basename(file)}.tmp-`;
+  for (const name of await fs.readdir(dir)) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    if (!Number.isInteger(pid) || pid === process.pid || pidAlive(pid)) continue;
+    await fs.rm(path.join(dir, name), { force: true });
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -97,5 +97,20 @@ describe('StateFile', () => {
       }
     }
     expect(seen.size).toBeGreaterThan(1);
+    // The next save by a live process clears temp files the killed writers left behind.
+    await new StateFile<State>(file, { validate }).save({ role: 'slave', ringSeq: 1, suspendedVms: [] });
+    expect(readdirSync(dir).filter((n) => n.startsWith('.state.json.tmp-'))).toEqual([]);
+  });
+
+  it('quarantine moves a corrupt file aside for inspection; then load sees no state', async () => {
+    const file = path.join(dir, 'state.json');
+    writeFileSync(file, 'garbage');
+    const f = new StateFile<State>(file, { validate });
+    await expect(f.load()).rejects.toThrow(StateFileError);
+    const aside = await f.quarantine(new Date('2026-11-22T03:00:00.000Z'));
+    expect(aside).toBe(`${file}.corrupt-2026-11-22T03-00-00-000Z`);
+    expect(readFileSync(aside!, 'utf8')).toBe('garbage');
+    expect(await f.load()).toBeUndefined();
+    expect(await f.quarantine()).toBeUndefined();
   });
 });
