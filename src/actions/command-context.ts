@@ -1,10 +1,10 @@
 // The context every command corolistener runs receives in its environment, so a configured
 // VMmanager command can act on the decision without any argument ever being built from a string.
 
-export type NodeRole = 'master' | 'slave' | 'suspended';
+export type ContextRole = 'master' | 'slave' | 'suspended';
 
 export interface CommandContext {
-  readonly role: NodeRole;
+  readonly role: ContextRole;
   readonly nodeId: number;
   /** The cluster IP (CloudIp), when configured. */
   readonly clusterIp?: string;
