@@ -45,7 +45,11 @@ export interface PlanRunnerOptions<E> {
   readonly retry?: RetryOptions;
   /** Abort the in-flight step's signal when a newer plan arrives (default false: let it finish). */
   readonly abortInFlight?: boolean;
-  /** Go on with the next steps after a failed step (default false: later steps are skipped). */
+  /**
+   * Go on with the next steps after a failed step (default false: later steps are skipped).
+   * Decide per effect: stepping down must go on (a failed service stop must not leave the
+   * cluster IP here), while a refused takeover step (duplicate IP) must not start VMmanager.
+   */
   readonly continueAfterFailure?: boolean | ((effect: E, error: unknown) => boolean);
 }
 
