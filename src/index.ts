@@ -18,3 +18,10 @@ export { formatNodeTable, formatNodeListJson } from './cli/node-table';
 
 // config
 export * from './config/index';
+
+// actions
+export { ExecCommandRunner, prefixRunner, CommandFailedError } from './actions/command-runner';
+export type { CommandRunner, CommandResult, RunOptions } from './actions/command-runner';
+export type { CommandContext } from './actions/command-context';
+export { DuplicateAddressError } from './actions/arping';
+export { StateFileError } from './actions/state-file';
