@@ -12,6 +12,8 @@ import {
   type NodeStatus,
   type SandboxCluster,
 } from '../../sandbox';
+// Internal to the sandbox: the synchronous teardown, usable from a signal handler.
+import { teardownSync } from '../../sandbox/teardown';
 import { CliError, type CliIo } from '../io';
 import { EXIT } from '../options';
 import { chooseCluster } from '../sandbox-args';
@@ -72,13 +74,34 @@ function nodesTable(cluster: SandboxCluster): string {
   );
 }
 
+/**
+ * While `up` runs, Ctrl-C (or SIGTERM/SIGHUP) removes the cluster being made: it is persistent,
+ * so no exit handler of the sandbox would, and a half-started one would be left running.
+ */
+function removeOnInterrupt(io: CliIo): () => void {
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const onSignal = (sig: NodeJS.Signals) => {
+    const mine = listClusters().filter((c) => c.ownerPid === process.pid);
+    for (const c of mine) teardownSync(c.dir);
+    io.stderr.write(`corolistener: interrupted (${sig}); ${mine.length > 0 ? `removed ${mine.map((c) => c.name).join(', ')}` : 'nothing was created'}\n`);
+    process.exit(128 + (osConstants.signals[sig] ?? 0));
+  };
+  for (const sig of signals) process.on(sig, onSignal);
+  return () => {
+    for (const sig of signals) process.off(sig, onSignal);
+  };
+}
+
 async function up(command: SandboxCommand, io: CliIo): Promise<number> {
   let cluster: SandboxCluster;
+  const uninstall = removeOnInterrupt(io);
   try {
     cluster = await createCluster({ nodes: command.nodes ?? 3, name: command.cluster, persistent: true });
   } catch (err) {
     if (err instanceof SandboxSpecError) throw new CliError(err.message, EXIT.USAGE);
     throw err;
+  } finally {
+    uninstall();
   }
   // The name alone on the first line, for scripts: NAME=$(corolistener sandbox up | head -1).
   io.stdout.write(`${cluster.name}\n`);
