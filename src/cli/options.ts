@@ -4,6 +4,8 @@
 // tables, so documented defaults and environment variables cannot drift from the parser.
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { NodeSpec } from '../sandbox/spec';
+import { MAX_SANDBOX_NODES, NodesOptionError, parseNodesOption } from './sandbox-args';
 
 /** Exit codes, documented in the help text. */
 export const EXIT = {
@@ -116,7 +118,20 @@ export type Command =
       vmmgrConf: string;
       socket: string;
     }
-  | { name: 'sandbox'; action: SandboxAction; args: string[] }
+  | {
+      name: 'sandbox';
+      action: SandboxAction;
+      /** cut/heal/kill/start: [NODE]; exec: [NODE, ...COMMAND]; otherwise empty. */
+      args: string[];
+      /** The cluster acted on (`--cluster`, the NAME of down/status), or created (`up --name`). */
+      cluster: string | undefined;
+      /** `up --nodes`: a count or explicit node specs. */
+      nodes: number | NodeSpec[] | undefined;
+      /** `down --all`. */
+      all: boolean;
+      /** `status --json`. */
+      json: boolean;
+    }
   | { name: 'demo' };
 
 export type CommandName = Exclude<Command['name'], 'help' | 'version'>;
@@ -184,26 +199,89 @@ function parseList(tokens: string[], env: Env): Command {
   };
 }
 
+/** Options of each sandbox action but exec (whose argv after the node is not ours to parse). */
+const SANDBOX_ACTION_OPTIONS: Record<Exclude<SandboxAction, 'exec'>, OptionsConfig> = {
+  up: { nodes: { type: 'string' }, name: { type: 'string' } },
+  down: { all: { type: 'boolean' }, cluster: { type: 'string' } },
+  status: { ...JSON_OPTION, cluster: { type: 'string' } },
+  cut: { cluster: { type: 'string' } },
+  heal: { cluster: { type: 'string' } },
+  kill: { cluster: { type: 'string' } },
+  start: { cluster: { type: 'string' } },
+};
+
+function sandboxUsage(message: string): UsageError {
+  return new UsageError(message, 'sandbox');
+}
+
+function clusterValue(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (value === '') throw sandboxUsage('--cluster must not be empty');
+  return String(value);
+}
+
+/** `sandbox exec [--cluster NAME] NODE [--] COMMAND [ARGS...]`: options only before NODE. */
+function parseSandboxExec(rest: string[]): Command {
+  let cluster: string | undefined;
+  let i = 0;
+  for (; i < rest.length; i++) {
+    const token = rest[i]!;
+    if (token === '--help' || token === '-h') return { name: 'help', topic: 'sandbox' };
+    if (token === '--cluster') cluster = clusterValue(rest[++i] ?? '');
+    else if (token.startsWith('--cluster=')) cluster = clusterValue(token.slice('--cluster='.length));
+    else break;
+  }
+  // Everything after the node is the command's own argv (it may have options of its own),
+  // passed on untouched.
+  const [node, ...command] = rest.slice(i);
+  const argv = command[0] === '--' ? command.slice(1) : command;
+  if (node === undefined || node.startsWith('-') || argv.length === 0) {
+    throw sandboxUsage('usage: corolistener sandbox exec [--cluster NAME] NODE [--] COMMAND [ARGS...]');
+  }
+  return { name: 'sandbox', action: 'exec', args: [node, ...argv], cluster, nodes: undefined, all: false, json: false };
+}
+
 function parseSandbox(tokens: string[]): Command {
   const [action, ...rest] = tokens;
   if (action === undefined || action === '--help' || action === '-h') return { name: 'help', topic: 'sandbox' };
   if (!(SANDBOX_ACTIONS as readonly string[]).includes(action)) {
     throw new UsageError(`unknown sandbox action ${JSON.stringify(action)}; one of: ${SANDBOX_ACTIONS.join(', ')}`, 'sandbox');
   }
-  if (action === 'exec') {
-    // `sandbox exec NODE [--] COMMAND [ARGS...]`: everything after the node is the command's
-    // own argv (it may have options of its own), passed on untouched.
-    const [node, ...command] = rest;
-    if (node === '--help' || node === '-h') return { name: 'help', topic: 'sandbox' };
-    const argv = command[0] === '--' ? command.slice(1) : command;
-    if (node === undefined || node.startsWith('-') || argv.length === 0) {
-      throw new UsageError('usage: corolistener sandbox exec NODE [--] COMMAND [ARGS...]', 'sandbox');
-    }
-    return { name: 'sandbox', action, args: [node, ...argv] };
-  }
-  const { values, positionals } = parse(rest, HELP_OPTION, 'sandbox', true);
+  if (action === 'exec') return parseSandboxExec(rest);
+  const a = action as Exclude<SandboxAction, 'exec'>;
+  const { values, positionals } = parse(rest, { ...HELP_OPTION, ...SANDBOX_ACTION_OPTIONS[a] }, 'sandbox', true);
   if (values.help) return { name: 'help', topic: 'sandbox' };
-  return { name: 'sandbox', action: action as SandboxAction, args: positionals };
+  let cluster = clusterValue(values.cluster);
+  let nodes: number | NodeSpec[] | undefined;
+  let args: string[] = [];
+  switch (a) {
+    case 'up':
+      noPositionals(positionals, 'sandbox');
+      if (values.name !== undefined) cluster = String(values.name);
+      if (values.nodes !== undefined) {
+        try {
+          nodes = parseNodesOption(String(values.nodes));
+        } catch (err) {
+          if (err instanceof NodesOptionError) throw sandboxUsage(err.message);
+          throw err;
+        }
+      }
+      break;
+    case 'down':
+    case 'status':
+      // The cluster may be given as `NAME` or `--cluster NAME`.
+      if (positionals.length > 1) throw sandboxUsage(`unexpected argument ${JSON.stringify(positionals[1])}`);
+      if (positionals[0] !== undefined) {
+        if (cluster !== undefined) throw sandboxUsage('give the cluster once: NAME or --cluster NAME');
+        cluster = positionals[0];
+      }
+      if (values.all === true && cluster !== undefined) throw sandboxUsage('--all and a cluster name exclude each other');
+      break;
+    default:
+      if (positionals.length !== 1) throw sandboxUsage(`usage: corolistener sandbox ${a} NODE [--cluster NAME]`);
+      args = positionals;
+  }
+  return { name: 'sandbox', action: a, args, cluster, nodes, all: values.all === true, json: values.json === true };
 }
 
 function parseConfig(tokens: string[], env: Env): Command {
@@ -386,17 +464,33 @@ ${optionLines(['corosyncConf', 'vmmgrConf', 'socket'])}
 ${EXIT_CODES}`,
   sandbox: `Usage: corolistener sandbox ACTION [ARGS]
 
-Real corosync clusters on this machine, one network namespace per node (root).
+Real corosync clusters on this machine, one network namespace per node (needs root).
+A cluster made by "up" outlives the command; remove it with "down".
 
 Actions:
-  up                       create the cluster and start corosync on every node
-  down                     stop everything and remove the namespaces
-  status                   show the nodes and their state
-  cut NODE                 partition NODE from the others
+  up [--nodes SPEC] [--name NAME]
+      create a cluster, start corosync on every node, wait until all are quorate;
+      prints the cluster name and its nodes (name, netns, ip, corosync pid).
+      SPEC is a node count (1..${MAX_SANDBOX_NODES}, nodeids 1..N) [3], or a list
+      NODEID[:PRIO[:on|off]],... (prio [100], replication [on]), e.g. 2:99,4:100,8:98:off
+      NAME: [a-z0-9][a-z0-9_-]* up to 32 characters [the cluster's random id]
+  status [NAME] [--json]
+      without NAME: list the clusters; with NAME: per node corosync pid, cut,
+      quorate, members
+  down [NAME | --all]
+      stop everything and remove the namespaces (--all: every cluster made by "up",
+      and leftovers of crashed runs)
+  cut NODE                 partition NODE from the others (its link to the hub goes down)
   heal NODE                reconnect NODE
-  kill NODE                kill corosync on NODE
+  kill NODE                kill corosync on NODE (SIGKILL, a crash)
   start NODE               start corosync on NODE again
-  exec NODE [--] CMD...    run a command inside NODE's namespace
+  exec NODE [--] CMD...    run CMD inside NODE (its network and mount namespace) with
+                           this terminal's stdin/stdout/stderr; exits with CMD's code
+                           (128+N when killed by signal N)
+
+NODE is a node name (n2) or nodeid (2). cut/heal/kill/start/exec take --cluster NAME
+(before NODE for exec); without it they act on the only cluster made by "up" (if there
+are several, naming one is required: exit code 2).
 
 ${EXIT_CODES}`,
   demo: `Usage: corolistener demo

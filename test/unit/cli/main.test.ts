@@ -122,6 +122,17 @@ describe('corolistener usage, help and unimplemented commands', () => {
     expect(out.stdout).toMatch(/^Usage: corolistener sandbox ACTION/);
   });
 
+  it('sandbox usage errors exit 2 with one line pointing at the sandbox help', async () => {
+    expect(await cli(['sandbox', 'up', '--nodes', '4:100,4:99'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'corolistener: --nodes: nodeid 4 appears twice (see corolistener sandbox --help)\n',
+    });
+    expect((await cli(['sandbox', 'cut'])).stderr).toBe(
+      'corolistener: usage: corolistener sandbox cut NODE [--cluster NAME] (see corolistener sandbox --help)\n',
+    );
+  });
+
   it('--version prints the package version', async () => {
     const pkg = JSON.parse(readFileSync(join(__dirname, '../../../package.json'), 'utf8'));
     expect(await cli(['--version'])).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
@@ -130,7 +141,6 @@ describe('corolistener usage, help and unimplemented commands', () => {
   it.each([
     [['run'], 'corolistener run (the daemon) is not implemented yet'],
     [['config', 'sync'], 'corolistener config sync is not implemented yet'],
-    [['sandbox', 'up'], 'corolistener sandbox up is not implemented yet'],
     [['demo'], 'corolistener demo is not implemented yet'],
   ])('%j fails clearly until implemented', async (argv, message) => {
     expect(await cli(argv)).toEqual({ code: 1, stdout: '', stderr: `corolistener: ${message}\n` });

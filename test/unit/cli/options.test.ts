@@ -122,19 +122,60 @@ describe('other commands', () => {
   });
 
   it('sandbox actions, with exec passing the command argv untouched', () => {
-    expect(parseCommandLine(['sandbox', 'up'], {})).toEqual({ name: 'sandbox', action: 'up', args: [] });
-    expect(parseCommandLine(['sandbox', 'cut', 'n2'], {})).toEqual({ name: 'sandbox', action: 'cut', args: ['n2'] });
+    const none = { cluster: undefined, nodes: undefined, all: false, json: false };
+    expect(parseCommandLine(['sandbox', 'up'], {})).toEqual({ name: 'sandbox', action: 'up', args: [], ...none });
+    expect(parseCommandLine(['sandbox', 'up', '--nodes', '2:99,4:100,8:98:off', '--name', 'lab'], {})).toEqual({
+      name: 'sandbox',
+      action: 'up',
+      args: [],
+      ...none,
+      cluster: 'lab',
+      nodes: [
+        { nodeId: 2, prio: 99 },
+        { nodeId: 4, prio: 100 },
+        { nodeId: 8, prio: 98, replication: false },
+      ],
+    });
+    expect(parseCommandLine(['sandbox', 'up', '--nodes', '5'], {})).toMatchObject({ nodes: 5 });
+    expect(parseCommandLine(['sandbox', 'cut', 'n2'], {})).toEqual({ name: 'sandbox', action: 'cut', args: ['n2'], ...none });
+    expect(parseCommandLine(['sandbox', 'heal', '--cluster', 'lab', '4'], {})).toMatchObject({ args: ['4'], cluster: 'lab' });
+    expect(parseCommandLine(['sandbox', 'status', 'lab', '--json'], {})).toMatchObject({ cluster: 'lab', json: true });
+    expect(parseCommandLine(['sandbox', 'down', '--all'], {})).toMatchObject({ action: 'down', all: true, cluster: undefined });
+    expect(parseCommandLine(['sandbox', 'down', 'lab'], {})).toMatchObject({ action: 'down', all: false, cluster: 'lab' });
     expect(parseCommandLine(['sandbox', 'exec', 'n1', '--', 'ip', '-br', 'addr'], {})).toEqual({
       name: 'sandbox',
       action: 'exec',
       args: ['n1', 'ip', '-br', 'addr'],
+      ...none,
     });
     expect(parseCommandLine(['sandbox', 'exec', 'n1', 'corosync-quorumtool', '-s'], {})).toMatchObject({
       args: ['n1', 'corosync-quorumtool', '-s'],
     });
+    // --cluster before NODE is ours; after it, it belongs to the command.
+    expect(parseCommandLine(['sandbox', 'exec', '--cluster=lab', 'n1', 'x', '--cluster', 'y'], {})).toMatchObject({
+      args: ['n1', 'x', '--cluster', 'y'],
+      cluster: 'lab',
+    });
+    expect(parseCommandLine(['sandbox', 'exec', '--cluster', 'lab', 'n1', 'x'], {})).toMatchObject({ args: ['n1', 'x'], cluster: 'lab' });
     expect(usageError(['sandbox', 'exec', 'n1']).topic).toBe('sandbox');
+    expect(usageError(['sandbox', 'exec', '--cluster']).topic).toBe('sandbox');
     expect(usageError(['sandbox', 'explode']).message).toContain('unknown sandbox action "explode"');
     expect(parseCommandLine(['sandbox', 'kill', '--help'], {})).toEqual({ name: 'help', topic: 'sandbox' });
+  });
+
+  it('sandbox usage errors name the mistake', () => {
+    expect(usageError(['sandbox', 'up', '--nodes', '2:x']).message).toBe(
+      '--nodes: item 1 "2:x": the priority must be an integer in 0..2147483647, got "x"',
+    );
+    expect(usageError(['sandbox', 'up', '--nodes', '17']).message).toContain('the node count must be an integer in 1..16');
+    expect(usageError(['sandbox', 'up', 'lab']).message).toBe('unexpected argument "lab"');
+    expect(usageError(['sandbox', 'up', '--cluster', 'lab']).message).toContain("'--cluster'");
+    expect(usageError(['sandbox', 'cut']).message).toBe('usage: corolistener sandbox cut NODE [--cluster NAME]');
+    expect(usageError(['sandbox', 'cut', 'n1', 'n2']).message).toBe('usage: corolistener sandbox cut NODE [--cluster NAME]');
+    expect(usageError(['sandbox', 'down', 'a', '--all']).message).toBe('--all and a cluster name exclude each other');
+    expect(usageError(['sandbox', 'down', 'a', '--cluster', 'b']).message).toBe('give the cluster once: NAME or --cluster NAME');
+    expect(usageError(['sandbox', 'status', 'a', 'b']).message).toBe('unexpected argument "b"');
+    expect(usageError(['sandbox', 'heal', 'n1', '--cluster', '']).message).toBe('--cluster must not be empty');
   });
 
   it('demo, help, version, and unknown commands', () => {
