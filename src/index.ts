@@ -27,3 +27,7 @@ export type {
 } from './corosync/bindings';
 export { SEND_RETRY, SYNC_RETRY } from './corosync/retry';
 export type { RetryPolicy } from './corosync/retry';
+
+// sandbox: real corosync clusters in network namespaces (`sandbox.createCluster(...)`); a
+// namespace so its names never clash with the corosync binding's (Quorum, Cpg, ...).
+export * as sandbox from './sandbox';
