@@ -7,7 +7,7 @@
 namespace corolistener {
 
 void CorosyncHandle::Emitter::operator()(const char* event, Napi::Value payload) const {
-  if (handle_->open_) handle_->Emit(event, payload);
+  if (handle_->IsOpen()) handle_->Emit(event, payload);
 }
 
 void CorosyncHandle::StartWatching(const Napi::CallbackInfo& info, Napi::Function emit,
@@ -33,7 +33,7 @@ void CorosyncHandle::StartWatching(const Napi::CallbackInfo& info, Napi::Functio
   }
   emit_ = Napi::Persistent(emit);
   self_ = Napi::Persistent(info.This().As<Napi::Object>());
-  async_context_ = std::make_unique<Napi::AsyncContext>(env, name);
+  async_context_ = std::make_shared<Napi::AsyncContext>(env, name);
   napi_add_env_cleanup_hook(env, CleanupHook, this);
   hook_added_ = true;
 }
@@ -53,7 +53,7 @@ void CorosyncHandle::Close() {
 }
 
 void CorosyncHandle::CheckOpen(Napi::Env env, const char* operation) const {
-  if (!open_) throw MakeCorosyncError(env, CS_ERR_BAD_HANDLE, operation);
+  if (!IsOpen()) throw MakeCorosyncError(env, CS_ERR_BAD_HANDLE, operation);
 }
 
 void CorosyncHandle::CleanupHook(void* arg) { static_cast<CorosyncHandle*>(arg)->Close(); }
@@ -73,24 +73,27 @@ void CorosyncHandle::OnPoll(int status, int events) {
   }
   // Deliver what the dispatch copied before reporting a disconnect: those events happened first.
   DeliverQueued(env, Emitter(this));
-  if (failure == CS_OK || !open_) return;
-  // Keep the callback and receiver alive across Close(), which releases them.
-  Napi::Function emit = emit_.Value();
-  Napi::Object self = self_.Value();
-  Napi::AsyncContext context(env, "corosync:disconnect");
-  Close();
-  Napi::Error error = MakeCorosyncError(env, failure, "dispatch");
-  try {
-    emit.MakeCallback(self, {Napi::String::New(env, "disconnect"), error.Value()}, context);
-  } catch (const Napi::Error& e) {
-    napi_fatal_exception(env, e.Value());
-  }
+  if (failure == CS_OK || !IsOpen()) return;
+  // Stop polling and report, but leave *_finalize to close(): after a server crash libqb's
+  // disconnect sleeps (4 x 10 ms) waiting for the server, and finalizing here would delay the
+  // 'disconnect' of every other handle whose fd hung up in the same loop iteration.
+  disconnected_ = true;
+  watcher_.Close();
+  Emit("disconnect", MakeCorosyncError(env, failure, "dispatch").Value());
+  // The callback is held only while polling; without self_ an unclosed handle can be collected
+  // (its destructor finalizes).
+  emit_.Reset();
+  self_.Reset();
 }
 
 void CorosyncHandle::Emit(const char* event, Napi::Value payload) {
   Napi::Env env(env_);
+  // Locals: a listener may close the handle, releasing the members, while this call runs.
+  Napi::Function emit = emit_.Value();
+  Napi::Object self = self_.Value();
+  std::shared_ptr<Napi::AsyncContext> context = async_context_;
   try {
-    emit_.MakeCallback(self_.Value(), {Napi::String::New(env, event), payload}, *async_context_);
+    emit.MakeCallback(self, {Napi::String::New(env, event), payload}, *context);
   } catch (const Napi::Error& e) {
     // A listener threw: report it as an uncaught exception, as any event source would,
     // rather than unwinding through libuv.

@@ -31,7 +31,8 @@ class CorosyncHandle {
 
   // Idempotent: stop polling (uv_poll_stop + uv_close), then *_finalize.
   void Close();
-  bool IsOpen() const { return open_; }
+  // Open and not disconnected: calls may reach corosync.
+  bool IsOpen() const { return open_ && !disconnected_; }
 
   // JS methods common to all handles (registered by AddCommonMethods).
   Napi::Value JsClose(const Napi::CallbackInfo& info);
@@ -56,12 +57,14 @@ class CorosyncHandle {
   static void CleanupHook(void* arg);
 
   napi_env env_ = nullptr;
-  bool open_ = false;
+  bool open_ = false;          // initialised and not yet finalized
+  bool disconnected_ = false;  // corosync went away: no more polling or events; finalize on close
   bool hook_added_ = false;
   FdWatcher watcher_;
   Napi::FunctionReference emit_;     // held only while open
   Napi::ObjectReference self_;       // strong while open: a watched handle is not collected
-  std::unique_ptr<Napi::AsyncContext> async_context_;
+  // Shared so an Emit in progress keeps it alive if a listener closes the handle meanwhile.
+  std::shared_ptr<Napi::AsyncContext> async_context_;
 };
 
 // Adds close/ref/unref to a class's instance methods.

@@ -21,6 +21,7 @@ export abstract class CorosyncHandle<
 > extends EventEmitter<EventArgs<PublicEvents>> {
   protected readonly native: N;
   #open = true;
+  #finalized = false;
 
   /** `open` creates the native handle (retried while corosync answers CS_ERR_TRY_AGAIN). */
   protected constructor(open: (emit: NativeEmit<NativeEvents>) => N) {
@@ -40,10 +41,13 @@ export abstract class CorosyncHandle<
 
   /** Idempotent. Stops watching the fd and finalizes the corosync handle. */
   close(): void {
-    if (!this.#open) return;
+    const wasOpen = this.#open;
     this.#open = false;
-    this.native.close();
-    this.onClosed(new CorosyncError('CS_ERR_BAD_HANDLE', 'close'));
+    if (!this.#finalized) {
+      this.#finalized = true;
+      this.native.close();
+    }
+    if (wasOpen) this.onClosed(new CorosyncError('CS_ERR_BAD_HANDLE', 'close'));
   }
 
   /** Keep the event loop alive while this handle is open (the default). */
@@ -60,7 +64,12 @@ export abstract class CorosyncHandle<
 
   /** Default: re-emit native events under the same name; a disconnect also ends the handle. */
   protected onNativeEvent<K extends keyof NativeEvents & string>(event: K, payload: NativeEvents[K]): void {
-    if (event === 'disconnect') this.onClosed(payload as CorosyncError);
+    if (event === 'disconnect') {
+      this.onClosed(payload as CorosyncError);
+      // Finalize on the next loop turn: after a crash libqb sleeps ~40 ms in each finalize, which
+      // must not delay the 'disconnect' of the other handles hung up in the same loop iteration.
+      setImmediate(() => this.close());
+    }
     (this as EventEmitter).emit(event, payload);
   }
 

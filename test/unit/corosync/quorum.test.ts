@@ -51,7 +51,7 @@ describe('Quorum', () => {
     expect(failing.attempts()).toBe(1);
   });
 
-  it('emits disconnect once from the native layer, then refuses calls', () => {
+  it('emits disconnect once from the native layer, then refuses calls and finalizes', async () => {
     const quorum = new Quorum(FakeQuorum);
     const disconnects: CorosyncError[] = [];
     quorum.on('disconnect', (error) => disconnects.push(error));
@@ -59,8 +59,12 @@ describe('Quorum', () => {
     expect(disconnects.map((e) => [e.code, e.errno])).toEqual([['CS_ERR_LIBRARY', 2]]);
     expect(quorum.isOpen).toBe(false);
     expect(() => quorum.quorate()).toThrow(expect.objectContaining({ code: 'CS_ERR_BAD_HANDLE' }));
-    quorum.close(); // the native layer already finalized: nothing more to close
+    // The native handle stopped polling; it is finalized once, on the next loop turn.
     expect(quorums.last().closeCount).toBe(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(quorums.last().closeCount).toBe(1);
+    quorum.close();
+    expect(quorums.last().closeCount).toBe(1);
   });
 
   it('does not throw on disconnect without a listener', () => {
