@@ -59,8 +59,21 @@ void CorosyncHandle::CheckOpen(Napi::Env env, const char* operation) const {
 void CorosyncHandle::CleanupHook(void* arg) { static_cast<CorosyncHandle*>(arg)->Close(); }
 
 void CorosyncHandle::OnPoll(int status, int events) {
+  // Nothing may unwind into libuv. While a worker's environment is torn down, Node still runs
+  // the loop (this callback included) but JS can no longer run, so N-API calls fail and throw.
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env_, &scope) != napi_ok) return;
+  try {
+    DispatchAndDeliver(status, events);
+  } catch (const Napi::Error& e) {
+    napi_fatal_exception(env_, e.Value());  // a no-op when JS can no longer run
+  } catch (...) {
+  }
+  napi_close_handle_scope(env_, scope);
+}
+
+void CorosyncHandle::DispatchAndDeliver(int status, int events) {
   Napi::Env env(env_);
-  Napi::HandleScope scope(env);
   cs_error_t failure = CS_OK;
   if (status < 0) {
     failure = CS_ERR_LIBRARY;

@@ -53,6 +53,7 @@ class CorosyncHandle {
 
  private:
   void OnPoll(int status, int events);
+  void DispatchAndDeliver(int status, int events);
   void Emit(const char* event, Napi::Value payload);
   static void CleanupHook(void* arg);
 
