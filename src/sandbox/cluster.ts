@@ -56,6 +56,18 @@ export interface WaitOptions {
   intervalMs?: number;
 }
 
+/** One node's live state, as `corolistener sandbox status` shows it. */
+export interface NodeStatus {
+  name: string;
+  nodeId: number;
+  address: string;
+  /** corosync's pid, or null when it is not running. */
+  pid: number | null;
+  cut: boolean;
+  /** Its `corosync-quorumtool -s`, or null when corosync does not answer. */
+  quorum: QuorumToolStatus | null;
+}
+
 export interface ClusterSummary {
   id: string;
   name: string;
@@ -217,9 +229,9 @@ export class SandboxCluster {
     }
   }
 
-  /** Start corosync on every node (in parallel). */
+  /** Start corosync on every node where it is not running (in parallel). */
   async startAll(opts: { timeoutMs?: number } = {}): Promise<void> {
-    await Promise.all(this.nodes.map((n) => this.start(n.name, opts)));
+    await Promise.all(this.nodes.filter((n) => !this.isRunning(n.name)).map((n) => this.start(n.name, opts)));
   }
 
   private killPid(pid: number | undefined): void {
@@ -333,6 +345,24 @@ export class SandboxCluster {
     const ids = refs.map((r) => this.node(r).nodeId);
     await Promise.all(
       refs.map((r) => this.waitFor(r, `quorate with members [${ids.join(',')}]`, (s) => s?.quorate === true && sameMembers(s.members, ids), opts)),
+    );
+  }
+
+  /** Live state of every node (or of `refs`). */
+  async status(refs: readonly NodeRef[] = this.nodes.map((n) => n.name)): Promise<NodeStatus[]> {
+    return Promise.all(
+      refs.map(async (r): Promise<NodeStatus> => {
+        const n = this.node(r);
+        const pid = this.corosyncPid(n.name);
+        return {
+          name: n.name,
+          nodeId: n.nodeId,
+          address: n.address,
+          pid,
+          cut: await this.isCut(n.name),
+          quorum: pid === null ? null : await this.quorumStatus(n.name),
+        };
+      }),
     );
   }
 

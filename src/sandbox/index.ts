@@ -15,7 +15,7 @@
 //   const { stdout } = await c.exec('n2', ['corosync-cmapctl', 'nodelist.']);
 //   await c.destroy();
 export { createCluster, openCluster, listClusters, SandboxCluster } from './cluster';
-export type { NodeRef, SandboxNode, ExecOptions, SpawnOptions, WaitOptions, ClusterSummary } from './cluster';
+export type { NodeRef, SandboxNode, ExecOptions, SpawnOptions, WaitOptions, ClusterSummary, NodeStatus } from './cluster';
 export type { ClusterOptions, NodeSpec } from './spec';
 export { SandboxSpecError, DEFAULT_STATE_ROOT } from './spec';
 export { cleanupStale } from './teardown';

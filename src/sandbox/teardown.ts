@@ -132,9 +132,13 @@ function orphanNetns(root: string): string[] {
   });
 }
 
+function hubExists(state: ClusterState): boolean {
+  return fs.existsSync(path.join(NETNS_DIR, state.hubNetns));
+}
+
 /**
- * Remove the leftovers of earlier runs: non-persistent clusters whose owner process is dead,
- * and sandbox namespaces whose cluster directory is gone. Returns the ids removed.
+ * Remove the leftovers of earlier runs: clusters whose owner process is dead, unless persistent
+ * and intact, and sandbox namespaces whose cluster directory is gone. Returns the ids removed.
  */
 export function cleanupStale(root: string = DEFAULT_STATE_ROOT): string[] {
   const removed: string[] = [];
@@ -148,7 +152,9 @@ export function cleanupStale(root: string = DEFAULT_STATE_ROOT): string[] {
     if (state === null) {
       const age = Date.now() - fs.statSync(dir, { throwIfNoEntry: false })!.mtimeMs;
       if (age < FRESH_DIR_MS) continue;
-    } else if (state.persistent || ownerAlive(state)) {
+    } else if (ownerAlive(state) || (state.persistent && state.complete && hubExists(state))) {
+      // In use, or being created; or a persistent cluster that is intact. A persistent cluster
+      // whose creator died half-way, or whose namespaces vanished (reboot), is a leftover.
       continue;
     }
     if (teardownSync(dir).done) removed.push(path.basename(dir));

@@ -6,13 +6,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
-import { cleanupStale, createCluster, listClusters, openCluster, type SandboxCluster } from '../../src/sandbox';
+import { cleanupStale, createCluster, listClusters, openCluster, parseQuorumToolStatus, type SandboxCluster } from '../../src/sandbox';
 import { isAlive } from '../../src/sandbox/procfs';
 import { mountsUnder } from '../../src/sandbox/teardown';
 import { describeIntegration, useCluster } from './support';
 
 const run = promisify(execFile);
-const DIST = path.resolve(__dirname, '../../dist/index.js');
+// The sandbox module alone (not the package root, which also loads the native addon).
+const DIST = path.resolve(__dirname, '../../dist/sandbox/index.js');
 
 function note(what: string, ms: number): void {
   console.log(`[sandbox] ${what}: ${ms} ms`);
@@ -40,7 +41,7 @@ async function expectGone(f: ReturnType<typeof footprint>): Promise<void> {
 /** Run a script against the built package in a separate node process (a separate owner). */
 function child(script: string): ReturnType<typeof spawn> {
   if (!fs.existsSync(DIST)) throw new Error(`${DIST} missing: run npm run build first`);
-  return spawn(process.execPath, ['-e', `const { sandbox } = require(${JSON.stringify(DIST)});\n${script}`], {
+  return spawn(process.execPath, ['-e', `const sandbox = require(${JSON.stringify(DIST)});\n${script}`], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
 }
@@ -91,6 +92,12 @@ describeIntegration('sandbox: a 3-node cluster (nodeids 2/4/8)', () => {
     fs.writeFileSync(c.hostPath('n8', '/etc/corosync/marker'), 'n8\n');
     expect((await c.exec('n8', ['cat', '/etc/corosync/marker'])).stdout).toBe('n8\n');
     expect((await c.exec('n2', ['cat', '/etc/corosync/marker'])).code).not.toBe(0);
+    // A client that only enters the node's network namespace reaches that node's corosync
+    // (libqb IPC uses abstract sockets, per netns, and the shared /dev/shm).
+    const viaIp = await run('ip', ['netns', 'exec', c.node('n8').netns, 'corosync-quorumtool', '-s']);
+    expect(parseQuorumToolStatus(viaIp.stdout)).toMatchObject({ nodeId: 8, quorate: true, members: all });
+    // The node's configuration is valid for corosync itself (-t reads /etc/corosync/corosync.conf).
+    expect(await c.exec('n4', ['corosync', '-t'])).toMatchObject({ code: 0 });
     // corosync's pid file is in the node's own /run.
     expect(fs.readFileSync(c.hostPath('n2', '/run/corosync.pid'), 'utf8').trim()).toBe(String(c.corosyncPid('n2')));
     expect(fs.readFileSync(c.logPath('n2'), 'utf8')).toMatch(/Corosync Cluster Engine/);
@@ -113,6 +120,12 @@ describeIntegration('sandbox: a 3-node cluster (nodeids 2/4/8)', () => {
     expect(await c.isCut('n8')).toBe(true);
     await Promise.all([c.waitMembers('n2', [2, 4], { intervalMs: 50 }), c.waitMembers('n4', [2, 4], { intervalMs: 50 })]);
     note('others see a cut node leave (token 1000)', Date.now() - t0);
+    const status = await c.status();
+    expect(status.map((s) => [s.name, s.cut, s.pid !== null, s.quorum?.members])).toEqual([
+      ['n2', false, true, [2, 4]],
+      ['n4', false, true, [2, 4]],
+      ['n8', true, true, expect.any(Array)],
+    ]);
     expect(await c.quorumStatus('n2')).toMatchObject({ quorate: true, members: [2, 4] });
     expect(await c.quorumStatus('n4')).toMatchObject({ quorate: true, members: [2, 4] });
     expect(await c.waitNotQuorate('n8')).toMatchObject({ quorate: false, members: [8] });
@@ -159,6 +172,7 @@ describeIntegration('sandbox: parallel clusters, persistence and cleanup', () =>
     // c is created after a's node mount namespaces exist: its network namespaces propagate into
     // them (slave propagation), and destroy() must take them out again.
     const c = await createCluster({ nodes: 1 });
+    const fa = footprint(a);
     try {
       expect(new Set([a.id, b.id, c.id]).size).toBe(3);
       expect(a.nodes[0]!.address).toBe(b.nodes[0]!.address);
@@ -169,7 +183,11 @@ describeIntegration('sandbox: parallel clusters, persistence and cleanup', () =>
       await b.waitMembers('n2', [2, 3]);
       expect(await a.quorumStatus('n1')).toMatchObject({ quorate: true, members: [1, 2] });
 
+      // Anything started in a node goes with the cluster, not only corosync.
+      const sleeper = b.spawn('n2', ['sleep', '300'], { stdio: 'ignore' });
+      await new Promise((r) => sleeper.once('spawn', r));
       const fb = footprint(b);
+      fb.pids.push(sleeper.pid!);
       const t1 = Date.now();
       await b.destroy();
       note('destroy 3-node cluster', Date.now() - t1);
@@ -186,7 +204,7 @@ describeIntegration('sandbox: parallel clusters, persistence and cleanup', () =>
     } finally {
       await Promise.all([a.destroy(), b.destroy(), c.destroy()]);
     }
-    await expectGone(footprint(a));
+    await expectGone(fa);
   });
 
   it('a persistent cluster outlives its creating process and is re-attached by name', async () => {
@@ -239,5 +257,16 @@ describeIntegration('sandbox: parallel clusters, persistence and cleanup', () =>
     cleanupStale(); // ...until the next run (or a parallel test file's createCluster) removes it
     await expect.poll(() => fs.existsSync(fk.dir), { timeout: 10_000 }).toBe(false);
     await expectGone(fk);
+  });
+
+  it('cleanupStale() removes sandbox namespaces whose cluster directory is gone', async () => {
+    const orphan = `colsb-${'0123456789abcdef'[Date.now() % 16]}0${String(process.pid % 10000).padStart(4, '0')}-n1`;
+    await run('ip', ['netns', 'add', orphan]);
+    try {
+      cleanupStale();
+      expect(await netnsNames()).not.toContain(orphan);
+    } finally {
+      await run('ip', ['netns', 'delete', orphan]).catch(() => {});
+    }
   });
 });
