@@ -3,7 +3,15 @@
     {
       "target_name": "corolistener",
       "sources": [
-        "native/addon.cc"
+        "native/addon.cc",
+        "native/errors.cc",
+        "native/fd_watcher.cc",
+        "native/corosync_handle.cc",
+        "native/quorum.cc",
+        "native/cpg.cc",
+        "native/cmap.cc",
+        "native/cfg.cc",
+        "native/votequorum.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

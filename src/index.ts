@@ -1,6 +1,33 @@
 // Public entry point of the corolistener package (the library VMmanager's node agent imports).
 // Each module re-exports its public surface here as it lands.
 
+// corosync binding
+export { CorosyncError, CS_ERRORS } from './corosync/errors';
+export type { CsErrorCode } from './corosync/errors';
+export { Quorum } from './corosync/quorum';
+export type { QuorumEvents } from './corosync/quorum';
+export { Cpg } from './corosync/cpg';
+export type { CpgEvents } from './corosync/cpg';
+export { Cmap } from './corosync/cmap';
+export type { CmapEvents, CmapTrackListener } from './corosync/cmap';
+export { Cfg } from './corosync/cfg';
+export type { CfgEvents } from './corosync/cfg';
+export { Votequorum } from './corosync/votequorum';
+export type { VotequorumEvents, VotequorumInfo } from './corosync/votequorum';
+export type {
+  CmapTrackEvent,
+  CmapValue,
+  CpgAddress,
+  CpgConfchgEvent,
+  CpgMessageEvent,
+  CpgTotemEvent,
+  NodelistEvent,
+  QuorumEvent,
+  RingId,
+} from './corosync/bindings';
+export { SEND_RETRY, SYNC_RETRY } from './corosync/retry';
+export type { RetryPolicy } from './corosync/retry';
+
 // sandbox: real corosync clusters in network namespaces (`sandbox.createCluster(...)`); a
 // namespace so its names never clash with the corosync binding's (Quorum, Cpg, ...).
 export * as sandbox from './sandbox';

@@ -1,0 +1,23 @@
+// cs_error_t -> JS CorosyncError. The CorosyncError class lives in TypeScript (it owns the
+// code-name table); JS hands its constructor in once per environment (setErrorClass), the way
+// better-sqlite3 receives SqliteError, so native and TS errors are the same class.
+#pragma once
+#include <napi.h>
+#include <corosync/corotypes.h>
+
+namespace corolistener {
+
+// Per-environment instance data (napi_set_instance_data): worker threads each get their own.
+struct AddonData {
+  Napi::FunctionReference corosyncError;
+};
+
+// new CorosyncError(errno, operation); a plain Error carrying `errno` if no class was registered.
+Napi::Error MakeCorosyncError(Napi::Env env, cs_error_t err, const char* operation);
+
+// Throws (C++ exception -> JS exception) unless err == CS_OK.
+void ThrowIfError(Napi::Env env, cs_error_t err, const char* operation);
+
+Napi::Value SetErrorClass(const Napi::CallbackInfo& info);
+
+}  // namespace corolistener

@@ -1,0 +1,175 @@
+// Acceptance 3-7 of issue 2: the corosync binding against a real 3-node cluster. The package
+// runs in agent processes inside the nodes (fixtures/binding-agent.cjs), since corosync's client
+// IPC is per network namespace.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { BindingAgent, type AgentEvent } from './binding-agent';
+import { describeIntegration, useCluster } from './support';
+
+const NODES = [1, 2, 3];
+
+describeIntegration('corosync binding on a real 3-node cluster', () => {
+  const cluster = useCluster({ nodes: 3 });
+  const agents: BindingAgent[] = [];
+  const agent = (node: number): BindingAgent => {
+    const created = new BindingAgent(cluster(), node);
+    agents.push(created);
+    return created;
+  };
+  afterAll(async () => {
+    await Promise.all(agents.map((a) => a.stop()));
+  });
+
+  const sameSet = (ids: number[], expected: number[]): boolean =>
+    ids.length === expected.length && expected.every((id) => ids.includes(id));
+
+  it('quorum: all three members everywhere; a cut node loses quorum while the others see it leave; heal rejoins', async () => {
+    const nodes = NODES.map((n) => agent(n));
+    await Promise.all(nodes.map((a) => a.open('q', 'quorum')));
+    await Promise.all(
+      nodes.map((a) =>
+        a.waitEvent((e) => e.event === 'quorum' && e.payload.quorate && sameSet(e.payload.members, NODES), 'quorum with 1,2,3'),
+      ),
+    );
+
+    const cutAt = Date.now();
+    await cluster().cut(3);
+    const after = (e: AgentEvent): boolean => e.at >= cutAt;
+    await Promise.all(
+      nodes.slice(0, 2).map((a) =>
+        a.waitEvent((e) => after(e) && e.event === 'nodelist' && e.payload.left.includes(3) && sameSet(e.payload.members, [1, 2]), 'nodelist with 3 left'),
+      ),
+    );
+    await nodes[2]!.waitEvent((e) => after(e) && e.event === 'quorum' && e.payload.quorate === false, 'quorate: false on the cut node');
+    for (const a of nodes.slice(0, 2)) {
+      const last = a.eventsOf('q', 'quorum').at(-1)!;
+      expect(last.payload.quorate).toBe(true);
+      expect(await a.call('q', 'quorate')).toBe(true);
+    }
+    expect(await nodes[2]!.call('q', 'quorate')).toBe(false);
+
+    const healAt = Date.now();
+    await cluster().heal(3);
+    await Promise.all(
+      nodes.map((a) =>
+        a.waitEvent((e) => e.at >= healAt && e.event === 'quorum' && e.payload.quorate && sameSet(e.payload.members, NODES), 'quorum with 1,2,3 after heal', 30_000),
+      ),
+    );
+    await Promise.all(nodes.map((a) => a.request('close', { handle: 'q' })));
+  }, 90_000);
+
+  it('cpg: 1000 messages from each of two nodes at once reach all three complete and in one order', async () => {
+    const nodes = NODES.map((n) => agent(n));
+    for (const a of nodes) {
+      await a.open('c', 'cpg', 'acceptance-4');
+      await a.call('c', 'join');
+    }
+    await Promise.all(
+      nodes.map((a) => a.waitEvent((e) => e.event === 'confchg' && e.payload.members.length === 3, 'confchg with 3 members')),
+    );
+    const totem = nodes[0]!.eventsOf('c', 'totem')[0]!;
+    expect(totem.payload.ringId).toEqual({ nodeId: expect.any(Number), seq: expect.any(Number) });
+    expect(await nodes[0]!.call('c', 'localNodeId')).toBe(1);
+    expect((await nodes[1]!.call<Array<{ nodeId: number }>>('c', 'members')).map((m) => m.nodeId).sort()).toEqual(NODES);
+
+    const COUNT = 1000;
+    await Promise.all([
+      nodes[0]!.request('sendMany', { handle: 'c', count: COUNT, prefix: 'n1-' }),
+      nodes[1]!.request('sendMany', { handle: 'c', count: COUNT, prefix: 'n2-' }),
+    ]);
+    const orders = await Promise.all(
+      nodes.map(async (a) => {
+        const messages = await a.waitCount((e) => e.event === 'message', 2 * COUNT, 'messages', 60_000);
+        return messages.map((m) => `${m.payload.nodeId}:${m.payload.data.$buffer}`);
+      }),
+    );
+    const expectedFrom = (node: number, prefix: string): string[] => Array.from({ length: COUNT }, (_, i) => `${node}:${prefix}${i}`);
+    for (const order of orders) {
+      expect(order).toHaveLength(2 * COUNT);
+      expect(order.filter((m) => m.startsWith('1:'))).toEqual(expectedFrom(1, 'n1-'));
+      expect(order.filter((m) => m.startsWith('2:'))).toEqual(expectedFrom(2, 'n2-'));
+      expect(order).toEqual(orders[0]);
+    }
+    await Promise.all(nodes.map((a) => a.request('close', { handle: 'c' })));
+  }, 120_000);
+
+  it('cmap: prio and config_version are readable; a track on totem.config_version fires after reloadConfig()', async () => {
+    const n1 = agent(1);
+    await n1.open('m', 'cmap');
+    await n1.open('f', 'cfg');
+    const { $map: nodelist } = await n1.call<{ $map: Array<[string, unknown]> }>('m', 'entries', 'nodelist.node.');
+    const nodeidKey = nodelist.find(([key, value]) => /^nodelist\.node\.\d+\.nodeid$/.test(key) && value === 1)?.[0];
+    expect(nodeidKey).toBeDefined();
+    const index = /^nodelist\.node\.(\d+)\./.exec(nodeidKey!)![1];
+    expect(await n1.call('m', 'get', `nodelist.node.${index}.prio`)).toBe(String(cluster().node(1).prio));
+    expect(await n1.call('m', 'get', 'runtime.members.1.config_version')).toEqual({ $bigint: '1' });
+    expect(await n1.call('f', 'localNodeId')).toBe(1);
+
+    await n1.request('track', { handle: 'm', prefix: 'totem.config_version' });
+    for (const node of NODES) {
+      const file = cluster().confPath(node);
+      const text = fs.readFileSync(file, 'utf8');
+      expect(text).toMatch(/config_version:\s*1\b/);
+      fs.writeFileSync(file, text.replace(/config_version:\s*1\b/, 'config_version: 2'));
+    }
+    await n1.call('f', 'reloadConfig');
+    const change = await n1.waitEvent((e) => e.event === 'track' && e.payload.key === 'totem.config_version', 'track event');
+    expect(change.payload).toEqual({ event: 'change', key: 'totem.config_version', value: { $bigint: '2' }, oldValue: { $bigint: '1' } });
+    await n1.request('close', { handle: 'm' });
+    await n1.request('close', { handle: 'f' });
+  }, 60_000);
+
+  it('1000 handle open/close cycles leave the fd count unchanged; closing or unrefing lets a script exit', async () => {
+    const n1 = agent(1);
+    const { before, after } = await n1.request<{ before: number; after: number }>('cycles', { count: 1000 });
+    expect(after).toBe(before);
+
+    const script = path.join(__dirname, 'fixtures', 'exits-by-itself.cjs');
+    const child = cluster().spawn(1, [process.execPath, script], { mountNs: false, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = await new Promise<number | string | null>((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve('still running after 10 s');
+      }, 10_000);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+    });
+    expect({ exited, output }).toEqual({ exited: 0, output: 'opened\n' });
+  }, 120_000);
+
+  it('SIGKILL of corosync: every open handle emits disconnect CS_ERR_LIBRARY within 1 s and nothing throws', async () => {
+    const n2 = agent(2);
+    await n2.open('q', 'quorum');
+    await n2.open('c', 'cpg', 'acceptance-6');
+    await n2.call('c', 'join');
+    await n2.open('m', 'cmap');
+    await n2.request('track', { handle: 'm', prefix: 'runtime.' });
+    await n2.open('f', 'cfg');
+    await n2.open('v', 'votequorum');
+    await n2.waitEvent((e) => e.handle === 'q' && e.event === 'quorum', 'initial quorum event');
+
+    const killedAt = Date.now();
+    await cluster().kill(2);
+    const handles = ['q', 'c', 'm', 'f', 'v'];
+    const disconnects = await Promise.all(
+      handles.map((h) => n2.waitEvent((e) => e.handle === h && e.event === 'disconnect', `disconnect of ${h}`, 5_000)),
+    );
+    for (const d of disconnects) {
+      expect(d.payload).toMatchObject({ name: 'CorosyncError', code: 'CS_ERR_LIBRARY', errno: 2, isCorosyncError: true });
+      expect(d.at - killedAt).toBeLessThan(1_000);
+    }
+    // Exactly once each, nothing uncaught, and the agent still answers (nothing threw from the loop).
+    await new Promise((r) => setTimeout(r, 300));
+    expect(handles.map((h) => n2.eventsOf(h, 'disconnect').length)).toEqual([1, 1, 1, 1, 1]);
+    expect(n2.uncaught).toEqual([]);
+    expect(await n2.request('fdCount')).toEqual(expect.any(Number));
+    await expect(n2.call('q', 'quorate')).rejects.toMatchObject({ code: 'CS_ERR_BAD_HANDLE' });
+  }, 60_000);
+});
+
