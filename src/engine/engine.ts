@@ -169,14 +169,6 @@ function recordFailures(s: EngineState, nodeIds: readonly number[], seq: number)
   return merged.changed;
 }
 
-/** Members whose cmap config version is below this (master's) version: they need the config. */
-function staleMembers(s: EngineState, ownVersion: number): number[] {
-  return (s.quorum?.members ?? []).filter((id) => {
-    const v = s.configVersions[id];
-    return v !== undefined && v < ownVersion;
-  });
-}
-
 function broadcast(s: EngineState, effects: Effect[]): void {
   const ringId = s.quorum?.ringId as RingId;
   effects.push({ type: 'broadcastFailureRecords', ringId, records: s.persisted.failureRecords });
@@ -293,7 +285,10 @@ function decideQuorate(s: EngineState, prev: EngineState, ctx: QuorateContext, e
   const view = s.config as ClusterView;
   const q = s.quorum as { quorate: true; ringId: RingId; members: number[] };
   const local = s.localNodeId;
-  const unknown = q.members.filter((id) => s.configVersions[id] === undefined);
+  // Our own file may already be newer than what cmap reports for us (the daemon re-reads the
+  // file before corosync's reload shows up in cmap): our own version is the newer of the two.
+  const versions = (s.configVersions[local] ?? -1) < view.configVersion ? { ...s.configVersions, [local]: view.configVersion } : s.configVersions;
+  const unknown = q.members.filter((id) => versions[id] === undefined);
   if (unknown.length > 0) {
     // The election needs every member's config version (cmap reports them right after the
     // membership change): deciding without them could elect a node whose table is stale.
@@ -302,14 +297,35 @@ function decideQuorate(s: EngineState, prev: EngineState, ctx: QuorateContext, e
     why.push(`waiting for the config version of node(s) ${unknown.join(',')}`);
     return prev.role === 'suspended' ? 'unknown' : prev.role;
   }
-  const election = electMaster(view, q.members, s.configVersions);
-  const localProblem = ineligibility(local, nodeById(view, local), s.configVersions, election.newestVersion);
+  const election = electMaster(view, q.members, versions);
+  const localProblem = ineligibility(local, nodeById(view, local), versions, election.newestVersion);
+  const role = decideRole(s, prev, view, q, election.masterId, localProblem, ctx, effects, why);
+  // Someone must hand the newest configuration to stale members: the master, or without one
+  // (e.g. the edit made the master ineligible) the lowest nodeid holding the newest version.
+  const holders = q.members.filter((id) => versions[id] === election.newestVersion);
+  const publisher = role === 'master' ? local : s.masterId === null && localProblem !== 'stale-config' ? Math.min(...holders) : null;
+  if (publisher === local) publishIfStale(s, versions, view.configVersion, effects, why);
+  return role;
+}
+
+function decideRole(
+  s: EngineState,
+  prev: EngineState,
+  view: ClusterView,
+  q: { quorate: true; ringId: RingId; members: number[] },
+  elected: number | null,
+  localProblem: string | null,
+  ctx: QuorateContext,
+  effects: Effect[],
+  why: string[],
+): Role {
+  const local = s.localNodeId;
   if (localProblem === 'stale-config') {
     // Our priority table may be out of date: we cannot know who the others elect.
     s.masterId = null;
     why.push('configuration older than another member\'s: slave until synced');
   } else {
-    s.masterId = election.masterId;
+    s.masterId = elected;
   }
 
   if (s.masterId !== local) {
@@ -337,7 +353,6 @@ function decideQuorate(s: EngineState, prev: EngineState, ctx: QuorateContext, e
     } else {
       why.push('still master');
     }
-    publishIfStale(s, view.configVersion, effects, why);
     return 'master';
   }
 
@@ -374,14 +389,13 @@ function decideQuorate(s: EngineState, prev: EngineState, ctx: QuorateContext, e
     why.push(`${restart ? 'master again after a daemon restart' : 'takeover'}; failed node(s): ${failed.join(',') || 'none'}; priority raised to ${prio}`);
   } else {
     why.push(`${restart ? 'master again after a daemon restart' : 'takeover'}; failed node(s): ${failed.join(',') || 'none'}`);
-    publishIfStale(s, view.configVersion, effects, why);
   }
   return 'master';
 }
 
-function publishIfStale(s: EngineState, ownVersion: number, effects: Effect[], why: string[]): void {
+function publishIfStale(s: EngineState, versions: Readonly<Record<number, number>>, ownVersion: number, effects: Effect[], why: string[]): void {
   const seq = (s.quorum?.ringId as RingId).seq;
-  const stale = staleMembers(s, ownVersion);
+  const stale = (s.quorum?.members ?? []).filter((id) => (versions[id] ?? ownVersion) < ownVersion);
   if (stale.length === 0) return;
   if (s.publishedAt !== null && s.publishedAt.seq === seq && s.publishedAt.version >= ownVersion) return;
   effects.push({ type: 'publishConfig', configVersion: ownVersion });

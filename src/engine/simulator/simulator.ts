@@ -223,12 +223,17 @@ export class Simulator {
   }
 
   /**
-   * An operator edit of corosync.conf on `on` (default: every running node connected to the
-   * edited node), with a new config_version above every version in the cluster.
+   * An operator edit of corosync.conf, with a new config_version above every version in the
+   * cluster, made on `on`, or by default where VMmanager edits it: on the master of the edited
+   * node's partition, which then publishes it (without a master: on every running node there).
+   * Editing a slave first would make it the only member with the newest version, i.e. the only
+   * one eligible (docs/engine.md, "Configuration changes go through the master").
    */
   editNode(nodeId: number, change: Partial<Pick<NodeInfo, 'prio' | 'replication'>>, on: number[] | null): void {
     const subject = this.node(nodeId);
-    const targets = on ?? [...this.nodes.values()].filter((n) => n.powered && n.group === subject.group).map((n) => n.nodeId);
+    const connected = [...this.nodes.values()].filter((n) => n.powered && n.group === subject.group);
+    const master = connected.find((n) => n.engine?.role === 'master');
+    const targets = on ?? (master !== undefined ? [master.nodeId] : connected.map((n) => n.nodeId));
     const version = Math.max(...[...this.nodes.values()].map((n) => n.config.configVersion)) + 1;
     for (const id of targets) {
       const t = this.node(id);
@@ -325,7 +330,8 @@ export class Simulator {
       n.engine = decision.state;
       if (decision.state.role !== before[0] || decision.state.masterId !== before[1]) {
         const m = decision.state.masterId;
-        this.log.push(`${nodeName(to)} ${decision.state.role}${m !== null && m !== to ? ` master=${nodeName(m)}` : ''}`);
+        const whom = m === null ? '' : m === to ? (decision.state.role === 'master' ? '' : ' elected') : ` master=${nodeName(m)}`;
+        this.log.push(`${nodeName(to)} ${decision.state.role}${whom}`);
       }
       for (const effect of decision.effects) this.execute(n, effect);
     }
