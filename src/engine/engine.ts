@@ -298,12 +298,16 @@ function decideQuorate(s: EngineState, prev: EngineState, ctx: QuorateContext, e
     return prev.role === 'suspended' ? 'unknown' : prev.role;
   }
   const election = electMaster(view, q.members, versions);
-  const localProblem = ineligibility(local, nodeById(view, local), versions, election.newestVersion);
+  // Staleness first: a stale node cannot even know whom the others elect (its table is old),
+  // whatever else makes it ineligible.
+  const localStale = election.newestVersion !== null && versions[local] < election.newestVersion;
+  const localProblem = localStale ? 'stale-config' : ineligibility(local, nodeById(view, local), versions, election.newestVersion);
   const role = decideRole(s, prev, view, q, election.masterId, localProblem, ctx, effects, why);
-  // Someone must hand the newest configuration to stale members: the master, or without one
-  // (e.g. the edit made the master ineligible) the lowest nodeid holding the newest version.
+  // Someone must hand the newest configuration to stale members: the elected node (master or
+  // takeover pending), or without one (e.g. the edit made the master ineligible) the lowest
+  // nodeid holding the newest version.
   const holders = q.members.filter((id) => versions[id] === election.newestVersion);
-  const publisher = role === 'master' ? local : s.masterId === null && localProblem !== 'stale-config' ? Math.min(...holders) : null;
+  const publisher = s.masterId ?? (localProblem !== 'stale-config' ? Math.min(...holders) : null);
   if (publisher === local) publishIfStale(s, versions, view.configVersion, effects, why);
   return role;
 }

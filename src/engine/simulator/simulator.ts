@@ -225,7 +225,7 @@ export class Simulator {
   /**
    * An operator edit of corosync.conf, with a new config_version above every version in the
    * cluster, made on `on`, or by default where VMmanager edits it: on the master of the edited
-   * node's partition, which then publishes it (without a master: on every running node there).
+   * node's (quorate) partition, which then publishes it (without a master: on every node there).
    * Editing a slave first would make it the only member with the newest version, i.e. the only
    * one eligible (docs/engine.md, "Configuration changes go through the master").
    */
@@ -233,17 +233,23 @@ export class Simulator {
     const subject = this.node(nodeId);
     const connected = [...this.nodes.values()].filter((n) => n.powered && n.group === subject.group);
     const master = connected.find((n) => n.engine?.role === 'master');
+    if (on === null && !(subject.powered && subject.corosyncUp && subject.quorate)) {
+      // Refused like the config module must refuse it: an edit made away from the quorate
+      // partition could reuse a config_version the master writes meanwhile, with other content.
+      this.log.push(`${nodeName(nodeId)} edit refused: not in a quorate partition`);
+      return;
+    }
     const targets = on ?? (master !== undefined ? [master.nodeId] : connected.map((n) => n.nodeId));
     const version = Math.max(...[...this.nodes.values()].map((n) => n.config.configVersion)) + 1;
-    for (const id of targets) {
-      const t = this.node(id);
-      const view = cloneView(t.config);
-      view.configVersion = version;
-      const info = nodeById(view, nodeId);
-      if (info === undefined) throw new Error(`${nodeName(nodeId)} is not in the configuration`);
-      Object.assign(info, change);
-      this.installConfig(t, view);
-    }
+    // The operator edits the newest file among the targets and copies the result to all of
+    // them: one version number, one content.
+    const base = targets.map((id) => this.node(id).config).reduce((a, b) => (b.configVersion > a.configVersion ? b : a));
+    const view = cloneView(base);
+    view.configVersion = version;
+    const info = nodeById(view, nodeId);
+    if (info === undefined) throw new Error(`${nodeName(nodeId)} is not in the configuration`);
+    Object.assign(info, change);
+    for (const id of targets) this.installConfig(this.node(id), cloneView(view));
     this.drain();
   }
 
