@@ -271,7 +271,8 @@ export function transition(state: EngineState, event: EngineEvent): Decision {
   s.role = role;
   s.persisted = s.persisted.lastRole === role ? s.persisted : { ...s.persisted, lastRole: role };
   if (!samePersisted(state.persisted, s.persisted)) effects.push({ type: 'persistState', state: s.persisted });
-  const explanation = `${role}${s.masterId !== null ? ` (master ${s.masterId})` : ''}: ${why.join('; ') || 'no change'}`;
+  const named = s.masterId === null || role === 'master' ? '' : s.masterId === s.localNodeId ? ' (elected)' : ` (master ${s.masterId})`;
+  const explanation = `${role}${named}: ${why.join('; ') || 'no change'}`;
   return { state: s, effects, explanation };
 }
 
