@@ -1,6 +1,7 @@
 // Randomised schedules: thousands of random sequences of partitions, crashes, corosync and
 // daemon restarts, priority edits and waits, on 3 to 5 nodes. After every step has been
-// processed everywhere, the cluster-wide safety invariants must hold (see checkInvariants).
+// processed everywhere, the cluster-wide safety invariants must hold (see checkInvariants);
+// after healing everything, the cluster must settle (one master, no VM left suspended).
 // The seed is fixed (override with ENGINE_FC_SEED) so CI runs are reproducible.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -83,6 +84,22 @@ describe('randomised schedules', () => {
           const problems = checkInvariants(sim);
           if (problems.length > 0) throw new Error(`after ${history.join(' ; ')}:\n${problems.join('\n')}`);
         }
+        // Liveness: once everything is healed and running again, there is exactly one master
+        // (when some node is eligible) and no suspended VM is left undecided.
+        const ids = cluster.nodes.map((n) => n.nodeId);
+        sim.start(ids.filter((id) => !sim.node(id).powered));
+        sim.startCorosync(ids);
+        sim.heal([]);
+        sim.wait(cluster.takeoverDelayMs + 1);
+        const settled = checkInvariants(sim);
+        const newest = [...sim.nodes.values()].reduce((a, b) => (b.config.configVersion > a.config.configVersion ? b : a)).config;
+        const eligible = newest.nodes.some((n) => n.replication && n.prio !== undefined);
+        const masters = [...sim.nodes.values()].filter((n) => n.engine?.role === 'master').map((n) => n.nodeId);
+        if (eligible && masters.length !== 1) settled.push(`healed cluster has ${masters.length} masters`);
+        for (const n of sim.nodes.values()) {
+          if (n.suspended.size > 0) settled.push(`n${n.nodeId} still holds suspended VMs ${[...n.suspended].join(',')}`);
+        }
+        if (settled.length > 0) throw new Error(`after ${history.join(' ; ')} ; heal everything:\n${settled.join('\n')}`);
         decisions += sim.decisions;
       }),
       { seed: SEED, numRuns: RUNS },
