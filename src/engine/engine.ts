@@ -81,14 +81,13 @@ export function mergeFailureRecords(into: FailureRecords, from: FailureRecords):
 interface Absorbed {
   state: EngineState;
   timerDue: boolean;
-  recordsChanged: boolean;
   notes: string[];
 }
 
 function absorb(state: EngineState, event: EngineEvent): Absorbed {
   const s: EngineState = { ...state, persisted: { ...state.persisted }, lastEventAt: event.now };
   const previousMembers = state.quorum?.members ?? [];
-  const out: Absorbed = { state: s, timerDue: false, recordsChanged: false, notes: [] };
+  const out: Absorbed = { state: s, timerDue: false, notes: [] };
   switch (event.type) {
     case 'config':
       s.config = event.view;
@@ -135,7 +134,6 @@ function absorb(state: EngineState, event: EngineEvent): Absorbed {
     case 'failureRecords': {
       const merged = mergeFailureRecords(state.persisted.failureRecords, event.records);
       s.persisted.failureRecords = merged.records;
-      out.recordsChanged = merged.changed;
       if (s.quorum?.quorate && sameRing(s.quorum.ringId, event.ringId) && !s.recordsFrom.includes(event.from)) {
         s.recordsFrom = [...s.recordsFrom, event.from];
       }
@@ -217,7 +215,7 @@ function samePersisted(a: PersistedState, b: PersistedState): boolean {
 // ---- the decision
 
 export function transition(state: EngineState, event: EngineEvent): Decision {
-  const { state: s, timerDue, recordsChanged, notes } = absorb(state, event);
+  const { state: s, timerDue, notes } = absorb(state, event);
   const effects: Effect[] = [];
   const why: string[] = [...notes];
   const firstDecision = s.restoredRole !== null;
@@ -260,10 +258,10 @@ export function transition(state: EngineState, event: EngineEvent): Decision {
       s.persisted = { ...s.persisted, suspendRequested: false };
       why.push('suspend result lost in a daemon restart: those VMs stay suspended');
     }
-    if (s.recordsSentSeq !== q.ringId?.seq || recordsChanged) {
-      // Share what this node knows about failures with the partition (see docs/engine.md).
-      if (!effects.some((e) => e.type === 'broadcastFailureRecords')) broadcast(s, effects);
-    }
+    // Share what this node knows about failures with the partition, once per ring (see
+    // docs/engine.md). Records learnt from a member later in the same ring are not re-sent:
+    // CPG delivered that member's message to every member already.
+    if (s.recordsSentSeq !== q.ringId?.seq) broadcast(s, effects);
     settleVms(s, effects, why);
   }
 
