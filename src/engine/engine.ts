@@ -45,6 +45,7 @@ export function initialState(localNodeId: number, persisted: PersistedState | nu
     configVersions: {},
     takeoverTimer: null,
     timerSeq: 0,
+    recordsRing: null,
     recordsFrom: [],
     recordsSentSeq: null,
     publishedAt: null,
@@ -95,8 +96,13 @@ function absorb(state: EngineState, event: EngineEvent): Absorbed {
     case 'quorum': {
       const newRing = !sameRing(state.quorum?.ringId, event.ringId);
       s.quorum = { quorate: event.quorate, ringId: event.ringId, members: [...event.members] };
-      if (newRing) {
+      if (newRing && !sameRing(state.recordsRing, event.ringId)) {
+        // (Records of this ring that arrived before its quorum event were kept: CPG and the
+        // quorum service deliver independently.)
+        s.recordsRing = event.ringId;
         s.recordsFrom = [];
+      }
+      if (newRing) {
         // Versions are only trusted for members that stayed with us (cmap kept them up to date)
         // and for ourselves: a joiner may have changed its configuration while it was away, so
         // its version is unknown until cmap reports it again.
@@ -134,8 +140,12 @@ function absorb(state: EngineState, event: EngineEvent): Absorbed {
     case 'failureRecords': {
       const merged = mergeFailureRecords(state.persisted.failureRecords, event.records);
       s.persisted.failureRecords = merged.records;
-      if (s.quorum?.quorate && sameRing(s.quorum.ringId, event.ringId) && !s.recordsFrom.includes(event.from)) {
-        s.recordsFrom = [...s.recordsFrom, event.from];
+      if (sameRing(s.recordsRing, event.ringId)) {
+        if (!s.recordsFrom.includes(event.from)) s.recordsFrom = [...s.recordsFrom, event.from];
+      } else if (event.ringId.seq > (s.recordsRing?.seq ?? -1)) {
+        // A ring we have not been told about yet (the quorum event is still on its way).
+        s.recordsRing = event.ringId;
+        s.recordsFrom = [event.from];
       }
       break;
     }
@@ -171,6 +181,10 @@ function broadcast(s: EngineState, effects: Effect[]): void {
   const ringId = s.quorum?.ringId as RingId;
   effects.push({ type: 'broadcastFailureRecords', ringId, records: s.persisted.failureRecords });
   s.recordsSentSeq = ringId.seq;
+  if (!sameRing(s.recordsRing, ringId)) {
+    s.recordsRing = ringId;
+    s.recordsFrom = [];
+  }
   if (!s.recordsFrom.includes(s.localNodeId)) s.recordsFrom = [...s.recordsFrom, s.localNodeId];
 }
 
@@ -182,7 +196,8 @@ function settleVms(s: EngineState, effects: Effect[], why: string[]): void {
     why.push('VM decision waits for the suspend result');
     return;
   }
-  const missing = s.quorum.members.filter((id) => !s.recordsFrom.includes(id));
+  const answered = sameRing(s.recordsRing, s.quorum.ringId) ? s.recordsFrom : [];
+  const missing = s.quorum.members.filter((id) => !answered.includes(id));
   if (missing.length > 0) {
     why.push(`VMs stay suspended until failure records of node(s) ${missing.join(',')} arrive`);
     return;

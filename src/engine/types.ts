@@ -151,7 +151,9 @@ export interface EngineState {
   takeoverTimer: string | null;
   /** Counter making timer ids unique without randomness. */
   timerSeq: number;
-  /** Members whose failure records for the current ring have been received (this node included). */
+  /** The ring `recordsFrom` is about (the current one, or a newer one announced early by CPG). */
+  recordsRing: RingId | null;
+  /** Members whose failure records for `recordsRing` have been received (this node included). */
   recordsFrom: number[];
   /** Ring seq in which this node last broadcast its failure records (once per ring, and on change). */
   recordsSentSeq: number | null;

@@ -114,9 +114,12 @@ describe('transition', () => {
     const resumed = run(back.state, [records(2, { 8: 2 }), records(4, {})]);
     expect(resumed.effects[1]).toContainEqual({ type: 'resumeVms', vms: ['a', 'b'] });
     expect(resumed.state.persisted.suspendedVms).toEqual([]);
-    // Records of another ring do not count as an answer.
+    // Records of an older ring do not count as an answer.
     const other = transition(back.state, records(4, {}, 12));
     expect(other.state.recordsFrom).not.toContain(4);
+    // Records of the next ring that arrive before its quorum event are kept for it.
+    const early = run(cut, [records(2, {}, 16), records(4, { 8: 12 }, 16), quorum(16, [2, 4, 8]), versions([2, 4, 8])]);
+    expect(early.effects.flat()).toContainEqual({ type: 'reportVmsDiscarded', vms: ['a', 'b'] });
   });
 
   it('emits persistState only when the persisted part changes', () => {
