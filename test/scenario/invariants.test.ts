@@ -13,6 +13,7 @@ const RUNS = Number(process.env.ENGINE_FC_RUNS ?? 3000);
 interface Cluster {
   nodes: SimNodeSpec[];
   takeoverDelayMs: number;
+  interleaveSeed: number | undefined;
 }
 
 const clusterArb: fc.Arbitrary<Cluster> = fc
@@ -21,9 +22,12 @@ const clusterArb: fc.Arbitrary<Cluster> = fc
     prios: fc.array(fc.integer({ min: 1, max: 10 }), { minLength: 5, maxLength: 5 }),
     replicationOff: fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }),
     takeoverDelayMs: fc.constantFrom(0, 0, 3000),
+    // Half the schedules let the nodes' daemons interleave (each still in its own order).
+    interleaveSeed: fc.option(fc.integer({ min: 1, max: 2 ** 31 - 1 }), { nil: undefined }),
   })
-  .map(({ size, prios, replicationOff, takeoverDelayMs }) => ({
+  .map(({ size, prios, replicationOff, takeoverDelayMs, interleaveSeed }) => ({
     takeoverDelayMs,
+    interleaveSeed,
     nodes: Array.from({ length: size }, (_, i) => ({
       nodeId: i + 1,
       prio: prios[i],
@@ -66,7 +70,7 @@ describe('randomised schedules', () => {
     fc.assert(
       fc.property(scheduleArb, ({ cluster, commands }) => {
         schedules++;
-        const sim = new Simulator({ nodes: cluster.nodes, takeoverDelayMs: cluster.takeoverDelayMs });
+        const sim = new Simulator({ nodes: cluster.nodes, takeoverDelayMs: cluster.takeoverDelayMs, interleaveSeed: cluster.interleaveSeed });
         sim.start(cluster.nodes.map((n) => n.nodeId));
         const history: string[] = ['start all'];
         for (const command of commands) {

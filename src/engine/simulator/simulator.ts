@@ -22,6 +22,13 @@ export interface SimOptions {
   takeoverDelayMs?: number;
   /** quorum.expected_votes; defaults to the number of nodes (one vote each). */
   expectedVotes?: number;
+  /**
+   * Without it, pending deliveries are processed in one global FIFO order (stable logs for the
+   * scenarios). With it, the next node to process one of its pending events is picked by a
+   * PRNG seeded with this value: every node still sees its own events in order, but nodes
+   * interleave like real daemons do. Deterministic for a given seed.
+   */
+  interleaveSeed?: number;
 }
 
 /** What a node holds, as the actions would leave it. */
@@ -80,6 +87,7 @@ export class Simulator {
   private ringSeq = 0;
   private nextGroup = 1;
   private queue: Delivery[] = [];
+  private rng: number | null;
   private timers: Timer[] = [];
   private log: string[] = [];
 
@@ -90,6 +98,7 @@ export class Simulator {
       takeoverDelayMs: options.takeoverDelayMs ?? 0,
     };
     this.expectedVotes = options.expectedVotes ?? options.nodes.length;
+    this.rng = options.interleaveSeed === undefined ? null : (options.interleaveSeed >>> 0) || 1;
     for (const spec of options.nodes) {
       this.nodes.set(spec.nodeId, {
         nodeId: spec.nodeId,
@@ -327,7 +336,7 @@ export class Simulator {
 
   private drain(): void {
     while (this.queue.length > 0) {
-      const { to, event } = this.queue.shift() as Delivery;
+      const { to, event } = this.nextDelivery();
       const n = this.node(to);
       if (n.engine === null) continue;
       const before: [Role, number | null] = [n.engine.role, n.engine.masterId];
@@ -341,6 +350,21 @@ export class Simulator {
       }
       for (const effect of decision.effects) this.execute(n, effect);
     }
+  }
+
+  /** The next delivery: FIFO, or (interleaved) the oldest pending event of a random node. */
+  private nextDelivery(): Delivery {
+    if (this.rng === null) return this.queue.shift() as Delivery;
+    // xorshift32: deterministic, seeded by the options.
+    let x = this.rng;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rng = x >>> 0;
+    const pending = [...new Set(this.queue.map((d) => d.to))];
+    const to = pending[this.rng % pending.length];
+    const index = this.queue.findIndex((d) => d.to === to);
+    return this.queue.splice(index, 1)[0];
   }
 
   // ---- simulated daemon + actions
