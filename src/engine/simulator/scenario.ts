@@ -5,6 +5,7 @@
 //   # what this scenario shows
 //   node 2 prio=99 vms=a,b         one line per configured node (replication=off, noprio)
 //   takeover-delay 5000            optional; expected-votes N optional (default: node count)
+//   late-results                   optional: suspend results arrive after the next command's events
 //   > start n2 n4 n8
 //     n4 master
 //     n4 removeRelocatedLock
@@ -93,6 +94,7 @@ export function parseScenario(file: string, text: string): Scenario {
       nodes.push(spec);
     } else if (words[0] === 'takeover-delay') options.takeoverDelayMs = parseInteger(file, line, 'takeover-delay', words[1]);
     else if (words[0] === 'expected-votes') options.expectedVotes = parseInteger(file, line, 'expected-votes', words[1]);
+    else if (words[0] === 'late-results' && words.length === 1) options.lateResults = true;
     else throw new ScenarioError(file, line, `unknown header line '${raw.trim()}'`);
   });
   if (nodes.length === 0) throw new ScenarioError(file, 1, 'no node lines');

@@ -29,6 +29,11 @@ export interface SimOptions {
    * interleave like real daemons do. Deterministic for a given seed.
    */
   interleaveSeed?: number;
+  /**
+   * Slow daemons: the result of a `suspendVms` reaches the engine only after the events of the
+   * next command (e.g. after quorum is back), as when the VM commands take their time.
+   */
+  lateResults?: boolean;
 }
 
 /** What a node holds, as the actions would leave it. */
@@ -81,6 +86,11 @@ export class Simulator {
   readonly vmOwner = new Map<string, number>();
   /** Safety violations observed while executing effects (a VM resumed after restore, ...). */
   readonly violations: string[] = [];
+  /**
+   * VMs whose suspend result never reached an engine (the daemon crashed or restarted first):
+   * the engine leaves them suspended on purpose (it cannot know them), so they are expected.
+   */
+  readonly lostSuspendResults = new Set<string>();
   /** Number of engine decisions taken so far. */
   decisions = 0;
   private readonly expectedVotes: number;
@@ -88,6 +98,9 @@ export class Simulator {
   private nextGroup = 1;
   private queue: Delivery[] = [];
   private rng: number | null;
+  private readonly lateResults: boolean;
+  /** Results held back by `lateResults` until the next command's events are processed. */
+  private deferred: Delivery[] = [];
   private timers: Timer[] = [];
   private log: string[] = [];
 
@@ -99,6 +112,7 @@ export class Simulator {
     };
     this.expectedVotes = options.expectedVotes ?? options.nodes.length;
     this.rng = options.interleaveSeed === undefined ? null : (options.interleaveSeed >>> 0) || 1;
+    this.lateResults = options.lateResults ?? false;
     for (const spec of options.nodes) {
       this.nodes.set(spec.nodeId, {
         nodeId: spec.nodeId,
@@ -163,8 +177,19 @@ export class Simulator {
       n.members = [];
       n.quorate = false;
       this.timers = this.timers.filter((t) => t.nodeId !== id);
+      this.loseResultsOf(id);
     }
     this.membershipChanged();
+  }
+
+  /** Results in flight to a daemon that dies are lost with it. */
+  private loseResultsOf(id: number): void {
+    const lost = (d: Delivery): boolean => d.to === id && d.event.type === 'vmsSuspended';
+    for (const d of [...this.queue, ...this.deferred]) {
+      if (lost(d) && d.event.type === 'vmsSuspended') for (const vm of d.event.vms) this.lostSuspendResults.add(vm);
+    }
+    this.queue = this.queue.filter((d) => !lost(d));
+    this.deferred = this.deferred.filter((d) => !lost(d));
   }
 
   /** Isolate the listed nodes together (they still see each other). */
@@ -220,6 +245,7 @@ export class Simulator {
       const n = this.node(id);
       if (!n.powered) continue;
       this.timers = this.timers.filter((t) => t.nodeId !== id);
+      this.loseResultsOf(id);
       this.startListener(n);
       if (n.corosyncUp && n.ring !== null) {
         this.enqueue(id, { type: 'quorum', now: this.now, quorate: n.quorate, ringId: n.ring, members: [...n.members] });
@@ -275,6 +301,7 @@ export class Simulator {
       this.drain();
     }
     this.now = until;
+    this.drain();
   }
 
   // ---- simulated corosync
@@ -335,7 +362,13 @@ export class Simulator {
   }
 
   private drain(): void {
-    while (this.queue.length > 0) {
+    const late = this.deferred;
+    this.deferred = [];
+    for (;;) {
+      if (this.queue.length === 0) {
+        if (late.length === 0) break;
+        this.queue.push(...late.splice(0));
+      }
       const { to, event } = this.nextDelivery();
       const n = this.node(to);
       if (n.engine === null) continue;
@@ -412,7 +445,9 @@ export class Simulator {
         const vms = [...n.running].sort();
         for (const vm of vms) n.suspended.add(vm);
         n.running.clear();
-        this.enqueue(id, { type: 'vmsSuspended', now: this.now, vms });
+        const result: Delivery = { to: id, event: { type: 'vmsSuspended', now: this.now, vms } };
+        if (this.lateResults) this.deferred.push(result);
+        else this.queue.push(result);
         this.log.push(`${nodeName(id)} suspendVms${vms.length > 0 ? ` ${vms.join(',')}` : ''}`);
         return;
       }
