@@ -4,7 +4,7 @@
 // from a counter in the state. The daemon feeds events in the order it receives them and hands
 // the effects, in order, to the actions runner (src/actions), which executes one plan at a time.
 // Every effect is idempotent ("make it so"), so a plan replayed after a daemon restart is harmless.
-import { electMaster, ineligibility, nodeById, raisedPriority } from './election';
+import { electMaster, ineligibility, nodeById, raisedPriority, type Ineligibility } from './election';
 import type {
   ClusterView,
   Decision,
@@ -332,7 +332,7 @@ function decideRole(
   view: ClusterView,
   q: { quorate: true; ringId: RingId; members: number[] },
   elected: number | null,
-  localProblem: string | null,
+  localProblem: Ineligibility | null,
   ctx: QuorateContext,
   effects: Effect[],
   why: string[],
