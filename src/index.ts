@@ -1,5 +1,30 @@
 // Public entry point of the corolistener package (the library VMmanager's node agent imports).
 // Each module re-exports its public surface here as it lands.
 
+// sandbox: real corosync clusters in network namespaces (`sandbox.createCluster(...)`); a
+// namespace so its names never clash with the corosync binding's (Quorum, Cpg, ...).
+export * as sandbox from './sandbox';
+
+// daemon: reports, control socket, logger (cli work)
+export type { NodeListReport, NodeListEntry, NodeStatus, NodeRole, DaemonStatus, StatusReport } from './daemon/report';
+export { parseNodeListReport, parseStatusReport, ReportShapeError } from './daemon/report';
+export type { ControlCommand, ControlHandler, ControlSocketOptions, ControlSocketServer } from './daemon/control-socket';
+export { startControlSocket, queryDaemon, ControlSocketError, CONTROL_COMMANDS } from './daemon/control-socket';
+export type { DaemonLogger, LoggerOptions } from './daemon/logger';
+export { createLogger, reopenOnSighup, DEFAULT_LOG_FILE } from './daemon/logger';
+
+// cli: node table
+export { formatNodeTable, formatNodeListJson } from './cli/node-table';
+
+// config
+export * from './config/index';
+
+// actions
+export { ExecCommandRunner, prefixRunner, CommandFailedError } from './actions/command-runner';
+export type { CommandRunner, CommandResult, RunOptions } from './actions/command-runner';
+export type { CommandContext } from './actions/command-context';
+export { DuplicateAddressError } from './actions/arping';
+export { StateFileError } from './actions/state-file';
+
 // engine
 export * from './engine';

@@ -1,0 +1,34 @@
+// Asking the running daemon, shared by `-l` and `status`: the control socket's errors become
+// one-line CLI errors with the documented exit codes.
+import { ControlSocketError, queryDaemon, type ControlCommand } from '../../daemon/control-socket';
+import { ReportShapeError } from '../../daemon/report';
+import { CliError } from '../io';
+import { EXIT } from '../options';
+
+/** The daemon's answer, or undefined when no daemon is there (no socket / nobody listening). */
+export async function askDaemon(socket: string, cmd: ControlCommand, timeoutMs: number): Promise<unknown> {
+  try {
+    return await queryDaemon(socket, cmd, timeoutMs);
+  } catch (err) {
+    if (err instanceof ControlSocketError) {
+      throw new CliError(err.message, err.code === 'timeout' ? EXIT.UNREACHABLE : EXIT.FAILURE);
+    }
+    throw err;
+  }
+}
+
+/** Validates the daemon's answer; a wrong shape is a clear error naming the field. */
+export function validated<T>(socket: string, parse: (value: unknown) => T, value: unknown): T {
+  try {
+    return parse(value);
+  } catch (err) {
+    if (err instanceof ReportShapeError) {
+      throw new CliError(`unexpected answer from the daemon on ${socket}: ${err.message}`, EXIT.FAILURE);
+    }
+    throw err;
+  }
+}
+
+export function noDaemon(socket: string): CliError {
+  return new CliError(`no corolistener daemon answers on ${socket}`, EXIT.UNREACHABLE);
+}

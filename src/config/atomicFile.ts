@@ -1,0 +1,86 @@
+// Crash-safe replacement of a file: write a temp file in the same directory, fsync it, keep the
+// previous file as a backup, rename the temp file over the target, fsync the directory.
+// rename(2) within one directory is atomic, so a reader (or a reboot) sees either the complete
+// old file or the complete new one. A `beforeCommit` hook runs on the complete temp file
+// before anything visible changes (used to run `corosync -t` on the exact bytes).
+
+import { randomBytes } from 'node:crypto';
+import { copyFile, link, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+export interface AtomicWriteOptions {
+  /** Suffix of the backup of the previous file (default ".bak"); null keeps none. */
+  readonly backupSuffix?: string | null;
+  /** Mode of a new file (default 0o644); an existing file's mode is kept. */
+  readonly mode?: number;
+  /** Runs on the fsynced temp file; throwing aborts the write and leaves the target untouched. */
+  readonly beforeCommit?: (tempPath: string) => Promise<void>;
+}
+
+const tempPrefix = (target: string): string => `.${basename(target)}.`;
+const TEMP_SUFFIX = '.tmp';
+
+export async function atomicWriteFile(target: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  const dir = dirname(target);
+  await removeStaleTemps(target);
+  const temp = join(dir, `${tempPrefix(target)}${process.pid}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
+  const existingMode = await stat(target).then((s) => s.mode & 0o7777, () => undefined);
+  const created: string[] = [temp];
+  try {
+    const fh = await open(temp, 'wx', existingMode ?? options.mode ?? 0o644);
+    try {
+      await fh.writeFile(data);
+      await fh.chmod(existingMode ?? options.mode ?? 0o644); // open() applied the umask
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await options.beforeCommit?.(temp);
+    const suffix = options.backupSuffix === undefined ? '.bak' : options.backupSuffix;
+    if (suffix !== null && existingMode !== undefined) {
+      const backupTemp = `${temp}.bak`;
+      created.push(backupTemp);
+      await link(target, backupTemp).catch(async () => {
+        await copyFile(target, backupTemp);
+        await fsyncPath(backupTemp, 'r+');
+      });
+      await rename(backupTemp, `${target}${suffix}`);
+    }
+    await rename(temp, target);
+    await fsyncPath(dir, 'r');
+  } catch (error) {
+    await Promise.all(created.map((p) => unlink(p).catch(() => undefined)));
+    throw error;
+  }
+}
+
+async function fsyncPath(path: string, flags: string): Promise<void> {
+  const fh = await open(path, flags);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Temp files left by writers that were killed (their pid no longer exists). */
+async function removeStaleTemps(target: string): Promise<void> {
+  const prefix = tempPrefix(target);
+  const names = await readdir(dirname(target)).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !(name.endsWith(TEMP_SUFFIX) || name.endsWith(`${TEMP_SUFFIX}.bak`))) continue;
+    const pid = Number(name.slice(prefix.length).split('.')[0]);
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid)) {
+      await unlink(join(dirname(target), name)).catch(() => undefined);
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

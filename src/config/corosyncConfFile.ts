@@ -1,0 +1,105 @@
+// Reading and writing corosync.conf on disk. Nothing invalid is ever written: the document
+// must pass validateCorosyncConf, then (when corosync is installed) `corosync -t` on the
+// complete temp file, before it replaces the old file (see atomicFile.ts).
+
+import { isUtf8 } from 'node:buffer';
+import { readFile } from 'node:fs/promises';
+import { ConfigError, ConfigValidationError } from './configError';
+import { atomicWriteFile } from './atomicFile';
+import { corosyncCheckFile, findCorosync } from './corosyncCheck';
+import { type CorosyncConfDocument, parseCorosyncConf, serializeCorosyncConf } from './corosyncConfDocument';
+import { validateCorosyncConf } from './corosyncConfValidate';
+import { type CorosyncConfView, viewCorosyncConf } from './corosyncConfView';
+
+export interface LoadedCorosyncConf {
+  readonly doc: CorosyncConfDocument;
+  readonly view: CorosyncConfView;
+  readonly warnings: readonly ConfigError[];
+}
+
+/** Parse and validate; throws ConfigValidationError listing every error. */
+export function loadCorosyncConfText(text: string, file = 'corosync.conf'): LoadedCorosyncConf {
+  const doc = parseCorosyncConf(text, file);
+  const { errors, warnings } = validateCorosyncConf(doc);
+  if (errors.length > 0) throw new ConfigValidationError(errors, warnings);
+  return { doc, view: viewCorosyncConf(doc), warnings };
+}
+
+export async function readCorosyncConf(path: string): Promise<LoadedCorosyncConf> {
+  return loadCorosyncConfText(decodeUtf8(await readFile(path), path), path);
+}
+
+/**
+ * The document model is text; a file that is not UTF-8 could not be written back byte for
+ * byte, so it is refused (naming the first offending line) rather than silently altered.
+ */
+export function decodeUtf8(bytes: Buffer, file: string): string {
+  if (isUtf8(bytes)) return bytes.toString('utf8');
+  // "\n" never occurs inside a UTF-8 sequence, so some line is invalid on its own.
+  const lines = bytes.toString('latin1').split('\n');
+  const line = lines.findIndex((l) => !isUtf8(Buffer.from(l, 'latin1'))) + 1;
+  throw new ConfigValidationError([new ConfigError({ file, line: Math.max(line, 1), column: 1, field: '(file)', detail: 'not valid UTF-8' })]);
+}
+
+export interface WriteCorosyncConfOptions {
+  /**
+   * 'auto' (default): run `corosync -t` when corosync is installed; 'required': fail when it
+   * is not; 'off': our validation only (for files not meant for this host, e.g. in tests).
+   */
+  readonly corosyncCheck?: 'auto' | 'required' | 'off';
+  readonly corosyncBinary?: string;
+  /** Backup suffix for the previous file (default ".bak"). */
+  readonly backupSuffix?: string | null;
+}
+
+export interface WriteResult {
+  readonly warnings: readonly ConfigError[];
+  /** Whether `corosync -t` approved the file before it was installed. */
+  readonly corosyncChecked: boolean;
+}
+
+export async function writeCorosyncConf(
+  path: string, doc: CorosyncConfDocument, options: WriteCorosyncConfOptions = {},
+): Promise<WriteResult> {
+  const text = serializeCorosyncConf(doc);
+  // Validate the exact bytes that will be written, under the file name they will have.
+  const { errors, warnings } = validateCorosyncConf(parseCorosyncConf(text, path));
+  if (errors.length > 0) throw new ConfigValidationError(errors, warnings);
+  const mode = options.corosyncCheck ?? 'auto';
+  const binary = mode === 'off' ? undefined : await findCorosync(options.corosyncBinary);
+  if (mode === 'required' && binary === undefined) {
+    throw new Error(`corosync (${options.corosyncBinary ?? 'corosync'}) is not installed: cannot check ${path} with corosync -t`);
+  }
+  await atomicWriteFile(path, text, {
+    backupSuffix: options.backupSuffix,
+    beforeCommit: binary === undefined ? undefined : async (temp) => {
+      const result = await corosyncCheckFile(binary, temp);
+      if (!result.ok) throw corosyncRefusal(path, temp, result.message);
+    },
+  });
+  return { warnings, corosyncChecked: binary !== undefined };
+}
+
+/** corosync names the temp file and sometimes a line: report it against the real file name. */
+function corosyncRefusal(path: string, temp: string, message: string): ConfigValidationError {
+  const text = message.split(temp).join(path);
+  const line = /:(\d+): /.exec(text);
+  return new ConfigValidationError([new ConfigError({
+    file: path, line: line ? Number(line[1]) : 1, column: 1, field: 'corosync -t', detail: `corosync refuses the file: ${text}`,
+  })]);
+}
+
+/**
+ * Read-edit-write: apply `edit` to the file's document and install the result (validated,
+ * checked, atomic) when the text changed. Returns the document now on disk and whether it was
+ * rewritten. Callers serialise their edits (the daemon runs one plan at a time).
+ */
+export async function editCorosyncConf(
+  path: string, edit: (doc: CorosyncConfDocument) => CorosyncConfDocument, options: WriteCorosyncConfOptions = {},
+): Promise<{ readonly doc: CorosyncConfDocument; readonly changed: boolean; readonly warnings: readonly ConfigError[] }> {
+  const { doc, warnings } = await readCorosyncConf(path);
+  const edited = edit(doc);
+  if (serializeCorosyncConf(edited) === serializeCorosyncConf(doc)) return { doc, changed: false, warnings };
+  const result = await writeCorosyncConf(path, edited, options);
+  return { doc: edited, changed: true, warnings: result.warnings };
+}

@@ -1,0 +1,75 @@
+// What corosync 3.1.7 itself refuses, as far as it does not depend on the host it runs on.
+// Sources: exec/coroparse.c (typed keys, key names) and exec/totemconfig.c (version,
+// transport, nodeids, link address families), each rule confirmed with `corosync -t -c FILE`
+// (see test/unit/config/differential.test.ts). Host-dependent checks (is one node this host?
+// do names resolve?) are left to `corosync -t`, which the writer runs before every write.
+
+/** Integer keys by corosync path; corosync parses them with strtoll and checks the range. */
+export const COROSYNC_INTEGER_KEYS: ReadonlyMap<string, readonly [number, number]> = (() => {
+  const u8: [number, number] = [0, 0xff];
+  const u16: [number, number] = [0, 0xffff];
+  const u32: [number, number] = [0, 0xffffffff];
+  const i32: [number, number] = [-0x80000000, 0x7fffffff];
+  const m = new Map<string, [number, number]>();
+  for (const k of ['pload.count', 'pload.size']) m.set(k, u32);
+  for (const k of ['expected_votes', 'votes', 'last_man_standing_window', 'leaving_timeout']) m.set(`quorum.${k}`, u32);
+  for (const k of ['two_node', 'expected_votes_tracking', 'allow_downscale', 'wait_for_all', 'auto_tie_breaker', 'last_man_standing']) {
+    m.set(`quorum.${k}`, u8);
+  }
+  for (const k of ['timeout', 'sync_timeout', 'votes']) m.set(`quorum.device.${k}`, u32);
+  m.set('quorum.device.master_wins', u8);
+  for (const k of [
+    'version', 'nodeid', 'threads', 'token', 'token_coefficient', 'token_retransmit', 'token_warning', 'hold',
+    'token_retransmits_before_loss_const', 'join', 'send_join', 'consensus', 'merge', 'downcheck',
+    'fail_recv_const', 'seqno_unchanged_const', 'rrp_token_expired_timeout', 'rrp_problem_count_timeout',
+    'rrp_problem_count_threshold', 'rrp_problem_count_mcast_threshold', 'rrp_autorecovery_check_timeout',
+    'heartbeat_failures_allowed', 'max_network_delay', 'window_size', 'max_messages', 'miss_count_const',
+    'knet_pmtud_interval', 'knet_mtu', 'knet_compression_threshold', 'netmtu',
+  ]) {
+    m.set(`totem.${k}`, u32);
+  }
+  m.set('totem.knet_compression_level', i32);
+  m.set('totem.interface.linknumber', u8);
+  m.set('totem.interface.mcastport', u16);
+  m.set('totem.interface.ttl', u8);
+  m.set('totem.interface.knet_link_priority', u8);
+  for (const k of ['knet_ping_interval', 'knet_ping_timeout', 'knet_ping_precision', 'knet_pong_count']) {
+    m.set(`totem.interface.${k}`, u32);
+  }
+  m.set('nodelist.node.nodeid', u32);
+  m.set('nodelist.node.quorum_votes', u32);
+  m.set('resources.watchdog_timeout', u32);
+  return m;
+})();
+
+/** Keys corosync accepts only from a fixed list of words. */
+export const COROSYNC_ENUM_KEYS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['totem.ip_version', ['ipv4', 'ipv6', 'ipv6-4', 'ipv4-6']],
+  ['totem.crypto_cipher', ['none', 'aes256', 'aes192', 'aes128']],
+  ['totem.crypto_hash', ['none', 'md5', 'sha1', 'sha256', 'sha384', 'sha512']],
+  ['system.qb_ipc_type', ['native', 'shm', 'socket']],
+  ['system.sched_rr', ['yes', 'no']],
+  ['system.move_to_root_cgroup', ['yes', 'no', 'auto']],
+  ['system.allow_knet_handle_fallback', ['yes', 'no']],
+]);
+
+/**
+ * strtoll-style integer as corosync reads it: optional sign, decimal digits, nothing else.
+ * Returns undefined when corosync would refuse the text.
+ */
+export function parseCorosyncInteger(text: string, [min, max]: readonly [number, number]): number | undefined {
+  if (!/^[+-]?[0-9]+$/.test(text)) return undefined;
+  const n = Number(text);
+  return n >= min && n <= max ? n : undefined;
+}
+
+/** Characters icmap accepts in key names (icmap_is_valid_name_char). */
+export const ICMAP_NAME_CHARS = /^[A-Za-z0-9._/:-]*$/;
+/** icmap refuses key names shorter than this (ICMAP_KEYNAME_MINLEN). */
+export const ICMAP_NAME_MIN = 3;
+
+/** Checked after parsing, on the value that wins (the last one). */
+export const COROSYNC_TRANSPORTS = ['udpu', 'udp', 'knet'];
+
+/** corosync with knet transport wants node ids below this. */
+export const KNET_MAX_NODEID = 65535;

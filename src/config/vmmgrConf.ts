@@ -1,0 +1,106 @@
+// VMmanager's vmmgr.conf (mgr5 format): one `Name value` per line, `#` starts a comment line.
+// corolistener reads the cluster IP settings and the commands it runs. Unknown directives are
+// kept (in `other`) and otherwise ignored: the file belongs to VMmanager.
+//
+// Commands are argv arrays split on runs of blanks, with no quoting and no shell: a value of
+// `/usr/bin/systemctl start ihttpd` runs /usr/bin/systemctl with two arguments. An argument
+// cannot contain blanks; wrap anything more complex in a script.
+
+import { readFile } from 'node:fs/promises';
+import { isIPv4 } from 'node:net';
+import { ConfigError, ConfigValidationError } from './configError';
+
+export interface VmmgrConf {
+  /** The cluster (license) IP the master holds; undefined when not set. */
+  readonly cloudIp: string | undefined;
+  /** Interface the cluster IP goes on (default vmbr0). */
+  readonly cloudIpDev: string;
+  /** Prefix length of the cluster IP (CloudMask as length or dotted netmask; default 32). */
+  readonly cloudMask: number;
+  readonly serviceStartCommand: readonly string[] | undefined;
+  readonly serviceStopCommand: readonly string[] | undefined;
+  readonly vmSuspendCommand: readonly string[] | undefined;
+  readonly vmResumeCommand: readonly string[] | undefined;
+  readonly nodeFailedCommand: readonly string[] | undefined;
+  /** Milliseconds to wait before taking over (default 0). */
+  readonly takeoverDelayMs: number;
+  /** Directives corolistener does not use, last value wins. */
+  readonly other: Readonly<Record<string, string>>;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+const COMMANDS = {
+  ServiceStartCommand: 'serviceStartCommand',
+  ServiceStopCommand: 'serviceStopCommand',
+  VmSuspendCommand: 'vmSuspendCommand',
+  VmResumeCommand: 'vmResumeCommand',
+  NodeFailedCommand: 'nodeFailedCommand',
+} as const;
+
+/** Linux interface names: 1..15 bytes, no "/", no blanks, not "." or "..". */
+const IFNAME = /^(?!\.{1,2}$)[^/\s:]{1,15}$/;
+
+/** Dotted netmask to prefix length; undefined when the ones are not contiguous. */
+export function netmaskToPrefix(mask: string): number | undefined {
+  if (!isIPv4(mask)) return undefined;
+  const bits = mask.split('.').reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n);
+  const binary = bits.toString(2).padStart(32, '0');
+  return /^1*0*$/.test(binary) ? binary.indexOf('0') === -1 ? 32 : binary.indexOf('0') : undefined;
+}
+
+export function parseVmmgrConf(text: string, file = 'vmmgr.conf'): VmmgrConf {
+  const conf: Mutable<VmmgrConf> = {
+    cloudIp: undefined, cloudIpDev: 'vmbr0', cloudMask: 32,
+    serviceStartCommand: undefined, serviceStopCommand: undefined, vmSuspendCommand: undefined,
+    vmResumeCommand: undefined, nodeFailedCommand: undefined, takeoverDelayMs: 0, other: {},
+  };
+  const other: Record<string, string> = {};
+  const errors: ConfigError[] = [];
+  text.split('\n').forEach((rawLine, index) => {
+    const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+    const m = /^([ \t]*)(\S+)(?:[ \t]+(.*?))?[ \t]*$/.exec(line);
+    if (!m || m[2]!.startsWith('#')) return;
+    const name = m[2]!;
+    const value = m[3] ?? '';
+    const valueColumn = m[3] === undefined ? line.trimEnd().length + 1 : line.indexOf(value, m[1]!.length + name.length) + 1;
+    const fail = (detail: string): void => {
+      errors.push(new ConfigError({ file, line: index + 1, column: valueColumn, field: name, detail }));
+    };
+    if (name in COMMANDS) {
+      const argv = value.split(/[ \t]+/).filter(Boolean);
+      if (argv.length === 0) fail('empty command (expected a program and its arguments)');
+      else conf[COMMANDS[name as keyof typeof COMMANDS]] = argv;
+      return;
+    }
+    switch (name) {
+      case 'CloudIp':
+        if (isIPv4(value)) conf.cloudIp = value;
+        else fail(`must be an IPv4 address, got "${value}"`);
+        return;
+      case 'CloudIpDev':
+        if (IFNAME.test(value)) conf.cloudIpDev = value;
+        else fail(`must be a network interface name (1-15 characters, no "/", ":" or blanks), got "${value}"`);
+        return;
+      case 'CloudMask': {
+        const prefix = /^[0-9]{1,2}$/.test(value) && Number(value) <= 32 ? Number(value) : netmaskToPrefix(value);
+        if (prefix !== undefined) conf.cloudMask = prefix;
+        else fail(`must be a prefix length 0..32 or a dotted netmask such as 255.255.255.0, got "${value}"`);
+        return;
+      }
+      case 'TakeoverDelay':
+        if (/^[0-9]{1,9}$/.test(value)) conf.takeoverDelayMs = Number(value);
+        else fail(`must be a whole number of milliseconds (0..999999999), got "${value}"`);
+        return;
+      default:
+        other[name] = value;
+    }
+  });
+  if (errors.length > 0) throw new ConfigValidationError(errors);
+  conf.other = other;
+  return conf;
+}
+
+export async function readVmmgrConf(path: string): Promise<VmmgrConf> {
+  return parseVmmgrConf(await readFile(path, 'utf8'), path);
+}

@@ -1,0 +1,27 @@
+// Real multi-node corosync 3 clusters on one machine, for integration tests, benchmarks, the
+// `corolistener sandbox` CLI and the demo.
+//
+// Layout of a cluster with id <id> (6 hex digits):
+//   netns colsb-<id>-hub   bridge hub0 joining veth-<node> of every node (down = node cut off)
+//   netns colsb-<id>-<node> eth0 (peer of veth-<node>) enslaved to bridge vmbr0 holding
+//                          <subnet>.X/24; corosync runs here, in the node's mount namespace
+//   /run/corolistener-sandbox/<id>/  state.json (owner pid, every name), ns/<node>.mnt (mount
+//                          namespaces), nodes/<node>/{etc,lib,log,run,tmp} (the node's
+//                          /etc/corosync, /var/lib/corosync, /var/log/corosync, /run, /tmp)
+//
+// Usage:
+//   const c = await createCluster({ nodes: [{ nodeId: 2, prio: 99 }, { nodeId: 4, prio: 100 }, { nodeId: 8, prio: 98, replication: false }] });
+//   await c.cut('n4'); await c.waitMembers('n2', [2, 8]); await c.heal('n4'); await c.waitFormed();
+//   const { stdout } = await c.exec('n2', ['corosync-cmapctl', 'nodelist.']);
+//   await c.destroy();
+export { createCluster, openCluster, listClusters, SandboxCluster } from './cluster';
+export type { NodeRef, SandboxNode, ExecOptions, SpawnOptions, WaitOptions, ClusterSummary, NodeStatus } from './cluster';
+export type { ClusterOptions, NodeSpec } from './spec';
+export { SandboxSpecError, DEFAULT_STATE_ROOT } from './spec';
+export { cleanupStale } from './teardown';
+export { renderCorosyncConf } from './conf';
+export type { ConfInput } from './conf';
+export { parseQuorumToolStatus, QuorumToolParseError } from './quorumtool';
+export type { QuorumToolStatus } from './quorumtool';
+export { CommandError } from './command';
+export type { CommandResult } from './command';

@@ -1,0 +1,118 @@
+// Finding processes through /proc: which processes live in a namespace (what `ip netns pids`
+// does), whether a pid is alive (zombies are not), and a pid's start time (so a recycled pid is
+// not mistaken for a cluster's owner). Synchronous on purpose: teardown runs in 'exit' handlers.
+import * as fs from 'node:fs';
+
+export interface NsId {
+  dev: number;
+  ino: number;
+}
+
+/** Identity of a namespace file (/run/netns/X, a bound mount ns file, /proc/PID/ns/...). */
+export function nsIdOf(file: string): NsId | null {
+  try {
+    const st = fs.statSync(file);
+    return { dev: st.dev, ino: st.ino };
+  } catch {
+    return null;
+  }
+}
+
+function listPids(): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number);
+}
+
+/**
+ * Pids of the processes whose network or mount namespace is one of `nsFiles`. A namespace file
+ * that is not (or no longer) a bind-mounted namespace cannot match: its dev differs from nsfs's.
+ */
+export function pidsInNamespaces(nsFiles: readonly string[]): number[] {
+  const wanted = nsFiles.map(nsIdOf).filter((x): x is NsId => x !== null);
+  if (wanted.length === 0) return [];
+  const self = process.pid;
+  const found: number[] = [];
+  for (const pid of listPids()) {
+    if (pid === self) continue;
+    for (const kind of ['net', 'mnt']) {
+      const id = nsIdOf(`/proc/${pid}/ns/${kind}`);
+      if (id && wanted.some((w) => w.dev === id.dev && w.ino === id.ino)) {
+        found.push(pid);
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+function statFields(pid: number): string[] | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // comm (field 2) may contain spaces and parentheses: split after its last ')'.
+    const close = stat.lastIndexOf(')');
+    return stat.slice(close + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
+
+/** True while the process exists and is not a zombie. */
+export function isAlive(pid: number): boolean {
+  const f = statFields(pid);
+  return f !== null && f[0] !== 'Z' && f[0] !== 'X';
+}
+
+/** Start time in clock ticks since boot (field 22 of /proc/PID/stat), or null if gone. */
+export function startTimeOf(pid: number): string | null {
+  const f = statFields(pid);
+  return f ? (f[19] ?? null) : null;
+}
+
+export function commOf(pid: number): string | null {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
+export function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+  }
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+export function sleepSync(ms: number): void {
+  Atomics.wait(sleepCell, 0, 0, ms);
+}
+
+/** Wait (blocking) until none of `pids` is alive; returns the ones still alive at the deadline. */
+export function waitGoneSync(pids: readonly number[], timeoutMs: number): number[] {
+  const deadline = Date.now() + timeoutMs;
+  let alive = pids.filter(isAlive);
+  while (alive.length > 0 && Date.now() < deadline) {
+    sleepSync(10);
+    alive = alive.filter(isAlive);
+  }
+  return alive;
+}
+
+/** Remove libqb's shared-memory files of a corosync process that was killed (SIGKILL leaves them). */
+export function removeQbShm(corosyncPid: number): void {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/dev/shm');
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    if (e.startsWith(`qb-corosync-${corosyncPid}-`) || e.startsWith(`qb-${corosyncPid}-`)) {
+      fs.rmSync(`/dev/shm/${e}`, { force: true, recursive: true });
+    }
+  }
+}

@@ -1,0 +1,266 @@
+// What a sandbox cluster is made of: the options a caller gives, their validation, and the
+// fully resolved description (names, addresses, paths) that is written to disk before anything
+// is created, so that a crash half-way through creation can still be cleaned up from it.
+// Pure: no I/O here.
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+
+/** One node as the caller describes it. Everything but `nodeId` has a default. */
+export interface NodeSpec {
+  /** corosync nodeid (1..2^31-1). */
+  nodeId: number;
+  /** Node name (corosync `name:`, and how the API/CLI refers to it). Default `n<nodeId>`. */
+  name?: string;
+  /** `prio:` key of the nodelist entry. Default 100. */
+  prio?: number;
+  /** `replication:` key of the nodelist entry. Default true (`on`). */
+  replication?: boolean;
+  /** IPv4 address on the node's vmbr0, inside `subnet`. Default `<subnet>.<nodeId>` (nodeId <= 254). */
+  address?: string;
+}
+
+export interface ClusterOptions {
+  /** Node count (1..16, nodeids 1..N) or explicit node specs. Default 3. */
+  nodes?: number | NodeSpec[];
+  /** totem.token in milliseconds. Default 1000. */
+  tokenMs?: number;
+  /** totem.config_version. Default 1. */
+  configVersion?: number;
+  /** totem.cluster_name. Default `VMmanager`. */
+  clusterName?: string;
+  /** First three octets of the /24 the nodes live on. Default `198.18.0` (benchmark range). */
+  subnet?: string;
+  /**
+   * A persistent cluster outlives the process that created it (the CLI's `sandbox up`): no exit
+   * handler tears it down and `cleanupStale()` leaves it alone; remove it with `destroy()`.
+   */
+  persistent?: boolean;
+  /** Name to find the cluster by with `openCluster()`. Unique on the machine. Default: its id. */
+  name?: string;
+  /** Start corosync on every node once created. Default true. */
+  start?: boolean;
+  /** After starting, wait until every node is quorate with all nodes as members. Default true. */
+  waitFormed?: boolean;
+  /** Timeout for that wait in ms. Default 60000. */
+  formTimeoutMs?: number;
+}
+
+/** A node with every name and path resolved. Stored in the cluster's state file. */
+export interface ResolvedNode {
+  name: string;
+  nodeId: number;
+  prio: number;
+  replication: boolean;
+  address: string;
+  /** Network namespace name (`ip netns` name; its file is /run/netns/<netns>). */
+  netns: string;
+  /** Hub-side veth of this node (in the hub namespace); down = node cut off. */
+  hubVeth: string;
+  /** Host path of the file holding the node's persistent mount namespace. */
+  mountNsFile: string;
+  /** Host directory holding this node's private directories (see NODE_MOUNTS). */
+  dir: string;
+}
+
+export interface ResolvedCluster {
+  id: string;
+  name: string;
+  persistent: boolean;
+  tokenMs: number;
+  configVersion: number;
+  clusterName: string;
+  subnet: string;
+  hubNetns: string;
+  /** Directory holding every cluster's state directory. */
+  stateRoot: string;
+  /** Host directory of this cluster's state. */
+  dir: string;
+  /** Directory (a private bind mount of itself) holding the mount namespace files. */
+  nsDir: string;
+  nodes: ResolvedNode[];
+}
+
+export const DEFAULT_STATE_ROOT = '/run/corolistener-sandbox';
+export const MAX_NODES = 16;
+/** Every sandbox netns is named `colsb-<id>-...`, which lets cleanup recognise orphans. */
+export const NETNS_PREFIX = 'colsb-';
+export const HUB_BRIDGE = 'hub0';
+export const NODE_BRIDGE = 'vmbr0';
+export const NODE_IFACE = 'eth0';
+const IFNAMSIZ_MAX = 15;
+
+/**
+ * Directories each node gets privately, bind-mounted over the path corosync (or a daemon run in
+ * the node) uses: corosync's pid file is in /run, its ring id files in /var/lib/corosync, its
+ * configuration in /etc/corosync; /tmp holds VMmanager's lock files, which must not be shared
+ * between nodes. `/run` comes last because the sources live under /run on the host and would be
+ * hidden once it is covered.
+ */
+export const NODE_MOUNTS: ReadonlyArray<{ sub: string; target: string }> = [
+  { sub: 'etc', target: '/etc/corosync' },
+  { sub: 'lib', target: '/var/lib/corosync' },
+  { sub: 'log', target: '/var/log/corosync' },
+  { sub: 'tmp', target: '/tmp' },
+  { sub: 'run', target: '/run' },
+];
+
+export class SandboxSpecError extends Error {
+  constructor(field: string, message: string) {
+    super(`sandbox options: ${field}: ${message}`);
+    this.name = 'SandboxSpecError';
+  }
+}
+
+const ID_RE = /^[0-9a-f]{6}$/;
+const NODE_NAME_RE = /^[a-z][a-z0-9]{0,9}$/;
+const CLUSTER_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+const SUBNET_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/** A short random cluster id (6 hex digits): unique enough for parallel test files. */
+export function newClusterId(): string {
+  return randomBytes(3).toString('hex');
+}
+
+export function isClusterId(s: string): boolean {
+  return ID_RE.test(s);
+}
+
+export function netnsName(id: string, nodeName: string | 'hub'): string {
+  return `${NETNS_PREFIX}${id}-${nodeName}`;
+}
+
+/** The cluster id in a sandbox netns name, or null when the name is not one of ours. */
+export function clusterIdOfNetns(netns: string): string | null {
+  const m = /^colsb-([0-9a-f]{6})-[a-z][a-z0-9]*$/.exec(netns);
+  return m ? m[1]! : null;
+}
+
+function checkInt(field: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new SandboxSpecError(field, `must be an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function checkSubnet(subnet: string): string {
+  const m = SUBNET_RE.exec(subnet);
+  if (!m || m.slice(1).some((o) => Number(o) > 255)) {
+    throw new SandboxSpecError('subnet', `must be three octets like "198.18.0", got ${JSON.stringify(subnet)}`);
+  }
+  return subnet;
+}
+
+function nodeAddress(field: string, subnet: string, spec: NodeSpec): string {
+  if (spec.address === undefined) {
+    if (spec.nodeId > 254) {
+      throw new SandboxSpecError(field, `nodeId ${spec.nodeId} > 254: give an explicit address`);
+    }
+    return `${subnet}.${spec.nodeId}`;
+  }
+  const m = /^(\d{1,3}\.\d{1,3}\.\d{1,3})\.(\d{1,3})$/.exec(spec.address);
+  if (!m || m[1] !== subnet || Number(m[2]) < 1 || Number(m[2]) > 254) {
+    throw new SandboxSpecError(`${field}.address`, `must be a host address in ${subnet}.0/24, got ${JSON.stringify(spec.address)}`);
+  }
+  return spec.address;
+}
+
+function nodeSpecs(nodes: ClusterOptions['nodes']): NodeSpec[] {
+  if (nodes === undefined) return nodeSpecs(3);
+  if (typeof nodes === 'number') {
+    checkInt('nodes', nodes, 1, MAX_NODES);
+    return Array.from({ length: nodes }, (_, i) => ({ nodeId: i + 1 }));
+  }
+  if (!Array.isArray(nodes) || nodes.length < 1 || nodes.length > MAX_NODES) {
+    throw new SandboxSpecError('nodes', `must be 1..${MAX_NODES} node specs`);
+  }
+  return nodes;
+}
+
+function unique<T>(field: string, values: T[]): void {
+  const seen = new Set<T>();
+  for (const v of values) {
+    if (seen.has(v)) throw new SandboxSpecError(field, `duplicate ${JSON.stringify(v)}`);
+    seen.add(v);
+  }
+}
+
+/** Validate options and resolve every name and path. Throws SandboxSpecError naming the field. */
+export function resolveCluster(
+  options: ClusterOptions,
+  id: string = newClusterId(),
+  stateRoot: string = DEFAULT_STATE_ROOT,
+): ResolvedCluster {
+  if (!isClusterId(id)) throw new SandboxSpecError('id', `must be 6 hex digits, got ${JSON.stringify(id)}`);
+  const subnet = checkSubnet(options.subnet ?? '198.18.0');
+  const name = options.name ?? id;
+  if (!CLUSTER_NAME_RE.test(name)) {
+    throw new SandboxSpecError('name', `must match ${CLUSTER_NAME_RE}, got ${JSON.stringify(name)}`);
+  }
+  const clusterName = options.clusterName ?? 'VMmanager';
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(clusterName)) {
+    throw new SandboxSpecError('clusterName', `must be 1..64 of [A-Za-z0-9_-], got ${JSON.stringify(clusterName)}`);
+  }
+  const dir = path.join(stateRoot, id);
+  const nsDir = path.join(dir, 'ns');
+
+  const specs = nodeSpecs(options.nodes);
+  const nodes = specs.map((spec, i): ResolvedNode => {
+    const field = `nodes[${i}]`;
+    checkInt(`${field}.nodeId`, spec.nodeId, 1, 0x7fffffff);
+    const nodeName = spec.name ?? `n${spec.nodeId}`;
+    if (!NODE_NAME_RE.test(nodeName) || nodeName === 'hub') {
+      throw new SandboxSpecError(`${field}.name`, `must match ${NODE_NAME_RE} and not be "hub", got ${JSON.stringify(nodeName)}`);
+    }
+    const prio = checkInt(`${field}.prio`, spec.prio ?? 100, 0, 0x7fffffff);
+    if (spec.replication !== undefined && typeof spec.replication !== 'boolean') {
+      throw new SandboxSpecError(`${field}.replication`, 'must be a boolean');
+    }
+    const hubVeth = `veth-${nodeName}`;
+    if (hubVeth.length > IFNAMSIZ_MAX) throw new SandboxSpecError(`${field}.name`, 'too long for an interface name');
+    return {
+      name: nodeName,
+      nodeId: spec.nodeId,
+      prio,
+      replication: spec.replication ?? true,
+      address: nodeAddress(field, subnet, spec),
+      netns: netnsName(id, nodeName),
+      hubVeth,
+      mountNsFile: path.join(nsDir, `${nodeName}.mnt`),
+      dir: path.join(dir, 'nodes', nodeName),
+    };
+  });
+  unique('nodes[].nodeId', nodes.map((n) => n.nodeId));
+  unique('nodes[].name', nodes.map((n) => n.name));
+  unique('nodes[].address', nodes.map((n) => n.address));
+
+  return {
+    id,
+    name,
+    persistent: options.persistent ?? false,
+    tokenMs: checkInt('tokenMs', options.tokenMs ?? 1000, 100, 600_000),
+    configVersion: checkInt('configVersion', options.configVersion ?? 1, 0, 0xffffffff),
+    clusterName,
+    subnet,
+    hubNetns: netnsName(id, 'hub'),
+    stateRoot,
+    dir,
+    nsDir,
+    nodes,
+  };
+}
+
+/** Host path of what a node sees at `insidePath` (one of its private directories). */
+export function hostPathOf(node: ResolvedNode, insidePath: string): string {
+  const p = path.posix.normalize(insidePath);
+  // Longest target first: /run must not swallow /var/... and vice versa.
+  for (const m of [...NODE_MOUNTS].sort((a, b) => b.target.length - a.target.length)) {
+    if (p === m.target || p.startsWith(m.target + '/')) {
+      return path.join(node.dir, m.sub, p.slice(m.target.length));
+    }
+  }
+  throw new Error(`${insidePath} is not in a private directory of node ${node.name} (${NODE_MOUNTS.map((m) => m.target).join(', ')})`);
+}
+
+export function confPathOf(node: ResolvedNode): string {
+  return hostPathOf(node, '/etc/corosync/corosync.conf');
+}

@@ -1,0 +1,78 @@
+// Shared by every integration test (real corosync in network namespaces).
+//
+// describeIntegration(): runs the suite when the machine can host sandbox clusters. When it
+// cannot, the suite FAILS under CI (process.env.CI set: a missing prerequisite must never pass
+// as green) and is skipped with a printed reason elsewhere (a developer laptop without root).
+//
+// useCluster(): a cluster created in beforeAll and destroyed in afterAll, even when tests fail.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { createCluster, type ClusterOptions, type SandboxCluster } from '../../src/sandbox';
+
+/** Commands the sandbox runs (looked up in PATH, as spawn will). */
+const REQUIRED_COMMANDS = ['corosync', 'corosync-quorumtool', 'corosync-cmapctl', 'ip', 'nsenter', 'unshare', 'mount', 'umount'];
+
+function inPath(cmd: string): boolean {
+  return (process.env.PATH ?? '')
+    .split(':')
+    .filter((d) => d !== '')
+    .some((d) => {
+      try {
+        fs.accessSync(path.join(d, cmd), fs.constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+}
+
+export type Prereqs = { ok: true } | { ok: false; reason: string };
+
+/** Whether this machine can run sandbox clusters, and if not, why. */
+export function integrationPrereqs(): Prereqs {
+  const problems: string[] = [];
+  if (process.platform !== 'linux') problems.push(`not Linux (${process.platform})`);
+  else if (process.getuid?.() !== 0) problems.push('not root (network namespaces and mounts need root)');
+  const missing = REQUIRED_COMMANDS.filter((c) => !inPath(c));
+  if (missing.length > 0) problems.push(`missing in PATH: ${missing.join(', ')} (install: bash scripts/ensure-system-packages)`);
+  return problems.length === 0 ? { ok: true } : { ok: false, reason: problems.join('; ') };
+}
+
+/** describe() for integration suites: runs, fails loudly (CI), or skips with a reason. */
+export function describeIntegration(name: string, fn: () => void): void {
+  const p = integrationPrereqs();
+  if (p.ok) {
+    describe(name, fn);
+  } else if (process.env.CI) {
+    describe(name, () => {
+      it('has its prerequisites (required under CI)', () => {
+        throw new Error(`integration prerequisites missing: ${p.reason}`);
+      });
+    });
+  } else {
+    console.warn(`[integration] SKIPPED "${name}": ${p.reason}`);
+    describe.skip(name, fn);
+  }
+}
+
+/**
+ * Create a cluster for the enclosing describe (beforeAll) and destroy it afterwards (afterAll,
+ * which vitest runs even when tests or beforeAll fail). Returns an accessor for the tests.
+ */
+export function useCluster(options: ClusterOptions = {}): (() => SandboxCluster) & { createMs?: number } {
+  let cluster: SandboxCluster | undefined;
+  beforeAll(async () => {
+    const t0 = Date.now();
+    cluster = await createCluster(options);
+    get.createMs = Date.now() - t0;
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.destroy();
+  }, 60_000);
+  const get: (() => SandboxCluster) & { createMs?: number } = () => {
+    if (!cluster) throw new Error('useCluster: the cluster was not created (see the beforeAll error)');
+    return cluster;
+  };
+  return get;
+}

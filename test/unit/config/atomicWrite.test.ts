@@ -1,0 +1,179 @@
+import { fork } from 'node:child_process';
+import { chmod, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ts from 'typescript';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ConfigValidationError, atomicWriteFile, editCorosyncConf, parseCorosyncConf, raiseNodePrioAboveOthers, readCorosyncConf,
+  writeCorosyncConf,
+} from '../../../src/config';
+import { corosyncForTests } from './corosyncAvailability';
+
+const SRC = join(__dirname, '../../../src/config/atomicFile.ts');
+
+/** A valid corosync.conf, padded with comment lines so that writing it takes a while. */
+function document(version: number, padLines: number): string {
+  const pad = Array.from({ length: padLines }, (_, i) => `# v${version} padding ${i} ${'.'.repeat(400)}`);
+  return [
+    `# version ${version}`, ...pad,
+    'totem {', '\tversion: 2', '\tcluster_name: crash', `\tconfig_version: ${version}`, '}',
+    'nodelist {', '\tnode {', '\t\tring0_addr: 127.0.0.1', '\t\tnodeid: 1', `\t\tprio: ${version}`, '\t}', '}', '',
+  ].join('\n');
+}
+
+let dir = '';
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'corolistener-atomic-'));
+});
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('atomic write', () => {
+  it('keeps the previous file as .bak and the mode of the file', async () => {
+    const target = join(dir, 'keep.conf');
+    await atomicWriteFile(target, 'one\n');
+    await chmod(target, 0o640);
+    await atomicWriteFile(target, 'two\n');
+    expect(await readFile(target, 'utf8')).toBe('two\n');
+    expect(await readFile(`${target}.bak`, 'utf8')).toBe('one\n');
+    expect((await stat(target)).mode & 0o777).toBe(0o640);
+    await atomicWriteFile(target, 'three\n');
+    expect(await readFile(`${target}.bak`, 'utf8')).toBe('two\n');
+    expect((await readdir(dir)).filter((n) => n.startsWith('.keep.conf'))).toEqual([]);
+  });
+
+  it('SIGKILLed writers leave the complete old or the complete new file, never a mix', async () => {
+    // The child runs the real atomicFile.ts, transpiled to CommonJS next to a tiny driver.
+    const js = ts.transpileModule(await readFile(SRC, 'utf8'), { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } });
+    await writeFile(join(dir, 'atomicFile.js'), js.outputText);
+    const contents = [1, 2, 3, 4, 5].map((v) => document(v, 300 + v * 500));
+    await Promise.all(contents.map((c, i) => writeFile(join(dir, `content${i}`), c)));
+    await writeFile(join(dir, 'writer.js'), `
+      const { readFileSync } = require('node:fs');
+      const { atomicWriteFile } = require('./atomicFile.js');
+      const [target, n] = process.argv.slice(2);
+      const contents = Array.from({ length: Number(n) }, (_, i) => readFileSync(__dirname + '/content' + i, 'utf8'));
+      (async () => {
+        process.send('ready');
+        for (let i = 0; ; i++) await atomicWriteFile(target, contents[i % contents.length]);
+      })();
+    `);
+    const target = join(dir, 'corosync.conf');
+    const initial = document(0, 10);
+    await writeFile(target, initial);
+    const allowed = new Set([initial, ...contents]);
+    let killedMidWrite = 0;
+    for (let round = 0; round < 30; round++) {
+      const child = fork(join(dir, 'writer.js'), [target, String(contents.length)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+      await new Promise<void>((resolve) => child.once('message', () => resolve()));
+      const until = Date.now() + 5 + Math.floor(Math.random() * 40);
+      while (Date.now() < until) {
+        // Readers during the writes see whole files too.
+        expect(allowed.has(await readFile(target, 'utf8'))).toBe(true);
+      }
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+      const names = await readdir(dir);
+      if (names.some((n) => n.startsWith('.corosync.conf.'))) killedMidWrite++;
+      const now = await readFile(target, 'utf8');
+      expect(allowed.has(now), `round ${round}: torn file of ${now.length} bytes`).toBe(true);
+      expect(parseCorosyncConf(now).syntaxErrors).toEqual([]);
+      const backup = await readFile(`${target}.bak`, 'utf8').catch(() => initial);
+      expect(allowed.has(backup), `round ${round}: torn backup`).toBe(true);
+    }
+    // The kills must really have hit writes in progress, or this test proves nothing.
+    expect(killedMidWrite).toBeGreaterThan(5);
+    // The next writer clears the temp files of the dead ones.
+    await atomicWriteFile(target, initial);
+    expect((await readdir(dir)).filter((n) => n.startsWith('.corosync.conf.'))).toEqual([]);
+  });
+});
+
+describe('writeCorosyncConf refuses invalid documents', () => {
+  const valid = document(7, 0);
+
+  it('our validation: nothing is written, the file and its backup are unchanged', async () => {
+    const target = join(dir, 'refuse.conf');
+    await writeFile(target, valid);
+    await writeFile(`${target}.bak`, 'older\n');
+    const before = await stat(target);
+    const invalid = parseCorosyncConf(valid.replace('prio: 7', 'prio: high'), target);
+    const error = await writeCorosyncConf(target, invalid, { corosyncCheck: 'off' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigValidationError);
+    expect(String((error as ConfigValidationError).errors[0])).toBe(`${target}:11:9: nodelist.node[0].prio: must be an integer (0 or more), got "high"`);
+    expect(await readFile(target, 'utf8')).toBe(valid);
+    expect((await stat(target)).ino).toBe(before.ino);
+    expect(await readFile(`${target}.bak`, 'utf8')).toBe('older\n');
+    expect((await readdir(dir)).filter((n) => n.startsWith('.refuse.conf'))).toEqual([]);
+  });
+
+  it('a file that is not UTF-8 is refused on read, naming the line (it could not round-trip)', async () => {
+    const target = join(dir, 'latin1.conf');
+    await writeFile(target, Buffer.concat([Buffer.from(valid.replace('cluster_name: crash', 'cluster_name: caf')), Buffer.from([0xe9, 0x0a])]));
+    const error = await readCorosyncConf(target).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigValidationError);
+    expect(String((error as ConfigValidationError).errors[0])).toBe(`${target}:14:1: (file): not valid UTF-8`);
+  });
+
+  it('reads back what it wrote, with warnings separate from errors', async () => {
+    const target = join(dir, 'roundtrip.conf');
+    const text = valid.replace('totem {', 'quorum {\n\texpected_votes: 5\n}\ntotem {');
+    const result = await writeCorosyncConf(target, parseCorosyncConf(text), { corosyncCheck: 'off' });
+    expect(result.warnings.map(String)).toEqual([`${target}:3:18: quorum.expected_votes: is 5 but the nodelist has 1 node`]);
+    expect(await readFile(target, 'utf8')).toBe(text);
+    const loaded = await readCorosyncConf(target);
+    expect(loaded.view.nodes[0]!.prio).toBe(7);
+    expect(loaded.warnings).toHaveLength(1);
+  });
+});
+
+const { binary, skip } = await corosyncForTests('writeCorosyncConf with corosync -t');
+
+describe.skipIf(skip)('writeCorosyncConf runs corosync -t before installing the file', () => {
+  it('corosync is installed (required in CI)', () => {
+    expect(binary).toBeDefined();
+  });
+
+  it('a file corosync refuses is not installed', async () => {
+    const target = join(dir, 'corosync-refuses.conf');
+    const valid = document(3, 0);
+    await writeFile(target, valid);
+    // Valid for our validator, but below corosync's minimum join timeout.
+    const doc = parseCorosyncConf(valid.replace('\tversion: 2', '\tversion: 2\n\tjoin: 7'));
+    const error = await writeCorosyncConf(target, doc, { corosyncCheck: 'required' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigValidationError);
+    expect(String((error as ConfigValidationError).errors[0])).toMatch(new RegExp(`^${target}:1:1: corosync -t: corosync refuses the file: .*join timeout`));
+    expect(await readFile(target, 'utf8')).toBe(valid);
+    expect((await readdir(dir)).filter((n) => n.startsWith('.corosync-refuses.conf'))).toEqual([]);
+  });
+
+  it('takeover edit on disk: prio raised, config_version bumped, previous file kept', async () => {
+    const target = join(dir, 'takeover.conf');
+    const two = document(5, 0).replace('\t}\n}', '\t}\n\tnode {\n\t\tring0_addr: 10.0.0.2\n\t\tnodeid: 2\n\t\tprio: 50\n\t}\n}');
+    await writeFile(target, two);
+    let raised = { prio: 0, changed: false };
+    const first = await editCorosyncConf(target, (doc) => {
+      const r = raiseNodePrioAboveOthers(doc, 1);
+      raised = r;
+      return r.doc;
+    }, { corosyncCheck: 'required' });
+    expect(first.changed).toBe(true);
+    expect(raised).toMatchObject({ prio: 51, changed: true });
+    expect(await readFile(`${target}.bak`, 'utf8')).toBe(two);
+    const view = (await readCorosyncConf(target)).view;
+    expect([view.configVersion, view.nodes.map((n) => n.prio)]).toEqual([6n, [51, 50]]);
+    const second = await editCorosyncConf(target, (doc) => raiseNodePrioAboveOthers(doc, 1).doc, { corosyncCheck: 'required' });
+    expect(second.changed).toBe(false);
+    expect(await readFile(`${target}.bak`, 'utf8')).toBe(two);
+  });
+
+  it('a file corosync accepts is installed and reported as checked', async () => {
+    const target = join(dir, 'corosync-accepts.conf');
+    const result = await writeCorosyncConf(target, parseCorosyncConf(document(4, 0)), { corosyncCheck: 'required' });
+    expect(result.corosyncChecked).toBe(true);
+    expect(await readFile(target, 'utf8')).toBe(document(4, 0));
+  });
+});

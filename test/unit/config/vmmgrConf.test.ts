@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigValidationError, netmaskToPrefix, parseVmmgrConf } from '../../../src/config';
+
+const errorsOf = (text: string): string[] => {
+  try {
+    parseVmmgrConf(text, '/usr/local/mgr5/etc/vmmgr.conf');
+  } catch (e) {
+    if (e instanceof ConfigValidationError) return e.errors.map(String);
+    throw e;
+  }
+  return [];
+};
+
+describe('vmmgr.conf', () => {
+  it('defaults when nothing is set', () => {
+    expect(parseVmmgrConf('')).toEqual({
+      cloudIp: undefined, cloudIpDev: 'vmbr0', cloudMask: 32,
+      serviceStartCommand: undefined, serviceStopCommand: undefined, vmSuspendCommand: undefined,
+      vmResumeCommand: undefined, nodeFailedCommand: undefined, takeoverDelayMs: 0, other: {},
+    });
+  });
+
+  it('reads every directive, keeps unknown ones, ignores comments, blanks and CRLF', () => {
+    const conf = parseVmmgrConf([
+      '# VMmanager settings',
+      'DBHost localhost',
+      '   ',
+      'CloudIp 172.31.224.100',
+      'CloudIpDev\tbr-cloud\r',
+      'CloudMask 255.255.255.0',
+      'ServiceStartCommand   /usr/bin/systemctl start ihttpd ',
+      'ServiceStopCommand /usr/bin/systemctl stop ihttpd',
+      'VmSuspendCommand /usr/local/mgr5/sbin/mgrctl -m vmmgr vm.suspend',
+      'VmResumeCommand /usr/local/mgr5/sbin/mgrctl -m vmmgr vm.resume',
+      'NodeFailedCommand /usr/local/bin/node-failed "$NODE"; rm -rf /',
+      'TakeoverDelay 1500',
+      'Option ClusterMode',
+      'Option ClusterMode2',
+    ].join('\n'));
+    expect(conf).toEqual({
+      cloudIp: '172.31.224.100', cloudIpDev: 'br-cloud', cloudMask: 24,
+      serviceStartCommand: ['/usr/bin/systemctl', 'start', 'ihttpd'],
+      serviceStopCommand: ['/usr/bin/systemctl', 'stop', 'ihttpd'],
+      vmSuspendCommand: ['/usr/local/mgr5/sbin/mgrctl', '-m', 'vmmgr', 'vm.suspend'],
+      vmResumeCommand: ['/usr/local/mgr5/sbin/mgrctl', '-m', 'vmmgr', 'vm.resume'],
+      // No shell and no quoting: shell syntax stays literal arguments.
+      nodeFailedCommand: ['/usr/local/bin/node-failed', '"$NODE";', 'rm', '-rf', '/'],
+      takeoverDelayMs: 1500,
+      other: { DBHost: 'localhost', Option: 'ClusterMode2' },
+    });
+  });
+
+  it('CloudMask as prefix length or dotted netmask', () => {
+    expect(parseVmmgrConf('CloudMask 0').cloudMask).toBe(0);
+    expect(parseVmmgrConf('CloudMask 32').cloudMask).toBe(32);
+    expect(parseVmmgrConf('CloudMask 255.255.255.255').cloudMask).toBe(32);
+    expect(parseVmmgrConf('CloudMask 255.255.240.0').cloudMask).toBe(20);
+    expect(netmaskToPrefix('0.0.0.0')).toBe(0);
+    expect(netmaskToPrefix('255.0.255.0')).toBeUndefined();
+  });
+
+  it('invalid values: one clear error per line, naming file, line, column and directive', () => {
+    expect(errorsOf([
+      'CloudIp 10.0.0.300',
+      'CloudMask 33',
+      'CloudMask 255.0.255.0',
+      '# fine',
+      'TakeoverDelay -5',
+      'TakeoverDelay 1.5s',
+      'ServiceStartCommand',
+      'CloudIpDev eth0/1',
+      'CloudIp fd00::1',
+    ].join('\n'))).toEqual([
+      '/usr/local/mgr5/etc/vmmgr.conf:1:9: CloudIp: must be an IPv4 address, got "10.0.0.300"',
+      '/usr/local/mgr5/etc/vmmgr.conf:2:11: CloudMask: must be a prefix length 0..32 or a dotted netmask such as 255.255.255.0, got "33"',
+      '/usr/local/mgr5/etc/vmmgr.conf:3:11: CloudMask: must be a prefix length 0..32 or a dotted netmask such as 255.255.255.0, got "255.0.255.0"',
+      '/usr/local/mgr5/etc/vmmgr.conf:5:15: TakeoverDelay: must be a whole number of milliseconds (0..999999999), got "-5"',
+      '/usr/local/mgr5/etc/vmmgr.conf:6:15: TakeoverDelay: must be a whole number of milliseconds (0..999999999), got "1.5s"',
+      '/usr/local/mgr5/etc/vmmgr.conf:7:20: ServiceStartCommand: empty command (expected a program and its arguments)',
+      '/usr/local/mgr5/etc/vmmgr.conf:8:12: CloudIpDev: must be a network interface name (1-15 characters, no "/", ":" or blanks), got "eth0/1"',
+      '/usr/local/mgr5/etc/vmmgr.conf:9:9: CloudIp: must be an IPv4 address, got "fd00::1"',
+    ]);
+  });
+});
