@@ -3,3 +3,4 @@ export * from './types';
 export { electMaster, ineligibility, newestMemberVersion, raisedPriority, type ElectionResult, type Ineligibility } from './election';
 export { emptyPersistedState, initialState, mergeFailureRecords, sameRing, transition } from './engine';
 export * from './simulator';
+export { carryOver, isStateStep } from './plan';
