@@ -52,3 +52,6 @@ export type { CommandRunner, CommandResult, RunOptions } from './actions/command
 export type { CommandContext } from './actions/command-context';
 export { DuplicateAddressError } from './actions/arping';
 export { StateFileError } from './actions/state-file';
+
+// engine
+export * from './engine';

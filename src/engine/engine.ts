@@ -1,0 +1,422 @@
+// The decision engine: transition(state, event) -> { state, effects, explanation }.
+//
+// Pure: no I/O, no clock, no randomness. Time arrives in events (`now`), timer ids are derived
+// from a counter in the state. The daemon feeds events in the order it receives them and hands
+// the effects, in order, to the actions runner (src/actions), which executes one plan at a time.
+// Every effect is idempotent ("make it so"), so a plan replayed after a daemon restart is harmless.
+import { electMaster, ineligibility, nodeById, raisedPriority, type Ineligibility } from './election';
+import type {
+  ClusterView,
+  Decision,
+  Effect,
+  EngineEvent,
+  EngineState,
+  FailureRecords,
+  PersistedState,
+  RingId,
+  Role,
+} from './types';
+
+export function emptyPersistedState(): PersistedState {
+  return {
+    lastRole: 'unknown',
+    ringId: null,
+    lastQuorateSeq: null,
+    suspendedVms: [],
+    suspendedAfterSeq: null,
+    suspendRequested: false,
+    failureRecords: {},
+  };
+}
+
+/**
+ * State of a freshly started daemon. `persisted` is what the previous run saved (null on first
+ * boot); it decides whether the first decision tears down master duties that may still be held
+ * (unknown history or previous master) and whether a master keeps `.lock.vmmgr.relocated`.
+ */
+export function initialState(localNodeId: number, persisted: PersistedState | null = null): EngineState {
+  const p = persisted ?? emptyPersistedState();
+  return {
+    localNodeId,
+    role: 'unknown',
+    masterId: null,
+    config: null,
+    quorum: null,
+    configVersions: {},
+    takeoverTimer: null,
+    timerSeq: 0,
+    recordsRing: null,
+    recordsFrom: [],
+    recordsSentSeq: null,
+    publishedAt: null,
+    servedMembers: null,
+    restoredRole: p.lastRole,
+    persisted: { ...p, suspendedVms: [...p.suspendedVms], failureRecords: { ...p.failureRecords } },
+    lastEventAt: null,
+  };
+}
+
+export function sameRing(a: RingId | null | undefined, b: RingId | null | undefined): boolean {
+  if (a == null || b == null) return a == b;
+  return a.nodeId === b.nodeId && a.seq === b.seq;
+}
+
+/** Merge `from` into `into` keeping the highest seq per node; returns the result and whether it changed. */
+export function mergeFailureRecords(into: FailureRecords, from: FailureRecords): { records: FailureRecords; changed: boolean } {
+  let out = into;
+  for (const key of Object.keys(from)) {
+    const id = Number(key);
+    const seq = from[id];
+    if (!Number.isInteger(id) || typeof seq !== 'number') continue;
+    const have = out[id];
+    if (have === undefined || seq > have) {
+      if (out === into) out = { ...into };
+      out[id] = seq;
+    }
+  }
+  return { records: out, changed: out !== into };
+}
+
+// ---- absorbing an event into the state (no decisions yet)
+
+interface Absorbed {
+  state: EngineState;
+  timerDue: boolean;
+  notes: string[];
+}
+
+function absorb(state: EngineState, event: EngineEvent): Absorbed {
+  const s: EngineState = { ...state, persisted: { ...state.persisted }, lastEventAt: event.now };
+  const previousMembers = state.quorum?.members ?? [];
+  const out: Absorbed = { state: s, timerDue: false, notes: [] };
+  switch (event.type) {
+    case 'config':
+      s.config = event.view;
+      break;
+    case 'quorum': {
+      const newRing = !sameRing(state.quorum?.ringId, event.ringId);
+      s.quorum = { quorate: event.quorate, ringId: event.ringId, members: [...event.members] };
+      if (newRing && !sameRing(state.recordsRing, event.ringId)) {
+        // (Records of this ring that arrived before its quorum event were kept: CPG and the
+        // quorum service deliver independently.)
+        s.recordsRing = event.ringId;
+        s.recordsFrom = [];
+      }
+      if (newRing) {
+        // Versions are only trusted for members that stayed with us (cmap kept them up to date)
+        // and for ourselves: a joiner may have changed its configuration while it was away, so
+        // its version is unknown until cmap reports it again.
+        const kept: Record<number, number> = {};
+        for (const id of event.members) {
+          const stayed = id === state.localNodeId || previousMembers.includes(id);
+          if (stayed && state.configVersions[id] !== undefined) kept[id] = state.configVersions[id];
+        }
+        s.configVersions = kept;
+      }
+      s.persisted.ringId = event.ringId;
+      if (event.quorate) s.persisted.lastQuorateSeq = event.ringId.seq;
+      break;
+    }
+    case 'configVersions':
+      s.configVersions = { ...state.configVersions, ...event.versions };
+      break;
+    case 'disconnected':
+      // Corosync going away is quorum lost; the ring id is kept so that a reconnect to the
+      // same ring is not mistaken for a new one.
+      s.quorum = { quorate: false, ringId: state.quorum?.ringId ?? null, members: [] };
+      out.notes.push('corosync disconnected');
+      break;
+    case 'timerFired':
+      if (event.id === state.takeoverTimer) out.timerDue = true;
+      else out.notes.push(`ignored stale timer ${event.id}`);
+      break;
+    case 'vmsSuspended': {
+      s.persisted.suspendRequested = false;
+      const vms = [...state.persisted.suspendedVms];
+      for (const vm of event.vms) if (!vms.includes(vm)) vms.push(vm);
+      s.persisted.suspendedVms = vms;
+      break;
+    }
+    case 'failureRecords': {
+      const merged = mergeFailureRecords(state.persisted.failureRecords, event.records);
+      s.persisted.failureRecords = merged.records;
+      if (sameRing(s.recordsRing, event.ringId)) {
+        if (!s.recordsFrom.includes(event.from)) s.recordsFrom = [...s.recordsFrom, event.from];
+      } else if (event.ringId.seq > (s.recordsRing?.seq ?? -1)) {
+        // A ring we have not been told about yet (the quorum event is still on its way).
+        s.recordsRing = event.ringId;
+        s.recordsFrom = [event.from];
+      }
+      break;
+    }
+  }
+  return out;
+}
+
+// ---- plans
+
+const TEARDOWN: readonly Effect[] = [
+  { type: 'stopService' },
+  { type: 'removeServiceLock' },
+  { type: 'removeRelocatedLock' },
+  { type: 'removeClusterIp' },
+];
+
+function nodesNotIn(view: ClusterView, members: readonly number[]): number[] {
+  return view.nodes
+    .map((n) => n.nodeId)
+    .filter((id) => !members.includes(id))
+    .sort((a, b) => a - b);
+}
+
+function recordFailures(s: EngineState, nodeIds: readonly number[], seq: number): boolean {
+  const add: FailureRecords = {};
+  for (const id of nodeIds) add[id] = seq;
+  const merged = mergeFailureRecords(s.persisted.failureRecords, add);
+  s.persisted.failureRecords = merged.records;
+  return merged.changed;
+}
+
+function broadcast(s: EngineState, effects: Effect[]): void {
+  const ringId = s.quorum?.ringId as RingId;
+  effects.push({ type: 'broadcastFailureRecords', ringId, records: s.persisted.failureRecords });
+  s.recordsSentSeq = ringId.seq;
+  if (!sameRing(s.recordsRing, ringId)) {
+    s.recordsRing = ringId;
+    s.recordsFrom = [];
+  }
+  if (!s.recordsFrom.includes(s.localNodeId)) s.recordsFrom = [...s.recordsFrom, s.localNodeId];
+}
+
+/** Decide the VM verdict once every member's failure records for this ring are in. */
+function settleVms(s: EngineState, effects: Effect[], why: string[]): void {
+  const p = s.persisted;
+  if (p.suspendedAfterSeq === null || !s.quorum?.quorate) return;
+  if (p.suspendRequested) {
+    why.push('VM decision waits for the suspend result');
+    return;
+  }
+  const answered = sameRing(s.recordsRing, s.quorum.ringId) ? s.recordsFrom : [];
+  const missing = s.quorum.members.filter((id) => !answered.includes(id));
+  if (missing.length > 0) {
+    why.push(`VMs stay suspended until failure records of node(s) ${missing.join(',')} arrive`);
+    return;
+  }
+  const failedAt = p.failureRecords[s.localNodeId];
+  const vms = p.suspendedVms;
+  if (failedAt !== undefined && failedAt > p.suspendedAfterSeq) {
+    if (vms.length > 0) effects.push({ type: 'reportVmsDiscarded', vms });
+    why.push(`this node was reported failed at ring ${failedAt} after its last quorate ring ${p.suspendedAfterSeq}: its VMs were restored elsewhere, suspended copies discarded`);
+  } else {
+    if (vms.length > 0) effects.push({ type: 'resumeVms', vms });
+    why.push(`no master reported this node failed since ring ${p.suspendedAfterSeq}: suspended VMs resumed`);
+  }
+  s.persisted = { ...p, suspendedVms: [], suspendedAfterSeq: null };
+}
+
+function samePersisted(a: PersistedState, b: PersistedState): boolean {
+  if (a.lastRole !== b.lastRole || a.lastQuorateSeq !== b.lastQuorateSeq) return false;
+  if (a.suspendedAfterSeq !== b.suspendedAfterSeq || a.suspendRequested !== b.suspendRequested) return false;
+  if (!sameRing(a.ringId, b.ringId)) return false;
+  if (a.failureRecords !== b.failureRecords) {
+    const ka = Object.keys(a.failureRecords);
+    if (ka.length !== Object.keys(b.failureRecords).length) return false;
+    for (const k of ka) if (a.failureRecords[Number(k)] !== b.failureRecords[Number(k)]) return false;
+  }
+  if (a.suspendedVms.length !== b.suspendedVms.length) return false;
+  return a.suspendedVms.every((vm, i) => vm === b.suspendedVms[i]);
+}
+
+// ---- the decision
+
+export function transition(state: EngineState, event: EngineEvent): Decision {
+  const { state: s, timerDue, notes } = absorb(state, event);
+  const effects: Effect[] = [];
+  const why: string[] = [...notes];
+  const firstDecision = s.restoredRole !== null;
+  const inheritedDuties = firstDecision && (s.restoredRole === 'master' || s.restoredRole === 'unknown');
+  const wasMaster = state.role === 'master';
+  let role: Role = state.role;
+
+  const q = s.quorum;
+  if (q === null) {
+    why.push('waiting for the first quorum report');
+  } else if (!q.quorate) {
+    role = 'suspended';
+    s.masterId = null;
+    s.takeoverTimer = null;
+    if (state.role !== 'suspended') {
+      why.push(event.type === 'disconnected' ? 'not quorate (corosync disconnected): suspend' : 'not quorate: suspend');
+      if (wasMaster || inheritedDuties) effects.push(...TEARDOWN);
+      effects.push({ type: 'suspendVms' });
+      const p = s.persisted;
+      s.persisted = {
+        ...p,
+        suspendRequested: true,
+        // Keep the oldest pending point: any failure report after it means the VMs were restored.
+        suspendedAfterSeq: p.suspendedAfterSeq ?? p.lastQuorateSeq ?? -1,
+      };
+    } else {
+      why.push('still not quorate');
+    }
+  } else if (s.config === null) {
+    role = 'unknown';
+    why.push('quorate, waiting for the configuration view');
+  } else {
+    role = decideQuorate(s, state, { timerDue, firstDecision, inheritedDuties }, effects, why);
+  }
+
+  if (q?.quorate) {
+    if (firstDecision && s.persisted.suspendRequested) {
+      // The previous run asked for a suspend and died before reporting what it suspended:
+      // those VMs are unknown, so they stay suspended (never resumed blindly).
+      s.persisted = { ...s.persisted, suspendRequested: false };
+      why.push('suspend result lost in a daemon restart: those VMs stay suspended');
+    }
+    // Share what this node knows about failures with the partition, once per ring (see
+    // docs/engine.md). Records learnt from a member later in the same ring are not re-sent:
+    // CPG delivered that member's message to every member already.
+    if (s.recordsSentSeq !== q.ringId?.seq) broadcast(s, effects);
+    settleVms(s, effects, why);
+  }
+
+  if (role !== 'unknown') s.restoredRole = null;
+  s.role = role;
+  s.persisted = s.persisted.lastRole === role ? s.persisted : { ...s.persisted, lastRole: role };
+  if (!samePersisted(state.persisted, s.persisted)) effects.push({ type: 'persistState', state: s.persisted });
+  const named = s.masterId === null || role === 'master' ? '' : s.masterId === s.localNodeId ? ' (elected)' : ` (master ${s.masterId})`;
+  const explanation = `${role}${named}: ${why.join('; ') || 'no change'}`;
+  return { state: s, effects, explanation };
+}
+
+interface QuorateContext {
+  timerDue: boolean;
+  firstDecision: boolean;
+  inheritedDuties: boolean;
+}
+
+function decideQuorate(s: EngineState, prev: EngineState, ctx: QuorateContext, effects: Effect[], why: string[]): Role {
+  const view = s.config as ClusterView;
+  const q = s.quorum as { quorate: true; ringId: RingId; members: number[] };
+  const local = s.localNodeId;
+  // Our own file may already be newer than what cmap reports for us (the daemon re-reads the
+  // file before corosync's reload shows up in cmap): our own version is the newer of the two.
+  const versions = (s.configVersions[local] ?? -1) < view.configVersion ? { ...s.configVersions, [local]: view.configVersion } : s.configVersions;
+  const unknown = q.members.filter((id) => versions[id] === undefined);
+  if (unknown.length > 0) {
+    // The election needs every member's config version (cmap reports them right after the
+    // membership change): deciding without them could elect a node whose table is stale.
+    // Hold the current role meanwhile; a pending takeover restarts its delay afterwards.
+    s.takeoverTimer = null;
+    why.push(`waiting for the config version of node(s) ${unknown.join(',')}`);
+    return prev.role === 'suspended' ? 'unknown' : prev.role;
+  }
+  const election = electMaster(view, q.members, versions);
+  // Staleness first: a stale node cannot even know whom the others elect (its table is old),
+  // whatever else makes it ineligible.
+  const localStale = election.newestVersion !== null && versions[local] < election.newestVersion;
+  const localProblem = localStale ? 'stale-config' : ineligibility(local, nodeById(view, local), versions, election.newestVersion);
+  const role = decideRole(s, prev, view, q, election.masterId, localProblem, ctx, effects, why);
+  // Someone must hand the newest configuration to stale members: the elected node (master or
+  // takeover pending), or without one (e.g. the edit made the master ineligible) the lowest
+  // nodeid holding the newest version.
+  const holders = q.members.filter((id) => versions[id] === election.newestVersion);
+  const publisher = s.masterId ?? (localProblem !== 'stale-config' ? Math.min(...holders) : null);
+  if (publisher === local) publishIfStale(s, versions, view.configVersion, effects, why);
+  return role;
+}
+
+function decideRole(
+  s: EngineState,
+  prev: EngineState,
+  view: ClusterView,
+  q: { quorate: true; ringId: RingId; members: number[] },
+  elected: number | null,
+  localProblem: Ineligibility | null,
+  ctx: QuorateContext,
+  effects: Effect[],
+  why: string[],
+): Role {
+  const local = s.localNodeId;
+  if (localProblem === 'stale-config') {
+    // Our priority table may be out of date: we cannot know who the others elect.
+    s.masterId = null;
+    why.push('configuration older than another member\'s: slave until synced');
+  } else {
+    s.masterId = elected;
+  }
+
+  if (s.masterId !== local) {
+    s.takeoverTimer = null;
+    s.servedMembers = null;
+    if (prev.role === 'master' || ctx.inheritedDuties) {
+      effects.push(...TEARDOWN);
+      why.push(prev.role === 'master' ? 'no longer the highest-priority eligible member: step down' : 'make sure no master duties are held');
+    }
+    if (s.masterId === null && localProblem === null) why.push('no eligible member: no master');
+    else if (s.masterId !== null) why.push(localProblem ? `slave (${localProblem})` : 'slave');
+    return 'slave';
+  }
+
+  if (prev.role === 'master') {
+    // Still master on a new view: report who left since the last decision (a decision may have
+    // waited for config versions over several events), refresh config on stale members.
+    const left = (prev.servedMembers ?? []).filter((id) => !q.members.includes(id)).sort((a, b) => a - b);
+    s.servedMembers = [...q.members];
+    if (left.length > 0) {
+      recordFailures(s, left, q.ringId.seq);
+      broadcast(s, effects);
+      effects.push({ type: 'reportNodesFailed', nodeIds: left });
+      why.push(`still master; node(s) ${left.join(',')} left: reported failed`);
+    } else {
+      why.push('still master');
+    }
+    return 'master';
+  }
+
+  const restart = ctx.firstDecision && s.restoredRole === 'master';
+  if (view.takeoverDelayMs > 0 && !restart && !ctx.timerDue) {
+    if (s.takeoverTimer === null) {
+      s.timerSeq += 1;
+      s.takeoverTimer = `takeover-${s.timerSeq}`;
+      effects.push({ type: 'startTimer', id: s.takeoverTimer, ms: view.takeoverDelayMs });
+      why.push(`elected: takeover after TakeoverDelay ${view.takeoverDelayMs} ms`);
+    } else {
+      why.push('elected: takeover pending');
+    }
+    return 'slave';
+  }
+
+  s.takeoverTimer = null;
+  s.servedMembers = [...q.members];
+  // A plain restart of the daemon on the master keeps `.lock.vmmgr.relocated`; a takeover
+  // removes any stale one so that VMmanager knows it was moved and restores the failed nodes.
+  if (!restart) effects.push({ type: 'removeRelocatedLock' });
+  effects.push({ type: 'addClusterIp' }, { type: 'createServiceLock' });
+  const failed = nodesNotIn(view, q.members);
+  // The failure records reach the partition before VMmanager restores anything (the runner
+  // waits for its own CPG message to come back, so every surviving member has it).
+  recordFailures(s, failed, q.ringId.seq);
+  broadcast(s, effects);
+  effects.push({ type: 'startService', failedNodes: failed });
+  const prio = raisedPriority(view, local);
+  if (prio !== null) {
+    const configVersion = view.configVersion + 1;
+    effects.push({ type: 'raisePriority', nodeId: local, prio, configVersion }, { type: 'publishConfig', configVersion });
+    s.publishedAt = { seq: q.ringId.seq, version: configVersion };
+    why.push(`${restart ? 'master again after a daemon restart' : 'takeover'}; failed node(s): ${failed.join(',') || 'none'}; priority raised to ${prio}`);
+  } else {
+    why.push(`${restart ? 'master again after a daemon restart' : 'takeover'}; failed node(s): ${failed.join(',') || 'none'}`);
+  }
+  return 'master';
+}
+
+function publishIfStale(s: EngineState, versions: Readonly<Record<number, number>>, ownVersion: number, effects: Effect[], why: string[]): void {
+  const seq = (s.quorum?.ringId as RingId).seq;
+  const stale = (s.quorum?.members ?? []).filter((id) => (versions[id] ?? ownVersion) < ownVersion);
+  if (stale.length === 0) return;
+  if (s.publishedAt !== null && s.publishedAt.seq === seq && s.publishedAt.version >= ownVersion) return;
+  effects.push({ type: 'publishConfig', configVersion: ownVersion });
+  s.publishedAt = { seq, version: ownVersion };
+  why.push(`node(s) ${stale.join(',')} have an older configuration: published version ${ownVersion}`);
+}

@@ -1,0 +1,177 @@
+// Text scenarios for the simulator, in the spirit of pve-ha-manager's cmdlist + log.expect, but
+// in one file: a header describing the cluster, then commands (`> cut n2`), each followed by the
+// expected log lines (indented) that the command produces, in order.
+//
+//   # what this scenario shows
+//   node 2 prio=99 vms=a,b         one line per configured node (replication=off, noprio)
+//   takeover-delay 5000            optional; expected-votes N optional (default: node count)
+//   late-results                   optional: suspend results arrive after the next command's events
+//   > start n2 n4 n8
+//     n4 master
+//     n4 removeRelocatedLock
+//
+// Commands: start, crash, cut, split (groups separated by |), heal, kill-corosync,
+// start-corosync, restart-listener, set-prio NODE PRIO [on NODES], set-replication NODE on|off
+// [on NODES], wait MS. A line `! ...` in the log is an invariant violation (see invariants.ts).
+import { checkInvariants } from './invariants';
+import { Simulator, type SimNodeSpec, type SimOptions } from './simulator';
+
+export interface ScenarioStep {
+  /** 1-based line of the command in the file. */
+  line: number;
+  command: string;
+  expected: string[];
+}
+
+export interface Scenario {
+  file: string;
+  /** Header lines (comments and cluster description) kept verbatim for rewriting. */
+  header: string[];
+  options: SimOptions;
+  steps: ScenarioStep[];
+}
+
+export interface StepResult extends ScenarioStep {
+  actual: string[];
+}
+
+export class ScenarioError extends Error {
+  constructor(file: string, line: number, message: string) {
+    super(`${file}:${line}: ${message}`);
+    this.name = 'ScenarioError';
+  }
+}
+
+function parseNodeRef(file: string, line: number, token: string): number {
+  const m = /^n?(\d+)$/.exec(token);
+  if (m === null) throw new ScenarioError(file, line, `expected a node (n2 or 2), got '${token}'`);
+  return Number(m[1]);
+}
+
+function parseInteger(file: string, line: number, field: string, token: string | undefined): number {
+  if (token === undefined || !/^\d+$/.test(token)) throw new ScenarioError(file, line, `${field}: expected a non-negative integer, got '${token ?? ''}'`);
+  return Number(token);
+}
+
+function parseNodeLine(file: string, line: number, words: string[]): SimNodeSpec {
+  const spec: SimNodeSpec = { nodeId: parseNodeRef(file, line, words[1] ?? ''), prio: undefined, replication: true, vms: [] };
+  for (const word of words.slice(2)) {
+    const [key, value] = word.split('=', 2);
+    if (key === 'prio') spec.prio = parseInteger(file, line, 'prio', value);
+    else if (key === 'replication' && (value === 'on' || value === 'off')) spec.replication = value === 'on';
+    else if (key === 'vms' && value !== undefined && value !== '') spec.vms = value.split(',');
+    else if (key === 'noprio' && value === undefined) spec.prio = undefined;
+    else throw new ScenarioError(file, line, `node: unknown or invalid field '${word}'`);
+  }
+  return spec;
+}
+
+export function parseScenario(file: string, text: string): Scenario {
+  const header: string[] = [];
+  const nodes: SimNodeSpec[] = [];
+  const options: SimOptions = { nodes };
+  const steps: ScenarioStep[] = [];
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  lines.forEach((raw, i) => {
+    const line = i + 1;
+    if (raw.startsWith('>')) {
+      steps.push({ line, command: raw.slice(1).trim(), expected: [] });
+      return;
+    }
+    if (steps.length > 0) {
+      if (raw.trim() === '') return;
+      if (!raw.startsWith('  ')) throw new ScenarioError(file, line, 'expected log lines are indented by two spaces');
+      steps[steps.length - 1].expected.push(raw.trim());
+      return;
+    }
+    header.push(raw);
+    const words = raw.trim().split(/\s+/);
+    if (raw.trim() === '' || raw.trim().startsWith('#')) return;
+    if (words[0] === 'node') {
+      const spec = parseNodeLine(file, line, words);
+      if (nodes.some((n) => n.nodeId === spec.nodeId)) throw new ScenarioError(file, line, `node ${spec.nodeId} defined twice`);
+      nodes.push(spec);
+    } else if (words[0] === 'takeover-delay') options.takeoverDelayMs = parseInteger(file, line, 'takeover-delay', words[1]);
+    else if (words[0] === 'expected-votes') options.expectedVotes = parseInteger(file, line, 'expected-votes', words[1]);
+    else if (words[0] === 'late-results' && words.length === 1) options.lateResults = true;
+    else throw new ScenarioError(file, line, `unknown header line '${raw.trim()}'`);
+  });
+  if (nodes.length === 0) throw new ScenarioError(file, 1, 'no node lines');
+  if (steps.length === 0) throw new ScenarioError(file, lines.length, 'no commands (lines starting with >)');
+  return { file, header, options, steps };
+}
+
+/** Run one command against the simulator. Throws ScenarioError on a malformed command. */
+export function runCommand(sim: Simulator, file: string, line: number, command: string): void {
+  const [verb, ...args] = command.split(/\s+/).filter((w) => w !== '');
+  const nodesOf = (tokens: string[]): number[] => tokens.map((t) => {
+    const id = parseNodeRef(file, line, t);
+    if (!sim.nodes.has(id)) throw new ScenarioError(file, line, `${verb}: node ${t} is not defined in the header`);
+    return id;
+  });
+  const onList = (rest: string[]): number[] | null => {
+    if (rest.length === 0) return null;
+    if (rest[0] !== 'on' || rest.length < 2) throw new ScenarioError(file, line, `${verb}: expected 'on NODE...' after the value`);
+    return nodesOf(rest.slice(1));
+  };
+  switch (verb) {
+    case 'start': sim.start(nodesOf(args)); break;
+    case 'crash': sim.crash(nodesOf(args)); break;
+    case 'cut': sim.cut(nodesOf(args)); break;
+    case 'split': sim.split(args.join(' ').split('|').map((g) => nodesOf(g.trim().split(/\s+/).filter((w) => w !== '')))); break;
+    case 'heal': sim.heal(nodesOf(args)); break;
+    case 'kill-corosync': sim.killCorosync(nodesOf(args)); break;
+    case 'start-corosync': sim.startCorosync(nodesOf(args)); break;
+    case 'restart-listener': sim.restartListener(nodesOf(args)); break;
+    case 'set-prio': {
+      const [nodeArg, prio, ...rest] = args;
+      sim.editNode(nodesOf([nodeArg ?? ''])[0], { prio: parseInteger(file, line, 'set-prio', prio) }, onList(rest));
+      break;
+    }
+    case 'set-replication': {
+      const [nodeArg, value, ...rest] = args;
+      if (value !== 'on' && value !== 'off') throw new ScenarioError(file, line, `set-replication: expected on or off, got '${value ?? ''}'`);
+      sim.editNode(nodesOf([nodeArg ?? ''])[0], { replication: value === 'on' }, onList(rest));
+      break;
+    }
+    case 'wait': sim.wait(parseInteger(file, line, 'wait', args[0])); break;
+    default: throw new ScenarioError(file, line, `unknown command '${verb ?? ''}'`);
+  }
+}
+
+/** Run every step; the actual log of a step includes `! ...` lines for invariant violations. */
+export function runScenario(scenario: Scenario): StepResult[] {
+  const sim = new Simulator(scenario.options);
+  const reported = new Set<string>();
+  return scenario.steps.map((step) => {
+    runCommand(sim, scenario.file, step.line, step.command);
+    const actual = sim.takeLog();
+    for (const p of checkInvariants(sim)) {
+      if (!reported.has(p)) actual.push(`! ${p}`);
+      reported.add(p);
+    }
+    return { ...step, actual };
+  });
+}
+
+/** The scenario file with the actual logs in place of the expected ones (for review in a diff). */
+export function renderScenario(scenario: Scenario, results: StepResult[]): string {
+  const out = [...scenario.header];
+  for (const r of results) {
+    out.push(`> ${r.command}`);
+    for (const l of r.actual) out.push(`  ${l}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** Human-readable differences, or [] when every step matched. */
+export function describeMismatches(scenario: Scenario, results: StepResult[]): string[] {
+  const out: string[] = [];
+  for (const r of results) {
+    if (r.expected.length === r.actual.length && r.expected.every((l, i) => l === r.actual[i])) continue;
+    out.push(`${scenario.file}:${r.line}: after '> ${r.command}'`);
+    out.push('  expected:', ...r.expected.map((l) => `    ${l}`), '  actual:', ...r.actual.map((l) => `    ${l}`));
+  }
+  return out;
+}

@@ -1,0 +1,502 @@
+// A deterministic multi-node simulator: N engines against one simulated corosync.
+//
+// The simulated corosync computes partitions from link groups and corosync liveness, and gives
+// every member of a partition the same totally ordered events (quorum, then cmap config
+// versions). A simulated daemon per node executes the engine's effects against a model of the
+// node (cluster IP, locks, VMmanager, VMs) and feeds results back as events. Time is simulated;
+// timers fire only when a `wait` advances the clock. Used by the scenario tests, the randomised
+// invariant tests and the benchmarks, so it is pure too (no I/O, clock or randomness).
+import { nodeById } from '../election';
+import { initialState, transition } from '../engine';
+import type { ClusterView, Effect, EngineEvent, EngineState, NodeInfo, PersistedState, RingId, Role } from '../types';
+
+export interface SimNodeSpec {
+  nodeId: number;
+  prio: number | undefined;
+  replication: boolean;
+  vms: string[];
+}
+
+export interface SimOptions {
+  nodes: SimNodeSpec[];
+  takeoverDelayMs?: number;
+  /** quorum.expected_votes; defaults to the number of nodes (one vote each). */
+  expectedVotes?: number;
+  /**
+   * Without it, pending deliveries are processed in one global FIFO order (stable logs for the
+   * scenarios). With it, the next node to process one of its pending events is picked by a
+   * PRNG seeded with this value: every node still sees its own events in order, but nodes
+   * interleave like real daemons do. Deterministic for a given seed.
+   */
+  interleaveSeed?: number;
+  /**
+   * Slow daemons: the result of a `suspendVms` reaches the engine only after the events of the
+   * next command (e.g. after quorum is back), as when the VM commands take their time.
+   */
+  lateResults?: boolean;
+}
+
+/** What a node holds, as the actions would leave it. */
+export interface Held {
+  clusterIp: boolean;
+  serviceLock: boolean;
+  relocatedLock: boolean;
+  service: boolean;
+}
+
+export interface SimNode {
+  nodeId: number;
+  powered: boolean;
+  corosyncUp: boolean;
+  /** Link group: nodes in the same group can talk to each other. */
+  group: number;
+  /** The node's disk: its corosync.conf view and the engine's state file. */
+  config: ClusterView;
+  persisted: PersistedState | null;
+  engine: EngineState | null;
+  /** Current corosync membership as delivered to this node. */
+  ring: RingId | null;
+  members: number[];
+  quorate: boolean;
+  held: Held;
+  running: Set<string>;
+  suspended: Set<string>;
+  /** VMs the node starts on its first boot (unless restored elsewhere before that). */
+  initialVms: string[];
+  booted: boolean;
+}
+
+interface Delivery {
+  to: number;
+  event: EngineEvent;
+}
+
+interface Timer {
+  at: number;
+  nodeId: number;
+  id: string;
+}
+
+export const nodeName = (id: number): string => `n${id}`;
+
+export class Simulator {
+  now = 0;
+  readonly nodes = new Map<number, SimNode>();
+  /** The cluster database's idea of where each VM belongs (VMmanager moves it on restore). */
+  readonly vmOwner = new Map<string, number>();
+  /** Safety violations observed while executing effects (a VM resumed after restore, ...). */
+  readonly violations: string[] = [];
+  /**
+   * VMs whose suspend result never reached an engine (the daemon crashed or restarted first):
+   * the engine leaves them suspended on purpose (it cannot know them), so they are expected.
+   */
+  readonly lostSuspendResults = new Set<string>();
+  /** Number of engine decisions taken so far. */
+  decisions = 0;
+  private readonly expectedVotes: number;
+  private ringSeq = 0;
+  private nextGroup = 1;
+  private queue: Delivery[] = [];
+  private rng: number | null;
+  private readonly lateResults: boolean;
+  /** Results held back by `lateResults` until the next command's events are processed. */
+  private deferred: Delivery[] = [];
+  private timers: Timer[] = [];
+  private log: string[] = [];
+
+  constructor(options: SimOptions) {
+    const view: ClusterView = {
+      configVersion: 1,
+      nodes: options.nodes.map((n): NodeInfo => ({ nodeId: n.nodeId, ip: `198.18.0.${n.nodeId}`, prio: n.prio, replication: n.replication })),
+      takeoverDelayMs: options.takeoverDelayMs ?? 0,
+    };
+    this.expectedVotes = options.expectedVotes ?? options.nodes.length;
+    this.rng = options.interleaveSeed === undefined ? null : (options.interleaveSeed >>> 0) || 1;
+    this.lateResults = options.lateResults ?? false;
+    for (const spec of options.nodes) {
+      this.nodes.set(spec.nodeId, {
+        nodeId: spec.nodeId,
+        powered: false,
+        corosyncUp: false,
+        group: 0,
+        config: cloneView(view),
+        persisted: null,
+        engine: null,
+        ring: null,
+        members: [],
+        quorate: false,
+        held: { clusterIp: false, serviceLock: false, relocatedLock: true, service: false },
+        running: new Set(),
+        suspended: new Set(),
+        initialVms: [...spec.vms],
+        booted: false,
+      });
+      for (const vm of spec.vms) this.vmOwner.set(vm, spec.nodeId);
+    }
+  }
+
+  node(id: number): SimNode {
+    const n = this.nodes.get(id);
+    if (n === undefined) throw new Error(`unknown node ${nodeName(id)}`);
+    return n;
+  }
+
+  /** Log lines produced since the last call. */
+  takeLog(): string[] {
+    const out = this.log;
+    this.log = [];
+    return out;
+  }
+
+  // ---- commands (each runs to quiescence)
+
+  /** Power on: corosync and the listener start; the listener restores its state file. */
+  start(ids: number[]): void {
+    for (const id of ids) {
+      const n = this.node(id);
+      if (n.powered) throw new Error(`${nodeName(id)} is already running`);
+      n.powered = true;
+      n.corosyncUp = true;
+      if (!n.booted) for (const vm of n.initialVms) if (this.vmOwner.get(vm) === id) n.running.add(vm);
+      n.booted = true;
+      this.startListener(n);
+    }
+    this.membershipChanged();
+  }
+
+  /** Power loss: corosync, the listener and the running VMs are gone; the disk survives. */
+  crash(ids: number[]): void {
+    for (const id of ids) {
+      const n = this.node(id);
+      n.powered = false;
+      n.corosyncUp = false;
+      n.engine = null;
+      n.running.clear();
+      n.held = { ...n.held, clusterIp: false, service: false, serviceLock: false };
+      n.ring = null;
+      n.members = [];
+      n.quorate = false;
+      this.timers = this.timers.filter((t) => t.nodeId !== id);
+      this.loseResultsOf(id);
+    }
+    this.membershipChanged();
+  }
+
+  /** Results in flight to a daemon that dies are lost with it. */
+  private loseResultsOf(id: number): void {
+    const lost = (d: Delivery): boolean => d.to === id && d.event.type === 'vmsSuspended';
+    for (const d of [...this.queue, ...this.deferred]) {
+      if (lost(d) && d.event.type === 'vmsSuspended') for (const vm of d.event.vms) this.lostSuspendResults.add(vm);
+    }
+    this.queue = this.queue.filter((d) => !lost(d));
+    this.deferred = this.deferred.filter((d) => !lost(d));
+  }
+
+  /** Isolate the listed nodes together (they still see each other). */
+  cut(ids: number[]): void {
+    const g = this.nextGroup++;
+    for (const id of ids) this.node(id).group = g;
+    this.membershipChanged();
+  }
+
+  /** Each list becomes its own link group; nodes not listed form one more group. */
+  split(groups: number[][]): void {
+    const listed = new Set(groups.flat());
+    const rest = this.nextGroup++;
+    for (const n of this.nodes.values()) if (!listed.has(n.nodeId)) n.group = rest;
+    for (const ids of groups) {
+      const g = this.nextGroup++;
+      for (const id of ids) this.node(id).group = g;
+    }
+    this.membershipChanged();
+  }
+
+  /** Reconnect the listed nodes (all when empty) to the main network. */
+  heal(ids: number[]): void {
+    const targets = ids.length > 0 ? ids : [...this.nodes.keys()];
+    for (const id of targets) this.node(id).group = 0;
+    this.membershipChanged();
+  }
+
+  killCorosync(ids: number[]): void {
+    for (const id of ids) {
+      const n = this.node(id);
+      if (!n.powered || !n.corosyncUp) continue;
+      n.corosyncUp = false;
+      n.ring = null;
+      n.members = [];
+      n.quorate = false;
+      this.enqueue(id, { type: 'disconnected', now: this.now });
+    }
+    this.membershipChanged();
+  }
+
+  startCorosync(ids: number[]): void {
+    for (const id of ids) {
+      const n = this.node(id);
+      if (n.powered) n.corosyncUp = true;
+    }
+    this.membershipChanged();
+  }
+
+  /** The daemon restarts: a fresh engine from the state file, fed the current view. */
+  restartListener(ids: number[]): void {
+    for (const id of ids) {
+      const n = this.node(id);
+      if (!n.powered) continue;
+      this.timers = this.timers.filter((t) => t.nodeId !== id);
+      this.loseResultsOf(id);
+      this.startListener(n);
+      if (n.corosyncUp && n.ring !== null) {
+        this.enqueue(id, { type: 'quorum', now: this.now, quorate: n.quorate, ringId: n.ring, members: [...n.members] });
+        this.enqueue(id, { type: 'configVersions', now: this.now, versions: this.versionsOf(n.members) });
+      } else if (!n.corosyncUp) {
+        this.enqueue(id, { type: 'disconnected', now: this.now });
+      }
+    }
+    this.drain();
+  }
+
+  /**
+   * An operator edit of corosync.conf, with a new config_version above every version in the
+   * cluster, made on `on`, or by default where VMmanager edits it: on the master of the edited
+   * node's (quorate) partition, which then publishes it (without a master: on every node there).
+   * Editing a slave first would make it the only member with the newest version, i.e. the only
+   * one eligible (docs/engine.md, "Configuration changes go through the master").
+   */
+  editNode(nodeId: number, change: Partial<Pick<NodeInfo, 'prio' | 'replication'>>, on: number[] | null): void {
+    const subject = this.node(nodeId);
+    const connected = [...this.nodes.values()].filter((n) => n.powered && n.group === subject.group);
+    const master = connected.find((n) => n.engine?.role === 'master');
+    if (on === null && !(subject.powered && subject.corosyncUp && subject.quorate)) {
+      // Refused like the config module must refuse it: an edit made away from the quorate
+      // partition could reuse a config_version the master writes meanwhile, with other content.
+      this.log.push(`${nodeName(nodeId)} edit refused: not in a quorate partition`);
+      return;
+    }
+    const targets = on ?? (master !== undefined ? [master.nodeId] : connected.map((n) => n.nodeId));
+    const version = Math.max(...[...this.nodes.values()].map((n) => n.config.configVersion)) + 1;
+    // The operator edits the newest file among the targets and copies the result to all of
+    // them: one version number, one content.
+    const base = targets.map((id) => this.node(id).config).reduce((a, b) => (b.configVersion > a.configVersion ? b : a));
+    const view = cloneView(base);
+    view.configVersion = version;
+    const info = nodeById(view, nodeId);
+    if (info === undefined) throw new Error(`${nodeName(nodeId)} is not in the configuration`);
+    Object.assign(info, change);
+    for (const id of targets) this.installConfig(this.node(id), cloneView(view));
+    this.drain();
+  }
+
+  /** Advance simulated time, firing due timers in order. */
+  wait(ms: number): void {
+    const until = this.now + ms;
+    for (;;) {
+      this.timers.sort((a, b) => a.at - b.at || a.nodeId - b.nodeId);
+      const next = this.timers[0];
+      if (next === undefined || next.at > until) break;
+      this.timers.shift();
+      this.now = next.at;
+      this.enqueue(next.nodeId, { type: 'timerFired', now: this.now, id: next.id });
+      this.drain();
+    }
+    this.now = until;
+    this.drain();
+  }
+
+  // ---- simulated corosync
+
+  private startListener(n: SimNode): void {
+    n.engine = initialState(n.nodeId, n.persisted);
+    this.enqueue(n.nodeId, { type: 'config', now: this.now, view: cloneView(n.config) });
+  }
+
+  private versionsOf(members: number[]): Record<number, number> {
+    const versions: Record<number, number> = {};
+    for (const id of members) versions[id] = this.node(id).config.configVersion;
+    return versions;
+  }
+
+  /** Recompute partitions; every partition whose membership changed gets a new ring. */
+  private membershipChanged(): void {
+    const byGroup = new Map<number, number[]>();
+    for (const n of this.nodes.values()) {
+      if (!n.corosyncUp) continue;
+      const list = byGroup.get(n.group) ?? [];
+      list.push(n.nodeId);
+      byGroup.set(n.group, list);
+    }
+    for (const members of byGroup.values()) {
+      members.sort((a, b) => a - b);
+      const unchanged = members.every((id) => {
+        const n = this.node(id);
+        return n.ring !== null && sameMembers(n.members, members);
+      });
+      if (unchanged) continue;
+      // corosync gives a new ring a seq above every seq its members have seen.
+      this.ringSeq += 4;
+      const ringId: RingId = { nodeId: members[0], seq: this.ringSeq };
+      const quorate = 2 * members.length > this.expectedVotes;
+      const versions = this.versionsOf(members);
+      for (const id of members) {
+        const n = this.node(id);
+        n.ring = ringId;
+        n.members = members;
+        n.quorate = quorate;
+        this.enqueue(id, { type: 'quorum', now: this.now, quorate, ringId, members: [...members] });
+      }
+      for (const id of members) this.enqueue(id, { type: 'configVersions', now: this.now, versions: { ...versions } });
+    }
+    this.drain();
+  }
+
+  private installConfig(n: SimNode, view: ClusterView): void {
+    n.config = view;
+    this.enqueue(n.nodeId, { type: 'config', now: this.now, view: cloneView(view) });
+    // corosync reloads the file: cmap shows the new version to every member of the ring.
+    if (n.corosyncUp) for (const id of n.members) this.enqueue(id, { type: 'configVersions', now: this.now, versions: { [n.nodeId]: view.configVersion } });
+  }
+
+  private enqueue(to: number, event: EngineEvent): void {
+    this.queue.push({ to, event });
+  }
+
+  private drain(): void {
+    const late = this.deferred;
+    this.deferred = [];
+    for (;;) {
+      if (this.queue.length === 0) {
+        if (late.length === 0) break;
+        this.queue.push(...late.splice(0));
+      }
+      const { to, event } = this.nextDelivery();
+      const n = this.node(to);
+      if (n.engine === null) continue;
+      const before: [Role, number | null] = [n.engine.role, n.engine.masterId];
+      const decision = transition(n.engine, event);
+      this.decisions++;
+      n.engine = decision.state;
+      if (decision.state.role !== before[0] || decision.state.masterId !== before[1]) {
+        const m = decision.state.masterId;
+        const whom = m === null ? '' : m === to ? (decision.state.role === 'master' ? '' : ' elected') : ` master=${nodeName(m)}`;
+        this.log.push(`${nodeName(to)} ${decision.state.role}${whom}`);
+      }
+      for (const effect of decision.effects) this.execute(n, effect);
+    }
+  }
+
+  /** The next delivery: FIFO, or (interleaved) the oldest pending event of a random node. */
+  private nextDelivery(): Delivery {
+    if (this.rng === null) return this.queue.shift() as Delivery;
+    // xorshift32: deterministic, seeded by the options.
+    let x = this.rng;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rng = x >>> 0;
+    const pending = [...new Set(this.queue.map((d) => d.to))];
+    const to = pending[this.rng % pending.length];
+    const index = this.queue.findIndex((d) => d.to === to);
+    return this.queue.splice(index, 1)[0];
+  }
+
+  // ---- simulated daemon + actions
+
+  private execute(n: SimNode, e: Effect): void {
+    const id = n.nodeId;
+    const line = describeEffect(e);
+    switch (e.type) {
+      case 'removeRelocatedLock': n.held.relocatedLock = false; break;
+      case 'addClusterIp': n.held.clusterIp = true; break;
+      case 'createServiceLock': n.held.serviceLock = true; break;
+      case 'startService':
+        n.held.service = true;
+        // VMmanager writes .relocated once it has restored what it had to.
+        n.held.relocatedLock = true;
+        this.restoreVmsOf(e.failedNodes, id);
+        break;
+      case 'reportNodesFailed': this.restoreVmsOf(e.nodeIds, id); break;
+      case 'raisePriority': {
+        const view = cloneView(n.config);
+        view.configVersion = e.configVersion;
+        const info = nodeById(view, e.nodeId);
+        if (info !== undefined) info.prio = e.prio;
+        this.installConfig(n, view);
+        break;
+      }
+      case 'publishConfig':
+        for (const mid of n.members) {
+          const m = this.node(mid);
+          if (mid !== id && m.config.configVersion < n.config.configVersion) this.installConfig(m, cloneView(n.config));
+        }
+        break;
+      case 'broadcastFailureRecords':
+        // CPG: delivered to the members of the ring it was sent in.
+        if (n.corosyncUp && n.ring !== null && n.ring.seq === e.ringId.seq) {
+          for (const mid of n.members) {
+            if (mid !== id) this.enqueue(mid, { type: 'failureRecords', now: this.now, from: id, ringId: e.ringId, records: { ...e.records } });
+          }
+        }
+        break;
+      case 'stopService': n.held.service = false; break;
+      case 'removeServiceLock': n.held.serviceLock = false; break;
+      case 'removeClusterIp': n.held.clusterIp = false; break;
+      case 'suspendVms': {
+        const vms = [...n.running].sort();
+        for (const vm of vms) n.suspended.add(vm);
+        n.running.clear();
+        const result: Delivery = { to: id, event: { type: 'vmsSuspended', now: this.now, vms } };
+        if (this.lateResults) this.deferred.push(result);
+        else this.queue.push(result);
+        this.log.push(`${nodeName(id)} suspendVms${vms.length > 0 ? ` ${vms.join(',')}` : ''}`);
+        return;
+      }
+      case 'resumeVms':
+        for (const vm of e.vms) {
+          const owner = this.vmOwner.get(vm);
+          if (owner !== id) this.violations.push(`t=${this.now}: ${nodeName(id)} resumed ${vm} although it was restored on ${owner === undefined ? '?' : nodeName(owner)}`);
+          if (!n.suspended.delete(vm)) continue;
+          n.running.add(vm);
+        }
+        break;
+      case 'reportVmsDiscarded': for (const vm of e.vms) n.suspended.delete(vm); break;
+      case 'startTimer': this.timers.push({ at: this.now + e.ms, nodeId: id, id: e.id }); break;
+      case 'persistState': n.persisted = e.state; return;
+    }
+    if (line !== null) this.log.push(`${nodeName(id)} ${line}`);
+  }
+
+  /** What VMmanager on the master does for a failed node: its VMs now run on the master. */
+  private restoreVmsOf(failed: number[], on: number): void {
+    for (const [vm, owner] of this.vmOwner) {
+      if (!failed.includes(owner)) continue;
+      this.vmOwner.set(vm, on);
+      this.node(on).running.add(vm);
+    }
+  }
+}
+
+function describeEffect(e: Effect): string | null {
+  switch (e.type) {
+    case 'startService': return `startService failed=${e.failedNodes.map(nodeName).join(',') || '-'}`;
+    case 'raisePriority': return `raisePriority prio=${e.prio} version=${e.configVersion}`;
+    case 'publishConfig': return `publishConfig version=${e.configVersion}`;
+    case 'reportNodesFailed': return `reportNodesFailed ${e.nodeIds.map(nodeName).join(',')}`;
+    case 'resumeVms': return `resumeVms ${e.vms.join(',')}`;
+    case 'reportVmsDiscarded': return `reportVmsDiscarded ${e.vms.join(',')}`;
+    case 'startTimer': return `startTimer ${e.ms}ms`;
+    // Protocol chatter, visible through its consequences (resume or discard) instead.
+    case 'broadcastFailureRecords':
+    case 'persistState':
+      return null;
+    default: return e.type;
+  }
+}
+
+function cloneView(v: ClusterView): ClusterView {
+  return { ...v, nodes: v.nodes.map((n) => ({ ...n })) };
+}
+
+function sameMembers(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

@@ -1,0 +1,175 @@
+// Types of the pure decision engine: what goes in (events), what comes out (effects), and the
+// state carried between decisions. Everything here is plain data so that a decision can be
+// logged, persisted, replayed in the simulator and compared in tests.
+
+export type Role = 'master' | 'slave' | 'suspended' | 'unknown';
+
+/** Same shape as the corosync binding's ring id: the representative node and the ring sequence. */
+export interface RingId {
+  nodeId: number;
+  seq: number;
+}
+
+/** One configured node as the engine needs it (the daemon maps the config module's view to this). */
+export interface NodeInfo {
+  nodeId: number;
+  ip: string;
+  /** undefined when the node's `prio` is missing or unparsable: such a node is never master. */
+  prio: number | undefined;
+  replication: boolean;
+}
+
+/** The local corosync.conf as far as decisions are concerned. */
+export interface ClusterView {
+  configVersion: number;
+  nodes: NodeInfo[];
+  /** TakeoverDelay from vmmgr.conf in milliseconds; 0 = take over at once. */
+  takeoverDelayMs: number;
+}
+
+/**
+ * Failure records: for each node reported failed by some master, the highest ring seq at which
+ * that happened. A node whose VMs were suspended after quorate ring S knows they were restored
+ * elsewhere iff some record for it has seq > S (see docs/engine.md, "VM resume safety").
+ */
+export type FailureRecords = Record<number, number>;
+
+/** What survives a daemon restart (written atomically by the daemon on `persistState`). */
+export interface PersistedState {
+  lastRole: Role;
+  ringId: RingId | null;
+  /** Seq of the last ring in which this node was quorate (null: never seen quorate). */
+  lastQuorateSeq: number | null;
+  /** VMs this node suspended on quorum loss and has not resumed or discarded yet. */
+  suspendedVms: string[];
+  /** lastQuorateSeq at the first quorum loss since the VMs were last settled (null: nothing pending). */
+  suspendedAfterSeq: number | null;
+  /** A suspendVms effect was emitted and its result (vmsSuspended) has not come back yet. */
+  suspendRequested: boolean;
+  failureRecords: FailureRecords;
+}
+
+// ---- events (inputs). Every event carries `now` (ms, daemon's clock); the engine never reads a clock.
+
+export interface ConfigEvent {
+  type: 'config';
+  now: number;
+  view: ClusterView;
+}
+
+/** Same shape as the corosync binding's 'quorum' event. */
+export interface QuorumEvent {
+  type: 'quorum';
+  now: number;
+  quorate: boolean;
+  ringId: RingId;
+  members: number[];
+}
+
+/** cmap runtime.members.ID.config_version for the current members (partial updates are merged). */
+export interface ConfigVersionsEvent {
+  type: 'configVersions';
+  now: number;
+  versions: Record<number, number>;
+}
+
+/** The daemon lost its corosync connection (library error, fd hang-up): same as not quorate. */
+export interface DisconnectedEvent {
+  type: 'disconnected';
+  now: number;
+}
+
+export interface TimerFiredEvent {
+  type: 'timerFired';
+  now: number;
+  id: string;
+}
+
+/** Result of a suspendVms effect: the VMs the daemon actually suspended (possibly none). */
+export interface VmsSuspendedEvent {
+  type: 'vmsSuspended';
+  now: number;
+  vms: string[];
+}
+
+/** A peer's failure records, received over CPG (sent by its broadcastFailureRecords effect). */
+export interface FailureRecordsEvent {
+  type: 'failureRecords';
+  now: number;
+  from: number;
+  ringId: RingId;
+  records: FailureRecords;
+}
+
+export type EngineEvent =
+  | ConfigEvent
+  | QuorumEvent
+  | ConfigVersionsEvent
+  | DisconnectedEvent
+  | TimerFiredEvent
+  | VmsSuspendedEvent
+  | FailureRecordsEvent;
+
+// ---- effects (outputs): idempotent "make it so" steps, executed in order by src/actions.
+
+export type Effect =
+  | { type: 'removeRelocatedLock' }
+  | { type: 'addClusterIp' }
+  | { type: 'createServiceLock' }
+  | { type: 'startService'; failedNodes: number[] }
+  | { type: 'raisePriority'; nodeId: number; prio: number; configVersion: number }
+  | { type: 'publishConfig'; configVersion: number }
+  | { type: 'reportNodesFailed'; nodeIds: number[] }
+  | { type: 'broadcastFailureRecords'; ringId: RingId; records: FailureRecords }
+  | { type: 'stopService' }
+  | { type: 'removeServiceLock' }
+  | { type: 'removeClusterIp' }
+  | { type: 'suspendVms' }
+  | { type: 'resumeVms'; vms: string[] }
+  | { type: 'reportVmsDiscarded'; vms: string[] }
+  | { type: 'startTimer'; id: string; ms: number }
+  | { type: 'persistState'; state: PersistedState };
+
+export type EffectType = Effect['type'];
+
+export interface QuorumState {
+  quorate: boolean;
+  ringId: RingId | null;
+  members: number[];
+}
+
+export interface EngineState {
+  localNodeId: number;
+  role: Role;
+  /** Who the election names in the current view (null: none, or this node cannot know yet). */
+  masterId: number | null;
+  config: ClusterView | null;
+  /** null until the first quorum event (or disconnection) after start. */
+  quorum: QuorumState | null;
+  configVersions: Record<number, number>;
+  /** Pending TakeoverDelay timer id, or null. */
+  takeoverTimer: string | null;
+  /** Counter making timer ids unique without randomness. */
+  timerSeq: number;
+  /** The ring `recordsFrom` is about (the current one, or a newer one announced early by CPG). */
+  recordsRing: RingId | null;
+  /** Members whose failure records for `recordsRing` have been received (this node included). */
+  recordsFrom: number[];
+  /** Ring seq in which this node last broadcast its failure records (once per ring, and on change). */
+  recordsSentSeq: number | null;
+  /** Last publishConfig while master: not repeated for the same ring and version. */
+  publishedAt: { seq: number; version: number } | null;
+  /** While master: the membership at the last decision (who left since is reported failed). */
+  servedMembers: number[] | null;
+  /** Role persisted by the previous daemon run; consulted by the first decision only. */
+  restoredRole: Role | null;
+  persisted: PersistedState;
+  lastEventAt: number | null;
+}
+
+export interface Decision {
+  state: EngineState;
+  effects: Effect[];
+  /** One line for the log: why the node is in its role and what the plan does. */
+  explanation: string;
+}

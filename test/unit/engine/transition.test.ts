@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import {
+  emptyPersistedState,
+  initialState,
+  mergeFailureRecords,
+  transition,
+  type ClusterView,
+  type Effect,
+  type EngineEvent,
+  type EngineState,
+} from '../../../src/engine';
+
+const VIEW: ClusterView = {
+  configVersion: 1,
+  nodes: [2, 4, 8].map((nodeId, i) => ({ nodeId, ip: `198.18.0.${nodeId}`, prio: [99, 100, 98][i], replication: true })),
+  takeoverDelayMs: 0,
+};
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** Feed events in order; every input state is frozen, so any mutation of it throws. */
+function run(state: EngineState, events: EngineEvent[]): { state: EngineState; effects: Effect[][]; explanations: string[] } {
+  const effects: Effect[][] = [];
+  const explanations: string[] = [];
+  for (const e of events) {
+    const d = transition(deepFreeze(state), e);
+    state = d.state;
+    effects.push(d.effects);
+    explanations.push(d.explanation);
+  }
+  return { state, effects, explanations };
+}
+
+const types = (effects: Effect[]): string[] => effects.filter((e) => e.type !== 'persistState' && e.type !== 'broadcastFailureRecords').map((e) => e.type);
+const quorum = (seq: number, members: number[], quorate = true): EngineEvent => ({ type: 'quorum', now: seq, quorate, ringId: { nodeId: members[0] ?? 0, seq }, members });
+const versions = (ids: number[], v = 1): EngineEvent => ({ type: 'configVersions', now: 0, versions: Object.fromEntries(ids.map((id) => [id, v])) });
+const config: EngineEvent = { type: 'config', now: 0, view: VIEW };
+
+describe('transition', () => {
+  it('takes over in the documented order', () => {
+    const r = run(initialState(2), [config, quorum(4, [2, 8]), versions([2, 8])]);
+    expect(r.state.role).toBe('master');
+    expect(types(r.effects[2])).toEqual(['removeRelocatedLock', 'addClusterIp', 'createServiceLock', 'startService', 'raisePriority', 'publishConfig']);
+    expect(r.effects[2]).toContainEqual({ type: 'startService', failedNodes: [4] });
+    expect(r.effects[2]).toContainEqual({ type: 'raisePriority', nodeId: 2, prio: 101, configVersion: 2 });
+    expect(r.explanations[2]).toMatch(/^master: .*takeover; failed node\(s\): 4; priority raised to 101/);
+  });
+
+  it('waits for the first quorum report and for members\' config versions', () => {
+    const r = run(initialState(2), [config, quorum(4, [2, 4, 8])]);
+    expect(r.state.role).toBe('unknown');
+    expect(r.effects.flatMap(types)).toEqual([]);
+    expect(r.explanations[1]).toMatch(/waiting for the config version of node\(s\) 4,8/);
+  });
+
+  it('suspends on quorum loss and on a corosync disconnect, dropping master duties', () => {
+    const master = run(initialState(4), [config, quorum(4, [2, 4, 8]), versions([2, 4, 8])]).state;
+    expect(master.role).toBe('master');
+    for (const loss of [quorum(8, [4], false), { type: 'disconnected', now: 1 } as EngineEvent]) {
+      const d = transition(master, loss);
+      expect(d.state.role).toBe('suspended');
+      expect(types(d.effects)).toEqual(['stopService', 'removeServiceLock', 'removeRelocatedLock', 'removeClusterIp', 'suspendVms']);
+    }
+    const slave = run(initialState(8, { ...emptyPersistedState(), lastRole: 'slave' }), [config, quorum(4, [2, 4, 8]), versions([2, 4, 8])]).state;
+    expect(types(transition(slave, quorum(8, [8], false)).effects)).toEqual(['suspendVms']);
+  });
+
+  it('reports members that leave while master, once', () => {
+    const master = run(initialState(4), [config, quorum(4, [2, 4, 8]), versions([2, 4, 8])]).state;
+    const r = run(master, [quorum(8, [2, 4]), quorum(8, [2, 4])]);
+    expect(r.effects[0]).toContainEqual({ type: 'reportNodesFailed', nodeIds: [8] });
+    expect(r.effects[1].filter((e) => e.type === 'reportNodesFailed')).toEqual([]);
+    expect(r.state.persisted.failureRecords).toEqual({ 8: 8 });
+  });
+
+  it('honours TakeoverDelay and ignores a timer that is no longer pending', () => {
+    const view = { ...VIEW, takeoverDelayMs: 5000 };
+    const r = run(initialState(2), [{ type: 'config', now: 0, view }, quorum(4, [2, 8]), versions([2, 8])]);
+    expect(r.state.role).toBe('slave');
+    expect(r.effects[2]).toContainEqual({ type: 'startTimer', id: 'takeover-1', ms: 5000 });
+    expect(transition(r.state, { type: 'timerFired', now: 5000, id: 'takeover-0' }).state.role).toBe('slave');
+    const lost = transition(r.state, quorum(8, [2], false)).state;
+    expect(transition(lost, { type: 'timerFired', now: 5000, id: 'takeover-1' }).state.role).toBe('suspended');
+    expect(transition(r.state, { type: 'timerFired', now: 5000, id: 'takeover-1' }).state.role).toBe('master');
+  });
+
+  it('a daemon restart on the master keeps .relocated and skips the delay', () => {
+    const persisted = { ...emptyPersistedState(), lastRole: 'master' as const };
+    const view = { ...VIEW, takeoverDelayMs: 5000 };
+    const r = run(initialState(4, persisted), [{ type: 'config', now: 0, view }, quorum(4, [2, 4, 8]), versions([2, 4, 8])]);
+    expect(r.state.role).toBe('master');
+    expect(types(r.effects[2])).toEqual(['addClusterIp', 'createServiceLock', 'startService']);
+  });
+
+  it('resumes suspended VMs only when no member knows of a failure report after the last quorate ring', () => {
+    const slave = run(initialState(8, { ...emptyPersistedState(), lastRole: 'slave' }), [config, quorum(4, [2, 4, 8]), versions([2, 4, 8])]).state;
+    const cut = run(slave, [quorum(8, [8], false), { type: 'vmsSuspended', now: 1, vms: ['a', 'b'] }]).state;
+    expect(cut.persisted).toMatchObject({ suspendedVms: ['a', 'b'], suspendedAfterSeq: 4, suspendRequested: false });
+    const back = run(cut, [quorum(16, [2, 4, 8]), versions([2, 4, 8])]);
+    expect(back.effects.flatMap(types)).not.toContain('resumeVms');
+    expect(back.explanations[1]).toMatch(/until failure records of node\(s\) 2,4 arrive/);
+    const records = (from: number, recs: Record<number, number>, seq = 16): EngineEvent => ({ type: 'failureRecords', now: 2, from, ringId: { nodeId: 2, seq }, records: recs });
+    // Node 4 (master meanwhile) reported 8 failed in ring 12 > 4: discard.
+    const discarded = run(back.state, [records(2, {}), records(4, { 8: 12 })]);
+    expect(discarded.effects[0].map((e) => e.type)).not.toContain('reportVmsDiscarded');
+    expect(discarded.effects[1]).toContainEqual({ type: 'reportVmsDiscarded', vms: ['a', 'b'] });
+    // Only an old report (ring 2, before the last quorate ring 4): resume.
+    const resumed = run(back.state, [records(2, { 8: 2 }), records(4, {})]);
+    expect(resumed.effects[1]).toContainEqual({ type: 'resumeVms', vms: ['a', 'b'] });
+    expect(resumed.state.persisted.suspendedVms).toEqual([]);
+    // Records of an older ring do not count as an answer.
+    const other = transition(back.state, records(4, {}, 12));
+    expect(other.state.recordsFrom).not.toContain(4);
+    // Records of the next ring that arrive before its quorum event are kept for it.
+    const early = run(cut, [records(2, {}, 16), records(4, { 8: 12 }, 16), quorum(16, [2, 4, 8]), versions([2, 4, 8])]);
+    expect(early.effects.flat()).toContainEqual({ type: 'reportVmsDiscarded', vms: ['a', 'b'] });
+  });
+
+  it('emits persistState only when the persisted part changes', () => {
+    const s = run(initialState(8), [config, quorum(4, [2, 4, 8]), versions([2, 4, 8])]).state;
+    expect(transition(s, versions([2, 4, 8])).effects).toEqual([]);
+    const d = transition(s, quorum(8, [8], false));
+    expect(d.effects.at(-1)).toEqual({ type: 'persistState', state: d.state.persisted });
+  });
+});
+
+describe('mergeFailureRecords', () => {
+  it('keeps the highest seq per node and ignores malformed entries', () => {
+    const into = { 1: 5 };
+    expect(mergeFailureRecords(into, { 1: 3, 2: 7 } as Record<number, number>)).toEqual({ records: { 1: 5, 2: 7 }, changed: true });
+    expect(mergeFailureRecords(into, { 1: 4 })).toEqual({ records: into, changed: false });
+    expect(mergeFailureRecords(into, { x: 9, 3: 'no' } as unknown as Record<number, number>).changed).toBe(false);
+  });
+});
