@@ -32,3 +32,4 @@ export { SandboxListener, startListeners, LISTENER_FILES, cliMainScript, listene
 export type { ListenerOptions, ListenerFile } from './listener';
 export { VMMGR_COMMANDS, DEFAULT_CLOUD_IP, renderFakeVmmgrConf, readCalls, recorderScript } from './fake-vmmgr';
 export type { VmmgrCall, VmmgrCommandName, FakeVmmgrOptions } from './fake-vmmgr';
+export { ipv4On, macOf, holdersOf } from './inspect';
