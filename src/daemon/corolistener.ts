@@ -579,6 +579,12 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
   private async raisePriority(nodeId: number): Promise<void> {
     const result = await editCorosyncConf(this.options.corosyncConf, (doc) => raiseNodePrioAboveOthers(doc, nodeId).doc, { corosyncCheck: this.options.corosyncCheck });
     this.logger.info({ event: 'raise-priority', nodeId, changed: result.changed }, result.changed ? 'corosync.conf: priority raised above every other node' : 'priority already above every other node');
+    // Reload everywhere (also when an earlier attempt already wrote the file): every member's
+    // cmap then shows our newer version, so no member with the old file can act as master,
+    // even before the other nodes have fetched the new file (publishConfig).
+    const session = this.session;
+    if (session === undefined) throw new Error('not connected to corosync: cannot reload its configuration');
+    session.reloadConfig();
     // The engine trusts our file before corosync's reload shows it in cmap.
     await this.reloadCorosyncConf('raisePriority');
   }

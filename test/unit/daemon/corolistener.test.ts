@@ -121,6 +121,7 @@ describe('Corolistener', () => {
     expect(conf).toMatch(/config_version: 2\n/);
     expect(conf).toMatch(/nodeid: 2\n {4}prio: 101\n/);
     expect(h.published).toEqual([2]);
+    expect(h.corosync.session.reloads).toBe(1);
     expect(failed).toEqual([]);
   });
 
