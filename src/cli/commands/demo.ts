@@ -105,6 +105,7 @@ async function runDemo(out: Narrator, io: CliIo): Promise<void> {
   let pinger: Pinger | undefined;
   try {
     out.say(`  corosync on every node, quorate with 3 members  [${elapsed()}]`);
+    out.say(`  sandbox cluster ${cluster.name}, id ${cluster.id} (meanwhile: corolistener sandbox status ${cluster.name})`);
     const start = Date.now();
     listeners = await startListeners(cluster);
     out.say(`  listeners started: ${listeners.map((l) => `${l.node.name} (pid ${l.pid})`).join(', ')}  [${elapsed()}]`);
