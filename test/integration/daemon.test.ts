@@ -25,6 +25,7 @@ import {
   waitUntil,
 } from './listener-support';
 import { describeIntegration, useCluster } from './support';
+import { DOCUMENTED_NODE_TABLE } from '../support/documented-node-table';
 
 const NODES = [
   { nodeId: 2, prio: 99 },
@@ -32,15 +33,7 @@ const NODES = [
   { nodeId: 8, prio: 98 },
 ];
 
-/** The example of DESIGN.md §1 (the VMmanager documentation), verbatim. */
-const DOCUMENTED_TABLE = [
-  ' VMmanager-cloud node list',
-  ' =============================================================',
-  '         Id               Ip    Status  Master/Slave  Priority',
-  '          7    172.31.224.72    joined             M       100',
-  '          9    172.31.224.74    joined             S        40',
-  '         13    172.31.224.80    joined             S        10',
-];
+const DOCUMENTED_TABLE = DOCUMENTED_NODE_TABLE;
 
 /** Where each run of non-blanks ends in a line: a right-aligned table's column ends. */
 function tokenEnds(line: string): number[] {
