@@ -460,7 +460,13 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
   private submit(effects: Effect[]): void {
     const owed = this.lastPlan.filter((s) => s.status === 'pending' || s.status === 'retrying');
     const plan = { takeoverRefused: null };
-    const steps: Step[] = carryOver(owed.map((s) => s.effect), effects).map((effect) => ({ effect, status: 'pending', plan }));
+    const merged = carryOver(owed.map((s) => s.effect), effects);
+    // carryOver puts the owed steps first. When one of them is failing (waiting in its retry
+    // backoff), the new decision's steps go first instead, so a failing step never delays a
+    // later decision; the owed steps keep their order among themselves.
+    const kept = merged.slice(0, merged.length - effects.length);
+    const ordered = owed.some((s) => s.status === 'retrying') ? [...effects, ...kept] : merged;
+    const steps: Step[] = ordered.map((effect) => ({ effect, status: 'pending', plan }));
     this.lastPlan = steps;
     this.runner?.submit(steps);
   }
