@@ -230,6 +230,16 @@ describe('Corolistener', () => {
     expect(persisted(h)).toMatchObject({ lastRole: 'slave' });
   });
 
+  it('a state file of the wrong shape is quarantined too (never used half-checked)', async () => {
+    dirs = testDirs(NODES);
+    const bad = JSON.stringify({ lastRole: 'boss', ringId: null, lastQuorateSeq: null, suspendedVms: [], suspendedAfterSeq: null, suspendRequested: false, failureRecords: {} });
+    writeFileSync(join(dirs.stateDir, 'state.json'), bad);
+    const h = await startDaemon(4, { reuse: dirs });
+    const error = h.lines.find((l) => l.event === 'state-file');
+    expect(String(error!.error)).toMatch(/state\.json: invalid state: lastRole must be one of master, slave, suspended, unknown/);
+    expect(h.lines.find((l) => l.event === 'engine')).toMatchObject({ restoredRole: null });
+  });
+
   it('a failing step is retried with backoff and logged; it does not block a newer decision', async () => {
     const actions = new RecordingActions();
     actions.failures.startService = 1;
