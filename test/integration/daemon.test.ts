@@ -127,6 +127,7 @@ describeIntegration('corolistener daemon: failover (acceptance 1, 2)', () => {
     console.log(`[daemon.test] failover after the cut (ms, limit ${limitMs}):`, after);
     for (const [what, ms] of Object.entries(after)) expect(ms, `${what} took ${ms} ms > ${limitMs} ms`).toBeLessThanOrEqual(limitMs);
 
+    expect(callsNamed(n4, 'VmSuspendCommand', t0)[0]!.env).toMatchObject({ COROLISTENER_ROLE: 'suspended', COROLISTENER_NODEID: '4' });
     const start = callsNamed(n2, 'ServiceStartCommand', t0);
     expect(start).toHaveLength(1);
     expect(start[0]!.env).toMatchObject({ COROLISTENER_ROLE: 'master', COROLISTENER_NODEID: '2', COROLISTENER_FAILED_NODES: '4' });
@@ -271,6 +272,10 @@ describeIntegration('corolistener daemon: restarts and the node list (acceptance
       { timeoutMs: 15_000, last: () => n8.calls(), diag: () => diagnostics(ls) },
     );
     expect(callsNamed(n8, 'VmSuspendCommand', t0)[0]!.env).toMatchObject({ COROLISTENER_ROLE: 'suspended', COROLISTENER_NODEID: '8' });
+    // Its log says so too: a decision to suspend, not quorate, taken after the kill.
+    const suspended = n8.logLines().filter((l) => l.event === 'decision' && l.role === 'suspended' && Date.parse(String(l.time)) >= t0);
+    expect(suspended.length, n8.diagnostics()).toBeGreaterThan(0);
+    expect(suspended[0]).toMatchObject({ quorate: false });
 
     await c.start('n8');
     await c.waitFormed(undefined, { timeoutMs: 30_000 });
