@@ -269,6 +269,12 @@ export class ConfigDistributor {
     this.known.set(hello.from, hello);
     const local = await this.deps.readLocal();
     this.known.set(this.deps.localNodeId, local);
+    if (hello.version === local.version && hello.sha256 !== local.sha256) {
+      this.deps.log.error(
+        { from: hello.from, version: local.version.toString(), theirSha256: hello.sha256, ourSha256: local.sha256, winner: conflictWinner(hello.sha256, local.sha256) },
+        'CONFLICT: a member holds a different corosync.conf with the same config_version; the higher sha256 wins on every node',
+      );
+    }
     if (supersedes(local, hello) && this.isPublisher()) {
       this.deps.log.info({ from: hello.from, theirs: hello.version.toString(), ours: local.version.toString() }, 'member joined with an older corosync.conf: pushing ours');
       await this.doPublish();
@@ -280,10 +286,13 @@ export class ConfigDistributor {
 
   private isPublisher(): boolean {
     if (this.deps.isPublisher) return this.deps.isPublisher();
-    let best: { id: number; version: bigint } | undefined;
+    // The lowest nodeid among the members holding the file that supersedes every other known one.
+    let best: { id: number; version: bigint; sha256: string } | undefined;
     for (const [id, v] of this.known) {
       if (!this.members.has(id)) continue;
-      if (!best || v.version > best.version || (v.version === best.version && id < best.id)) best = { id, version: v.version };
+      if (!best || supersedes(v, best) || (v.sha256 === best.sha256 && v.version === best.version && id < best.id)) {
+        best = { id, version: v.version, sha256: v.sha256 };
+      }
     }
     return best?.id === this.deps.localNodeId;
   }
