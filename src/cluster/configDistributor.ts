@@ -54,9 +54,10 @@ export interface ConfigDistributorDeps {
   /**
    * Whether this node pushes its file to an older member. The daemon answers with the engine's
    * view (this node is master, or with no master the lowest nodeid holding the newest version);
-   * the default is the same rule over the versions this distributor has heard of.
+   * undefined (or no function) falls back to the same rule over the versions this distributor
+   * has heard of.
    */
-  isPublisher?(): boolean;
+  isPublisher?(): boolean | undefined;
   /** After a new file is installed (the daemon re-reads it into the engine). */
   onInstalled?(config: LocalConfig): void;
 }
@@ -285,7 +286,8 @@ export class ConfigDistributor {
   }
 
   private isPublisher(): boolean {
-    if (this.deps.isPublisher) return this.deps.isPublisher();
+    const injected = this.deps.isPublisher?.();
+    if (injected !== undefined) return injected;
     // The lowest nodeid among the members holding the file that supersedes every other known one.
     let best: { id: number; version: bigint; sha256: string } | undefined;
     for (const [id, v] of this.known) {
