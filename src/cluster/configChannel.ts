@@ -27,6 +27,7 @@ export interface ConfigChannelOptions {
   setTimer?(ms: number, fn: () => void): () => void;
   isPublisher?(): boolean | undefined;
   onInstalled?(config: LocalConfig): void;
+  onPeerVersion?(nodeId: number, version: bigint): void;
 }
 
 export class ConfigChannel {
@@ -48,6 +49,7 @@ export class ConfigChannel {
       ackTimeoutMs: options.ackTimeoutMs,
       isPublisher: options.isPublisher,
       onInstalled: options.onInstalled,
+      onPeerVersion: options.onPeerVersion,
     });
   }
 

@@ -60,6 +60,13 @@ export interface ConfigDistributorDeps {
   isPublisher?(): boolean | undefined;
   /** After a new file is installed (the daemon re-reads it into the engine). */
   onInstalled?(config: LocalConfig): void;
+  /**
+   * A peer proved (signed offer, hello or positive ack) which version it holds. The daemon
+   * feeds it to the engine as a configVersions event: until the cluster-wide reload, cmap still
+   * shows the old version for peers that already have the new file, and a member that just
+   * installed the master's file must not take the master for stale and elect itself.
+   */
+  onPeerVersion?(nodeId: number, version: bigint): void;
 }
 
 export interface DistributionRound {
@@ -118,10 +125,11 @@ export class ConfigDistributor {
 
   /**
    * Multicast the installed file to the group (the engine's `publishConfig {configVersion}`).
-   * Resolves once the offer is sent; the reload follows the acks or the deadline.
+   * Resolves once the offer is sent; the reload follows the acks or the deadline. Rejects when
+   * the file is older than `minVersion` or the send failed (the daemon's runner retries).
    */
   publish(minVersion?: bigint): Promise<void> {
-    return this.enqueue(() => this.doPublish(minVersion));
+    return this.enqueue(() => this.doPublish(minVersion), true);
   }
 
   /** A CPG message, already decoded and validated by the codec, with the sender CPG reported. */
@@ -163,12 +171,14 @@ export class ConfigDistributor {
     });
   }
 
-  private enqueue(step: () => Promise<void>): Promise<void> {
-    const run = this.queue.then(step).catch((err: unknown) => {
+  /** Runs `step` after every earlier one; a failure is logged (and, with `propagate`, rethrown). */
+  private enqueue(step: () => Promise<void>, propagate = false): Promise<void> {
+    const run = this.queue.then(step);
+    const logged = run.catch((err: unknown) => {
       this.deps.log.error({ err }, 'config distribution step failed');
     });
-    this.queue = run;
-    return run;
+    this.queue = logged;
+    return propagate ? run : logged;
   }
 
   private async doPublish(minVersion?: bigint): Promise<void> {
@@ -213,7 +223,7 @@ export class ConfigDistributor {
 
   private async onOffer(offer: ConfigOffer): Promise<void> {
     if (offer.from === this.deps.localNodeId) return; // our own offer delivered back
-    this.known.set(offer.from, offer);
+    this.heard(offer.from, offer);
     const local = await this.deps.readLocal();
     const fields = { from: offer.from, offered: offer.version.toString(), installed: local.version.toString() };
     if (offer.version < local.version) {
@@ -254,7 +264,7 @@ export class ConfigDistributor {
   }
 
   private async onAck(ack: ConfigAck): Promise<void> {
-    if (ack.ok) this.known.set(ack.from, ack);
+    if (ack.ok) this.heard(ack.from, ack);
     const r = this.round;
     if (!r || ack.version !== r.version || ack.sha256 !== r.sha256 || !r.waiting.has(ack.from)) return;
     r.waiting.delete(ack.from);
@@ -267,7 +277,7 @@ export class ConfigDistributor {
 
   private async onHello(hello: ConfigHello): Promise<void> {
     if (hello.from === this.deps.localNodeId) return;
-    this.known.set(hello.from, hello);
+    this.heard(hello.from, hello);
     const local = await this.deps.readLocal();
     this.known.set(this.deps.localNodeId, local);
     if (hello.version === local.version && hello.sha256 !== local.sha256) {
@@ -283,6 +293,11 @@ export class ConfigDistributor {
       // Tell the newer joiner (and everyone) what we hold, so its publisher can push to us.
       await this.sendHello(local);
     }
+  }
+
+  private heard(nodeId: number, file: { version: bigint; sha256: string }): void {
+    this.known.set(nodeId, { version: file.version, sha256: file.sha256 });
+    if (nodeId !== this.deps.localNodeId) this.deps.onPeerVersion?.(nodeId, file.version);
   }
 
   private isPublisher(): boolean {

@@ -1,6 +1,7 @@
 // The daemon's view of corosync, behind a small port so unit tests drive the daemon with a
 // fake: one session = one set of handles (quorum, CPG group `corolistener`, cmap). The real
 // implementation opens the binding's handles; the addon is loaded only when connect() runs.
+import { Cfg } from '../corosync/cfg';
 import { Cmap } from '../corosync/cmap';
 import { Cpg } from '../corosync/cpg';
 import { Quorum } from '../corosync/quorum';
@@ -19,6 +20,8 @@ export interface CorosyncHandlers {
   onMemberVersions(versions: Record<number, number>): void;
   /** corosync went away (any handle); the session is unusable and must be closed. */
   onDisconnect(error: Error): void;
+  /** CPG group membership (confchg): node ids of the members and of those that joined. */
+  onGroupMembership?(event: { members: number[]; joined: number[] }): void;
 }
 
 export interface CorosyncSession {
@@ -27,6 +30,8 @@ export interface CorosyncSession {
   configVersions(members: readonly number[]): Record<number, number>;
   /** Sends on the CPG group (agreed order; delivered back to this process too). */
   send(data: Buffer): Promise<void>;
+  /** Cfg.reloadConfig(): every node's corosync re-reads its corosync.conf. */
+  reloadConfig?(): void;
   /** Idempotent. */
   close(): void;
 }
@@ -70,8 +75,14 @@ export class NativeCorosyncPort implements CorosyncPort {
         disconnected = true;
         handlers.onDisconnect(err);
       };
+      const cfg = new Cfg();
+      opened.push(cfg);
       cmap.on('disconnect', onDisconnect);
       cpg.on('disconnect', onDisconnect);
+      cfg.on('disconnect', onDisconnect);
+      // One entry per process in the group: a node counts once.
+      const nodeIds = (list: readonly { nodeId: number }[]) => [...new Set(list.map((a) => a.nodeId))];
+      cpg.on('confchg', (e) => handlers.onGroupMembership?.({ members: nodeIds(e.members), joined: nodeIds(e.joined) }));
       cpg.on('message', ({ nodeId, pid, data }) => handlers.onMessage({ nodeId, own: nodeId === localNodeId && pid === process.pid, data }));
       cmap.track('totem.config_version', () => handlers.onConfigChanged());
       cmap.track('nodelist.', () => handlers.onConfigChanged());
@@ -90,6 +101,7 @@ export class NativeCorosyncPort implements CorosyncPort {
         localNodeId,
         configVersions: (members) => readMemberVersions(cmap, members),
         send: (data) => cpg.send(data),
+        reloadConfig: () => cfg.reloadConfig(),
         close: () => {
           for (const h of opened) h.close();
         },

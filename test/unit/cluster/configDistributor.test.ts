@@ -188,7 +188,7 @@ describe('ConfigDistributor', () => {
 
   it('refuses to publish a version the file does not have', async () => {
     const g = await threeNodes();
-    await g.nodes.get(1)!.channel.publishConfig({ configVersion: 6n });
+    await expect(g.nodes.get(1)!.channel.publishConfig({ configVersion: 6n })).rejects.toThrow('cannot publish config_version 6: the installed file has 5');
     expect(g.queue).toEqual([]);
     expect(g.nodes.get(1)!.log.lines.at(-1)).toMatchObject({ level: 'error', msg: 'config distribution step failed' });
   });
