@@ -14,7 +14,7 @@
 // depend on the order, so all members end with the same file. Versions only grow: an offer
 // older than the installed file never changes anything.
 //
-// Rejoin: a member announces its file with config.hello whenever it joins the group; a member
+// Rejoin: every member announces its file with config.hello whenever someone joins; a member
 // holding a newer file that is the designated publisher answers with an offer; a member holding
 // an older one answers with its own hello, so a joiner that is the newest learns it must push.
 import type { ConfigAck, ConfigHello, ConfigMessage, ConfigOffer } from './configMessages';
@@ -155,7 +155,7 @@ export class ConfigDistributor {
 
   /**
    * CPG membership (confchg): nodeids of the current members and of those that joined. When
-   * this node itself joined, it announces its file.
+   * anyone joined, this node announces its file (config.hello).
    */
   onMembership(members: readonly number[], joined: readonly number[] = []): Promise<void> {
     return this.enqueue(async () => {
@@ -167,7 +167,9 @@ export class ConfigDistributor {
         for (const id of [...r.waiting]) if (!this.members.has(id)) r.waiting.delete(id);
         if (r.waiting.size === 0) await this.finishRound('every remaining member acknowledged');
       }
-      if (joined.includes(this.deps.localNodeId)) await this.sendHello();
+      // Announce our file whenever someone joined: after a partition heals, each side sees the
+      // other as the joiners, so the member that must receive the newest file may be any of us.
+      if (joined.length > 0) await this.sendHello();
     });
   }
 
