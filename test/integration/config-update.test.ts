@@ -94,6 +94,11 @@ describeIntegration('cluster-wide configuration update (issue 6)', () => {
       file(2) === file(1) && (await agent(1).cmapVersion()) === '3' && (await agent(2).cmapVersion()) === '3', 20_000, diag);
     expect(file(3)).toMatch(/config_version: 2\n/);
 
+    // Control: started with its old file, corosync leaves the cluster at once.
+    await cluster().start(3).catch(() => undefined);
+    await waitUntil('corosync on node 3 to exit over the config_version mismatch', () => !cluster().isRunning(3), 15_000);
+    expect(fs.readFileSync(cluster().logPath(3), 'utf8')).toMatch(/Received config version \(3\) is different than my config version \(2\)! Exiting/);
+
     const sync = await cluster().exec(3, [process.execPath, CLI, 'config', 'sync', '--corosync-conf', cluster().confPath(3), '--key', keyFile], { mountNs: false });
     expect(sync.stderr).toBe('');
     expect(sync.code).toBe(0);
