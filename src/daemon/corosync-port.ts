@@ -30,8 +30,11 @@ export interface CorosyncSession {
   configVersions(members: readonly number[]): Record<number, number>;
   /** Sends on the CPG group (agreed order; delivered back to this process too). */
   send(data: Buffer): Promise<void>;
-  /** Cfg.reloadConfig(): every node's corosync re-reads its corosync.conf. */
-  reloadConfig?(): void;
+  /**
+   * corosync-cfgtool -R: every member's corosync re-reads its own corosync.conf, and cmap's
+   * runtime.members.ID.config_version shows each member's version everywhere.
+   */
+  reloadConfig(): void;
   /** Idempotent. */
   close(): void;
 }
@@ -68,6 +71,8 @@ export class NativeCorosyncPort implements CorosyncPort {
       opened.push(cmap);
       const cpg = new Cpg(CPG_GROUP);
       opened.push(cpg);
+      const cfg = new Cfg();
+      opened.push(cfg);
       const localNodeId = cpg.localNodeId();
       let disconnected = false;
       const onDisconnect = (err: Error): void => {
@@ -75,11 +80,9 @@ export class NativeCorosyncPort implements CorosyncPort {
         disconnected = true;
         handlers.onDisconnect(err);
       };
-      const cfg = new Cfg();
-      opened.push(cfg);
       cmap.on('disconnect', onDisconnect);
-      cpg.on('disconnect', onDisconnect);
       cfg.on('disconnect', onDisconnect);
+      cpg.on('disconnect', onDisconnect);
       // One entry per process in the group: a node counts once.
       const nodeIds = (list: readonly { nodeId: number }[]) => [...new Set(list.map((a) => a.nodeId))];
       cpg.on('confchg', (e) => handlers.onGroupMembership?.({ members: nodeIds(e.members), joined: nodeIds(e.joined) }));
