@@ -132,6 +132,17 @@ export class ConfigDistributor {
     return this.enqueue(() => this.doPublish(minVersion), true);
   }
 
+  /**
+   * Runs `edit` (a local read-edit-write of corosync.conf, e.g. the daemon's raisePriority) with
+   * no install of a peer's file in between, so neither write loses the other.
+   */
+  exclusive<T>(edit: () => Promise<T>): Promise<T> {
+    let result: T;
+    return this.enqueue(async () => {
+      result = await edit();
+    }, true).then(() => result);
+  }
+
   /** A CPG message, already decoded and validated by the codec, with the sender CPG reported. */
   onMessage(senderNodeId: number, msg: ConfigMessage): Promise<void> {
     if (msg.body.from !== senderNodeId) {

@@ -77,6 +77,11 @@ export class ClusterConfigPublisher {
     await this.channel.publishConfig(request);
   }
 
+  /** Serialises the daemon's own edits of corosync.conf with installs of peers' files. */
+  withConfigLock<T>(edit: () => Promise<T>): Promise<T> {
+    return this.channel ? this.channel.distributor.exclusive(edit) : edit();
+  }
+
   onMessage(from: number, decoded: DecodedMessage): boolean {
     if (this.channel === undefined) return isConfigMessageType(decoded.type);
     return this.channel.onDecoded(from, decoded);

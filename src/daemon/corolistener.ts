@@ -61,6 +61,8 @@ export interface ConfigPublisher {
   /** A decoded CPG message of a type the daemon does not handle itself; false if not one it knows. */
   onMessage?(from: number, decoded: DecodedMessage): boolean;
   onGroupMembership?(members: number[], joined: number[]): void;
+  /** Runs the daemon's own edit of corosync.conf so that no install of a peer's file interleaves. */
+  withConfigLock?<T>(edit: () => Promise<T>): Promise<T>;
   /** The daemon stops. */
   close?(): Promise<void>;
 }
@@ -649,7 +651,8 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
   }
 
   private async raisePriority(nodeId: number): Promise<void> {
-    const result = await editCorosyncConf(this.options.corosyncConf, (doc) => raiseNodePrioAboveOthers(doc, nodeId).doc, { corosyncCheck: this.options.corosyncCheck });
+    const edit = () => editCorosyncConf(this.options.corosyncConf, (doc) => raiseNodePrioAboveOthers(doc, nodeId).doc, { corosyncCheck: this.options.corosyncCheck });
+    const result = await (this.publisher.withConfigLock ? this.publisher.withConfigLock(edit) : edit());
     this.logger.info({ event: 'raise-priority', nodeId, changed: result.changed }, result.changed ? 'corosync.conf: priority raised above every other node' : 'priority already above every other node');
     // Reload everywhere (also when an earlier attempt already wrote the file): every member's
     // cmap then shows our newer version, so no member with the old file can act as master,

@@ -305,6 +305,27 @@ describe('ConfigDistributor', () => {
     expect(await g.file(2)).toBe(confText(5));
   });
 
+  it('the daemon\'s own edit (exclusive) and a peer\'s install never interleave', async () => {
+    const g = await threeNodes();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    // Node 3 starts raising its priority (read-edit-write) while node 1's newer file arrives.
+    const edit = g.nodes.get(3)!.channel.distributor.exclusive(async () => {
+      await gate;
+      await g.raise(3);
+      return 'raised';
+    });
+    const newer = confText(7, [10, 20, 30]);
+    g.queue.push({ from: 1, data: encodeConfigMessage({ type: CONFIG_OFFER, body: { version: 7n, sha256: sha256Hex(newer), content: newer, from: 1 } }, KEY) });
+    setTimeout(release, 50);
+    await g.flush();
+    expect(await edit).toBe('raised');
+    // The edit wrote version 6 first, then the install replaced it with version 7; interleaved,
+    // the edit would have raised the installed file to 8 and node 1's file would be lost.
+    expect(await g.file(3)).toBe(newer);
+    expect(await readFile(g.nodes.get(3)!.path + '.bak', 'utf8')).toMatch(/config_version: 6\n/);
+  });
+
   describe('forged, malformed, oversized messages change nothing and are logged', () => {
     const newer = confText(99, [1, 2, 3]);
     const offerBody = { version: '99', sha256: sha256Hex(newer), content: newer, from: 1 };
