@@ -194,3 +194,33 @@ describe('ConfigSyncServer and config sync over loopback', () => {
     expect(noKey.stderr).toMatch(/cannot read the cluster key file .*missing.*--key FILE/);
   });
 });
+
+describe('corolistener config show', () => {
+  it('prints the typed view of corosync.conf and vmmgr.conf, or JSON', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'confshow-'));
+    try {
+      const conf = join(dir, 'corosync.conf');
+      await writeFile(conf, loopbackConf(5));
+      await writeFile(join(dir, 'vmmgr.conf'), 'CloudIp 198.18.0.100\nCloudMask 24\n');
+      let stdout = '';
+      const io: CliIo = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: () => true }, env: {} };
+      expect(await main(['config', 'show', '--corosync-conf', conf, '--vmmgr-conf', join(dir, 'vmmgr.conf')], io)).toBe(0);
+      expect(stdout.split('\n')).toEqual([
+        `${conf}: cluster VMmanager, config_version 5`,
+        '  node 1  127.0.0.1  prio 100  replication on',
+        '  node 2  127.0.0.2  prio 90  replication on',
+        '  node 3  127.0.0.3  prio 80  replication on',
+        `${join(dir, 'vmmgr.conf')}: CloudIp 198.18.0.100 on vmbr0/24`,
+        '',
+      ]);
+      stdout = '';
+      expect(await main(['config', 'show', '--json', '--corosync-conf', conf, '--vmmgr-conf', join(dir, 'none.conf')], io)).toBe(0);
+      const json = JSON.parse(stdout);
+      expect(json.corosync.configVersion).toBe('5');
+      expect(json.corosync.nodes.map((n: { prio: number }) => n.prio)).toEqual([100, 90, 80]);
+      expect(json.vmmgr).toBeNull();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
