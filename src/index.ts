@@ -64,3 +64,21 @@ export { StateFileError } from './actions/state-file';
 
 // engine
 export * from './engine';
+
+// cluster: configuration distribution over CPG and the config sync service (confsync)
+export { ClusterKey, DEFAULT_AUTHKEY_FILE } from './cluster/clusterKey';
+export {
+  CONFIG_ACK, CONFIG_HELLO, CONFIG_OFFER, MAX_CONFIG_BYTES, encodeConfigMessage, isConfigMessageType, registerConfigMessages, sha256Hex,
+} from './cluster/configMessages';
+export type { ConfigAck, ConfigHello, ConfigMessage, ConfigOffer } from './cluster/configMessages';
+export { ConfigDistributor, DEFAULT_ACK_TIMEOUT_MS, conflictWinner, supersedes } from './cluster/configDistributor';
+export type { ConfigDistributorDeps, DistributionRound, DistributorLog, LocalConfig } from './cluster/configDistributor';
+export { ConfigSyncServer, DEFAULT_SYNC_PORT, SyncProtocolError, fetchConfigFromPeer } from './cluster/configSync';
+export type { ConfigSyncServerOptions, FetchOptions, SyncResponse } from './cluster/configSync';
+export { installConfig, readLocalConfig } from './cluster/localConfig';
+export { ConfigChannel } from './cluster/configChannel';
+export type { ConfigChannelOptions } from './cluster/configChannel';
+export { ClusterConfigPublisher } from './cluster/configPublisher';
+export type { ClusterConfigPublisherOptions, PublisherLink } from './cluster/configPublisher';
+export { syncFromPeers } from './cluster/syncFromPeers';
+export type { SyncFromPeersOptions, SyncOutcome } from './cluster/syncFromPeers';

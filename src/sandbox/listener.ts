@@ -10,6 +10,7 @@
 //   await l.kill(); await l.start(); // SIGKILL (a crash) and restart
 //   await l.stop();                  // SIGTERM (clean shutdown)
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { queryDaemon } from '../daemon/control-socket';
@@ -24,6 +25,8 @@ import { isAlive } from '../util/process-identity';
 export const LISTENER_FILES = {
   dir: '/run/corolistener',
   corosyncConf: '/etc/corosync/corosync.conf',
+  /** The cluster key (config distribution and config sync): the same on every node of the cluster. */
+  keyFile: '/etc/corosync/authkey',
   vmmgrConf: '/run/corolistener/vmmgr.conf',
   log: '/run/corolistener/corolistener.log',
   stateDir: '/run/corolistener/state',
@@ -48,6 +51,7 @@ export function listenerRunArgs(main = cliMainScript()): string[] {
     main,
     'run',
     '--corosync-conf', f.corosyncConf,
+    '--key', f.keyFile,
     '--vmmgr-conf', f.vmmgrConf,
     '--log', f.log,
     '--lock-dir', f.lockDir,
@@ -112,6 +116,15 @@ export class SandboxListener {
     if (!fs.existsSync(conf)) {
       fs.writeFileSync(conf, renderFakeVmmgrConf({ ...this.options.vmmgr, callsFile: LISTENER_FILES.calls }));
     }
+    // One random cluster key per sandbox cluster, copied into each node's /etc/corosync.
+    const shared = path.join(this.cluster.dir, 'authkey');
+    try {
+      fs.writeFileSync(shared, randomBytes(128), { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const key = this.hostPath('keyFile');
+    if (!fs.existsSync(key)) fs.copyFileSync(shared, key);
   }
 
   /**

@@ -167,10 +167,9 @@ describeIntegration('corolistener daemon: failover (acceptance 1, 2)', () => {
     expect(callsNamed(ls.get('n2')!, 'ServiceStartCommand', t0)).toEqual([]);
   }, 60_000);
 
-  // The master raised its priority and bumped config_version; the others learn it only through
-  // configuration distribution (issue 6: until then the change stays on the master, and the
-  // slaves, with an older configuration, know no master). Enable with issue 6.
-  it.skip('after the heal every node sees n2 as master with the highest priority (needs config distribution, issue 6)', async () => {
+  // The master raised its priority and bumped config_version; the others learn it through
+  // configuration distribution (issue 6).
+  it('after the heal every node sees n2 as master with the highest priority (config distribution, issue 6)', async () => {
     const ls = listeners();
     const table = await ls.get('n4')!.cli(['-l', '--json']);
     const report = JSON.parse(table.stdout) as { masterNodeId: number; nodes: Array<{ id: number; priority: number | null }> };

@@ -145,11 +145,6 @@ describe('corolistener usage, help and unimplemented commands', () => {
     expect(readFileSync(join(dir, 'cl.log'), 'utf8')).toMatch(/"event":"start-failed"/);
   });
 
-  it.each([
-    [['config', 'sync'], 'corolistener config sync is not implemented yet'],
-  ])('%j fails clearly until implemented', async (argv, message) => {
-    expect(await cli(argv)).toEqual({ code: 1, stdout: '', stderr: `corolistener: ${message}\n` });
-  });
 
   it('demo refuses without root, in one line saying how to run it', async () => {
     const getuid = vi.spyOn(process, 'getuid').mockReturnValue(1000);

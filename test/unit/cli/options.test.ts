@@ -3,6 +3,7 @@ import { DAEMON_OPTION_SPECS, DEFAULT_QUERY_TIMEOUT_MS, helpText, parseCommandLi
 
 const DEFAULTS = {
   corosyncConf: '/etc/corosync/corosync.conf',
+  keyFile: '/etc/corosync/authkey',
   vmmgrConf: '/usr/local/mgr5/etc/vmmgr.conf',
   log: '/usr/local/mgr5/var/corolistener.log',
   lockDir: '/tmp',
@@ -33,15 +34,16 @@ describe('corolistener run options', () => {
       COROLISTENER_LOCK_DIR: '/e/lock',
       COROLISTENER_STATE_DIR: '/e/state',
       COROLISTENER_SOCKET: '/e/sock',
+      COROLISTENER_KEY: '/e/key',
     };
     expect(parseCommandLine(['run'], env)).toEqual({
       name: 'run',
-      options: { corosyncConf: '/e/corosync.conf', vmmgrConf: '/e/vmmgr.conf', log: '/e/log', lockDir: '/e/lock', stateDir: '/e/state', socket: '/e/sock' },
+      options: { corosyncConf: '/e/corosync.conf', keyFile: '/e/key', vmmgrConf: '/e/vmmgr.conf', log: '/e/log', lockDir: '/e/lock', stateDir: '/e/state', socket: '/e/sock' },
     });
     const flagged = parseCommandLine(['run', '--log', '/f/log', '--socket=/f/sock', '--corosync-conf', '/f/c.conf'], env);
     expect(flagged).toEqual({
       name: 'run',
-      options: { corosyncConf: '/f/c.conf', vmmgrConf: '/e/vmmgr.conf', log: '/f/log', lockDir: '/e/lock', stateDir: '/e/state', socket: '/f/sock' },
+      options: { corosyncConf: '/f/c.conf', keyFile: '/e/key', vmmgrConf: '/e/vmmgr.conf', log: '/f/log', lockDir: '/e/lock', stateDir: '/e/state', socket: '/f/sock' },
     });
   });
 
@@ -116,7 +118,15 @@ describe('other commands', () => {
       corosyncConf: DEFAULTS.corosyncConf,
       vmmgrConf: '/v',
       socket: DEFAULTS.socket,
+      keyFile: '/etc/corosync/authkey',
+      port: 5407,
+      timeoutMs: DEFAULT_QUERY_TIMEOUT_MS,
     });
+    expect(parseCommandLine(['config', 'sync', '--key', '/k', '--port', '6000', '--timeout', '500'], {})).toMatchObject({
+      action: 'sync', keyFile: '/k', port: 6000, timeoutMs: 500,
+    });
+    expect(usageError(['config', 'sync', '--port', '70000']).message).toBe('--port must be a TCP port (1..65535), got "70000"');
+    expect(usageError(['config', 'sync', '--key', '']).message).toBe('--key must not be empty');
     expect(parseCommandLine(['config'], {})).toEqual({ name: 'help', topic: 'config' });
     expect(usageError(['config', 'edit']).message).toBe('unknown config action "edit"; one of: sync, show');
   });

@@ -11,6 +11,7 @@ describe('sandbox listener command line', () => {
       name: 'run',
       options: {
         corosyncConf: '/etc/corosync/corosync.conf',
+        keyFile: '/etc/corosync/authkey',
         vmmgrConf: LISTENER_FILES.vmmgrConf,
         log: LISTENER_FILES.log,
         lockDir: '/tmp',
@@ -20,9 +21,10 @@ describe('sandbox listener command line', () => {
     });
   });
 
-  it('keeps every file of the listener in its own directory of the node (but the lock dir and corosync.conf)', () => {
-    const { dir, corosyncConf, lockDir, ...own } = LISTENER_FILES;
+  it('keeps every file of the listener in its own directory of the node (but the lock dir, corosync.conf and the key)', () => {
+    const { dir, corosyncConf, keyFile, lockDir, ...own } = LISTENER_FILES;
     expect(corosyncConf).toBe('/etc/corosync/corosync.conf');
+    expect(keyFile).toBe('/etc/corosync/authkey');
     expect(lockDir).toBe('/tmp');
     for (const p of Object.values(own)) expect(p.startsWith(`${dir}/`)).toBe(true);
   });
