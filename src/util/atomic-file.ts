@@ -46,6 +46,10 @@ export async function atomicWriteFile(target: string, data: string | Uint8Array,
         await fsyncPath(backupTemp, 'r+');
       });
       await rename(backupTemp, `${target}${suffix}`);
+      // rename(2) does nothing when both names are links to the same inode, which is the case
+      // when a writer was killed between its two renames (the backup is then the live file):
+      // the link would stay behind, so remove it.
+      await unlink(backupTemp).catch(() => undefined);
     }
     await rename(temp, target);
     await fsyncPath(dir, 'r');

@@ -1,5 +1,5 @@
 import { fork } from 'node:child_process';
-import { chmod, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { transpileSources } from '../../support/transpile';
@@ -41,6 +41,16 @@ describe('atomic write', () => {
     await atomicWriteFile(target, 'three\n');
     expect(await readFile(`${target}.bak`, 'utf8')).toBe('two\n');
     expect((await readdir(dir)).filter((n) => n.startsWith('.keep.conf'))).toEqual([]);
+  });
+
+  it('a backup that is a link to the live file (writer killed between its renames) leaves no temp behind', async () => {
+    const target = join(dir, 'linked.conf');
+    await atomicWriteFile(target, 'one\n');
+    await link(target, `${target}.bak`); // what a writer killed after its first rename leaves
+    await atomicWriteFile(target, 'two\n');
+    expect(await readFile(target, 'utf8')).toBe('two\n');
+    expect(await readFile(`${target}.bak`, 'utf8')).toBe('one\n');
+    expect((await readdir(dir)).filter((n) => n.startsWith('.linked.conf'))).toEqual([]);
   });
 
   it('SIGKILLed writers leave the complete old or the complete new file, never a mix', async () => {
