@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { runChecked, runCommand, type CommandResult, type RunOptions } from './command';
 import { NODE_LOG_FILE, renderCorosyncConf } from './conf';
 import { buildCluster, netnsPath } from './build';
-import { commOf, pidsInNamespaces, removeQbShm, signal } from './procfs';
+import { addClient, clientOf, type ClientOptions, type SandboxClient } from './client';
+import { commOf, pidsInNamespaces, removeQbShm, signal, waitExited } from './procfs';
 import { isAlive, startTimeOf } from '../util/process-identity';
 import { parseQuorumToolStatus, type QuorumToolStatus } from './quorumtool';
 import { DEFAULT_STATE_ROOT, confPathOf, hostPathOf, isClusterId, resolveCluster, type ClusterOptions, type ResolvedNode } from './spec';
@@ -134,6 +135,10 @@ export class SandboxCluster {
   get dir(): string {
     return this.state.dir;
   }
+  /** First three octets of the cluster's /24 (e.g. `198.18.0`). */
+  get subnet(): string {
+    return this.state.subnet;
+  }
 
   node(ref: NodeRef): SandboxNode {
     const n = this.nodes.find((x) => (typeof ref === 'number' ? x.nodeId === ref : x.name === ref));
@@ -182,6 +187,18 @@ export class SandboxCluster {
     child.on('exit', () => this.children.delete(child));
     child.on('error', () => this.children.delete(child));
     return child;
+  }
+
+  // ---- clients (machines on the cluster's LAN that are not nodes) ----
+
+  /** Create a client namespace on the hub (default name `client`, address `<subnet>.250`). */
+  addClient(opts: ClientOptions = {}): Promise<SandboxClient> {
+    return addClient(this, opts);
+  }
+
+  /** Handle of an existing client (e.g. one another process added). */
+  client(opts: ClientOptions = {}): SandboxClient {
+    return clientOf(this, opts);
   }
 
   // ---- corosync per node ----
@@ -240,15 +257,6 @@ export class SandboxCluster {
     signal(pid, 'SIGKILL');
   }
 
-  private async waitExit(pid: number, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (isAlive(pid)) {
-      if (Date.now() > deadline) return false;
-      await delay(20);
-    }
-    return true;
-  }
-
   /**
    * Stop corosync in node `ref` with SIGTERM (a clean leave) and wait until it has exited. If it
    * is still running after timeoutMs it is SIGKILLed and this rejects. No-op if not running.
@@ -257,7 +265,7 @@ export class SandboxCluster {
     const pid = this.corosyncPid(ref);
     if (pid === null) return;
     signal(pid, 'SIGTERM');
-    if (await this.waitExit(pid, opts.timeoutMs ?? 15_000)) return;
+    if (await waitExited(pid, opts.timeoutMs ?? 15_000)) return;
     await this.kill(ref);
     throw new Error(`node ${this.node(ref).name}: corosync ${pid} ignored SIGTERM for ${opts.timeoutMs ?? 15_000} ms; killed`);
   }
@@ -267,7 +275,7 @@ export class SandboxCluster {
     const pid = this.corosyncPid(ref);
     if (pid === null) return;
     signal(pid, 'SIGKILL');
-    if (!(await this.waitExit(pid, 10_000))) throw new Error(`node ${this.node(ref).name}: corosync ${pid} survived SIGKILL`);
+    if (!(await waitExited(pid, 10_000))) throw new Error(`node ${this.node(ref).name}: corosync ${pid} survived SIGKILL`);
     removeQbShm(pid); // a killed corosync leaves its libqb shared memory in /dev/shm
   }
 

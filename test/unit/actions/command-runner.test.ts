@@ -38,7 +38,8 @@ describe('ExecCommandRunner', () => {
   it('kills the whole process group on timeout', async () => {
     // The command starts a grandchild that would outlive it, prints its pid, then hangs.
     const script = `const c=require('child_process').spawn(process.execPath,['-e','setInterval(()=>{},1000)'],{stdio:'ignore'}); console.log(c.pid); setInterval(()=>{},1000);`;
-    const r = await runner.run([node, '-e', script], { timeoutMs: 300 });
+    // The timeout must leave node time to start and print even on a loaded machine.
+    const r = await runner.run([node, '-e', script], { timeoutMs: 3_000 });
     expect(r.timedOut).toBe(true);
     expect(r.exitCode).toBeNull();
     expect(r.signal).toBe('SIGTERM');
