@@ -70,6 +70,9 @@ export class ClusterIp {
     const p = options.prefixLength;
     if (!Number.isInteger(p) || p < 0 || p > 32) throw new TypeError(`cluster IP: prefix length must be 0..32, got ${p}`);
     if (!/^[^\s/]{1,15}$/.test(this.dev)) throw new TypeError(`cluster IP: invalid device name ${JSON.stringify(this.dev)}`);
+    const w = options.duplicateCheck ? options.duplicateCheck.windowMs : undefined;
+    // arping's own `-w 1` deadline ends the check at 1 s anyway.
+    if (w !== undefined && !(Number.isFinite(w) && w >= 1 && w < 1000)) throw new TypeError(`cluster IP: duplicate check windowMs must be 1..999, got ${w}`);
   }
 
   get address(): string {

@@ -164,7 +164,7 @@ describe('ClusterIp', () => {
   it('the caller aborting the duplicate check fails it', async () => {
     const host = new FakeHost();
     const ac = new AbortController();
-    const p = opts(host, { duplicateCheck: { windowMs: 10_000 } }).ensurePresent(ac.signal);
+    const p = opts(host, { duplicateCheck: { windowMs: 900 } }).ensurePresent(ac.signal);
     await sleep(5);
     ac.abort();
     await expect(p).rejects.toBeInstanceOf(CommandFailedError);
@@ -280,6 +280,8 @@ describe('ClusterIp', () => {
     expect(() => new ClusterIp({ runner, ip: '198.18.0.300', prefixLength: 24 })).toThrow(/not an IPv4/);
     expect(() => new ClusterIp({ runner, ip: IP, prefixLength: 33 })).toThrow(/0..32/);
     expect(() => new ClusterIp({ runner, ip: IP, prefixLength: 24, dev: 'a b' })).toThrow(/device name/);
+    expect(() => new ClusterIp({ runner, ip: IP, prefixLength: 24, duplicateCheck: { windowMs: 0 } })).toThrow(/windowMs must be 1..999, got 0/);
+    expect(() => new ClusterIp({ runner, ip: IP, prefixLength: 24, duplicateCheck: { windowMs: 5000 } })).toThrow(/windowMs/);
   });
 });
 
