@@ -3,16 +3,20 @@
 // iputils' `-i` takes whole seconds only and each `arping -c 1` lingers one interval (~1 s)
 // after sending, so we start one process per announcement ourselves, `intervalMs` apart,
 // without waiting for the previous one to exit: the packet leaves when the process starts.
+// Only the first one is on the takeover's critical path; the rest go on in the background.
 
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CommandFailedError, type CommandResult, type CommandRunner, succeeded } from './command-runner';
+import { CommandFailedError, type CommandResult, type CommandRunner, formatArgv, succeeded } from './command-runner';
 
 export interface DuplicateCheckOptions {
-  /** DAD probes (`-c`, default 2). */
-  readonly count?: number;
-  /** Deadline in whole seconds (`-w`, default 1): how long an absent holder costs a takeover. */
-  readonly timeoutSeconds?: number;
+  /**
+   * How long we listen for an answer after the probe has left (default 30 ms). An ARP reply
+   * from a live holder on a LAN takes well under 1 ms, so 30 ms is ample headroom. Waiting
+   * longer would not catch a stalled old master either: the engine's quorum rule is what
+   * prevents two masters; this check guards against a live foreign holder of the address.
+   */
+  readonly windowMs?: number;
 }
 
 export interface AnnounceOptions {
@@ -63,51 +67,136 @@ export function parseArpingReplies(stdout: string): string[] {
   return [...macs];
 }
 
-export function duplicateCheckArgv(dev: string, ip: string, o: DuplicateCheckOptions = {}): string[] {
-  return ['arping', '-D', '-c', String(o.count ?? 2), '-w', String(o.timeoutSeconds ?? 1), '-I', dev, ip];
+export const DEFAULT_DAD_WINDOW_MS = 30;
+
+/**
+ * `arping -D -c 1 -w 1`, line-buffered by stdbuf: arping prints its banner right before the
+ * probe leaves, and only with line buffering does the banner reach us then (on a pipe stdout
+ * is otherwise flushed at exit). `-w 1` bounds the run if the banner never streams.
+ */
+export function duplicateCheckArgv(dev: string, ip: string): string[] {
+  return ['stdbuf', '-oL', 'arping', '-D', '-c', '1', '-w', '1', '-I', dev, ip];
 }
 
 export function announceArgv(dev: string, ip: string, mode: AnnounceOptions['mode'] = 'request'): string[] {
   return ['arping', mode === 'reply' ? '-A' : '-U', '-c', '1', '-I', dev, '-s', ip, ip];
 }
 
-/** Resolves when nobody else answers for `ip`; DuplicateAddressError when someone does. */
-export async function checkAddressFree(o: CommonOptions & DuplicateCheckOptions): Promise<void> {
-  const result = await o.runner.run(duplicateCheckArgv(o.dev, o.ip, o), { timeoutMs: o.timeoutMs, env: o.env, signal: o.signal });
-  const holders = parseArpingReplies(result.stdout);
-  if (holders.length > 0) throw new DuplicateAddressError(o.ip, o.dev, holders);
-  // arping -D exits 0 when no reply came; anything else without a reply is a failed check.
-  if (!succeeded(result)) throw new CommandFailedError(result);
+/** Probes arping reports having sent ("Sent N probes"), or undefined when it printed no summary. */
+export function parseProbesSent(stdout: string): number | undefined {
+  const m = /^Sent (\d+) probes/m.exec(stdout);
+  return m ? Number(m[1]) : undefined;
 }
 
-/** Sends `count` gratuitous ARPs `intervalMs` apart; rejects if any arping failed. */
-export async function announceAddress(
-  o: CommonOptions & AnnounceOptions & { readonly onArpSent?: (sent: ArpSent) => void },
-): Promise<void> {
+/**
+ * Resolves when nobody else answers for `ip`; DuplicateAddressError when someone does.
+ *
+ * arping is stopped `windowMs` after its banner arrives (the probe leaves right after it).
+ * It handles SIGTERM through a signalfd: it counts any reply already queued, prints its
+ * summary and exits 1 if a reply came, else 0 (a reply also makes it exit 1 at once, `-D`
+ * quits on the first one). Only "exit 0 and at least one probe sent" means free: killed
+ * before its handler was set up, any other exit or no probe sent is a failed check.
+ */
+export async function checkAddressFree(o: CommonOptions & DuplicateCheckOptions): Promise<void> {
+  const windowMs = o.windowMs ?? DEFAULT_DAD_WINDOW_MS;
+  const stop = new AbortController();
+  const forward = () => stop.abort();
+  if (o.signal?.aborted) stop.abort();
+  else o.signal?.addEventListener('abort', forward, { once: true });
+  let window: NodeJS.Timeout | undefined;
+  let result: CommandResult;
+  try {
+    result = await o.runner.run(duplicateCheckArgv(o.dev, o.ip), {
+      timeoutMs: o.timeoutMs,
+      env: o.env,
+      signal: stop.signal,
+      onStdout: () => {
+        window ??= setTimeout(() => stop.abort(), windowMs);
+      },
+    });
+  } finally {
+    clearTimeout(window);
+    o.signal?.removeEventListener('abort', forward);
+  }
+  const holders = parseArpingReplies(result.stdout);
+  if (holders.length > 0) throw new DuplicateAddressError(o.ip, o.dev, holders);
+  const callerAborted = o.signal?.aborted === true;
+  if (result.exitCode !== 0 || result.timedOut || callerAborted || result.spawnError !== undefined) {
+    throw new CommandFailedError(result);
+  }
+  if ((parseProbesSent(result.stdout) ?? 0) < 1) {
+    const said = result.stdout.trim().split('\n')[0] ?? '';
+    throw Object.assign(new Error(`${formatArgv(result.argv)}: sent no probe${said ? ` (${said})` : ''}; cannot tell whether ${o.ip} is free`), { retryable: true });
+  }
+}
+
+/** How a background announcement ended. */
+export interface AnnounceOutcome {
+  /** ARPs whose process started. */
+  readonly sent: number;
+  /** Stopped by abort() before all were sent or done. */
+  readonly aborted: boolean;
+  /** The first arping that failed (not counting those we killed by aborting). */
+  readonly error?: Error;
+}
+
+/** Gratuitous ARPs going out in the background; see startAnnouncement. */
+export interface Announcement {
+  /** Resolves once the first ARP has left (its arping started); rejects if it could not start. */
+  readonly firstSent: Promise<void>;
+  /** Settles when every ARP is done or aborted; never rejects. */
+  readonly done: Promise<AnnounceOutcome>;
+  /** Stops the announcements not sent yet and kills those still running. */
+  abort(): void;
+}
+
+/**
+ * Starts sending `count` gratuitous ARPs `intervalMs` apart and returns at once. It is not tied
+ * to any caller's signal: the step that took the address is over long before the last ARP.
+ */
+export function startAnnouncement(
+  o: Omit<CommonOptions, 'signal'> & AnnounceOptions & { readonly onArpSent?: (sent: ArpSent) => void },
+): Announcement {
   const count = Math.max(1, o.count ?? 5);
   const intervalMs = o.intervalMs ?? 200;
-  const runs: Array<Promise<CommandResult>> = [];
-  let aborted = false;
-  for (let index = 0; index < count; index++) {
-    if (index > 0) {
-      try {
-        await sleep(intervalMs, undefined, { signal: o.signal });
-      } catch {
-        aborted = true;
-        break;
+  const stop = new AbortController();
+  let firstOk!: () => void;
+  let firstFailed!: (e: Error) => void;
+  const firstSent = new Promise<void>((resolve, reject) => {
+    firstOk = resolve;
+    firstFailed = reject;
+  });
+  firstSent.catch(() => undefined); // whoever awaits it sees the rejection; nobody else must
+  let sent = 0;
+  const runOne = (index: number): Promise<CommandResult> =>
+    o.runner.run(announceArgv(o.dev, o.ip, o.mode), {
+      timeoutMs: o.timeoutMs,
+      env: o.env,
+      signal: stop.signal,
+      onSpawn: () => {
+        sent++;
+        if (index === 0) firstOk();
+        o.onArpSent?.({ index, count, at: performance.now() });
+      },
+    });
+  const done = (async (): Promise<AnnounceOutcome> => {
+    const runs: Array<Promise<CommandResult>> = [];
+    try {
+      for (let index = 0; index < count && !stop.signal.aborted; index++) {
+        if (index > 0) await sleep(intervalMs, undefined, { signal: stop.signal }).catch(() => undefined);
+        if (stop.signal.aborted) break;
+        const run = runOne(index);
+        // A first arping that never started: the announcement did not happen at all.
+        if (index === 0) run.then((r) => firstFailed(new CommandFailedError(r)), () => undefined);
+        runs.push(run);
       }
+      const failed = (await Promise.all(runs)).find((r) => !succeeded(r) && !r.aborted);
+      return { sent, aborted: stop.signal.aborted, error: failed && new CommandFailedError(failed) };
+    } catch (err) {
+      return { sent, aborted: stop.signal.aborted, error: err instanceof Error ? err : new Error(String(err)) };
+    } finally {
+      firstFailed(new Error(`announcing ${o.ip} on ${o.dev}: aborted before the first ARP`));
     }
-    runs.push(
-      o.runner.run(announceArgv(o.dev, o.ip, o.mode), {
-        timeoutMs: o.timeoutMs,
-        env: o.env,
-        signal: o.signal,
-        onSpawn: () => o.onArpSent?.({ index, count, at: performance.now() }),
-      }),
-    );
-  }
-  const results = await Promise.all(runs);
-  const failed = results.find((r) => !succeeded(r));
-  if (failed) throw new CommandFailedError(failed);
-  if (aborted) throw new Error(`announcing ${o.ip} on ${o.dev}: aborted after ${runs.length} of ${count} ARPs`);
+  })();
+  return { firstSent, done, abort: () => stop.abort() };
 }

@@ -1,11 +1,13 @@
 // The cluster (license) IP on CloudIpDev: "make it so" in both directions, verified after
-// every change. Taking it: duplicate address check, `ip addr add`, verify, gratuitous ARP.
-// Dropping it: `ip addr del`, verify. Both are safe to repeat after a crash.
+// every change. Taking it: duplicate address check, `ip addr add`, first gratuitous ARP,
+// verify; the remaining ARPs go on in the background. Dropping it: stop announcing,
+// `ip addr del`, verify. Both are safe to repeat after a crash.
 
 import {
-  announceAddress,
   checkAddressFree,
+  startAnnouncement,
   type AnnounceOptions,
+  type Announcement,
   type ArpSent,
   type DuplicateCheckOptions,
 } from './arping';
@@ -29,6 +31,11 @@ export interface ClusterIpOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Each gratuitous ARP as it leaves (the first one's time is the failover's visible moment). */
   readonly onArpSent?: (sent: ArpSent) => void;
+  /**
+   * A background gratuitous ARP failed (after ensurePresent returned); the next ensurePresent
+   * announces again. Must not throw.
+   */
+  readonly onAnnounceFailed?: (error: Error) => void;
 }
 
 export interface ClusterIpStatus {
@@ -52,8 +59,10 @@ const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1
 
 export class ClusterIp {
   readonly dev: string;
-  /** Set when the address was added but its announcement has not completed yet. */
+  /** Set when the address was added but its announcement has not succeeded (yet). */
   private announcePending = false;
+  /** The announcement going on in the background, if any. */
+  private announcement: Announcement | undefined;
 
   constructor(private readonly options: ClusterIpOptions) {
     this.dev = options.dev ?? 'vmbr0';
@@ -61,6 +70,9 @@ export class ClusterIp {
     const p = options.prefixLength;
     if (!Number.isInteger(p) || p < 0 || p > 32) throw new TypeError(`cluster IP: prefix length must be 0..32, got ${p}`);
     if (!/^[^\s/]{1,15}$/.test(this.dev)) throw new TypeError(`cluster IP: invalid device name ${JSON.stringify(this.dev)}`);
+    const w = options.duplicateCheck ? options.duplicateCheck.windowMs : undefined;
+    // arping's own `-w 1` deadline ends the check at 1 s anyway.
+    if (w !== undefined && !(Number.isFinite(w) && w >= 1 && w < 1000)) throw new TypeError(`cluster IP: duplicate check windowMs must be 1..999, got ${w}`);
   }
 
   get address(): string {
@@ -85,8 +97,10 @@ export class ClusterIp {
   }
 
   /**
-   * Makes sure the address is on the device with the right prefix and has been announced.
-   * Returns whether anything changed. DuplicateAddressError when another host holds it.
+   * Makes sure the address is on the device with the right prefix and is being announced.
+   * Resolves once it is added and the first gratuitous ARP has left (then verified); the other
+   * ARPs follow in the background. Returns whether anything changed. DuplicateAddressError
+   * when another host holds it.
    */
   async ensurePresent(signal?: AbortSignal): Promise<{ changed: boolean }> {
     const before = await this.status(signal);
@@ -104,18 +118,25 @@ export class ClusterIp {
       await this.add(signal);
       changed = true;
     }
-    if (changed) {
-      await this.verify(true, signal);
-      this.announcePending = true;
+    if (changed || this.announcePending) {
+      // The first ARP before verifying: it is the moment clients start coming here.
+      await this.announce().firstSent;
     }
-    if (this.announcePending) {
-      await this.announce(signal);
+    if (changed) {
+      try {
+        await this.verify(true, signal);
+      } catch (err) {
+        this.stopAnnouncing();
+        throw err;
+      }
     }
     return { changed };
   }
 
   /** Makes sure the address is not on the device. Returns whether anything changed. */
   async ensureAbsent(signal?: AbortSignal): Promise<{ changed: boolean }> {
+    // Never announce an address we are giving up.
+    this.stopAnnouncing();
     this.announcePending = false;
     const before = await this.status(signal);
     if (!before.present) return { changed: false };
@@ -124,10 +145,42 @@ export class ClusterIp {
     return { changed: true };
   }
 
-  /** Sends the gratuitous ARPs (also usable on its own, e.g. to re-announce after a restart). */
-  async announce(signal?: AbortSignal): Promise<void> {
-    await announceAddress({ ...this.common(signal), ...this.options.announce, onArpSent: this.options.onArpSent });
+  /**
+   * Starts the gratuitous ARPs in the background (replacing any still going on); also usable on
+   * its own, e.g. to re-announce after a restart. A failure goes to onAnnounceFailed and makes
+   * the next ensurePresent announce again.
+   */
+  announce(): Announcement {
+    this.stopAnnouncing();
     this.announcePending = false;
+    const a = startAnnouncement({ ...this.common(), ...this.options.announce, onArpSent: this.options.onArpSent });
+    this.announcement = a;
+    void a.done.then((outcome) => {
+      if (this.announcement !== a) return; // replaced or stopped: its end is not news
+      this.announcement = undefined;
+      if (outcome.error === undefined) return;
+      this.announcePending = true;
+      try {
+        this.options.onAnnounceFailed?.(outcome.error);
+      } catch {
+        // The callback must not throw; there is nobody to hand its error to.
+      }
+    });
+    a.firstSent.catch(() => {
+      if (this.announcement === a) this.announcePending = true;
+    });
+    return a;
+  }
+
+  /** Resolves when the background announcement (if any) is over: for tests and one-shot tools. */
+  async announced(): Promise<void> {
+    await this.announcement?.done;
+  }
+
+  private stopAnnouncing(): void {
+    const a = this.announcement;
+    this.announcement = undefined;
+    a?.abort();
   }
 
   private async add(signal?: AbortSignal): Promise<void> {

@@ -15,6 +15,8 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Called when the process has been spawned (e.g. to timestamp the first ARP for benchmarks). */
   readonly onSpawn?: () => void;
+  /** Each stdout chunk as it arrives (e.g. to start a listening window when a tool prints its banner). */
+  readonly onStdout?: (chunk: Buffer) => void;
   /** Bytes kept of stdout and of stderr each (default 64 KiB); the rest is counted, not kept. */
   readonly maxOutputBytes?: number;
 }
@@ -98,7 +100,10 @@ export class ExecCommandRunner implements CommandRunner {
         // Own process group, so a timeout can kill everything the command started.
         detached: true,
       });
-      child.stdout.on('data', (c: Buffer) => stdout.push(c));
+      child.stdout.on('data', (c: Buffer) => {
+        stdout.push(c);
+        options.onStdout?.(c);
+      });
       child.stderr.on('data', (c: Buffer) => stderr.push(c));
 
       const killGroup = (sig: NodeJS.Signals) => {

@@ -32,6 +32,8 @@ export interface NodeActionsOptions {
     readonly nodeFailed?: readonly string[];
   };
   readonly onArpSent?: (sent: ArpSent) => void;
+  /** A background gratuitous ARP of the cluster IP failed (the next addClusterIp re-announces). */
+  readonly onAnnounceFailed?: (error: Error) => void;
 }
 
 export class NodeActions {
@@ -46,7 +48,9 @@ export class NodeActions {
     this.locks = new LockFiles(options.lockDir ?? '/tmp');
     this.service = new ServiceControl({ runner, startCommand: c.serviceStart, stopCommand: c.serviceStop, nodeFailedCommand: c.nodeFailed });
     this.vms = new VmControl({ runner, suspendCommand: c.vmSuspend, resumeCommand: c.vmResume });
-    this.clusterIp = options.clusterIp && new ClusterIp({ runner, ...options.clusterIp, onArpSent: options.onArpSent });
+    this.clusterIp =
+      options.clusterIp &&
+      new ClusterIp({ runner, ...options.clusterIp, onArpSent: options.onArpSent, onAnnounceFailed: options.onAnnounceFailed });
   }
 
   async addClusterIp(signal?: AbortSignal): Promise<{ changed: boolean }> {

@@ -7,6 +7,7 @@
 // Two clusters: the failover one (acceptance 1, 2 and the old master's return) and a steady
 // one (3, 4, 5), so the later criteria do not depend on the heal working.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { holdersOf, ipv4On, macOf, type SandboxClient, type SandboxCluster } from '../../src/sandbox';
 import {
@@ -188,6 +189,17 @@ describeIntegration('corolistener daemon: restarts and the node list (acceptance
     const ls = listeners();
     const n4 = ls.get('n4')!;
     await waitMaster(c, ls, 'n4');
+    // The takeover plan persists the role after starting the service (a few hundred ms after
+    // ServiceStartCommand here); killed before that, a restart rightly repeats the takeover.
+    // VMmanager restores long after it, so wait for it as a real .relocated would.
+    const persisted = path.join(n4.hostPath('stateDir'), 'state.json');
+    await waitUntil('node 4 having persisted its master role', async () => {
+      try {
+        return (JSON.parse(fs.readFileSync(persisted, 'utf8')) as { lastRole?: string }).lastRole === 'master';
+      } catch {
+        return false;
+      }
+    });
     // VMmanager, started by the takeover, creates .relocated once it has restored.
     const relocated = c.hostPath('n4', RELOCATED_LOCK);
     fs.writeFileSync(relocated, 'restored\n');

@@ -1,9 +1,24 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { announceArgv, DuplicateAddressError, parseArpingReplies } from '../../../src/actions/arping';
+import { announceArgv, DuplicateAddressError, parseArpingReplies, parseProbesSent } from '../../../src/actions/arping';
 import { ClusterIp, VerificationError } from '../../../src/actions/cluster-ip';
-import { CommandFailedError } from '../../../src/actions/command-runner';
+import { CommandFailedError, type CommandRunner, type RunOptions } from '../../../src/actions/command-runner';
 import { IpOutputError, parseIpAddrJson } from '../../../src/actions/ip-addr';
 import { FakeRunner, type FakeAnswer } from './fake-runner';
+
+/** How the simulated `arping -D` behaves (iputils 20221126, as observed in a netns pair). */
+type DadMode =
+  | 'normal' // banner streams; a holder answers at once (exit 1), else it runs until we stop it
+  | 'killedEarly' // our stop lands before arping set up its SIGTERM handler: killed, no output
+  | 'noBanner' // the banner never streams (no line buffering): arping's own 1 s deadline ends it
+  | 'noProbe'; // exits 0 without having sent a probe
+
+const banner = (ip: string) => `ARPING ${ip} from 0.0.0.0 vmbr0\n`;
+const summary = (received: number) => `Sent 1 probes (1 broadcast(s))\nReceived ${received} response(s)\n`;
+
+/** Resolves when the signal aborts (the caller stopping the command). */
+const aborted = (signal: AbortSignal | undefined) =>
+  new Promise<void>((resolve) => (signal?.aborted ? resolve() : signal?.addEventListener('abort', () => resolve(), { once: true })));
 
 /** A simulated host: one device, its addresses, and other hosts answering ARP. */
 class FakeHost {
@@ -11,11 +26,17 @@ class FakeHost {
   addrs = new Map<string, number>([['198.18.0.11', 24]]);
   otherHolders: string[] = [];
   failArping = false;
+  dadMode: DadMode = 'normal';
+  /** Gratuitous ARPs after this many fail (exit 2). */
+  announceFailAfter = Infinity;
+  announced = 0;
   /** When set, `ip addr add` pretends success but does nothing (to test verification). */
   addIsNoop = false;
-  readonly runner = new FakeRunner((argv) => this.answer(argv));
+  /** Time the last `arping -D` waited for our stop after its banner. */
+  dadStoppedAfterMs: number | undefined;
+  readonly runner = new FakeRunner((argv, options) => this.answer(argv, options));
 
-  private answer(argv: string[]): FakeAnswer {
+  private async answer(argv: string[], options: RunOptions): Promise<FakeAnswer> {
     const cmd = argv.join(' ');
     if (cmd === 'ip -j addr show dev vmbr0') {
       if (!this.devExists) return { exitCode: 1, stderr: 'Device "vmbr0" does not exist.\n' };
@@ -34,13 +55,32 @@ class FakeHost {
       this.addrs.delete(del[1]);
       return {};
     }
-    if (argv[0] === 'arping' && argv[1] === '-D') {
-      if (this.failArping) return { exitCode: 2, stderr: 'arping: Device vmbr0 not available.\n' };
-      const replies = this.otherHolders.map((m) => `Unicast reply from ${argv.at(-1)} [${m.toUpperCase()}]  0.559ms\n`).join('');
-      return { exitCode: replies ? 1 : 0, stdout: `ARPING ${argv.at(-1)} from 0.0.0.0 vmbr0\n${replies}` };
+    if (cmd.startsWith('stdbuf -oL arping -D ')) return this.dad(argv.at(-1)!, options);
+    if (argv[0] === 'arping') {
+      this.announced++;
+      return this.failArping || this.announced > this.announceFailAfter ? { exitCode: 2, stderr: 'arping: boom\n' } : {};
     }
-    if (argv[0] === 'arping') return this.failArping ? { exitCode: 2, stderr: 'arping: boom\n' } : {};
     return { exitCode: 127, stderr: `unexpected command ${cmd}` };
+  }
+
+  private async dad(ip: string, options: RunOptions): Promise<FakeAnswer> {
+    if (this.failArping) return { exitCode: 2, stderr: 'arping: Device vmbr0 not available.\n' };
+    if (this.dadMode === 'noBanner') return { exitCode: 0, stdout: banner(ip) + summary(0) };
+    if (this.dadMode === 'noProbe') return { exitCode: 0, stdout: 'Interface "vmbr0" is not ARPable\n' };
+    options.onStdout?.(Buffer.from(banner(ip)));
+    if (this.otherHolders.length > 0) {
+      const replies = this.otherHolders.map((m) => `Unicast reply from ${ip} [${m.toUpperCase()}]  0.559ms\n`).join('');
+      return { exitCode: 1, stdout: banner(ip) + replies + summary(this.otherHolders.length) };
+    }
+    const t0 = performance.now();
+    await aborted(options.signal);
+    this.dadStoppedAfterMs = performance.now() - t0;
+    if (this.dadMode === 'killedEarly') return { exitCode: null, signal: 'SIGTERM', aborted: true };
+    return { exitCode: 0, aborted: true, stdout: banner(ip) + summary(0) };
+  }
+
+  get announcements(): string[] {
+    return this.runner.commands.filter((c) => c.startsWith('arping -U') || c.startsWith('arping -A'));
   }
 }
 
@@ -48,22 +88,21 @@ const IP = '198.18.0.100';
 const opts = (host: FakeHost, extra: Partial<ConstructorParameters<typeof ClusterIp>[0]> = {}) =>
   new ClusterIp({ runner: host.runner, ip: IP, prefixLength: 24, announce: { count: 3, intervalMs: 5 }, ...extra });
 
+const DAD = `stdbuf -oL arping -D -c 1 -w 1 -I vmbr0 198.18.0.100`;
+const GARP = `arping -U -c 1 -I vmbr0 -s 198.18.0.100 198.18.0.100`;
+
 describe('ClusterIp', () => {
-  it('adds an absent address after the duplicate check, verifies it, then announces it', async () => {
+  it('duplicate check, add, first gratuitous ARP, verify; the other ARPs follow in the background', async () => {
     const host = new FakeHost();
     const sent: number[] = [];
-    const cip = opts(host, { onArpSent: (s) => sent.push(s.index) });
+    const cip = opts(host, { onArpSent: (s) => sent.push(s.index), announce: { count: 3, intervalMs: 20 } });
     expect(await cip.ensurePresent()).toEqual({ changed: true });
     expect(host.addrs.get(IP)).toBe(24);
-    expect(host.runner.commands).toEqual([
-      'ip -j addr show dev vmbr0',
-      `arping -D -c 2 -w 1 -I vmbr0 ${IP}`,
-      `ip addr add ${IP}/24 dev vmbr0`,
-      'ip -j addr show dev vmbr0',
-      `arping -U -c 1 -I vmbr0 -s ${IP} ${IP}`,
-      `arping -U -c 1 -I vmbr0 -s ${IP} ${IP}`,
-      `arping -U -c 1 -I vmbr0 -s ${IP} ${IP}`,
-    ]);
+    // The step is over after the first ARP (and the verification), not after all of them.
+    expect(host.runner.commands).toEqual(['ip -j addr show dev vmbr0', DAD, `ip addr add ${IP}/24 dev vmbr0`, GARP, 'ip -j addr show dev vmbr0']);
+    expect(sent).toEqual([0]);
+    await cip.announced();
+    expect(host.announcements).toEqual([GARP, GARP, GARP]);
     expect(sent).toEqual([0, 1, 2]);
   });
 
@@ -71,6 +110,7 @@ describe('ClusterIp', () => {
     const host = new FakeHost();
     const cip = opts(host);
     await cip.ensurePresent();
+    await cip.announced();
     host.runner.calls.length = 0;
     expect(await cip.ensurePresent()).toEqual({ changed: false });
     expect(host.runner.commands).toEqual(['ip -j addr show dev vmbr0']);
@@ -90,17 +130,48 @@ describe('ClusterIp', () => {
     expect(host.runner.commands.some((c) => c.startsWith('ip addr add'))).toBe(false);
   });
 
-  it('a failed duplicate check (arping error, no reply) fails instead of assuming the address is free', async () => {
+  it('the duplicate check stops arping windowMs after its banner; stopped without a reply means free', async () => {
     const host = new FakeHost();
-    host.failArping = true;
-    await expect(opts(host).ensurePresent()).rejects.toBeInstanceOf(CommandFailedError);
+    await opts(host, { duplicateCheck: { windowMs: 40 } }).ensurePresent();
+    expect(host.dadStoppedAfterMs).toBeGreaterThanOrEqual(35);
+    expect(host.addrs.get(IP)).toBe(24);
+    const dadCall = host.runner.calls.find((c) => c.argv.includes('-D'))!;
+    expect(dadCall.options.signal?.aborted).toBe(true);
+  });
+
+  it('when the banner never streams, arping ends by its own deadline and its verdict counts', async () => {
+    const host = new FakeHost();
+    host.dadMode = 'noBanner';
+    expect(await opts(host).ensurePresent()).toEqual({ changed: true });
+  });
+
+  it('a failed duplicate check is never taken for "free"', async () => {
+    for (const setup of [
+      (h: FakeHost) => (h.failArping = true), // arping error, no reply
+      (h: FakeHost) => (h.dadMode = 'killedEarly'), // stopped before its handler: no verdict
+      (h: FakeHost) => (h.dadMode = 'noProbe'), // exit 0 but no probe went out
+    ]) {
+      const host = new FakeHost();
+      setup(host);
+      const err = await opts(host).ensurePresent().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect(err).not.toBeInstanceOf(DuplicateAddressError);
+      expect((err as { retryable?: boolean }).retryable).toBe(true);
+      expect(host.addrs.has(IP)).toBe(false);
+    }
+  });
+
+  it('the caller aborting the duplicate check fails it', async () => {
+    const host = new FakeHost();
+    const ac = new AbortController();
+    const p = opts(host, { duplicateCheck: { windowMs: 900 } }).ensurePresent(ac.signal);
+    await sleep(5);
+    ac.abort();
+    await expect(p).rejects.toBeInstanceOf(CommandFailedError);
     expect(host.addrs.has(IP)).toBe(false);
   });
 
-  it('the duplicate check can be tuned or disabled', async () => {
-    const host = new FakeHost();
-    await opts(host, { duplicateCheck: { count: 3, timeoutSeconds: 2 } }).ensurePresent();
-    expect(host.runner.commands[1]).toBe(`arping -D -c 3 -w 2 -I vmbr0 ${IP}`);
+  it('the duplicate check can be disabled', async () => {
     const other = new FakeHost();
     await opts(other, { duplicateCheck: false }).ensurePresent();
     expect(other.runner.commands.some((c) => c.includes('-D'))).toBe(false);
@@ -114,29 +185,70 @@ describe('ClusterIp', () => {
     expect(host.runner.commands.slice(1, 3)).toEqual([`ip addr del ${IP}/32 dev vmbr0`, `ip addr add ${IP}/24 dev vmbr0`]);
   });
 
-  it('verifies the result: an add that did not take effect is an error', async () => {
+  it('verifies the result: an add that did not take effect fails the step and stops the announcements', async () => {
     const host = new FakeHost();
     host.addIsNoop = true;
-    await expect(opts(host).ensurePresent()).rejects.toThrow(VerificationError);
-    expect(host.runner.commands.some((c) => c.startsWith('arping -U'))).toBe(false);
+    const cip = opts(host, { announce: { count: 3, intervalMs: 5 } });
+    await expect(cip.ensurePresent()).rejects.toThrow(VerificationError);
+    await sleep(40);
+    expect(host.announcements).toHaveLength(1);
   });
 
-  it('a failed announcement is repeated by the next ensurePresent even though the address is there', async () => {
-    const h2 = new FakeHost();
-    const c2 = opts(h2, { duplicateCheck: false });
-    h2.failArping = true;
-    await expect(c2.ensurePresent()).rejects.toBeInstanceOf(CommandFailedError);
-    expect(h2.addrs.has(IP)).toBe(true);
-    h2.failArping = false;
-    h2.runner.calls.length = 0;
-    expect(await c2.ensurePresent()).toEqual({ changed: false });
-    expect(h2.runner.commands.filter((c) => c.startsWith('arping -U'))).toHaveLength(3);
+  it('a first ARP that cannot start fails the step', async () => {
+    const host = new FakeHost();
+    const runner: CommandRunner = {
+      run: (argv, o) =>
+        argv[1] === '-U'
+          ? Promise.resolve({ argv, exitCode: null, signal: null, stdout: '', stderr: '', truncated: false, timedOut: false, aborted: false, spawnError: 'spawn arping ENOENT', durationMs: 0 })
+          : host.runner.run(argv, o),
+    };
+    const cip = new ClusterIp({ runner, ip: IP, prefixLength: 24, duplicateCheck: false });
+    const err = await cip.ensurePresent().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CommandFailedError);
+    expect((err as CommandFailedError).retryable).toBe(false);
+  });
+
+  it('a failed background ARP is reported and the next ensurePresent announces again', async () => {
+    const host = new FakeHost();
+    host.announceFailAfter = 1;
+    const failures: Error[] = [];
+    const cip = opts(host, { duplicateCheck: false, onAnnounceFailed: (e) => failures.push(e) });
+    expect(await cip.ensurePresent()).toEqual({ changed: true });
+    await cip.announced();
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toBeInstanceOf(CommandFailedError);
+    expect(failures[0].message).toMatch(/arping -U .*exited with code 2: arping: boom/);
+    host.announceFailAfter = Infinity;
+    host.runner.calls.length = 0;
+    expect(await cip.ensurePresent()).toEqual({ changed: false });
+    await cip.announced();
+    expect(host.announcements).toHaveLength(3);
+    expect(failures).toHaveLength(1);
+    // Announced successfully now: nothing pending any more.
+    host.runner.calls.length = 0;
+    await cip.ensurePresent();
+    expect(host.announcements).toHaveLength(0);
+  });
+
+  it('ensureAbsent stops the background announcements first: no ARP for an address we gave up', async () => {
+    const host = new FakeHost();
+    const failures: Error[] = [];
+    const cip = opts(host, { duplicateCheck: false, announce: { count: 5, intervalMs: 30 }, onAnnounceFailed: (e) => failures.push(e) });
+    await cip.ensurePresent();
+    expect(host.announcements).toHaveLength(1);
+    expect(await cip.ensureAbsent()).toEqual({ changed: true });
+    await sleep(200);
+    expect(host.announcements).toHaveLength(1);
+    expect(failures).toEqual([]);
+    await cip.announced(); // nothing left to wait for
   });
 
   it('spaces the announcements by intervalMs and supports ARP reply mode', async () => {
     const host = new FakeHost();
     const times: number[] = [];
-    await opts(host, { duplicateCheck: false, announce: { count: 3, intervalMs: 60, mode: 'reply' }, onArpSent: (s) => times.push(s.at) }).ensurePresent();
+    const cip = opts(host, { duplicateCheck: false, announce: { count: 3, intervalMs: 60, mode: 'reply' }, onArpSent: (s) => times.push(s.at) });
+    await cip.ensurePresent();
+    await cip.announced();
     expect(times).toHaveLength(3);
     expect(times[1] - times[0]).toBeGreaterThanOrEqual(55);
     expect(times[2] - times[1]).toBeGreaterThanOrEqual(55);
@@ -168,6 +280,8 @@ describe('ClusterIp', () => {
     expect(() => new ClusterIp({ runner, ip: '198.18.0.300', prefixLength: 24 })).toThrow(/not an IPv4/);
     expect(() => new ClusterIp({ runner, ip: IP, prefixLength: 33 })).toThrow(/0..32/);
     expect(() => new ClusterIp({ runner, ip: IP, prefixLength: 24, dev: 'a b' })).toThrow(/device name/);
+    expect(() => new ClusterIp({ runner, ip: IP, prefixLength: 24, duplicateCheck: { windowMs: 0 } })).toThrow(/windowMs must be 1..999, got 0/);
+    expect(() => new ClusterIp({ runner, ip: IP, prefixLength: 24, duplicateCheck: { windowMs: 5000 } })).toThrow(/windowMs/);
   });
 });
 
@@ -186,6 +300,8 @@ describe('parsers', () => {
     const out = 'ARPING 198.18.0.100 from 0.0.0.0 eth0\nUnicast reply from 198.18.0.100 [FA:28:E4:64:F5:3F]  0.559ms\nUnicast reply from 198.18.0.100 [FA:28:E4:64:F5:3F]  0.600ms\nSent 2 probes (1 broadcast(s))\nReceived 2 response(s)\n';
     expect(parseArpingReplies(out)).toEqual(['fa:28:e4:64:f5:3f']);
     expect(parseArpingReplies('Sent 2 probes\nReceived 0 response(s)\n')).toEqual([]);
+    expect(parseProbesSent(out)).toBe(2);
+    expect(parseProbesSent('Interface "vmbr0" is not ARPable\n')).toBeUndefined();
     expect(announceArgv('vmbr0', IP)).toEqual(['arping', '-U', '-c', '1', '-I', 'vmbr0', '-s', IP, IP]);
   });
 });

@@ -81,6 +81,24 @@ describe('ExecCommandRunner', () => {
     expect(r.exitCode).toBeNull();
   });
 
+  it('hands stdout over as it streams, so a caller can act before the command ends', async () => {
+    // The command prints once, then waits until it is stopped: only streaming can show the line.
+    const ac = new AbortController();
+    const chunks: string[] = [];
+    const script = 'process.stdout.write("banner\\n"); process.on("SIGTERM", () => { process.stdout.write("bye\\n"); process.exit(0); }); setInterval(() => {}, 1000)';
+    const r = await runner.run([node, '-e', script], {
+      signal: ac.signal,
+      onStdout: (c) => {
+        chunks.push(c.toString());
+        if (chunks.join('').includes('banner')) ac.abort();
+      },
+    });
+    expect(chunks.join('')).toBe('banner\nbye\n');
+    expect(r.stdout).toBe('banner\nbye\n');
+    expect(r.aborted).toBe(true);
+    expect(r.exitCode).toBe(0);
+  });
+
   it('names the command and its stderr when it fails', async () => {
     const err = await runChecked(runner, [node, '-e', 'console.error("boom"); process.exit(2)']).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/exited with code 2: boom/);

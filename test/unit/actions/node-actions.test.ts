@@ -24,6 +24,8 @@ function fakeHost() {
     if (cmd === 'ip -j addr show dev vmbr0') {
       return { stdout: JSON.stringify([{ ifname: 'vmbr0', address: '02:00:00:00:00:02', addr_info: [...addrs].map((local) => ({ family: 'inet', local, prefixlen: 24 })) }]) };
     }
+    // Duplicate check: a probe went out and nobody answered.
+    if (argv.includes('-D')) return { stdout: `ARPING ${argv.at(-1)} from 0.0.0.0 vmbr0\nSent 1 probes (1 broadcast(s))\nReceived 0 response(s)\n` };
     if (argv[1] === 'addr' && argv[2] === 'add') addrs.add(argv[3].split('/')[0]);
     if (argv[1] === 'addr' && argv[2] === 'del') addrs.delete(argv[3].split('/')[0]);
     return {};
