@@ -283,7 +283,11 @@ export function transition(state: EngineState, event: EngineEvent): Decision {
   if (role !== 'unknown') s.restoredRole = null;
   s.role = role;
   s.persisted = s.persisted.lastRole === role ? s.persisted : { ...s.persisted, lastRole: role };
-  if (!samePersisted(state.persisted, s.persisted)) effects.push({ type: 'persistState', state: s.persisted });
+  // Write-ahead: the new state is persisted before any effect runs. A daemon killed in the
+  // middle of a takeover then restarts as the master it was becoming (it finishes the idempotent
+  // steps but never again removes `.relocated`, which VMmanager may have written meanwhile), and
+  // one killed while suspending knows a suspend result is outstanding.
+  if (!samePersisted(state.persisted, s.persisted)) effects.unshift({ type: 'persistState', state: s.persisted });
   const named = s.masterId === null || role === 'master' ? '' : s.masterId === s.localNodeId ? ' (elected)' : ` (master ${s.masterId})`;
   const explanation = `${role}${named}: ${why.join('; ') || 'no change'}`;
   return { state: s, effects, explanation };

@@ -126,7 +126,7 @@ describe('transition', () => {
     const s = run(initialState(8), [config, quorum(4, [2, 4, 8]), versions([2, 4, 8])]).state;
     expect(transition(s, versions([2, 4, 8])).effects).toEqual([]);
     const d = transition(s, quorum(8, [8], false));
-    expect(d.effects.at(-1)).toEqual({ type: 'persistState', state: d.state.persisted });
+    expect(d.effects[0]).toEqual({ type: 'persistState', state: d.state.persisted });
   });
 });
 
