@@ -12,7 +12,7 @@ import { MAX_SANDBOX_NODES, NodesOptionError, parseNodesOption } from './sandbox
 /** Exit codes, documented in the help text. */
 export const EXIT = {
   OK: 0,
-  /** The command ran and failed (a runtime error, a daemon error, not implemented yet). */
+  /** The command ran and failed (a runtime error, a daemon error). */
   FAILURE: 1,
   /** The command line is wrong. */
   USAGE: 2,
@@ -403,7 +403,7 @@ export function parseCommandLine(argv: readonly string[], env: Env): Command {
 
 const EXIT_CODES = `Exit codes:
   0  success
-  1  runtime failure (the command ran and failed; also: not implemented yet)
+  1  runtime failure (the command ran and failed)
   2  usage error (wrong command line)
   3  unreachable: no corolistener daemon answers on the control socket
      (and, for -l, corosync cannot be read either)`;
