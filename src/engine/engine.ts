@@ -303,9 +303,11 @@ function decideQuorate(s: EngineState, prev: EngineState, ctx: QuorateContext, e
   const view = s.config as ClusterView;
   const q = s.quorum as { quorate: true; ringId: RingId; members: number[] };
   const local = s.localNodeId;
-  // Our own file may already be newer than what cmap reports for us (the daemon re-reads the
-  // file before corosync's reload shows up in cmap): our own version is the newer of the two.
-  const versions = (s.configVersions[local] ?? -1) < view.configVersion ? { ...s.configVersions, [local]: view.configVersion } : s.configVersions;
+  // This node decides with the table of its view, so its own version is the view's, whatever
+  // cmap (or a peer) says: the file may be newer than cmap (re-read before corosync's reload)
+  // or older (a newer file installed, its re-read still pending). In the second case the node
+  // is stale until the re-read; deciding with the old table could name the old master.
+  const versions = s.configVersions[local] === view.configVersion ? s.configVersions : { ...s.configVersions, [local]: view.configVersion };
   const unknown = q.members.filter((id) => versions[id] === undefined);
   if (unknown.length > 0) {
     // The election needs every member's config version (cmap reports them right after the

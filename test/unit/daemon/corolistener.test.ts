@@ -280,8 +280,7 @@ describe('Corolistener', () => {
     await h.daemon.settled();
     actions.calls.length = 0;
     h.corosync.session.quorum(true, [4, 8], 11); // node 2 left: reportNodesFailed -> NodeFailedCommand fails
-    await new Promise((r) => setTimeout(r, 20));
-    expect(h.lines.some((l) => l.event === 'step-retry' && l.effect === 'reportNodesFailed')).toBe(true);
+    await until(() => h.lines.some((l) => l.event === 'step-retry' && l.effect === 'reportNodesFailed'), 3_000);
     h.corosync.session.quorum(false, [4], 12);
     await until(() => actions.names().includes('suspendVms'), 3_000);
     expect(h.daemon.role).toBe('suspended');
@@ -362,7 +361,8 @@ describe('Corolistener', () => {
     h.corosync.session.deliverOwn = false;
     h.actions.calls.length = 0;
     h.corosync.session.quorum(true, [2, 8], 11);
-    await new Promise((r) => setTimeout(r, 20));
+    // Up to the lock the plan runs; VMmanager's start waits for the records to come back, however long.
+    await until(() => h.actions.names().includes('createServiceLock'), 3_000);
     expect(h.actions.names()).toEqual(['removeStaleRelocatedLock', 'addClusterIp', 'createServiceLock']);
     const sent = h.corosync.session.sent.at(-1)!;
     const body = JSON.parse(sent.toString()).body;

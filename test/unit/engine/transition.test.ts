@@ -122,6 +122,21 @@ describe('transition', () => {
     expect(early.effects.flat()).toContainEqual({ type: 'reportVmsDiscarded', vms: ['a', 'b'] });
   });
 
+  it('decides with its own table: versions saying it is newer than its view make it stale, not master', () => {
+    // Old master n4 rejoins: the new file (n2 prio 101, version 2) is installed and corosync
+    // reports version 2 for everyone, but n4 has not re-read its file yet (view: version 1,
+    // where n4's 100 is the highest). With the old table it would name itself master.
+    const r = run(initialState(4), [config, quorum(20, [2, 4, 8]), versions([2, 4, 8], 2)]);
+    expect(r.state.role).toBe('slave');
+    expect(r.effects.flatMap(types)).not.toContain('addClusterIp');
+    expect(r.explanations[2]).toMatch(/older than another member's/);
+    // Once the new table is read, it elects n2 like everyone else.
+    const view2: ClusterView = { ...VIEW, configVersion: 2, nodes: VIEW.nodes.map((n) => (n.nodeId === 2 ? { ...n, prio: 101 } : n)) };
+    const d = transition(r.state, { type: 'config', now: 0, view: view2 });
+    expect(d.state.role).toBe('slave');
+    expect(d.state.masterId).toBe(2);
+  });
+
   it('emits persistState only when the persisted part changes', () => {
     const s = run(initialState(8), [config, quorum(4, [2, 4, 8]), versions([2, 4, 8])]).state;
     expect(transition(s, versions([2, 4, 8])).effects).toEqual([]);
