@@ -1,0 +1,27 @@
+// What a benchmark part is to the runner (bench/run.ts), and the env knobs parts read.
+
+export interface PartContext {
+  /** Progress on stderr, prefixed with the part's id (the section gets only results). */
+  log(message: string): void;
+}
+
+export interface BenchPart {
+  /** Name on the command line (`npm run bench -- <id>`) and BENCHMARKS.md marker id. */
+  id: string;
+  title: string;
+  /** Repository path of the part's source, named in its section marker. */
+  source: string;
+  /** Env variables that change what it measures (listed in the command when set). */
+  env: readonly string[];
+  /** Measures and returns the section body (Markdown lines, after machine and command). */
+  run(ctx: PartContext): Promise<string[]>;
+}
+
+/** An integer knob from the environment: `name` unset -> `fallback`; anything else must be an integer >= min. */
+export function envInt(name: string, fallback: number, min = 1): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`environment variable ${name}: expected an integer >= ${min}, got ${JSON.stringify(raw)}`);
+  return n;
+}

@@ -1,0 +1,69 @@
+// The benchmark runner: `npm run bench` runs every part, `npm run bench -- latency engine` only
+// those. Each part writes its own section of BENCHMARKS.md from the numbers of this run; a part
+// that fails gets a section saying so (and no numbers), and the exit code is 1.
+import { enginePart } from './engine';
+import { latencyPart } from './latency';
+import { renderSection, writeSection } from './lib/benchmarks-md';
+import type { BenchPart } from './lib/part';
+
+const PARTS: readonly BenchPart[] = [latencyPart, enginePart];
+
+/** The exact command that reproduces this run, with the env knobs that were set. */
+function commandLine(args: readonly string[], parts: readonly BenchPart[]): string {
+  const envs = [...new Set(parts.flatMap((p) => p.env))]
+    .filter((name) => process.env[name] !== undefined && process.env[name] !== '')
+    .map((name) => `${name}=${process.env[name]}`);
+  const cmd = process.env.npm_lifecycle_event === 'bench'
+    ? `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`
+    : `node .bench-out/bench/run.js${args.map((a) => ` ${a}`).join('')}`;
+  return [...envs, cmd].join(' ');
+}
+
+function selectParts(args: readonly string[]): BenchPart[] {
+  if (args.length === 0) return [...PARTS];
+  const unknown = args.filter((a) => !PARTS.some((p) => p.id === a));
+  if (unknown.length > 0) {
+    throw new Error(`unknown benchmark part(s): ${unknown.join(', ')}; parts: ${PARTS.map((p) => p.id).join(', ')}`);
+  }
+  return PARTS.filter((p) => args.includes(p.id));
+}
+
+async function main(args: readonly string[]): Promise<number> {
+  let parts: BenchPart[];
+  try {
+    parts = selectParts(args);
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
+  }
+  const command = commandLine(args, parts);
+  const t0 = Date.now();
+  let failed = 0;
+  for (const part of parts) {
+    const startedAt = new Date();
+    const log = (message: string): void => console.error(`[${part.id} +${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)}s] ${message}`);
+    let body: string[];
+    try {
+      body = await part.run({ log });
+      log('done');
+    } catch (e) {
+      failed++;
+      const message = e instanceof Error ? e.message : String(e);
+      log(`FAILED: ${e instanceof Error ? (e.stack ?? message) : message}`);
+      body = [`**Not measured in the last run**: it failed with: ${message.split('\n')[0]}`];
+    }
+    const section = renderSection({ id: part.id, title: part.title, source: part.source, command, startedAt }, [...body, '']);
+    writeSection(part.id, section);
+    console.log(`${section}\n`);
+  }
+  console.error(`benchmarks: ${parts.length - failed}/${parts.length} parts done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  return failed > 0 ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (e) => {
+    console.error(e);
+    process.exitCode = 1;
+  },
+);
