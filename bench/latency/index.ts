@@ -10,7 +10,7 @@ import { createCluster } from '../../src/sandbox';
 import { table, verdict } from '../lib/benchmarks-md';
 import { buildC, cSource } from '../lib/build-c';
 import { envInt, type BenchPart } from '../lib/part';
-import { LineProbe } from '../lib/probe';
+import { nodeProbe, type LineProbe } from '../lib/probe';
 import { changeKey, parseQuorumLine, type QuorumSample } from '../lib/quorum-line';
 import { summarize } from '../lib/stats';
 
@@ -50,7 +50,7 @@ export const latencyPart: BenchPart = {
     try {
       // Connected one after the other, so corosync's notification order is C, JS, C (or reversed).
       const start = async (argv: string[]): Promise<LineProbe<QuorumSample>> => {
-        const p = new LineProbe(cluster, NODE, argv, parseQuorumLine);
+        const p = nodeProbe(cluster, NODE, argv, parseQuorumLine);
         probes.push(p);
         await p.ready();
         return p;

@@ -1,8 +1,10 @@
-// A long-running measuring process inside a sandbox node (a quorum probe, a ping), whose stdout
-// lines are parsed as they arrive; the benchmark waits for the lines it needs.
+// A long-running measuring process inside a sandbox node or client (a quorum probe, a ping),
+// whose stdout lines are parsed as they arrive; the benchmark waits for the lines it needs.
 import type { ChildProcess } from 'node:child_process';
 import * as readline from 'node:readline';
-import type { NodeRef, SandboxCluster } from '../../src/sandbox';
+import type { NodeRef, SandboxClient, SandboxCluster } from '../../src/sandbox';
+
+export type LineParser<T> = (line: string) => T | 'ready' | null;
 
 export class LineProbe<T> {
   readonly samples: T[] = [];
@@ -14,18 +16,17 @@ export class LineProbe<T> {
   #failure: Error | null = null;
 
   /**
-   * Starts `argv` in node `node` (network namespace only: it reaches that node's corosync and
-   * sees the host's files). `parse` turns a line into a sample, 'ready' (the probe is set up),
-   * or null (ignored); a throw from it fails the probe.
+   * Watches `child` (started with stdout and stderr piped), described as `what` in errors.
+   * `parse` turns a line into a sample, 'ready' (the probe is set up), or null (ignored); a throw
+   * from it fails the probe. Without `readyLine` the probe counts as ready at once.
    */
   constructor(
-    cluster: SandboxCluster,
-    readonly node: NodeRef,
-    readonly argv: readonly string[],
-    parse: (line: string) => T | 'ready' | null,
-    opts: { mountNs?: boolean; readyLine?: boolean } = {},
+    child: ChildProcess,
+    readonly what: string,
+    parse: LineParser<T>,
+    opts: { readyLine?: boolean } = {},
   ) {
-    this.#child = cluster.spawn(node, argv, { mountNs: opts.mountNs ?? false, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#child = child;
     let markReady: () => void = () => undefined;
     this.#ready = opts.readyLine === false ? Promise.resolve() : new Promise((resolve) => (markReady = resolve));
     readline.createInterface({ input: this.#child.stdout! }).on('line', (line) => {
@@ -41,7 +42,7 @@ export class LineProbe<T> {
     readline.createInterface({ input: this.#child.stderr! }).on('line', (line) => this.stderr.push(line));
     this.#exited = new Promise((resolve) =>
       this.#child.on('exit', (code, sig) => {
-        this.#failure ??= new Error(`${this.#what()} exited (${sig ?? `code ${code}`}); stderr: ${this.stderr.slice(-5).join(' | ')}`);
+        this.#failure ??= new Error(`${this.what} exited (${sig ?? `code ${code}`}); stderr: ${this.stderr.slice(-5).join(' | ')}`);
         this.#wake();
         resolve();
       }),
@@ -54,17 +55,13 @@ export class LineProbe<T> {
     return this.#child.pid!;
   }
 
-  #what(): string {
-    return `${this.argv[0]} in node ${String(this.node)}`;
-  }
-
   #wake(): void {
     for (const w of [...this.#waiters]) w();
   }
 
   /** Resolves once the probe printed 'ready' (rejects if it exits first). */
   ready(timeoutMs = 15_000): Promise<void> {
-    return withTimeout(this.#ready, timeoutMs, () => `${this.#what()}: not ready within ${timeoutMs} ms`);
+    return withTimeout(this.#ready, timeoutMs, () => `${this.what}: not ready within ${timeoutMs} ms`);
   }
 
   /** The first sample from index `from` on that matches; rejects on timeout or probe failure. */
@@ -80,7 +77,7 @@ export class LineProbe<T> {
         clearTimeout(timer);
         settle();
       };
-      const timer = setTimeout(() => finish(() => reject(new Error(`${this.#what()}: no ${what} within ${timeoutMs} ms`))), timeoutMs);
+      const timer = setTimeout(() => finish(() => reject(new Error(`${this.what}: no ${what} within ${timeoutMs} ms`))), timeoutMs);
       this.#waiters.add(check);
       check();
     });
@@ -104,4 +101,19 @@ export function withTimeout<T>(p: Promise<T>, ms: number, message: () => string)
       (e) => (clearTimeout(timer), reject(e)),
     );
   });
+}
+
+/**
+ * `argv` in node `node`, network namespace only (it reaches that node's corosync and sees the
+ * host's files), printing a 'ready' line once set up.
+ */
+export function nodeProbe<T>(cluster: SandboxCluster, node: NodeRef, argv: readonly string[], parse: LineParser<T>): LineProbe<T> {
+  const child = cluster.spawn(node, argv, { mountNs: false, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new LineProbe(child, `${argv[0]} in node ${String(node)}`, parse);
+}
+
+/** `argv` in a client namespace; ready as soon as it runs. */
+export function clientProbe<T>(client: SandboxClient, argv: readonly string[], parse: LineParser<T>): LineProbe<T> {
+  const child = client.spawn(argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new LineProbe(child, `${argv[0]} in client ${client.name}`, parse, { readyLine: false });
 }
