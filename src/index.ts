@@ -40,6 +40,15 @@ export { startControlSocket, queryDaemon, ControlSocketError, CONTROL_COMMANDS }
 export type { DaemonLogger, LoggerOptions } from './daemon/logger';
 export { createLogger, reopenOnSighup, DEFAULT_LOG_FILE } from './daemon/logger';
 
+// daemon: the corolistener daemon in-process (corosync -> engine -> actions)
+export { Corolistener, localOnlyPublisher, SYSTEM_CLOCK } from './daemon/corolistener';
+export type { Clock, ConfigPublisher, CorolistenerEvents, CorolistenerOptions, DaemonActions, DecisionEvent } from './daemon/corolistener';
+export { NativeCorosyncPort } from './daemon/corosync-port';
+export type { CorosyncHandlers, CorosyncPort, CorosyncSession } from './daemon/corosync-port';
+export { buildNodeListReport, clusterViewOf } from './daemon/node-report';
+export { CPG_GROUP, FAILURE_RECORDS, createMessageCodec, validateFailureRecordsBody } from './cluster/messages';
+export type { FailureRecordsBody } from './cluster/messages';
+
 // cli: node table
 export { formatNodeTable, formatNodeListJson } from './cli/node-table';
 

@@ -3,40 +3,14 @@
 // file is an error naming the file: the caller decides, we never silently assume a default
 // that could make the daemon repeat a takeover or resume VMs restored elsewhere.
 
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { atomicWriteFile } from '../util/atomic-file';
 
 export class StateFileError extends Error {
   constructor(readonly file: string, detail: string, options?: { cause?: unknown }) {
     super(`${file}: ${detail}`, options);
     this.name = 'StateFileError';
-  }
-}
-
-/** Writes `data` to `file` atomically: temp file in the same directory, fsync, rename, fsync dir. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  let renamed = false;
-  try {
-    const handle = await fs.open(tmp, 'wx', mode);
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(tmp, file);
-    renamed = true;
-    const dirHandle = await fs.open(dir, 'r');
-    try {
-      await dirHandle.sync();
-    } finally {
-      await dirHandle.close();
-    }
-  } finally {
-    if (!renamed) await fs.rm(tmp, { force: true });
   }
 }
 
@@ -83,8 +57,8 @@ export class StateFile<T> {
       throw new StateFileError(this.file, `refusing to save invalid state: ${(e as Error).message}`, { cause: e });
     }
     await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    await writeFileAtomic(this.file, json);
-    await removeStaleTempFiles(this.file);
+    // No backup: the state is rewritten on every decision; the old one is of no use.
+    await atomicWriteFile(this.file, json, { backupSuffix: null, mode: 0o600 });
   }
 
   /**
@@ -101,26 +75,5 @@ export class StateFile<T> {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
     }
-  }
-}
-
-/** Temp files left by writers that were killed mid-write (their pid is gone). */
-async function removeStaleTempFiles(file: string): Promise<void> {
-  const dir = path.dirname(file);
-  const prefix = `.${path.basename(file)}.tmp-`;
-  for (const name of await fs.readdir(dir)) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = Number(name.slice(prefix.length).split('-')[0]);
-    if (!Number.isInteger(pid) || pid === process.pid || pidAlive(pid)) continue;
-    await fs.rm(path.join(dir, name), { force: true });
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

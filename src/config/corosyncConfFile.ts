@@ -1,11 +1,11 @@
 // Reading and writing corosync.conf on disk. Nothing invalid is ever written: the document
 // must pass validateCorosyncConf, then (when corosync is installed) `corosync -t` on the
-// complete temp file, before it replaces the old file (see atomicFile.ts).
+// complete temp file, before it replaces the old file (see src/util/atomic-file.ts).
 
 import { isUtf8 } from 'node:buffer';
 import { readFile } from 'node:fs/promises';
 import { ConfigError, ConfigValidationError } from './configError';
-import { atomicWriteFile } from './atomicFile';
+import { atomicWriteFile } from '../util/atomic-file';
 import { corosyncCheckFile, findCorosync } from './corosyncCheck';
 import { type CorosyncConfDocument, parseCorosyncConf, serializeCorosyncConf } from './corosyncConfDocument';
 import { validateCorosyncConf } from './corosyncConfValidate';

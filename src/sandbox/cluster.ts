@@ -8,7 +8,8 @@ import { runChecked, runCommand, type CommandResult, type RunOptions } from './c
 import { NODE_LOG_FILE, renderCorosyncConf } from './conf';
 import { buildCluster, netnsPath } from './build';
 import { addClient, clientOf, type ClientOptions, type SandboxClient } from './client';
-import { commOf, isAlive, pidsInNamespaces, removeQbShm, signal, startTimeOf } from './procfs';
+import { commOf, pidsInNamespaces, removeQbShm, signal } from './procfs';
+import { isAlive, startTimeOf } from '../util/process-identity';
 import { parseQuorumToolStatus, type QuorumToolStatus } from './quorumtool';
 import { DEFAULT_STATE_ROOT, confPathOf, hostPathOf, isClusterId, resolveCluster, type ClusterOptions, type ResolvedNode } from './spec';
 import { claimName, clusterDirs, idOfName, ownerAlive, readState, writeState, type ClusterState } from './state';

@@ -17,7 +17,8 @@ import { parseStatusReport, type StatusReport } from '../daemon/report';
 import type { CommandResult } from './command';
 import type { NodeRef, SandboxCluster, SandboxNode } from './cluster';
 import { readCalls, renderFakeVmmgrConf, type FakeVmmgrOptions, type VmmgrCall } from './fake-vmmgr';
-import { isAlive, signal } from './procfs';
+import { signal } from './procfs';
+import { isAlive } from '../util/process-identity';
 
 /** Where a sandbox listener's files are, as the node sees them. */
 export const LISTENER_FILES = {

@@ -1,7 +1,8 @@
 // Finding processes through /proc: which processes live in a namespace (what `ip netns pids`
-// does), whether a pid is alive (zombies are not), and a pid's start time (so a recycled pid is
-// not mistaken for a cluster's owner). Synchronous on purpose: teardown runs in 'exit' handlers.
+// does), their names, signalling and waiting for them. Liveness and start times (recycled pids)
+// are in src/util/process-identity. Synchronous on purpose: teardown runs in 'exit' handlers.
 import * as fs from 'node:fs';
+import { isAlive } from '../util/process-identity';
 
 export interface NsId {
   dev: number;
@@ -45,29 +46,6 @@ export function pidsInNamespaces(nsFiles: readonly string[]): number[] {
     }
   }
   return found;
-}
-
-function statFields(pid: number): string[] | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // comm (field 2) may contain spaces and parentheses: split after its last ')'.
-    const close = stat.lastIndexOf(')');
-    return stat.slice(close + 2).split(' ');
-  } catch {
-    return null;
-  }
-}
-
-/** True while the process exists and is not a zombie. */
-export function isAlive(pid: number): boolean {
-  const f = statFields(pid);
-  return f !== null && f[0] !== 'Z' && f[0] !== 'X';
-}
-
-/** Start time in clock ticks since boot (field 22 of /proc/PID/stat), or null if gone. */
-export function startTimeOf(pid: number): string | null {
-  const f = statFields(pid);
-  return f ? (f[19] ?? null) : null;
 }
 
 export function commOf(pid: number): string | null {

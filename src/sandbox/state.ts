@@ -4,7 +4,7 @@
 // it lets another process (the CLI) re-attach to a persistent cluster.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isAlive, startTimeOf } from './procfs';
+import { isAlive, startTimeOf } from '../util/process-identity';
 import { isClusterId, type ResolvedCluster } from './spec';
 
 export interface ClusterState extends ResolvedCluster {

@@ -5,7 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runSync } from './command';
-import { commOf, isAlive, pidsInNamespaces, removeQbShm, signal, startTimeOf, waitGoneSync } from './procfs';
+import { commOf, pidsInNamespaces, removeQbShm, signal, waitGoneSync } from './procfs';
+import { isAlive, startTimeOf } from '../util/process-identity';
 import { DEFAULT_STATE_ROOT, clusterIdOfNetns } from './spec';
 import { clusterDirs, ownerAlive, readState, releaseName, type ClusterState } from './state';
 

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { listClusters, openCluster, type NodeStatus } from '../../src/sandbox';
-import { isAlive } from '../../src/sandbox/procfs';
+import { isAlive } from '../../src/util/process-identity';
 import { describeIntegration } from './support';
 
 const execFileP = promisify(execFile);

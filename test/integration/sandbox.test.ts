@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
 import { cleanupStale, createCluster, listClusters, openCluster, parseQuorumToolStatus, type SandboxCluster } from '../../src/sandbox';
-import { isAlive } from '../../src/sandbox/procfs';
+import { isAlive } from '../../src/util/process-identity';
 import { mountsUnder } from '../../src/sandbox/teardown';
 import { describeIntegration, useCluster } from './support';
 

@@ -2,7 +2,7 @@ import { fork } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import ts from 'typescript';
+import { transpileSources } from '../../support/transpile';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StateFile, StateFileError } from '../../../src/actions/state-file';
 
@@ -65,15 +65,13 @@ describe('StateFile', () => {
 
   it('a writer killed at random moments always leaves the old or the new state, never a torn one', async () => {
     const file = path.join(dir, 'state.json');
-    // The child runs our module (transpiled here: it imports only node builtins) and saves
-    // ever larger states in a loop until it is SIGKILLed.
-    const source = readFileSync(path.resolve(__dirname, '../../../src/actions/state-file.ts'), 'utf8');
-    const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
-    writeFileSync(path.join(dir, 'state-file.js'), js);
+    // The child runs our modules (transpiled here) and saves ever larger states in a loop
+    // until it is SIGKILLed.
+    transpileSources(dir, ['actions/state-file.ts', 'util/atomic-file.ts', 'util/process-identity.ts']);
     const writer = path.join(dir, 'writer.js');
     writeFileSync(
       writer,
-      `const { StateFile } = require('./state-file.js');
+      `const { StateFile } = require('./actions/state-file.js');
        const [file, base] = process.argv.slice(2);
        const f = new StateFile(file, { validate: (x) => x });
        (async () => {
@@ -99,7 +97,7 @@ describe('StateFile', () => {
     expect(seen.size).toBeGreaterThan(1);
     // The next save by a live process clears temp files the killed writers left behind.
     await new StateFile<State>(file, { validate }).save({ role: 'slave', ringSeq: 1, suspendedVms: [] });
-    expect(readdirSync(dir).filter((n) => n.startsWith('.state.json.tmp-'))).toEqual([]);
+    expect(readdirSync(dir).filter((n) => n.startsWith('.state.json.'))).toEqual([]);
   });
 
   it('quarantine moves a corrupt file aside for inspection; then load sees no state', async () => {

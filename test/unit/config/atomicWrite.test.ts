@@ -2,7 +2,7 @@ import { fork } from 'node:child_process';
 import { chmod, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import ts from 'typescript';
+import { transpileSources } from '../../support/transpile';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ConfigValidationError, atomicWriteFile, editCorosyncConf, parseCorosyncConf, raiseNodePrioAboveOthers, readCorosyncConf,
@@ -10,7 +10,6 @@ import {
 } from '../../../src/config';
 import { corosyncForTests } from './corosyncAvailability';
 
-const SRC = join(__dirname, '../../../src/config/atomicFile.ts');
 
 /** A valid corosync.conf, padded with comment lines so that writing it takes a while. */
 function document(version: number, padLines: number): string {
@@ -45,14 +44,13 @@ describe('atomic write', () => {
   });
 
   it('SIGKILLed writers leave the complete old or the complete new file, never a mix', async () => {
-    // The child runs the real atomicFile.ts, transpiled to CommonJS next to a tiny driver.
-    const js = ts.transpileModule(await readFile(SRC, 'utf8'), { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } });
-    await writeFile(join(dir, 'atomicFile.js'), js.outputText);
+    // The child runs the real atomic writer, transpiled to CommonJS next to a tiny driver.
+    transpileSources(dir, ['util/atomic-file.ts', 'util/process-identity.ts']);
     const contents = [1, 2, 3, 4, 5].map((v) => document(v, 300 + v * 500));
     await Promise.all(contents.map((c, i) => writeFile(join(dir, `content${i}`), c)));
     await writeFile(join(dir, 'writer.js'), `
       const { readFileSync } = require('node:fs');
-      const { atomicWriteFile } = require('./atomicFile.js');
+      const { atomicWriteFile } = require('./util/atomic-file.js');
       const [target, n] = process.argv.slice(2);
       const contents = Array.from({ length: Number(n) }, (_, i) => readFileSync(__dirname + '/content' + i, 'utf8'));
       (async () => {

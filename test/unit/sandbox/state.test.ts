@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listClusters, openCluster } from '../../../src/sandbox/cluster';
-import { startTimeOf } from '../../../src/sandbox/procfs';
+import { startTimeOf } from '../../../src/util/process-identity';
 import { resolveCluster, type ClusterOptions } from '../../../src/sandbox/spec';
 import { claimName, idOfName, readState, writeState, type ClusterState } from '../../../src/sandbox/state';
 import { cleanupStale, teardownSync } from '../../../src/sandbox/teardown';

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, link, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { isTokenAlive, selfToken } from './process-identity';
 
 export interface AtomicWriteOptions {
   /** Suffix of the backup of the previous file (default ".bak"); null keeps none. */
@@ -23,7 +24,7 @@ const TEMP_SUFFIX = '.tmp';
 export async function atomicWriteFile(target: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   const dir = dirname(target);
   await removeStaleTemps(target);
-  const temp = join(dir, `${tempPrefix(target)}${process.pid}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
+  const temp = join(dir, `${tempPrefix(target)}${selfToken()}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
   const existingMode = await stat(target).then((s) => s.mode & 0o7777, () => undefined);
   const created: string[] = [temp];
   try {
@@ -63,24 +64,19 @@ async function fsyncPath(path: string, flags: string): Promise<void> {
   }
 }
 
-/** Temp files left by writers that were killed (their pid no longer exists). */
+/**
+ * Temp files left by writers that were killed. Their names carry the writer's pid and start
+ * time, so a recycled pid is not mistaken for the writer still being at work.
+ */
 async function removeStaleTemps(target: string): Promise<void> {
   const prefix = tempPrefix(target);
+  const me = selfToken();
   const names = await readdir(dirname(target)).catch(() => [] as string[]);
   for (const name of names) {
     if (!name.startsWith(prefix) || !(name.endsWith(TEMP_SUFFIX) || name.endsWith(`${TEMP_SUFFIX}.bak`))) continue;
-    const pid = Number(name.slice(prefix.length).split('.')[0]);
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid)) {
+    const token = name.slice(prefix.length).split('.')[0];
+    if (token !== me && !isTokenAlive(token)) {
       await unlink(join(dirname(target), name)).catch(() => undefined);
     }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
