@@ -73,10 +73,10 @@ describe('corolistener -l', () => {
     expect(out.stderr).toBe(`corolistener: unexpected answer from the daemon on ${socket}: invalid report: report.nodes[0].role must be one of "M", "S", "-"\n`);
   });
 
-  it('says the corosync fallback is not implemented yet when no daemon answers', async () => {
-    const out = await cli(['-l', '--socket', socket]);
+  it('falls back to corosync when no daemon answers, and says clearly when corosync.conf is unusable', async () => {
+    const out = await cli(['-l', '--socket', socket, '--corosync-conf', join(dir, 'missing.conf')]);
     expect(out.code).toBe(1);
-    expect(out.stderr).toMatch(/^corolistener: no corolistener daemon answers on .*not implemented yet\n$/);
+    expect(out.stderr).toMatch(/^corolistener: no corolistener daemon answers on .*, and .*missing\.conf cannot be used: .*ENOENT.*\n$/);
   });
 });
 
@@ -139,7 +139,6 @@ describe('corolistener usage, help and unimplemented commands', () => {
   });
 
   it.each([
-    [['run'], 'corolistener run (the daemon) is not implemented yet'],
     [['config', 'sync'], 'corolistener config sync is not implemented yet'],
     [['demo'], 'corolistener demo is not implemented yet'],
   ])('%j fails clearly until implemented', async (argv, message) => {
