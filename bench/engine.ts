@@ -5,7 +5,7 @@
 // slaves come and go: for each slave in turn, a quorum event without it (the master reports it
 // failed, records and broadcasts the failure, persists state), the members' config versions,
 // a quorum event with it back, and the versions again. Every call is one decision.
-import { initialState, transition, type ClusterView, type EngineEvent, type EngineState } from '../src/engine';
+import { initialState, transition, type ClusterView, type EngineEvent, type EngineState } from '../dist/engine';
 import { table, verdict } from './lib/benchmarks-md';
 import { envInt, type BenchPart } from './lib/part';
 import { median, percentile } from './lib/stats';

@@ -1,12 +1,14 @@
 // The benchmark runner: `npm run bench` runs every part, `npm run bench -- latency engine` only
 // those. Each part writes its own section of BENCHMARKS.md from the numbers of this run; a part
 // that fails gets a section saying so (and no numbers), and the exit code is 1.
+import { idlePart, soakPart } from './cost';
 import { enginePart } from './engine';
+import { failoverPart, reactionPart, scalePart } from './failover';
 import { latencyPart } from './latency';
 import { renderSection, writeSection } from './lib/benchmarks-md';
 import type { BenchPart } from './lib/part';
 
-const PARTS: readonly BenchPart[] = [latencyPart, enginePart];
+const PARTS: readonly BenchPart[] = [latencyPart, reactionPart, failoverPart, idlePart, soakPart, scalePart, enginePart];
 
 /** The exact command that reproduces this run, with the env knobs that were set. */
 function commandLine(args: readonly string[], parts: readonly BenchPart[]): string {
@@ -15,7 +17,7 @@ function commandLine(args: readonly string[], parts: readonly BenchPart[]): stri
     .map((name) => `${name}=${process.env[name]}`);
   const cmd = process.env.npm_lifecycle_event === 'bench'
     ? `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`
-    : `node .bench-out/bench/run.js${args.map((a) => ` ${a}`).join('')}`;
+    : `node .bench-out/run.js${args.map((a) => ` ${a}`).join('')}`;
   return [...envs, cmd].join(' ');
 }
 
@@ -52,8 +54,9 @@ async function main(args: readonly string[]): Promise<number> {
       log(`FAILED: ${e instanceof Error ? (e.stack ?? message) : message}`);
       body = [`**Not measured in the last run**: it failed with: ${message.split('\n')[0]}`];
     }
-    const section = renderSection({ id: part.id, title: part.title, source: part.source, command, startedAt }, [...body, '']);
-    writeSection(part.id, section);
+    const id = part.sectionId?.() ?? part.id;
+    const section = renderSection({ id, title: part.title, source: part.source, command, startedAt }, [...body, '']);
+    writeSection(id, section);
     console.log(`${section}\n`);
   }
   console.error(`benchmarks: ${parts.length - failed}/${parts.length} parts done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);

@@ -6,8 +6,8 @@
 // other, so taking the earlier C client (one connected before, one after the JS one) as the
 // reference never favours us.
 import { join } from 'node:path';
-import { createCluster } from '../../src/sandbox';
-import { table, verdict } from '../lib/benchmarks-md';
+import { createCluster } from '../../dist/sandbox';
+import { SUMMARY_HEADERS, summaryRow, table, verdict } from '../lib/benchmarks-md';
 import { buildC, cSource } from '../lib/build-c';
 import { envInt, type BenchPart } from '../lib/part';
 import { nodeProbe, type LineProbe } from '../lib/probe';
@@ -96,16 +96,14 @@ function report(results: Change[]): string[] {
   const d = summarize(diffUs);
   const c = summarize(cMs);
   const j = summarize(jsMs);
-  const row = (name: string, s: ReturnType<typeof summarize>, digits: number): string[] =>
-    [name, fmt(s.median, digits), fmt(s.p95, digits), fmt(s.p99, digits), fmt(s.max, digits)];
   return [
     `Workload: a 3-node sandbox cluster (real corosync, knet, token 1000 ms); on n1, a minimal C libquorum client (\`bench/c/quorum-probe.c\`, poll() loop, built with \`cc -O2\` against libquorum), corolistener's \`Quorum\` handle in a Node process (\`bench/latency/js-probe.ts\`), and a second C client, connected in that order. n3 was cut off and healed alternately, ${results.length} quorum changes on n1. Each process reads CLOCK_MONOTONIC first thing in its callback (Node: \`process.hrtime.bigint()\` in the 'quorum' listener); the reference is the earlier of the two C clients, and the difference between the two C clients shows how much an identical client varies on this (shared) machine.`,
     '',
-    ...table(['', 'median', 'p95', 'p99', 'max'], [
-      row('JS event − C notification (µs)', d, 1),
-      row('between the two C clients (µs): noise floor', summarize(spreadUs), 1),
-      row('C notification after the link change (ms)', c, 1),
-      row('JS event after the link change (ms)', j, 1),
+    ...table(SUMMARY_HEADERS, [
+      summaryRow('JS event − C notification (µs)', diffUs),
+      summaryRow('between the two C clients (µs): noise floor', spreadUs),
+      summaryRow('C notification after the link change (ms)', cMs),
+      summaryRow('JS event after the link change (ms)', jsMs),
     ], ['l']),
     '',
     `Ratio (median time from link change to the JS event / to the C notification): ${(j.median / c.median).toFixed(4)}.`,

@@ -3,7 +3,7 @@
 // the handler) in the same line format as bench/c/quorum-probe.c.
 //   node .bench-out/bench/latency/js-probe.js      (run inside a sandbox node's netns)
 import { performance } from 'node:perf_hooks';
-import { Quorum } from '../../src/corosync/quorum';
+import { Quorum } from '../../dist/corosync/quorum';
 import { formatQuorumLine } from '../lib/quorum-line';
 
 const quorum = new Quorum();

@@ -3,11 +3,11 @@
 // and re-running one benchmark leaves the others' sections untouched.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 import { machineLine } from './machine';
+import { repoPath } from './paths';
+import { summarize } from './stats';
 
-/** The repository's BENCHMARKS.md (this file is compiled to .bench-out/bench/lib/). */
-export const BENCHMARKS_MD = join(__dirname, '..', '..', '..', 'BENCHMARKS.md');
+export const BENCHMARKS_MD = repoPath('BENCHMARKS.md');
 
 const HEADER = '# Benchmarks\n\nEach section is written by the benchmark named in it; run them all with `npm run bench`.\n';
 
@@ -78,4 +78,12 @@ export function table(headers: readonly string[], rows: ReadonlyArray<readonly s
 /** "met" / "NOT met" with the measured value, for a target line. */
 export function verdict(met: boolean): string {
   return met ? 'met' : '**NOT met**';
+}
+
+export const SUMMARY_HEADERS = ['', 'median', 'p95', 'p99', 'max'] as const;
+
+/** A table row `label | median | p95 | p99 | max` of `xs`, with `digits` decimals. */
+export function summaryRow(label: string, xs: ArrayLike<number>, digits = 1): string[] {
+  const s = summarize(xs);
+  return [label, ...[s.median, s.p95, s.p99, s.max].map((v) => v.toFixed(digits))];
 }

@@ -3,21 +3,22 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { repoPath } from './paths';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** bench/c/<name>.c of the repository (this file is compiled to .bench-out/bench/lib/). */
+/** bench/c/<name>.c of the repository. */
 export function cSource(name: string): string {
-  return join(__dirname, '..', '..', '..', 'bench', 'c', `${name}.c`);
+  return repoPath('bench', 'c', `${name}.c`);
 }
 
 /** Compiles `source` to .bench-out/bin/<name> and returns the binary's path. */
 export async function buildC(source: string, pkgConfig: readonly string[]): Promise<string> {
-  const outDir = join(__dirname, '..', '..', 'bin');
+  const outDir = repoPath('.bench-out', 'bin');
   mkdirSync(outDir, { recursive: true });
   const out = join(outDir, basename(source, '.c'));
-  const flags = (await run('pkg-config', ['--cflags', '--libs', ...pkgConfig])).stdout.trim().split(/\s+/).filter((f) => f !== '');
+  const flags = pkgConfig.length === 0 ? [] : (await run('pkg-config', ['--cflags', '--libs', ...pkgConfig])).stdout.trim().split(/\s+/).filter((f) => f !== '');
   try {
     await run('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-o', out, source, ...flags]);
   } catch (e) {

@@ -15,6 +15,11 @@ export interface BenchPart {
   env: readonly string[];
   /** Measures and returns the section body (Markdown lines, after machine and command). */
   run(ctx: PartContext): Promise<string[]>;
+  /**
+   * Marker id of the section to write, when it depends on the settings (default `id`): a run
+   * far longer than `npm run bench` allows keeps a section of its own.
+   */
+  sectionId?(): string;
 }
 
 /** An integer knob from the environment: `name` unset -> `fallback`; anything else must be an integer >= min. */

@@ -2,7 +2,7 @@
 // whose stdout lines are parsed as they arrive; the benchmark waits for the lines it needs.
 import type { ChildProcess } from 'node:child_process';
 import * as readline from 'node:readline';
-import type { NodeRef, SandboxClient, SandboxCluster } from '../../src/sandbox';
+import type { NodeRef, SandboxClient, SandboxCluster } from '../../dist/sandbox';
 
 export type LineParser<T> = (line: string) => T | 'ready' | null;
 
