@@ -3,12 +3,12 @@
 // that fails gets a section saying so (and no numbers), and the exit code is 1.
 import { idlePart, soakPart } from './cost';
 import { enginePart } from './engine';
-import { failoverPart, reactionPart, scalePart } from './failover';
+import { failoverPart, scalePart } from './failover';
 import { latencyPart } from './latency';
 import { renderSection, writeSection } from './lib/benchmarks-md';
 import type { BenchPart } from './lib/part';
 
-const PARTS: readonly BenchPart[] = [latencyPart, reactionPart, failoverPart, idlePart, soakPart, scalePart, enginePart];
+const PARTS: readonly BenchPart[] = [latencyPart, failoverPart, idlePart, soakPart, scalePart, enginePart];
 
 /** The exact command that reproduces this run, with the env knobs that were set. */
 function commandLine(args: readonly string[], parts: readonly BenchPart[]): string {
@@ -44,20 +44,26 @@ async function main(args: readonly string[]): Promise<number> {
   for (const part of parts) {
     const startedAt = new Date();
     const log = (message: string): void => console.error(`[${part.id} +${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)}s] ${message}`);
-    let body: string[];
+    const sections = part.sections ?? [{ id: part.sectionId?.() ?? part.id, title: part.title }];
+    let bodies: Record<string, string[]>;
     try {
-      body = await part.run({ log });
+      const out = await part.run({ log });
+      bodies = Array.isArray(out) ? { [sections[0]!.id]: out } : out;
       log('done');
     } catch (e) {
       failed++;
       const message = e instanceof Error ? e.message : String(e);
       log(`FAILED: ${e instanceof Error ? (e.stack ?? message) : message}`);
-      body = [`**Not measured in the last run**: it failed with: ${message.split('\n')[0]}`];
+      const note = [`**Not measured in the last run**: it failed with: ${message.split('\n')[0]}`];
+      bodies = Object.fromEntries(sections.map((s) => [s.id, note]));
     }
-    const id = part.sectionId?.() ?? part.id;
-    const section = renderSection({ id, title: part.title, source: part.source, command, startedAt }, [...body, '']);
-    writeSection(id, section);
-    console.log(`${section}\n`);
+    for (const { id, title } of sections) {
+      const body = bodies[id];
+      if (body === undefined) throw new Error(`benchmark part ${part.id} returned no section ${id}`);
+      const section = renderSection({ id, title, source: part.source, command, startedAt }, [...body, '']);
+      writeSection(id, section);
+      console.log(`${section}\n`);
+    }
   }
   console.error(`benchmarks: ${parts.length - failed}/${parts.length} parts done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   return failed > 0 ? 1 : 0;

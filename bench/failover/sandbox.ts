@@ -69,6 +69,8 @@ export interface Failover {
   spawnMs: number;
   /** First ping reply from the cluster IP at the client after the detection. */
   replyMs: number;
+  /** corosync's effective token timeout (cmap runtime.config.totem.token: token + token_coefficient per node above 2). */
+  tokenMs: number;
   /** corolistener: its takeover plan's steps up to startService, with their durations (its log). */
   steps: Array<{ effect: string; durationMs: number }>;
 }
@@ -150,6 +152,13 @@ export class FailoverSandbox {
     }
   }
 
+  private async runtimeTokenMs(node: string): Promise<number> {
+    const r = await this.cluster.exec(node, ['corosync-cmapctl', '-g', 'runtime.config.totem.token'], { mountNs: false });
+    const m = /=\s*(\d+)/.exec(r.stdout);
+    if (!m) throw new Error(`corosync-cmapctl runtime.config.totem.token on ${node}: ${r.stdout}${r.stderr}`);
+    return Number(m[1]);
+  }
+
   /** corolistener: `holder`'s daemon says master, every other one slave (the baseline has no one to ask). */
   private async rolesAgree(holder: string): Promise<boolean> {
     if (this.contender !== 'corolistener') return true;
@@ -193,6 +202,7 @@ export class FailoverSandbox {
     const pingMark = this.ping.samples.length;
     const arpMark = this.arp.samples.length;
 
+    const tokenMs = await this.runtimeTokenMs(oldMaster);
     const cutMs = nowMs();
     await this.cluster.cut(oldMaster);
     const seen = await Promise.all(
@@ -225,6 +235,7 @@ export class FailoverSandbox {
       arpMs: arp.atMs,
       spawnMs,
       replyMs: reply.atMs,
+      tokenMs,
       steps,
     };
   }

@@ -13,8 +13,16 @@ export interface BenchPart {
   source: string;
   /** Env variables that change what it measures (listed in the command when set). */
   env: readonly string[];
-  /** Measures and returns the section body (Markdown lines, after machine and command). */
-  run(ctx: PartContext): Promise<string[]>;
+  /**
+   * Sections it writes, when more than one (default: one, marker `id`, heading `title`): one
+   * set of measurements can feed several sections.
+   */
+  sections?: ReadonlyArray<{ id: string; title: string }>;
+  /**
+   * Measures and returns the section body (Markdown lines, after machine and command), or with
+   * `sections`, the body of each by section id.
+   */
+  run(ctx: PartContext): Promise<string[] | Record<string, string[]>>;
   /**
    * Marker id of the section to write, when it depends on the settings (default `id`): a run
    * far longer than `npm run bench` allows keeps a section of its own.
