@@ -13,6 +13,8 @@ import { parseQuorumLine } from '../lib/quorum-line';
 import { straceCount } from './strace-count';
 
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** How long the idle window starts after the roles settled (the takeover's commands are done by then). */
+const SETTLE_MS = 10_000;
 
 /** Waits until exactly one listener says master and the others slave, then `quietMs` more. */
 async function settle(listeners: readonly SandboxListener[], quietMs: number, timeoutMs = 60_000): Promise<SandboxListener> {
@@ -55,12 +57,15 @@ export const idlePart: BenchPart = {
     const seconds = envInt('BENCH_IDLE_SECONDS', 60);
     const straceSeconds = envInt('BENCH_IDLE_STRACE_SECONDS', 20);
     return withListeners(ctx, {}, async (_cluster, listeners) => {
-      const master = await settle(listeners, 5_000);
+      const master = await settle(listeners, SETTLE_MS);
       const watched = [master, listeners.find((l) => l !== master)!];
       const before = watched.map((l) => procUsage(pidOf(l)));
       ctx.log(`idle for ${seconds} s`);
-      await delay(seconds * 1000);
+      await delay((seconds * 1000) / 2);
+      const middle = watched.map((l) => procUsage(pidOf(l)));
+      await delay((seconds * 1000) / 2);
       const after = watched.map((l) => procUsage(pidOf(l)));
+      const secondHalf = watched.map((_, i) => after[i]!.mainVoluntarySwitches - middle[i]!.mainVoluntarySwitches);
       ctx.log(`strace -c -f for ${straceSeconds} s`);
       const counts = await Promise.all(watched.map((l) => straceCount(pidOf(l), straceSeconds)));
       const rows = watched.map((l, i) => {
@@ -71,7 +76,7 @@ export const idlePart: BenchPart = {
         return [
           `${l.node.name} (${l === master ? 'master' : 'slave'})`,
           (a.cpuMs - b.cpuMs).toFixed(0),
-          String(a.mainVoluntarySwitches - b.mainVoluntarySwitches),
+          `${a.mainVoluntarySwitches - b.mainVoluntarySwitches} (${secondHalf[i]} in the 2nd half)`,
           String(a.voluntarySwitches - a.mainVoluntarySwitches - (b.voluntarySwitches - b.mainVoluntarySwitches)),
           String(a.nonvoluntarySwitches - b.nonvoluntarySwitches),
           String(a.threads),
@@ -83,11 +88,11 @@ export const idlePart: BenchPart = {
       const loopWakeups = watched.map((_, i) => after[i]!.mainVoluntarySwitches - before[i]!.mainVoluntarySwitches);
       const wakeups = watched.map((_, i) => after[i]!.voluntarySwitches - before[i]!.voluntarySwitches);
       return [
-        `Workload: a settled 3-node sandbox cluster with \`corolistener run\` on every node; nothing happens for ${seconds} s while the master's and a slave's listener are watched through /proc (CPU time = utime + stime, 10 ms ticks; wake-ups = voluntary context switches from /proc/PID/task/*/status: a thread blocked the whole time has none; the main thread runs the event loop, where every timer and I/O callback of corolistener runs). Then \`strace -c -f -p PID\` on both for ${straceSeconds} s counts every system call of every thread (attaching interrupts the blocked calls once, which can show up as a few calls).`,
+        `Workload: a settled 3-node sandbox cluster with \`corolistener run\` on every node; starting ${SETTLE_MS / 1000} s after the roles settled, nothing happens for ${seconds} s while the master's and a slave's listener are watched through /proc (CPU time = utime + stime, 10 ms ticks; wake-ups = voluntary context switches from /proc/PID/task/*/status: a thread blocked the whole time has none; the main thread runs the event loop, where every timer and I/O callback of corolistener runs). Then \`strace -c -f -p PID\` on both for ${straceSeconds} s counts every system call of every thread (attaching interrupts the blocked calls once, which can show up as a few calls).`,
         '',
         ...table(['listener', `CPU ms in ${seconds} s`, 'event-loop thread wake-ups', 'other threads\' wake-ups', 'involuntary switches (all)', 'threads', 'RSS MiB', 'open fds', `syscalls in ${straceSeconds} s under strace`], rows, ['l']),
         '',
-        `Target: zero timers firing while idle, i.e. no wake-up of the event loop: ${verdict(loopWakeups.every((w) => w === 0))} (${loopWakeups.join(' and ')}); all threads together: ${wakeups.every((w) => w === 0) ? 'no wake-ups either' : `${wakeups.join(' and ')} wake-ups (the other threads are Node's and V8's own: libuv's pool, V8's platform workers and GC)`}.`,
+        `Target: zero timers firing while idle, i.e. no wake-up of the event loop: ${verdict(loopWakeups.every((w) => w === 0))} (${loopWakeups.join(' and ')} in ${seconds} s, ${secondHalf.join(' and ')} in its second half; system calls in the ${straceSeconds} s after it: ${counts.map((c) => c.total).join(' and ')}); all threads together: ${wakeups.every((w) => w === 0) ? 'no wake-ups either' : `${wakeups.join(' and ')} wake-ups (the other threads are Node's and V8's own: libuv's pool, V8's platform workers and GC)`}.`,
       ];
     });
   },
