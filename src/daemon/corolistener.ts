@@ -147,6 +147,8 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
   private reconnectDelay: number;
   private reconnectTimer: unknown;
   private readonly timers = new Map<string, unknown>();
+  private confRead: Promise<void> | undefined;
+  private confReadAgain = false;
   private lastPlan: Step[] = [];
   private deliveryWaiters: Array<{ resolve(): void; reject(e: Error): void }> = [];
   private control: ControlSocketServer | undefined;
@@ -392,8 +394,30 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     });
   }
 
-  /** Re-reads corosync.conf and feeds it; an invalid file is logged and the last good view kept. */
-  private async reloadCorosyncConf(why: string): Promise<void> {
+  /**
+   * Re-reads corosync.conf and feeds it; an invalid file is logged and the last good view kept.
+   * A corosync reload changes many cmap keys at once: requests arriving during a read are
+   * coalesced into one more read after it.
+   */
+  private reloadCorosyncConf(why: string): Promise<void> {
+    if (this.confRead !== undefined) {
+      this.confReadAgain = true;
+      return this.confRead;
+    }
+    this.confRead = (async () => {
+      try {
+        do {
+          this.confReadAgain = false;
+          await this.readCorosyncConfOnce(why);
+        } while (this.confReadAgain);
+      } finally {
+        this.confRead = undefined;
+      }
+    })();
+    return this.confRead;
+  }
+
+  private async readCorosyncConfOnce(why: string): Promise<void> {
     try {
       this.conf = (await readCorosyncConf(this.options.corosyncConf)).view;
     } catch (err) {
@@ -460,7 +484,13 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
   private submit(effects: Effect[]): void {
     const owed = this.lastPlan.filter((s) => s.status === 'pending' || s.status === 'retrying');
     const plan = { takeoverRefused: null };
-    const steps: Step[] = carryOver(owed.map((s) => s.effect), effects).map((effect) => ({ effect, status: 'pending', plan }));
+    const merged = carryOver(owed.map((s) => s.effect), effects);
+    // carryOver puts the owed steps first. When one of them is failing (waiting in its retry
+    // backoff), the new decision's steps go first instead, so a failing step never delays a
+    // later decision; the owed steps keep their order among themselves.
+    const kept = merged.slice(0, merged.length - effects.length);
+    const ordered = owed.some((s) => s.status === 'retrying') ? [...effects, ...kept] : merged;
+    const steps: Step[] = ordered.map((effect) => ({ effect, status: 'pending', plan }));
     this.lastPlan = steps;
     this.runner?.submit(steps);
   }
@@ -579,6 +609,12 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
   private async raisePriority(nodeId: number): Promise<void> {
     const result = await editCorosyncConf(this.options.corosyncConf, (doc) => raiseNodePrioAboveOthers(doc, nodeId).doc, { corosyncCheck: this.options.corosyncCheck });
     this.logger.info({ event: 'raise-priority', nodeId, changed: result.changed }, result.changed ? 'corosync.conf: priority raised above every other node' : 'priority already above every other node');
+    // Reload everywhere (also when an earlier attempt already wrote the file): every member's
+    // cmap then shows our newer version, so no member with the old file can act as master,
+    // even before the other nodes have fetched the new file (publishConfig).
+    const session = this.session;
+    if (session === undefined) throw new Error('not connected to corosync: cannot reload its configuration');
+    session.reloadConfig();
     // The engine trusts our file before corosync's reload shows it in cmap.
     await this.reloadCorosyncConf('raisePriority');
   }

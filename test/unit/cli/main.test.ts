@@ -138,6 +138,13 @@ describe('corolistener usage, help and unimplemented commands', () => {
     expect(await cli(['--version'])).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
   });
 
+  it('run: a daemon that cannot start says why in one line and exits 1', async () => {
+    const out = await cli(['run', '--corosync-conf', join(dir, 'missing.conf'), '--vmmgr-conf', join(dir, 'vmmgr.conf'), '--log', join(dir, 'cl.log'), '--state-dir', join(dir, 'state'), '--socket', join(dir, 'cl.sock')]);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/^corolistener: cannot start the daemon: .*missing\.conf.*\n$/);
+    expect(readFileSync(join(dir, 'cl.log'), 'utf8')).toMatch(/"event":"start-failed"/);
+  });
+
   it.each([
     [['config', 'sync'], 'corolistener config sync is not implemented yet'],
     [['demo'], 'corolistener demo is not implemented yet'],
