@@ -33,3 +33,4 @@ export type { ListenerOptions, ListenerFile } from './listener';
 export { VMMGR_COMMANDS, DEFAULT_CLOUD_IP, renderFakeVmmgrConf, readCalls, recorderScript } from './fake-vmmgr';
 export type { VmmgrCall, VmmgrCommandName, FakeVmmgrOptions } from './fake-vmmgr';
 export { ipv4On, macOf, holdersOf } from './inspect';
+export { sandboxPrereqProblems, SANDBOX_COMMANDS } from './prereqs';

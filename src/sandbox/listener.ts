@@ -17,7 +17,7 @@ import { parseStatusReport, type StatusReport } from '../daemon/report';
 import type { CommandResult } from './command';
 import type { NodeRef, SandboxCluster, SandboxNode } from './cluster';
 import { readCalls, renderFakeVmmgrConf, type FakeVmmgrOptions, type VmmgrCall } from './fake-vmmgr';
-import { signal } from './procfs';
+import { signal, waitExited } from './procfs';
 import { isAlive } from '../util/process-identity';
 
 /** Where a sandbox listener's files are, as the node sees them. */
@@ -161,22 +161,13 @@ export class SandboxListener {
     return `--- ${this.hostPath('output')}\n${tail(this.hostPath('output'), lines)}\n--- ${this.hostPath('log')}\n${tail(this.hostPath('log'), lines)}`;
   }
 
-  private async waitEnded(pid: number, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (isAlive(pid)) {
-      if (Date.now() > deadline) return false;
-      await delay(20);
-    }
-    return true;
-  }
-
   /** SIGTERM (clean shutdown, effects left as they are) and wait; SIGKILL and reject after timeoutMs. */
   async stop(opts: { timeoutMs?: number } = {}): Promise<void> {
     const pid = this.pid;
     if (pid === null) return;
     signal(pid, 'SIGTERM');
     const timeoutMs = opts.timeoutMs ?? 10_000;
-    if (await this.waitEnded(pid, timeoutMs)) return;
+    if (await waitExited(pid, timeoutMs)) return;
     await this.kill();
     throw new Error(`node ${this.node.name}: the listener ${pid} ignored SIGTERM for ${timeoutMs} ms; killed`);
   }
@@ -186,7 +177,7 @@ export class SandboxListener {
     const pid = this.child?.pid;
     if (pid === undefined || !isAlive(pid)) return;
     signal(pid, 'SIGKILL');
-    if (!(await this.waitEnded(pid, 10_000))) throw new Error(`node ${this.node.name}: the listener ${pid} survived SIGKILL`);
+    if (!(await waitExited(pid, 10_000))) throw new Error(`node ${this.node.name}: the listener ${pid} survived SIGKILL`);
   }
 
   /** The daemon's `status` over its control socket; undefined when no daemon answers. */

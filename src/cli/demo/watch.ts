@@ -1,0 +1,124 @@
+// What the demo narrates: the cluster as seen from outside the daemons, polled and diffed.
+// Each poll compares which node holds the cluster IP (`ip` in each node), the commands the
+// fake VMmanager recorded, the listeners' decisions that changed their role and their failed
+// steps (their logs), with the previous poll, and returns what changed as timestamped lines.
+// The roles the listeners report on their control sockets make the picture the demo waits on.
+import type { SandboxCluster, SandboxListener, VmmgrCall } from '../../sandbox';
+import { holdersOf } from '../../sandbox';
+
+export interface ClusterPicture {
+  /** node name -> role the listener reports ('master', 'slave', 'suspended', 'unknown', 'no answer'). */
+  roles: Record<string, string>;
+  /** Nodes holding the cluster IP. */
+  ipHolders: string[];
+}
+
+export interface WatchEvent {
+  /** Date.now() of the change (a command's own recorded time). */
+  at: number;
+  text: string;
+}
+
+const ROLE_TEXT: Record<string, string> = {
+  master: 'becomes master',
+  slave: 'becomes a slave',
+  suspended: 'suspends (no quorum)',
+  unknown: 'has no role yet',
+};
+
+/** A line of the daemon's log worth narrating (a role change, a failed step), or null. */
+export function describeLogLine(node: string, line: Record<string, unknown>, previousRole: string | undefined): WatchEvent | null {
+  const at = typeof line.time === 'string' ? Date.parse(line.time) : NaN;
+  if (Number.isNaN(at)) return null;
+  // 'unknown' is the daemon's state before its first quorum report: not worth a line.
+  if (line.event === 'decision' && typeof line.role === 'string' && line.role !== previousRole && line.role !== 'unknown') {
+    const why = typeof line.explanation === 'string' ? `: ${line.explanation}` : '';
+    return { at, text: `${node} ${ROLE_TEXT[line.role] ?? `decides ${line.role}`}${why}` };
+  }
+  if (line.event === 'step' && line.outcome === 'failed') {
+    return { at, text: `${node}: ${String(line.effect)} failed: ${String(line.error ?? '?')}` };
+  }
+  return null;
+}
+
+/** How a recorded command is narrated: its name and the context that matters. */
+export function describeCall(node: string, call: VmmgrCall): string {
+  const failed = call.env.COROLISTENER_FAILED_NODES;
+  const ctx = failed ? ` (COROLISTENER_FAILED_NODES=${failed})` : '';
+  return `${node} ran ${call.name}${ctx}`;
+}
+
+export class ClusterWatch {
+  private picture: ClusterPicture | null = null;
+  private seenCalls = new Map<string, number>();
+  private seenLog = new Map<string, number>();
+  private decidedRole = new Map<string, string>();
+
+  constructor(
+    private readonly cluster: SandboxCluster,
+    private readonly listeners: readonly SandboxListener[],
+    private readonly clusterIp: string,
+  ) {}
+
+  /** The latest picture (after the last poll). */
+  get current(): ClusterPicture {
+    if (this.picture === null) throw new Error('ClusterWatch: poll() first');
+    return this.picture;
+  }
+
+  /** The master as everyone sees it: the one node reporting master and holding the IP alone. */
+  get master(): string | undefined {
+    const p = this.current;
+    const masters = Object.keys(p.roles).filter((n) => p.roles[n] === 'master');
+    return masters.length === 1 && p.ipHolders.length === 1 && p.ipHolders[0] === masters[0] ? masters[0] : undefined;
+  }
+
+  /** Whether the fake VMmanager on `node` recorded a ServiceStartCommand at or after `sinceMs`. */
+  started(node: string, sinceMs = 0): boolean {
+    const l = this.listeners.find((x) => x.node.name === node);
+    return l !== undefined && l.calls().some((c) => c.name === 'ServiceStartCommand' && c.ms >= sinceMs);
+  }
+
+  private logEvents(l: SandboxListener): WatchEvent[] {
+    const lines = l.logLines();
+    const node = l.node.name;
+    const events: WatchEvent[] = [];
+    for (const line of lines.slice(this.seenLog.get(node) ?? 0)) {
+      const e = describeLogLine(node, line, this.decidedRole.get(node));
+      if (e) events.push(e);
+      if (line.event === 'decision' && typeof line.role === 'string') this.decidedRole.set(node, line.role);
+    }
+    this.seenLog.set(node, lines.length);
+    return events;
+  }
+
+  async poll(): Promise<WatchEvent[]> {
+    const now = Date.now();
+    const roles = Object.fromEntries(
+      await Promise.all(
+        this.listeners.map(async (l) => [l.node.name, (await l.status(1_000).catch(() => undefined))?.daemon.role ?? 'no answer'] as const),
+      ),
+    );
+    const ipHolders = await holdersOf(this.cluster, this.clusterIp);
+    const events: WatchEvent[] = [];
+    const prev = this.picture;
+    for (const [node, role] of Object.entries(roles)) {
+      if (role === 'no answer' && prev?.roles[node] !== role) events.push({ at: now, text: `${node}: its listener does not answer` });
+    }
+    if (prev !== null) {
+      for (const n of prev.ipHolders.filter((x) => !ipHolders.includes(x))) events.push({ at: now, text: `${n} dropped the cluster IP ${this.clusterIp}` });
+    }
+    for (const n of ipHolders.filter((x) => !prev?.ipHolders.includes(x))) {
+      events.push({ at: now, text: `${n} holds the cluster IP ${this.clusterIp} on vmbr0` });
+    }
+    for (const l of this.listeners) {
+      const calls = l.calls();
+      const seen = this.seenCalls.get(l.node.name) ?? 0;
+      for (const c of calls.slice(seen)) events.push({ at: c.ms, text: describeCall(l.node.name, c) });
+      this.seenCalls.set(l.node.name, calls.length);
+      events.push(...this.logEvents(l));
+    }
+    this.picture = { roles, ipHolders };
+    return events.sort((a, b) => a.at - b.at);
+  }
+}
