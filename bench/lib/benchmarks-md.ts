@@ -9,7 +9,7 @@ import { summarize } from './stats';
 
 export const BENCHMARKS_MD = repoPath('BENCHMARKS.md');
 
-const HEADER = '# Benchmarks\n\nEach section is written by the benchmark named in it; run them all with `npm run bench`.\n';
+const HEADER = '# Benchmarks\n\nEach section is written by the benchmark named in it; run them all with `npm run bench` (see bench/README.md).\n';
 
 export interface SectionMeta {
   /** Marker id, also the part's name on the command line. */
