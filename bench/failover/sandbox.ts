@@ -4,7 +4,6 @@
 // what those programs log: a C quorum client per node (corosync's own detection), `ip monitor`
 // per node (the cluster IP appearing), and in a client namespace on the LAN a ping of the
 // cluster IP every 5 ms and a gratuitous-ARP watcher.
-import type { ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import {
   createCluster,
@@ -79,7 +78,6 @@ export class FailoverSandbox {
   private readonly quorum = new Map<string, LineProbe<QuorumSample>>();
   private readonly addresses = new Map<string, LineProbe<AddressEvent>>();
   private listeners = new Map<string, SandboxListener>();
-  private readonly baselines: ChildProcess[] = [];
   private client!: SandboxClient;
   private ping!: LineProbe<PingReply>;
   private arp!: LineProbe<GratuitousArp>;
@@ -124,7 +122,7 @@ export class FailoverSandbox {
       const prios = cluster.nodes.map((n) => `${n.nodeId}:${n.prio}`).join(',');
       for (const n of cluster.nodes) {
         const argv = ['bash', BASELINE_SCRIPT, BASELINE_LOG, CLUSTER_IP, String(PREFIX), DEV, prios, process.execPath, recorderScript(), BASELINE_CALLS, 'ServiceStartCommand'];
-        this.baselines.push(cluster.spawn(n.name, argv, { stdio: 'ignore' }));
+        cluster.spawn(n.name, argv, { stdio: 'ignore' }); // ends with the cluster's teardown
       }
     }
     await this.stableMaster();
