@@ -156,9 +156,11 @@ export const soakPart: BenchPart = {
           '',
           ...table(['listener', ...at.map((n) => `after ${n} changes: RSS MiB / fds`), 'quorum decisions logged'], rows, ['l']),
           '',
+          'Quorum decisions logged: every quorum event the listener decided on; more than the flaps when corosync formed memberships in between. RSS is the whole process, so V8 heap not yet collected counts too: this table alone cannot tell a leak from lazy garbage collection.',
+          '',
           `Target: no growth beyond noise between ${first} and ${final} changes (open fds equal, RSS within +10%): ${verdict(fdsSame && growth.every((g) => g < 0.1))} (fds ${fdsSame ? 'equal' : 'changed'}; RSS ${growth.map((g) => `${g >= 0 ? '+' : ''}${(g * 100).toFixed(1)}%`).join(', ')}).`,
           '',
-          `At this pace ${last} changes took ${elapsed.toFixed(0)} s (${(elapsed / last).toFixed(2)} s each, set by corosync's detection and rejoin, not by the listeners), so the 1000 changes of a full soak do not fit in \`npm run bench\`'s 20 minutes: \`BENCH_SOAK_CHANGES=1000 npm run bench -- soak\` writes its own section (soak-1000).`,
+          `At this pace ${last} changes took ${elapsed.toFixed(0)} s (${(elapsed / last).toFixed(2)} s each: every change waits until corosync has detected the cut or completed the rejoin), so the 1000 changes of a full soak do not fit in \`npm run bench\`'s 20 minutes: \`BENCH_SOAK_CHANGES=1000 npm run bench -- soak\` writes its own section (soak-1000).`,
           '',
           'Engine throughput under churn: see the Decision engine section (same benchmark run when run with `npm run bench`).',
         ];
