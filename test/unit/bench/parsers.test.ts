@@ -1,0 +1,57 @@
+// The parsers the benchmarks read their measurements with: a wrong parse would put wrong
+// numbers into BENCHMARKS.md, so each is checked against real output of the tool.
+import { describe, expect, it } from 'vitest';
+import { parseStraceSummary } from '../../../bench/cost/strace-count';
+import { parseArpLine, parseIpMonitor, pingParser } from '../../../bench/failover/watchers';
+import { changeKey, formatQuorumLine, parseQuorumLine } from '../../../bench/lib/quorum-line';
+
+describe('benchmark parsers', () => {
+  it('quorum probe lines round-trip, and the change key ignores member order', () => {
+    const s = { monoNs: 123456789012n, realNs: 1795317881559378000n, quorate: true, ringNodeId: 1, ringSeq: 45, members: [3, 1, 2] };
+    expect(parseQuorumLine(formatQuorumLine(s))).toEqual(s);
+    expect(parseQuorumLine('ready')).toBe('ready');
+    expect(parseQuorumLine('quorum 1 2 0 1 9 ')).toMatchObject({ quorate: false, members: [] });
+    expect(changeKey(s)).toBe(changeKey({ ...s, members: [1, 2, 3], monoNs: 5n }));
+    expect(() => parseQuorumLine('quorum x')).toThrow(/unexpected output line/);
+  });
+
+  it('ping -D replies from the watched address only', () => {
+    const parse = pingParser('198.18.0.100');
+    expect(parse('[1795317881.559378] 64 bytes from 198.18.0.100: icmp_seq=12 ttl=64 time=0.061 ms')).toEqual({ atMs: 1795317881559.378, seq: 12 });
+    expect(parse('[1795317881.559378] 64 bytes from 198.18.0.1: icmp_seq=12 ttl=64 time=0.061 ms')).toBeNull();
+    expect(parse('PING 198.18.0.100 (198.18.0.100) 56(84) bytes of data.')).toBeNull();
+  });
+
+  it('arp-watch lines', () => {
+    expect(parseArpLine('arp 1795317881559378123 99 1 ce:e4:c9:c3:98:31 198.18.0.100')).toEqual({ atMs: 1795317881559.378, mac: 'ce:e4:c9:c3:98:31', ip: '198.18.0.100' });
+    expect(parseArpLine('ready')).toBe('ready');
+    expect(() => parseArpLine('garbage')).toThrow(/arp-watch/);
+  });
+
+  it('ip -ts -o monitor address lines (UTC), additions and deletions', () => {
+    expect(parseIpMonitor('[2026-11-22T03:19:31.932252] 1: lo    inet 198.18.0.77/24 scope global lo\\       valid_lft forever preferred_lft forever')).toEqual({
+      atMs: Date.UTC(2026, 10, 22, 3, 19, 31, 932) + 0.252,
+      added: true,
+      dev: 'lo',
+      address: '198.18.0.77/24',
+    });
+    expect(parseIpMonitor('[2026-11-22T03:19:31.942142] Deleted 1: lo    inet 198.18.0.77/24 scope global lo\\')).toMatchObject({ added: false });
+    expect(parseIpMonitor('[2026-11-22T03:19:31.922056] 1: lo    inet6 ::1/128 scope host \\')).toBeNull();
+  });
+
+  it('strace -c summaries, with and without errors, and an empty one', () => {
+    const out = [
+      '% time     seconds  usecs/call     calls    errors syscall',
+      '------ ----------- ----------- --------- --------- ----------------',
+      ' 90.00    0.000128           3        40           epoll_pwait',
+      ' 10.00    0.000010           1         7         2 futex',
+      '------ ----------- ----------- --------- --------- ----------------',
+      '100.00    0.000138           2        47         2 total',
+    ].join('\n');
+    const c = parseStraceSummary(out);
+    expect(c.total).toBe(47);
+    expect([...c.bySyscall]).toEqual([['epoll_pwait', 40], ['futex', 7]]);
+    expect(parseStraceSummary('')).toEqual({ total: 0, bySyscall: new Map() });
+    expect(() => parseStraceSummary('strace: attach: ptrace(PTRACE_SEIZE, 1): Operation not permitted')).toThrow(/no summary/);
+  });
+});
