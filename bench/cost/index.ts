@@ -92,7 +92,7 @@ export const idlePart: BenchPart = {
         '',
         ...table(['listener', `CPU ms in ${seconds} s`, 'event-loop thread wake-ups', 'other threads\' wake-ups', 'involuntary switches (all)', 'threads', 'RSS MiB', 'open fds', `syscalls in ${straceSeconds} s under strace`], rows, ['l']),
         '',
-        `Target: zero timers firing while idle, i.e. no wake-up of the event loop: ${verdict(loopWakeups.every((w) => w === 0))} (${loopWakeups.join(' and ')} in ${seconds} s, ${secondHalf.join(' and ')} in its second half; system calls in the ${straceSeconds} s after it: ${counts.map((c) => c.total).join(' and ')}); all threads together: ${wakeups.every((w) => w === 0) ? 'no wake-ups either' : `${wakeups.join(' and ')} wake-ups (the other threads are Node's and V8's own: libuv's pool, V8's platform workers and GC)`}.`,
+        `Target: zero timers firing while idle, i.e. no wake-up of the event loop: ${verdict(loopWakeups.every((w) => w === 0))} (${loopWakeups.join(' and ')} in ${seconds} s, ${secondHalf.join(' and ')} in its second half; system calls in the ${straceSeconds} s after it: ${counts.map((c) => c.total).join(' and ')}); all threads together: ${wakeups.every((w) => w === 0) ? 'no wake-ups either' : `${wakeups.join(' and ')} wake-ups (the other threads are Node's and V8's own: libuv's pool, V8's platform workers and GC; corolistener starts no threads, and when the event-loop thread wakes alongside them, right after a takeover's allocations, the likeliest cause is V8's own GC tasks posted to it, not a timer of ours: none of ours repeats, as the second half shows)`}.`,
       ];
     });
   },
