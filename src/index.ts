@@ -40,6 +40,15 @@ export { startControlSocket, queryDaemon, ControlSocketError, CONTROL_COMMANDS }
 export type { DaemonLogger, LoggerOptions } from './daemon/logger';
 export { createLogger, reopenOnSighup, DEFAULT_LOG_FILE } from './daemon/logger';
 
+// daemon: the corolistener daemon in-process (corosync -> engine -> actions)
+export { Corolistener, localOnlyPublisher, SYSTEM_CLOCK } from './daemon/corolistener';
+export type { Clock, ConfigPublisher, CorolistenerEvents, CorolistenerOptions, DaemonActions, DecisionEvent } from './daemon/corolistener';
+export { NativeCorosyncPort } from './daemon/corosync-port';
+export type { CorosyncHandlers, CorosyncPort, CorosyncSession } from './daemon/corosync-port';
+export { buildNodeListReport, clusterViewOf } from './daemon/node-report';
+export { CPG_GROUP, FAILURE_RECORDS, createMessageCodec, validateFailureRecordsBody } from './cluster/messages';
+export type { FailureRecordsBody } from './cluster/messages';
+
 // cli: node table
 export { formatNodeTable, formatNodeListJson } from './cli/node-table';
 
@@ -55,3 +64,17 @@ export { StateFileError } from './actions/state-file';
 
 // engine
 export * from './engine';
+
+// cluster: configuration distribution over CPG and the config sync service (confsync)
+export { ClusterKey, DEFAULT_AUTHKEY_FILE } from './cluster/clusterKey';
+export {
+  CONFIG_ACK, CONFIG_HELLO, CONFIG_OFFER, MAX_CONFIG_BYTES, encodeConfigMessage, isConfigMessageType, registerConfigMessages, sha256Hex,
+} from './cluster/configMessages';
+export type { ConfigAck, ConfigHello, ConfigMessage, ConfigOffer } from './cluster/configMessages';
+export { ConfigDistributor, DEFAULT_ACK_TIMEOUT_MS, conflictWinner, supersedes } from './cluster/configDistributor';
+export type { ConfigDistributorDeps, DistributionRound, DistributorLog, LocalConfig } from './cluster/configDistributor';
+export { ConfigSyncServer, DEFAULT_SYNC_PORT, SyncProtocolError, fetchConfigFromPeer } from './cluster/configSync';
+export type { ConfigSyncServerOptions, FetchOptions, SyncResponse } from './cluster/configSync';
+export { installConfig, readLocalConfig } from './cluster/localConfig';
+export { syncFromPeers } from './cluster/syncFromPeers';
+export type { SyncFromPeersOptions, SyncOutcome } from './cluster/syncFromPeers';

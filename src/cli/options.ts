@@ -4,6 +4,8 @@
 // tables, so documented defaults and environment variables cannot drift from the parser.
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DEFAULT_AUTHKEY_FILE } from '../cluster/clusterKey';
+import { DEFAULT_SYNC_PORT } from '../cluster/configSync';
 import type { NodeSpec } from '../sandbox/spec';
 import { MAX_SANDBOX_NODES, NodesOptionError, parseNodesOption } from './sandbox-args';
 
@@ -117,6 +119,12 @@ export type Command =
       corosyncConf: string;
       vmmgrConf: string;
       socket: string;
+      /** sync: the cluster key file (`--key`), default /etc/corosync/authkey. */
+      keyFile: string;
+      /** sync: the peers' config sync port (`--port`). */
+      port: number;
+      /** sync: how long to wait for each peer. */
+      timeoutMs: number;
     }
   | {
       name: 'sandbox';
@@ -292,12 +300,17 @@ function parseConfig(tokens: string[], env: Env): Command {
   }
   const { values, positionals } = parse(
     rest,
-    { ...HELP_OPTION, ...JSON_OPTION, ...pathOptions('corosyncConf', 'vmmgrConf', 'socket') },
+    { ...HELP_OPTION, ...JSON_OPTION, ...TIMEOUT_OPTION, key: { type: 'string' }, port: { type: 'string' }, ...pathOptions('corosyncConf', 'vmmgrConf', 'socket') },
     'config',
     true,
   );
   if (values.help) return { name: 'help', topic: 'config' };
   noPositionals(positionals, 'config');
+  if (values.key === '') throw new UsageError('--key must not be empty', 'config');
+  const port = values.port === undefined ? String(DEFAULT_SYNC_PORT) : String(values.port);
+  if (!/^[1-9][0-9]{0,4}$/.test(port) || Number(port) > 65535) {
+    throw new UsageError(`--port must be a TCP port (1..65535), got ${JSON.stringify(port)}`, 'config');
+  }
   return {
     name: 'config',
     action: action as ConfigAction,
@@ -305,6 +318,9 @@ function parseConfig(tokens: string[], env: Env): Command {
     corosyncConf: pathValue('corosyncConf', values['corosync-conf'], env, 'config'),
     vmmgrConf: pathValue('vmmgrConf', values['vmmgr-conf'], env, 'config'),
     socket: pathValue('socket', values.socket, env, 'config'),
+    keyFile: resolve(typeof values.key === 'string' ? values.key : DEFAULT_AUTHKEY_FILE),
+    port: Number(port),
+    timeoutMs: timeoutValue(values.timeout, 'config'),
   };
 }
 
@@ -453,12 +469,20 @@ ${TIMEOUT_LINE}
 ${EXIT_CODES}`,
   config: `Usage: corolistener config sync|show [OPTIONS]
 
-  sync   fetch the current configuration from the master and install it
+  sync   before corosync starts: fetch the newest corosync.conf from any live peer
+         of this node's nodelist (authenticated), verify it and install it if newer;
+         with no peer reachable the file is left as it is (exit 0, with a warning)
   show   print the cluster configuration as corolistener reads it
 
 Options:
   --json
-      (show) print as JSON
+      print as JSON
+  --key FILE
+      (sync) cluster key file, shared by every node [${DEFAULT_AUTHKEY_FILE}]
+  --port PORT
+      (sync) the peers' config sync port [${DEFAULT_SYNC_PORT}]
+  --timeout MS
+      (sync) how long to wait for each peer [${DEFAULT_QUERY_TIMEOUT_MS}]
 ${optionLines(['corosyncConf', 'vmmgrConf', 'socket'])}
 
 ${EXIT_CODES}`,

@@ -1,10 +1,75 @@
-// `corolistener config sync|show`: needs the config module (src/config) and, for sync, the
-// cluster messages (src/cluster); until they land this refuses clearly.
-import type { CliIo } from '../io';
-import { notImplemented } from '../not-implemented';
+// `corolistener config sync|show`.
+//
+// sync runs before corosync starts (systemd/corosync.service.d/corolistener-sync.conf): it
+// fetches the newest corosync.conf from a live peer (src/cluster/syncFromPeers.ts). Having no
+// peer is normal for the first node up, so that is exit 0 with a warning; a bad key file, an
+// unreadable own file or a refused install is exit 1 (the drop-in's `-` still lets corosync start).
+import { ConfigValidationError, readCorosyncConf, readVmmgrConf } from '../../config';
+import { ClusterKey } from '../../cluster/clusterKey';
+import { syncFromPeers } from '../../cluster/syncFromPeers';
+import { CliError, type CliIo } from '../io';
+import { EXIT } from '../options';
 import type { CommandOf } from './types';
 
 export async function run(command: CommandOf<'config'>, io: CliIo): Promise<number> {
-  void io;
-  return notImplemented(`corolistener config ${command.action}`);
+  return command.action === 'sync' ? sync(command, io) : show(command, io);
+}
+
+async function sync(command: CommandOf<'config'>, io: CliIo): Promise<number> {
+  const key = await ClusterKey.fromFile(command.keyFile).catch((err: Error) => {
+    throw new CliError(`${err.message} (give the cluster's key file with --key FILE)`, EXIT.FAILURE);
+  });
+  let outcome;
+  try {
+    outcome = await syncFromPeers({ confPath: command.corosyncConf, key, port: command.port, timeoutMs: command.timeoutMs });
+  } catch (err) {
+    throw new CliError(`config sync: ${(err as Error).message}`, EXIT.FAILURE);
+  }
+  if (command.json) {
+    io.stdout.write(JSON.stringify(outcome, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) + '\n');
+  }
+  const failures = outcome.peers.filter((p) => p.error !== undefined).map((p) => `${p.peer}: ${p.error}`);
+  switch (outcome.status) {
+    case 'installed':
+      if (!command.json) io.stdout.write(`config sync: installed config_version ${outcome.version} from ${outcome.from} (was ${outcome.previous}; previous file kept as .bak)\n`);
+      break;
+    case 'up-to-date':
+      if (!command.json) io.stdout.write(`config sync: ${command.corosyncConf} is up to date (config_version ${outcome.version})\n`);
+      break;
+    case 'no-peer':
+      io.stderr.write(
+        `corolistener: warning: config sync: no peer answered; ${command.corosyncConf} left as it is (config_version ${outcome.version})\n` +
+          failures.map((f) => `  ${f}\n`).join(''),
+      );
+      break;
+  }
+  return EXIT.OK;
+}
+
+async function show(command: CommandOf<'config'>, io: CliIo): Promise<number> {
+  try {
+    const { view, warnings } = await readCorosyncConf(command.corosyncConf);
+    const vmmgr = await readVmmgrConf(command.vmmgrConf).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (command.json) {
+      io.stdout.write(JSON.stringify({ corosync: view, vmmgr: vmmgr ?? null, warnings: warnings.map((w) => w.message) },
+        (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
+      return EXIT.OK;
+    }
+    const lines = [
+      `${command.corosyncConf}: cluster ${view.clusterName ?? '(unnamed)'}, config_version ${view.configVersion ?? 0}`,
+      ...view.nodes.map((n) => `  node ${n.nodeid}  ${n.ringAddrs[0] ?? '-'}  prio ${n.prio ?? '-'}  replication ${n.replication === undefined ? '-' : n.replication ? 'on' : 'off'}`),
+      ...warnings.map((w) => `  warning: ${w.message}`),
+      vmmgr === undefined
+        ? `${command.vmmgrConf}: not present`
+        : `${command.vmmgrConf}: CloudIp ${vmmgr.cloudIp ?? '-'} on ${vmmgr.cloudIpDev}/${vmmgr.cloudMask}`,
+    ];
+    io.stdout.write(lines.join('\n') + '\n');
+    return EXIT.OK;
+  } catch (err) {
+    if (err instanceof ConfigValidationError) throw new CliError(err.message, EXIT.FAILURE);
+    throw err;
+  }
 }

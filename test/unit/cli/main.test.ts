@@ -140,7 +140,6 @@ describe('corolistener usage, help and unimplemented commands', () => {
 
   it.each([
     [['run'], 'corolistener run (the daemon) is not implemented yet'],
-    [['config', 'sync'], 'corolistener config sync is not implemented yet'],
     [['demo'], 'corolistener demo is not implemented yet'],
   ])('%j fails clearly until implemented', async (argv, message) => {
     expect(await cli(argv)).toEqual({ code: 1, stdout: '', stderr: `corolistener: ${message}\n` });

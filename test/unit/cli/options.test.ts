@@ -116,7 +116,15 @@ describe('other commands', () => {
       corosyncConf: DEFAULTS.corosyncConf,
       vmmgrConf: '/v',
       socket: DEFAULTS.socket,
+      keyFile: '/etc/corosync/authkey',
+      port: 5407,
+      timeoutMs: DEFAULT_QUERY_TIMEOUT_MS,
     });
+    expect(parseCommandLine(['config', 'sync', '--key', '/k', '--port', '6000', '--timeout', '500'], {})).toMatchObject({
+      action: 'sync', keyFile: '/k', port: 6000, timeoutMs: 500,
+    });
+    expect(usageError(['config', 'sync', '--port', '70000']).message).toBe('--port must be a TCP port (1..65535), got "70000"');
+    expect(usageError(['config', 'sync', '--key', '']).message).toBe('--key must not be empty');
     expect(parseCommandLine(['config'], {})).toEqual({ name: 'help', topic: 'config' });
     expect(usageError(['config', 'edit']).message).toBe('unknown config action "edit"; one of: sync, show');
   });

@@ -1,0 +1,305 @@
+// Cluster-wide distribution of corosync.conf over CPG (issue 6; protocol in
+// docs/config-update.md). One instance per daemon; every side effect is injected (send, read,
+// install, reload, timers, log), so the state machine is unit-tested without corosync.
+//
+//   publisher (the master)               every other member
+//   config.offer {v, sha, content} --->  v < own: ignore (logged), refuse-ack
+//                                        v = own, same sha: ack ok (already installed)
+//                                        v = own, other sha: conflict rule (below), loud log
+//                                        v > own: validate + corosync -t + atomic write, ack
+//   all current members acked, or the deadline passed: Cfg.reloadConfig() (cluster-wide)
+//
+// Conflict rule for two different files with the same version: the higher sha256 wins, on
+// every node. CPG delivers both offers to every member in the same order, and the rule does not
+// depend on the order, so all members end with the same file. Versions only grow: an offer
+// older than the installed file never changes anything.
+//
+// Rejoin: a member announces its file with config.hello whenever it joins the group; a member
+// holding a newer file that is the designated publisher answers with an offer; a member holding
+// an older one answers with its own hello, so a joiner that is the newest learns it must push.
+import type { ConfigAck, ConfigHello, ConfigMessage, ConfigOffer } from './configMessages';
+import { CONFIG_ACK, CONFIG_HELLO, CONFIG_OFFER } from './configMessages';
+
+/** The corosync.conf installed on this node. */
+export interface LocalConfig {
+  version: bigint;
+  sha256: string;
+  content: string;
+}
+
+/** The subset of pino's Logger the distributor uses. */
+export interface DistributorLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface ConfigDistributorDeps {
+  localNodeId: number;
+  /** Multicast to the CPG group (agreed order); our own messages are delivered back to us. */
+  send(msg: ConfigMessage): Promise<void>;
+  /** The file installed now (read from disk every time: the file is the truth). */
+  readLocal(): Promise<LocalConfig>;
+  /**
+   * Validate (our parser + `corosync -t`) and install atomically with a backup; throws, naming
+   * what is wrong, if the content is invalid or its config_version is not `version`.
+   */
+  install(content: string, version: bigint): Promise<void>;
+  /** Cfg.reloadConfig(): every node's corosync re-reads its file. */
+  reload(): void | Promise<void>;
+  setTimer(ms: number, fn: () => void): () => void;
+  log: DistributorLog;
+  /** How long the publisher waits for acks before reloading anyway (default 10 s). */
+  ackTimeoutMs?: number;
+  /**
+   * Whether this node pushes its file to an older member. The daemon answers with the engine's
+   * view (this node is master, or with no master the lowest nodeid holding the newest version);
+   * the default is the same rule over the versions this distributor has heard of.
+   */
+  isPublisher?(): boolean;
+  /** After a new file is installed (the daemon re-reads it into the engine). */
+  onInstalled?(config: LocalConfig): void;
+}
+
+export interface DistributionRound {
+  version: bigint;
+  sha256: string;
+  waiting: ReadonlySet<number>;
+  refused: ReadonlyMap<number, string>;
+}
+
+interface OpenRound {
+  version: bigint;
+  sha256: string;
+  waiting: Set<number>;
+  refused: Map<number, string>;
+  cancelTimer: () => void;
+}
+
+export const DEFAULT_ACK_TIMEOUT_MS = 10_000;
+
+/** Which of two files with the same version every node keeps. */
+export function conflictWinner(a: string, b: string): string {
+  return a > b ? a : b;
+}
+
+/** Whether file a replaces file b: a higher version, or the same version and a winning sha256. */
+export function supersedes(a: { version: bigint; sha256: string }, b: { version: bigint; sha256: string }): boolean {
+  if (a.version !== b.version) return a.version > b.version;
+  return a.sha256 !== b.sha256 && conflictWinner(a.sha256, b.sha256) === a.sha256;
+}
+
+export class ConfigDistributor {
+  private members = new Set<number>();
+  /** Versions members announced (hello), offered or acknowledged: for the default publisher rule. */
+  private readonly known = new Map<number, { version: bigint; sha256: string }>();
+  private round: OpenRound | undefined;
+  // Messages, publishes and membership changes are handled one at a time, in arrival order:
+  // each step reads the file and may write it.
+  private queue: Promise<void> = Promise.resolve();
+  private readonly ackTimeoutMs: number;
+
+  constructor(private readonly deps: ConfigDistributorDeps) {
+    this.ackTimeoutMs = deps.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
+    this.members.add(deps.localNodeId);
+  }
+
+  /** The round this node is publishing, if any (for status and tests). */
+  get pending(): DistributionRound | undefined {
+    const r = this.round;
+    return r && { version: r.version, sha256: r.sha256, waiting: new Set(r.waiting), refused: new Map(r.refused) };
+  }
+
+  /** Resolves when everything queued so far has been handled. */
+  idle(): Promise<void> {
+    return this.queue;
+  }
+
+  /**
+   * Multicast the installed file to the group (the engine's `publishConfig {configVersion}`).
+   * Resolves once the offer is sent; the reload follows the acks or the deadline.
+   */
+  publish(minVersion?: bigint): Promise<void> {
+    return this.enqueue(() => this.doPublish(minVersion));
+  }
+
+  /** A CPG message, already decoded and validated by the codec, with the sender CPG reported. */
+  onMessage(senderNodeId: number, msg: ConfigMessage): Promise<void> {
+    if (msg.body.from !== senderNodeId) {
+      this.deps.log.warn(
+        { type: msg.type, claimedFrom: msg.body.from, senderNodeId },
+        'config message rejected: sender nodeid differs from the one CPG reports',
+      );
+      return Promise.resolve();
+    }
+    return this.enqueue(async () => {
+      switch (msg.type) {
+        case CONFIG_OFFER:
+          return this.onOffer(msg.body);
+        case CONFIG_ACK:
+          return this.onAck(msg.body);
+        case CONFIG_HELLO:
+          return this.onHello(msg.body);
+      }
+    });
+  }
+
+  /**
+   * CPG membership (confchg): nodeids of the current members and of those that joined. When
+   * this node itself joined, it announces its file.
+   */
+  onMembership(members: readonly number[], joined: readonly number[] = []): Promise<void> {
+    return this.enqueue(async () => {
+      this.members = new Set(members);
+      this.members.add(this.deps.localNodeId);
+      for (const id of [...this.known.keys()]) if (!this.members.has(id)) this.known.delete(id);
+      const r = this.round;
+      if (r) {
+        for (const id of [...r.waiting]) if (!this.members.has(id)) r.waiting.delete(id);
+        if (r.waiting.size === 0) await this.finishRound('every remaining member acknowledged');
+      }
+      if (joined.includes(this.deps.localNodeId)) await this.sendHello();
+    });
+  }
+
+  private enqueue(step: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(step).catch((err: unknown) => {
+      this.deps.log.error({ err }, 'config distribution step failed');
+    });
+    this.queue = run;
+    return run;
+  }
+
+  private async doPublish(minVersion?: bigint): Promise<void> {
+    const local = await this.deps.readLocal();
+    if (minVersion !== undefined && local.version < minVersion) {
+      throw new Error(`cannot publish config_version ${minVersion}: the installed file has ${local.version}`);
+    }
+    this.known.set(this.deps.localNodeId, local);
+    if (this.round) {
+      this.round.cancelTimer();
+      this.deps.log.info({ version: local.version.toString(), superseded: this.round.version.toString() }, 'config round superseded by a newer publish');
+    }
+    const waiting = new Set([...this.members].filter((id) => id !== this.deps.localNodeId));
+    const round: OpenRound = {
+      version: local.version, sha256: local.sha256, waiting, refused: new Map(),
+      cancelTimer: () => {},
+    };
+    this.round = round;
+    round.cancelTimer = this.deps.setTimer(this.ackTimeoutMs, () => {
+      void this.enqueue(async () => {
+        if (this.round === round) await this.finishRound('ack deadline passed');
+      });
+    });
+    this.deps.log.info({ version: local.version.toString(), sha256: local.sha256, waiting: [...waiting] }, 'publishing corosync.conf');
+    await this.deps.send({
+      type: CONFIG_OFFER,
+      body: { version: local.version, sha256: local.sha256, content: local.content, from: this.deps.localNodeId },
+    });
+    if (waiting.size === 0) await this.finishRound('no other member');
+  }
+
+  private async finishRound(why: string): Promise<void> {
+    const r = this.round;
+    if (!r) return;
+    this.round = undefined;
+    r.cancelTimer();
+    const fields = { version: r.version.toString(), why, missing: [...r.waiting], refused: Object.fromEntries(r.refused) };
+    if (r.waiting.size > 0 || r.refused.size > 0) this.deps.log.warn(fields, 'reloading corosync.conf without every member having installed it');
+    else this.deps.log.info(fields, 'reloading corosync.conf cluster-wide');
+    await this.deps.reload();
+  }
+
+  private async onOffer(offer: ConfigOffer): Promise<void> {
+    if (offer.from === this.deps.localNodeId) return; // our own offer delivered back
+    this.known.set(offer.from, offer);
+    const local = await this.deps.readLocal();
+    const fields = { from: offer.from, offered: offer.version.toString(), installed: local.version.toString() };
+    if (offer.version < local.version) {
+      this.deps.log.warn(fields, 'config offer ignored: older than the installed file');
+      return this.ack(offer, false, `older than the installed config_version ${local.version}`);
+    }
+    if (offer.version === local.version) {
+      if (offer.sha256 === local.sha256) return this.ack(offer, true);
+      const winner = conflictWinner(offer.sha256, local.sha256);
+      this.deps.log.error(
+        { ...fields, offeredSha256: offer.sha256, installedSha256: local.sha256, winner },
+        'CONFLICT: two different corosync.conf files with the same config_version; the higher sha256 wins on every node',
+      );
+      if (winner !== offer.sha256) return this.ack(offer, false, `conflict: keeping the file with sha256 ${local.sha256}`);
+    }
+    try {
+      await this.deps.install(offer.content, offer.version);
+    } catch (err) {
+      this.deps.log.error({ ...fields, err }, 'config offer refused: invalid here, nothing written');
+      return this.ack(offer, false, (err as Error).message.slice(0, 1000));
+    }
+    // Someone else's newer file is installed: our own open round is moot (its publisher reloads).
+    if (this.round && this.round.version <= offer.version) {
+      this.round.cancelTimer();
+      this.round = undefined;
+    }
+    const installed = { version: offer.version, sha256: offer.sha256, content: offer.content };
+    this.known.set(this.deps.localNodeId, installed);
+    this.deps.log.info({ ...fields, sha256: offer.sha256 }, 'installed corosync.conf from a peer');
+    this.deps.onInstalled?.(installed);
+    return this.ack(offer, true);
+  }
+
+  private async ack(offer: ConfigOffer, ok: boolean, error?: string): Promise<void> {
+    const body: ConfigAck = { version: offer.version, sha256: offer.sha256, from: this.deps.localNodeId, ok };
+    if (error !== undefined) body.error = error;
+    await this.deps.send({ type: CONFIG_ACK, body });
+  }
+
+  private async onAck(ack: ConfigAck): Promise<void> {
+    if (ack.ok) this.known.set(ack.from, ack);
+    const r = this.round;
+    if (!r || ack.version !== r.version || ack.sha256 !== r.sha256 || !r.waiting.has(ack.from)) return;
+    r.waiting.delete(ack.from);
+    if (!ack.ok) {
+      r.refused.set(ack.from, ack.error ?? 'refused');
+      this.deps.log.warn({ from: ack.from, version: ack.version.toString(), error: ack.error }, 'member refused the configuration');
+    }
+    if (r.waiting.size === 0) await this.finishRound('every member answered');
+  }
+
+  private async onHello(hello: ConfigHello): Promise<void> {
+    if (hello.from === this.deps.localNodeId) return;
+    this.known.set(hello.from, hello);
+    const local = await this.deps.readLocal();
+    this.known.set(this.deps.localNodeId, local);
+    if (hello.version === local.version && hello.sha256 !== local.sha256) {
+      this.deps.log.error(
+        { from: hello.from, version: local.version.toString(), theirSha256: hello.sha256, ourSha256: local.sha256, winner: conflictWinner(hello.sha256, local.sha256) },
+        'CONFLICT: a member holds a different corosync.conf with the same config_version; the higher sha256 wins on every node',
+      );
+    }
+    if (supersedes(local, hello) && this.isPublisher()) {
+      this.deps.log.info({ from: hello.from, theirs: hello.version.toString(), ours: local.version.toString() }, 'member joined with an older corosync.conf: pushing ours');
+      await this.doPublish();
+    } else if (supersedes(hello, local)) {
+      // Tell the newer joiner (and everyone) what we hold, so its publisher can push to us.
+      await this.sendHello(local);
+    }
+  }
+
+  private isPublisher(): boolean {
+    if (this.deps.isPublisher) return this.deps.isPublisher();
+    // The lowest nodeid among the members holding the file that supersedes every other known one.
+    let best: { id: number; version: bigint; sha256: string } | undefined;
+    for (const [id, v] of this.known) {
+      if (!this.members.has(id)) continue;
+      if (!best || supersedes(v, best) || (v.sha256 === best.sha256 && v.version === best.version && id < best.id)) {
+        best = { id, version: v.version, sha256: v.sha256 };
+      }
+    }
+    return best?.id === this.deps.localNodeId;
+  }
+
+  private async sendHello(local?: LocalConfig): Promise<void> {
+    const l = local ?? (await this.deps.readLocal());
+    this.known.set(this.deps.localNodeId, l);
+    await this.deps.send({ type: CONFIG_HELLO, body: { version: l.version, sha256: l.sha256, from: this.deps.localNodeId } });
+  }
+}

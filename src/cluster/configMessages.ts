@@ -1,0 +1,166 @@
+// The configuration-distribution messages exchanged over the CPG group (see
+// docs/config-update.md):
+//
+//   config.offer  {version, sha256, content, from, mac}   the full corosync.conf text
+//   config.ack    {version, sha256, from, ok, error?, mac} a member installed (or refused) it
+//   config.hello  {version, sha256, from, mac}             a member (re)joined with this file
+//
+// Why the full file in the offer rather than an announcement that members then request: CPG
+// delivers one multicast to every member in the same agreed order, so all members see the
+// same bytes at the same point of the message stream; an announce/request/response exchange
+// would take three rounds and open windows in which a second change races the first. The
+// file is a few KiB, far below the envelope's 256 KiB limit.
+//
+// Versions travel as decimal strings: config_version is a uint64, beyond JSON's safe integers.
+// Every body carries an HMAC-SHA256 (cluster key, clusterKey.ts) over all its other fields, so
+// a process that can reach the local corosync IPC but does not hold the key cannot forge one.
+import { createHash } from 'node:crypto';
+import type { ClusterKey } from './clusterKey';
+import { type MessageCodec, encodeMessage } from './envelope';
+
+export const CONFIG_OFFER = 'config.offer';
+export const CONFIG_ACK = 'config.ack';
+export const CONFIG_HELLO = 'config.hello';
+
+/** Larger than any corosync.conf corolistener has reason to distribute; leaves envelope room. */
+export const MAX_CONFIG_BYTES = 128 * 1024;
+const MAX_ERROR_CHARS = 2000;
+const UINT64_MAX = (1n << 64n) - 1n;
+
+export interface ConfigOffer {
+  version: bigint;
+  sha256: string;
+  content: string;
+  from: number;
+}
+
+export interface ConfigAck {
+  version: bigint;
+  sha256: string;
+  from: number;
+  ok: boolean;
+  error?: string;
+}
+
+export interface ConfigHello {
+  version: bigint;
+  sha256: string;
+  from: number;
+}
+
+export type ConfigMessage =
+  | { type: typeof CONFIG_OFFER; body: ConfigOffer }
+  | { type: typeof CONFIG_ACK; body: ConfigAck }
+  | { type: typeof CONFIG_HELLO; body: ConfigHello };
+
+export function sha256Hex(content: string): string {
+  return createHash('sha256').update(content, 'utf8').digest('hex');
+}
+
+// The MAC input: the message type and every field in a fixed order (length-prefixed by
+// ClusterKey.mac), so a MAC of one message type never validates another.
+function macParts(msg: ConfigMessage): string[] {
+  const { type, body } = msg;
+  const common = [type, body.version.toString(), body.sha256, String(body.from)];
+  switch (msg.type) {
+    case CONFIG_OFFER:
+      return [...common, msg.body.content];
+    case CONFIG_ACK:
+      return [...common, msg.body.ok ? 'ok' : 'refused', msg.body.error ?? ''];
+    case CONFIG_HELLO:
+      return common;
+  }
+}
+
+/** The wire body of a message: versions as strings, plus the MAC. */
+export function signedBody(msg: ConfigMessage, key: ClusterKey): Record<string, unknown> {
+  return { ...msg.body, version: msg.body.version.toString(), mac: key.mac(macParts(msg)) };
+}
+
+/** Encodes a configuration message in the cluster envelope, signed with the cluster key. */
+export function encodeConfigMessage(msg: ConfigMessage, key: ClusterKey): Buffer {
+  return encodeMessage(msg.type, signedBody(msg, key));
+}
+
+// --- validation of bodies from the network -------------------------------------------------
+
+type Fields = Record<string, unknown>;
+
+function asObject(body: unknown): Fields {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error('body must be an object');
+  return body as Fields;
+}
+
+function onlyKeys(b: Fields, allowed: readonly string[]): void {
+  const extra = Object.keys(b).filter((k) => !allowed.includes(k));
+  if (extra.length > 0) throw new Error(`unexpected field ${JSON.stringify(extra[0])}`);
+}
+
+function version(b: Fields): bigint {
+  const v = b.version;
+  if (typeof v !== 'string' || !/^(0|[1-9][0-9]{0,19})$/.test(v) || BigInt(v) > UINT64_MAX) {
+    throw new Error(`version must be a uint64 as a decimal string, got ${JSON.stringify(v)}`);
+  }
+  return BigInt(v);
+}
+
+function sha(b: Fields): string {
+  if (typeof b.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(b.sha256)) throw new Error('sha256 must be 64 lowercase hex digits');
+  return b.sha256;
+}
+
+function nodeId(b: Fields): number {
+  const v = b.from;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 0xffffffff) throw new Error(`from must be a nodeid, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function checkMac(msg: ConfigMessage, b: Fields, key: ClusterKey): ConfigMessage {
+  if (typeof b.mac !== 'string' || !key.verify(macParts(msg), b.mac)) throw new Error('bad MAC (not signed with this cluster\'s key)');
+  return msg;
+}
+
+export function validateOffer(body: unknown, key: ClusterKey): ConfigOffer {
+  const b = asObject(body);
+  onlyKeys(b, ['version', 'sha256', 'content', 'from', 'mac']);
+  if (typeof b.content !== 'string') throw new Error('content must be a string');
+  const bytes = Buffer.byteLength(b.content, 'utf8');
+  if (bytes > MAX_CONFIG_BYTES) throw new Error(`content is ${bytes} bytes, over the ${MAX_CONFIG_BYTES}-byte limit`);
+  const offer: ConfigOffer = { version: version(b), sha256: sha(b), content: b.content, from: nodeId(b) };
+  if (sha256Hex(offer.content) !== offer.sha256) throw new Error('sha256 does not match the content');
+  checkMac({ type: CONFIG_OFFER, body: offer }, b, key);
+  return offer;
+}
+
+export function validateAck(body: unknown, key: ClusterKey): ConfigAck {
+  const b = asObject(body);
+  onlyKeys(b, ['version', 'sha256', 'from', 'ok', 'error', 'mac']);
+  if (typeof b.ok !== 'boolean') throw new Error('ok must be a boolean');
+  if (b.error !== undefined && (typeof b.error !== 'string' || b.error.length > MAX_ERROR_CHARS)) {
+    throw new Error(`error must be a string of at most ${MAX_ERROR_CHARS} characters`);
+  }
+  const ack: ConfigAck = { version: version(b), sha256: sha(b), from: nodeId(b), ok: b.ok };
+  if (b.error !== undefined) ack.error = b.error as string;
+  checkMac({ type: CONFIG_ACK, body: ack }, b, key);
+  return ack;
+}
+
+export function validateHello(body: unknown, key: ClusterKey): ConfigHello {
+  const b = asObject(body);
+  onlyKeys(b, ['version', 'sha256', 'from', 'mac']);
+  const hello: ConfigHello = { version: version(b), sha256: sha(b), from: nodeId(b) };
+  checkMac({ type: CONFIG_HELLO, body: hello }, b, key);
+  return hello;
+}
+
+/** Registers the three configuration message types (validated and MAC-checked) on a codec. */
+export function registerConfigMessages(codec: MessageCodec, key: ClusterKey): MessageCodec {
+  return codec
+    .register(CONFIG_OFFER, (body) => validateOffer(body, key))
+    .register(CONFIG_ACK, (body) => validateAck(body, key))
+    .register(CONFIG_HELLO, (body) => validateHello(body, key));
+}
+
+export function isConfigMessageType(type: string): type is ConfigMessage['type'] {
+  return type === CONFIG_OFFER || type === CONFIG_ACK || type === CONFIG_HELLO;
+}

@@ -1,0 +1,610 @@
+// The corolistener daemon in-process (DESIGN.md §2): corosync events -> engine -> actions.
+//
+// Data flows one way. Every corosync event becomes an engine event; the engine decides at once
+// (it is pure); the decision is logged and emitted; its effects are submitted to one PlanRunner
+// as `carryOver(notStarted, effects)`, so a newer decision supersedes the not-started state
+// steps of an older plan but never drops a commitment (docs/engine.md). Results of effects
+// that the engine needs come back as events (vmsSuspended, timerFired, config).
+//
+// Only steps the engine emits are ever run: a restarted daemon on the master gets no
+// removeRelocatedLock and no second startService from the engine, and none is added here.
+import { EventEmitter } from 'node:events';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { CommandContext, ContextRole } from '../actions/command-context';
+import { NodeActions } from '../actions/node-actions';
+import { PlanRunner, type StepReport } from '../actions/plan-runner';
+import type { RetryOptions } from '../actions/retry';
+import { StateFile, StateFileError } from '../actions/state-file';
+import { parseVirshNames, VmCommandError, type ResumeResult, type SuspendResult } from '../actions/vm-control';
+import { encodeMessage } from '../cluster/envelope';
+import { createMessageCodec, FAILURE_RECORDS, type FailureRecordsBody } from '../cluster/messages';
+import type { CorosyncConfView } from '../config/corosyncConfView';
+import { editCorosyncConf, readCorosyncConf } from '../config/corosyncConfFile';
+import { raiseNodePrioAboveOthers } from '../config/corosyncConfEdit';
+import { readVmmgrConf, type VmmgrConf } from '../config/vmmgrConf';
+import { carryOver } from '../engine/plan';
+import { initialState, transition } from '../engine/engine';
+import type { Effect, EngineEvent, EngineState, PersistedState, Role } from '../engine/types';
+import { VERSION } from '../version';
+import { startControlSocket, type ControlCommand, type ControlSocketServer } from './control-socket';
+import { NativeCorosyncPort, type CorosyncPort, type CorosyncSession } from './corosync-port';
+import { buildNodeListReport, clusterViewOf } from './node-report';
+import { validatePersistedState } from './persisted-state';
+import type { NodeListReport, StatusReport } from './report';
+import { ServiceMarker } from './service-marker';
+
+/** What the daemon does to the node; NodeActions implements it, tests record calls. */
+export interface DaemonActions {
+  addClusterIp(signal?: AbortSignal): Promise<unknown>;
+  removeClusterIp(signal?: AbortSignal): Promise<unknown>;
+  createServiceLock(): Promise<unknown>;
+  removeServiceLock(): Promise<unknown>;
+  removeStaleRelocatedLock(): Promise<unknown>;
+  startService(ctx: CommandContext, signal?: AbortSignal): Promise<unknown>;
+  stopService(ctx: CommandContext, signal?: AbortSignal): Promise<unknown>;
+  suspendVms(ctx: CommandContext, call?: { signal?: AbortSignal }): Promise<SuspendResult>;
+  resumeVms(vms: readonly string[], ctx: CommandContext, call?: { signal?: AbortSignal }): Promise<ResumeResult>;
+  nodeFailed(ctx: CommandContext, signal?: AbortSignal): Promise<unknown>;
+}
+
+/** Tells the other members to fetch the new corosync.conf (issue 6 provides the real one). */
+export interface ConfigPublisher {
+  publish(request: { configVersion: number; corosyncConf: string; localNodeId: number }): Promise<void>;
+}
+
+/** Until configuration distribution exists: say loudly that the change stayed local. */
+export function localOnlyPublisher(logger: Logger): ConfigPublisher {
+  return {
+    async publish({ configVersion, corosyncConf }) {
+      logger.warn(
+        { event: 'publish-config', configVersion, corosyncConf },
+        `corosync.conf version ${configVersion} was changed locally only: no configuration publisher is installed`,
+      );
+    },
+  };
+}
+
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const SYSTEM_CLOCK: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export interface CorolistenerOptions {
+  corosyncConf: string;
+  vmmgrConf: string;
+  stateDir: string;
+  logger: Logger;
+  /** Lock directory for the default NodeActions (default /tmp). */
+  lockDir?: string;
+  /** Control socket path; none when absent. */
+  socket?: string;
+  corosync?: CorosyncPort;
+  /** Default: NodeActions built from vmmgr.conf. */
+  actions?: DaemonActions;
+  configPublisher?: ConfigPublisher;
+  clock?: Clock;
+  /** Retries of a failed step (default: PlanRunner's, 4 attempts from 250 ms). */
+  retry?: RetryOptions;
+  /** Reconnect backoff (default 200 ms doubling to 5 s). */
+  reconnect?: { initialMs: number; maxMs: number };
+  /** How long broadcastFailureRecords waits for its own message to come back (default 10 s). */
+  deliveryTimeoutMs?: number;
+  /** `corosync -t` before writing corosync.conf (default 'auto'). */
+  corosyncCheck?: 'auto' | 'required' | 'off';
+}
+
+export interface DecisionEvent {
+  role: Role;
+  masterId: number | null;
+  effects: Effect[];
+  explanation: string;
+}
+
+export interface CorolistenerEvents {
+  role: [{ role: Role; previous: Role }];
+  nodesFailed: [{ nodeIds: number[] }];
+  decision: [DecisionEvent];
+}
+
+/** One effect as submitted to the runner; `status` tells which steps a newer plan must carry over. */
+interface Step {
+  effect: Effect;
+  status: 'pending' | 'running' | 'retrying' | 'done';
+  plan: { takeoverRefused: string | null };
+}
+
+const STATE_FILE = 'state.json';
+/** Steps that would run VMmanager here: never after the cluster IP could not be taken. */
+const NEEDS_CLUSTER_IP: ReadonlySet<Effect['type']> = new Set(['createServiceLock', 'startService']);
+
+export class Corolistener extends EventEmitter<CorolistenerEvents> {
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly port: CorosyncPort;
+  private readonly codec = createMessageCodec();
+  private readonly stateFile: StateFile<PersistedState>;
+  private readonly serviceMarker: ServiceMarker;
+  private actions: DaemonActions | undefined;
+  private publisher: ConfigPublisher;
+  private runner: PlanRunner<Step> | undefined;
+  private vmmgr: VmmgrConf | undefined;
+  private conf: CorosyncConfView | undefined;
+  private state: EngineState | undefined;
+  private persisted: PersistedState | null = null;
+  private session: CorosyncSession | undefined;
+  private sessionToken: object | undefined;
+  private runningStep: Step | undefined;
+  private connected = false;
+  private reconnectDelay: number;
+  private reconnectTimer: unknown;
+  private readonly timers = new Map<string, unknown>();
+  private lastPlan: Step[] = [];
+  private deliveryWaiters: Array<{ resolve(): void; reject(e: Error): void }> = [];
+  private control: ControlSocketServer | undefined;
+  private running = false;
+  private startedAt = new Date();
+
+  constructor(private readonly options: CorolistenerOptions) {
+    super();
+    this.logger = options.logger;
+    this.clock = options.clock ?? SYSTEM_CLOCK;
+    this.port = options.corosync ?? new NativeCorosyncPort();
+    this.stateFile = new StateFile(join(options.stateDir, STATE_FILE), { validate: validatePersistedState });
+    this.serviceMarker = new ServiceMarker(options.stateDir);
+    this.publisher = options.configPublisher ?? localOnlyPublisher(options.logger);
+    this.reconnectDelay = options.reconnect?.initialMs ?? 200;
+  }
+
+  /** The role as the engine last decided it. */
+  get role(): Role {
+    return this.state?.role ?? 'unknown';
+  }
+
+  get localNodeId(): number | undefined {
+    return this.state?.localNodeId;
+  }
+
+  /**
+   * Reads both configuration files (invalid ones refuse the start), loads the state file,
+   * opens the control socket and connects to corosync (retrying in the background).
+   */
+  async start(): Promise<void> {
+    this.startedAt = new Date();
+    this.vmmgr = await this.readVmmgr();
+    this.conf = (await readCorosyncConf(this.options.corosyncConf)).view;
+    this.actions = this.options.actions ?? this.defaultActions(this.vmmgr);
+    this.persisted = await this.loadPersisted();
+    this.runner = new PlanRunner<Step>({
+      execute: (step, signal) => this.execute(step, signal),
+      describe: (step) => step.effect.type,
+      onStep: (r) => this.onStep(r),
+      onRetry: (info) => {
+        // In its backoff wait the step counts as not started: a newer plan carries it over.
+        if (this.runningStep) this.runningStep.status = 'retrying';
+        this.logger.warn({ event: 'step-retry', effect: info.name, attempt: info.attempt, delayMs: info.delayMs, error: errorText(info.error) }, `${info.name} failed, retrying in ${info.delayMs} ms`);
+      },
+      retry: this.options.retry,
+      continueAfterFailure: true,
+    });
+    if (this.options.socket !== undefined) {
+      this.control = await startControlSocket({
+        path: this.options.socket,
+        handler: (cmd) => this.answer(cmd),
+        onClientError: (message) => this.logger.warn({ event: 'control-socket' }, message),
+      });
+    }
+    this.running = true;
+    this.logger.info({ event: 'start', version: VERSION, corosyncConf: this.options.corosyncConf, vmmgrConf: this.options.vmmgrConf }, 'corolistener started');
+    this.connect();
+  }
+
+  /**
+   * Clean shutdown: closes corosync and the socket, cancels the step in flight and runs nothing
+   * queued, and leaves the node's role effects as they are: a stopped listener must not
+   * cause a failover by itself.
+   */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    if (this.reconnectTimer !== undefined) this.clock.clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    for (const t of this.timers.values()) this.clock.clearTimeout(t);
+    this.timers.clear();
+    this.closeSession(new Error('daemon stopping'));
+    await this.runner?.close();
+    await this.control?.close();
+    this.logger.info({ event: 'stop', role: this.role }, 'corolistener stopped; role effects left as they are');
+  }
+
+  /** Resolves once no plan runs and none is queued (decisions fed back by steps included). */
+  async settled(): Promise<void> {
+    for (;;) {
+      await this.runner?.idle();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (!this.runner?.busy) return;
+    }
+  }
+
+  /** The node table as the daemon sees it now (control socket `nodes`). */
+  nodeListReport(): NodeListReport {
+    const s = this.state;
+    if (this.conf === undefined) throw new Error('configuration not read yet');
+    const q = s?.quorum;
+    return buildNodeListReport({
+      conf: this.conf,
+      localNodeId: s?.localNodeId ?? 0,
+      quorum: this.connected && q ? { quorate: q.quorate, members: q.members } : null,
+      masterId: s?.masterId ?? null,
+    });
+  }
+
+  statusReport(): StatusReport {
+    return {
+      daemon: { pid: process.pid, version: VERSION, startedAt: this.startedAt.toISOString(), corosyncConnected: this.connected, role: this.role },
+      report: this.nodeListReport(),
+    };
+  }
+
+  private answer(cmd: ControlCommand): unknown {
+    return cmd === 'nodes' ? this.nodeListReport() : this.statusReport();
+  }
+
+  // ---- corosync connection
+
+  private connect(): void {
+    this.reconnectTimer = undefined;
+    if (!this.running) return;
+    // Events are only taken from the newest session; those a session fires while it is being
+    // opened wait until the engine has our node id and the configuration.
+    const token = {};
+    this.sessionToken = token;
+    const early: Array<() => void> = [];
+    let opening = true;
+    const handle = (fn: () => void): void => {
+      if (token !== this.sessionToken || !this.running) return;
+      if (opening) early.push(fn);
+      else fn();
+    };
+    let session: CorosyncSession;
+    try {
+      session = this.port.connect({
+        onQuorum: (e) => handle(() => this.onQuorum(e)),
+        onMessage: (m) => handle(() => this.onMessage(m)),
+        onConfigChanged: () => handle(() => void this.reloadCorosyncConf('cmap')),
+        onMemberVersions: (versions) => handle(() => this.feed({ type: 'configVersions', now: this.clock.now(), versions })),
+        onDisconnect: (err) => handle(() => this.onDisconnect(err)),
+      });
+    } catch (err) {
+      this.sessionToken = undefined;
+      this.logger.warn({ event: 'corosync-connect', error: errorText(err), retryInMs: this.reconnectDelay }, 'cannot connect to corosync');
+      this.ensureEngine(this.localIdFromConf());
+      // Corosync going away is quorum lost (a first start without corosync included).
+      if (this.state && this.state.quorum?.quorate !== false) this.feed({ type: 'disconnected', now: this.clock.now() });
+      this.scheduleReconnect();
+      return;
+    }
+    this.session = session;
+    this.connected = true;
+    this.reconnectDelay = this.options.reconnect?.initialMs ?? 200;
+    this.logger.info({ event: 'corosync-connected', localNodeId: session.localNodeId }, 'connected to corosync');
+    this.ensureEngine(session.localNodeId);
+    // Fresh state: the configuration as it is now; the quorum handle delivers the current
+    // membership by itself.
+    this.feedConfig();
+    opening = false;
+    for (const fn of early) handle(fn);
+  }
+
+  private onDisconnect(err: Error): void {
+    this.logger.error({ event: 'corosync-disconnect', error: errorText(err) }, 'corosync went away: quorum lost');
+    this.closeSession(err);
+    this.feed({ type: 'disconnected', now: this.clock.now() });
+    this.scheduleReconnect();
+  }
+
+  private closeSession(reason: Error): void {
+    const s = this.session;
+    this.session = undefined;
+    this.sessionToken = undefined;
+    this.connected = false;
+    try {
+      s?.close();
+    } catch (err) {
+      this.logger.warn({ event: 'corosync-close', error: errorText(err) }, 'closing corosync handles failed');
+    }
+    const waiters = this.deliveryWaiters;
+    this.deliveryWaiters = [];
+    for (const w of waiters) w.reject(new Error(`own message not delivered: ${reason.message}`));
+  }
+
+  private scheduleReconnect(): void {
+    if (!this.running || this.reconnectTimer !== undefined) return;
+    const delay = this.reconnectDelay;
+    this.reconnectDelay = Math.min(this.options.reconnect?.maxMs ?? 5_000, delay * 2);
+    this.reconnectTimer = this.clock.setTimeout(() => this.connect(), delay);
+  }
+
+  private onQuorum(e: { quorate: boolean; ringId: { nodeId: number; seq: number }; members: number[] }): void {
+    this.feed({ type: 'quorum', now: this.clock.now(), quorate: e.quorate, ringId: e.ringId, members: [...e.members] });
+    // After every membership change: the members' config versions as cmap has them now.
+    const session = this.session;
+    if (session === undefined) return;
+    let versions: Record<number, number>;
+    try {
+      versions = session.configVersions(e.members);
+    } catch (err) {
+      this.logger.warn({ event: 'cmap-read', error: errorText(err) }, 'cannot read member config versions');
+      return;
+    }
+    this.feed({ type: 'configVersions', now: this.clock.now(), versions });
+  }
+
+  private onMessage(m: { nodeId: number; own: boolean; data: Buffer }): void {
+    let decoded;
+    try {
+      decoded = this.codec.decode(m.data);
+    } catch (err) {
+      this.logger.warn({ event: 'message-rejected', from: m.nodeId, bytes: m.data.length, error: errorText(err) }, `rejected a CPG message from node ${m.nodeId}`);
+      return;
+    }
+    if (decoded.type !== FAILURE_RECORDS) return; // other types belong to other modules (config distribution)
+    if (m.own) {
+      // Our own broadcast came back in agreed order: every member has it now.
+      this.deliveryWaiters.shift()?.resolve();
+      return;
+    }
+    const body = decoded.body as FailureRecordsBody;
+    this.feed({ type: 'failureRecords', now: this.clock.now(), from: m.nodeId, ringId: body.ringId, records: body.records });
+  }
+
+  // ---- configuration
+
+  private async readVmmgr(): Promise<VmmgrConf> {
+    try {
+      return await readVmmgrConf(this.options.vmmgrConf);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      this.logger.warn({ event: 'vmmgr-conf', file: this.options.vmmgrConf }, `${this.options.vmmgrConf} does not exist: no cluster IP, default commands`);
+      return { cloudIp: undefined, cloudIpDev: 'vmbr0', cloudMask: 32, serviceStartCommand: undefined, serviceStopCommand: undefined, vmSuspendCommand: undefined, vmResumeCommand: undefined, nodeFailedCommand: undefined, takeoverDelayMs: 0, other: {} };
+    }
+  }
+
+  private defaultActions(v: VmmgrConf): DaemonActions {
+    return new NodeActions({
+      lockDir: this.options.lockDir,
+      clusterIp: v.cloudIp === undefined ? undefined : { ip: v.cloudIp, prefixLength: v.cloudMask, dev: v.cloudIpDev },
+      commands: {
+        serviceStart: v.serviceStartCommand,
+        serviceStop: v.serviceStopCommand,
+        vmSuspend: v.vmSuspendCommand,
+        vmResume: v.vmResumeCommand,
+        nodeFailed: v.nodeFailedCommand,
+      },
+    });
+  }
+
+  /** Re-reads corosync.conf and feeds it; an invalid file is logged and the last good view kept. */
+  private async reloadCorosyncConf(why: string): Promise<void> {
+    try {
+      this.conf = (await readCorosyncConf(this.options.corosyncConf)).view;
+    } catch (err) {
+      this.logger.error({ event: 'corosync-conf', why, error: errorText(err) }, 'cannot use corosync.conf; keeping the last valid one');
+      return;
+    }
+    if (this.running) this.feedConfig();
+  }
+
+  private feedConfig(): void {
+    if (this.conf === undefined || this.vmmgr === undefined) return;
+    this.feed({ type: 'config', now: this.clock.now(), view: clusterViewOf(this.conf, this.vmmgr.takeoverDelayMs) });
+  }
+
+  /** Before corosync answers once: our node id is the configured node with a local address. */
+  private localIdFromConf(): number | undefined {
+    const local = new Set(Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address)));
+    return this.conf?.nodes.find((n) => n.nodeid !== undefined && Object.values(n.ringAddrs).some((a) => local.has(a)))?.nodeid;
+  }
+
+  private async loadPersisted(): Promise<PersistedState | null> {
+    try {
+      return (await this.stateFile.load()) ?? null;
+    } catch (err) {
+      if (!(err instanceof StateFileError)) throw err;
+      const aside = await this.stateFile.quarantine();
+      this.logger.error({ event: 'state-file', error: err.message, movedTo: aside }, 'state file unusable: moved aside, starting with no history');
+      return null;
+    }
+  }
+
+  // ---- decisions
+
+  private ensureEngine(localNodeId: number | undefined): void {
+    if (this.state !== undefined || localNodeId === undefined) return;
+    this.state = initialState(localNodeId, this.persisted);
+    this.logger.info({ event: 'engine', localNodeId, restoredRole: this.persisted?.lastRole ?? null }, 'decision engine ready');
+  }
+
+  private feed(event: EngineEvent): void {
+    const before = this.state;
+    if (before === undefined || !this.running) return;
+    const decision = transition(before, event);
+    this.state = decision.state;
+    const s = decision.state;
+    this.logger.info(
+      {
+        event: 'decision',
+        trigger: event.type,
+        role: s.role,
+        master: s.masterId,
+        members: s.quorum?.members ?? [],
+        quorate: s.quorum?.quorate ?? false,
+        explanation: decision.explanation,
+        effects: decision.effects.map((e) => e.type),
+      },
+      decision.explanation,
+    );
+    if (decision.effects.length > 0) this.submit(decision.effects);
+    this.emit('decision', { role: s.role, masterId: s.masterId, effects: decision.effects, explanation: decision.explanation });
+    if (s.role !== before.role) this.emit('role', { role: s.role, previous: before.role });
+  }
+
+  private submit(effects: Effect[]): void {
+    const owed = this.lastPlan.filter((s) => s.status === 'pending' || s.status === 'retrying');
+    const plan = { takeoverRefused: null };
+    const steps: Step[] = carryOver(owed.map((s) => s.effect), effects).map((effect) => ({ effect, status: 'pending', plan }));
+    this.lastPlan = steps;
+    this.runner?.submit(steps);
+  }
+
+  private onStep(r: StepReport<Step>): void {
+    r.effect.status = 'done';
+    if (r.outcome === 'superseded') return; // carried over (or deliberately dropped) by the newer plan
+    const entry = { event: 'step', effect: r.name, outcome: r.outcome, durationMs: Math.round(r.durationMs * 10) / 10, attempts: r.attempts };
+    if (r.outcome === 'ok') this.logger.info(entry, `${r.name}: ok`);
+    else this.logger.error({ ...entry, error: errorText(r.error) }, `${r.name}: ${r.outcome}`);
+  }
+
+  // ---- effects
+
+  private context(role: ContextRole, failedNodes?: readonly number[]): CommandContext {
+    return {
+      role,
+      nodeId: this.state?.localNodeId ?? 0,
+      clusterIp: this.vmmgr?.cloudIp,
+      ihttpdPort: this.conf?.ihttpd.ports[0],
+      failedNodes,
+    };
+  }
+
+  private currentRole(): ContextRole {
+    const r = this.role;
+    return r === 'unknown' ? 'suspended' : r;
+  }
+
+  private async execute(step: Step, signal: AbortSignal): Promise<void> {
+    step.status = 'running';
+    this.runningStep = step;
+    const e = step.effect;
+    const a = this.actions as DaemonActions;
+    if (NEEDS_CLUSTER_IP.has(e.type) && step.plan.takeoverRefused !== null) {
+      throw Object.assign(new Error(`not done: ${step.plan.takeoverRefused}`), { retryable: false });
+    }
+    switch (e.type) {
+      case 'addClusterIp':
+        try {
+          await a.addClusterIp(signal);
+          step.plan.takeoverRefused = null;
+        } catch (err) {
+          // Retried like any step; if the last attempt fails too (e.g. DuplicateAddressError:
+          // another host holds the address), VMmanager must not start here.
+          step.plan.takeoverRefused = `the cluster IP could not be taken (${errorText(err)})`;
+          throw err;
+        }
+        return;
+      case 'removeClusterIp': await a.removeClusterIp(signal); return;
+      case 'createServiceLock': await a.createServiceLock(); return;
+      case 'removeServiceLock': await a.removeServiceLock(); return;
+      case 'removeRelocatedLock':
+        // Only a fresh takeover removes it: the service must then be started, whatever ran before.
+        await this.serviceMarker.clear();
+        await a.removeStaleRelocatedLock();
+        return;
+      case 'startService': return this.startService(e.failedNodes, signal);
+      case 'stopService':
+        // Cleared first: if stopping fails, a later takeover must start the service again.
+        await this.serviceMarker.clear();
+        await a.stopService(this.context(this.currentRole()), signal);
+        return;
+      case 'suspendVms': return this.suspendVms(signal);
+      case 'resumeVms': await a.resumeVms(e.vms, this.context(this.currentRole()), { signal }); return;
+      case 'reportVmsDiscarded':
+        this.logger.warn({ event: 'vms-discarded', vms: e.vms }, `suspended VMs were restored elsewhere meanwhile; not resuming ${e.vms.join(', ')}`);
+        return;
+      case 'reportNodesFailed':
+        await a.nodeFailed(this.context(this.currentRole(), e.nodeIds), signal);
+        this.emit('nodesFailed', { nodeIds: [...e.nodeIds] });
+        return;
+      case 'raisePriority': return this.raisePriority(e.nodeId);
+      case 'publishConfig':
+        await this.publisher.publish({ configVersion: e.configVersion, corosyncConf: this.options.corosyncConf, localNodeId: this.state?.localNodeId ?? 0 });
+        return;
+      case 'broadcastFailureRecords': return this.broadcast({ ringId: e.ringId, records: e.records });
+      case 'startTimer': {
+        const old = this.timers.get(e.id);
+        if (old !== undefined) this.clock.clearTimeout(old);
+        this.timers.set(e.id, this.clock.setTimeout(() => {
+          this.timers.delete(e.id);
+          this.feed({ type: 'timerFired', now: this.clock.now(), id: e.id });
+        }, e.ms));
+        return;
+      }
+      case 'persistState': await this.stateFile.save(e.state); return;
+    }
+  }
+
+  private async startService(failedNodes: number[], signal: AbortSignal): Promise<void> {
+    if (await this.serviceMarker.isStarted()) {
+      this.logger.info({ event: 'start-service-skipped', failedNodes }, 'VMmanager was already started by this daemon in this boot: not started again');
+      return;
+    }
+    await (this.actions as DaemonActions).startService(this.context('master', failedNodes), signal);
+    await this.serviceMarker.markStarted(new Date(this.clock.now()));
+  }
+
+  /** The engine always gets a result, possibly empty, even when suspending partly failed. */
+  private async suspendVms(signal: AbortSignal): Promise<void> {
+    let vms: string[] = [];
+    try {
+      const result = await (this.actions as DaemonActions).suspendVms(this.context('suspended'), { signal });
+      // A configured VmSuspendCommand reports the VMs it suspended one per line on stdout.
+      vms = result.via === 'virsh' ? [...result.suspended] : parseVirshNames(result.result.stdout);
+    } catch (err) {
+      if (err instanceof VmCommandError) vms = [...err.done];
+      throw err;
+    } finally {
+      // Outside this step: the decision it triggers must not run inside the runner's callback.
+      queueMicrotask(() => this.feed({ type: 'vmsSuspended', now: this.clock.now(), vms }));
+    }
+  }
+
+  private async raisePriority(nodeId: number): Promise<void> {
+    const result = await editCorosyncConf(this.options.corosyncConf, (doc) => raiseNodePrioAboveOthers(doc, nodeId).doc, { corosyncCheck: this.options.corosyncCheck });
+    this.logger.info({ event: 'raise-priority', nodeId, changed: result.changed }, result.changed ? 'corosync.conf: priority raised above every other node' : 'priority already above every other node');
+    // The engine trusts our file before corosync's reload shows it in cmap.
+    await this.reloadCorosyncConf('raisePriority');
+  }
+
+  /** Sends our failure records and waits until CPG delivers them back to us (agreed order). */
+  private async broadcast(body: FailureRecordsBody): Promise<void> {
+    const session = this.session;
+    if (session === undefined) throw new Error('not connected to corosync');
+    const delivered = new Promise<void>((resolve, reject) => {
+      const waiter = { resolve: () => { this.clock.clearTimeout(timer); resolve(); }, reject: (e: Error) => { this.clock.clearTimeout(timer); reject(e); } };
+      const timer = this.clock.setTimeout(() => {
+        this.deliveryWaiters = this.deliveryWaiters.filter((w) => w !== waiter);
+        reject(new Error('own failure records not delivered back in time'));
+      }, this.options.deliveryTimeoutMs ?? 10_000);
+      this.deliveryWaiters.push(waiter);
+    });
+    delivered.catch(() => {}); // awaited below; this only keeps an early rejection from being "unhandled"
+    try {
+      await session.send(encodeMessage(FAILURE_RECORDS, body));
+    } catch (err) {
+      this.deliveryWaiters.pop()?.reject(err as Error);
+    }
+    await delivered;
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,102 @@
+// The daemon's view of corosync, behind a small port so unit tests drive the daemon with a
+// fake: one session = one set of handles (quorum, CPG group `corolistener`, cmap). The real
+// implementation opens the binding's handles; the addon is loaded only when connect() runs.
+import { Cmap } from '../corosync/cmap';
+import { Cpg } from '../corosync/cpg';
+import { Quorum } from '../corosync/quorum';
+import type { CmapValue } from '../corosync/bindings';
+import { CPG_GROUP } from '../cluster/messages';
+import type { RingId } from '../engine/types';
+
+export interface CorosyncHandlers {
+  /** Quorum state (the current one first, then every change). */
+  onQuorum(event: { quorate: boolean; ringId: RingId; members: number[] }): void;
+  /** A message delivered in agreed order on the CPG group; `own` = sent by this process. */
+  onMessage(message: { nodeId: number; own: boolean; data: Buffer }): void;
+  /** `totem.config_version` or a `nodelist.` key changed in cmap (corosync reloaded its config). */
+  onConfigChanged(): void;
+  /** A member's `runtime.members.ID.config_version` appeared or changed. */
+  onMemberVersions(versions: Record<number, number>): void;
+  /** corosync went away (any handle); the session is unusable and must be closed. */
+  onDisconnect(error: Error): void;
+}
+
+export interface CorosyncSession {
+  readonly localNodeId: number;
+  /** cmap `runtime.members.ID.config_version` of the given members (those cmap knows). */
+  configVersions(members: readonly number[]): Record<number, number>;
+  /** Sends on the CPG group (agreed order; delivered back to this process too). */
+  send(data: Buffer): Promise<void>;
+  /** Idempotent. */
+  close(): void;
+}
+
+export interface CorosyncPort {
+  /** Opens a session; throws (e.g. CorosyncError CS_ERR_LIBRARY) while corosync is not running. */
+  connect(handlers: CorosyncHandlers): CorosyncSession;
+}
+
+const MEMBER_VERSION_KEY = /^runtime\.members\.([0-9]+)\.config_version$/;
+
+export function cmapInteger(value: CmapValue | undefined): number | undefined {
+  if (typeof value === 'bigint') return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : undefined;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+  return undefined;
+}
+
+/** runtime.members.ID.config_version of `members` from a cmap handle. */
+export function readMemberVersions(cmap: Cmap, members: readonly number[]): Record<number, number> {
+  const versions: Record<number, number> = {};
+  for (const id of members) {
+    const v = cmapInteger(cmap.get(`runtime.members.${id}.config_version`));
+    if (v !== undefined) versions[id] = v;
+  }
+  return versions;
+}
+
+/** The real corosync, through the binding. */
+export class NativeCorosyncPort implements CorosyncPort {
+  connect(handlers: CorosyncHandlers): CorosyncSession {
+    const opened: Array<{ close(): void }> = [];
+    try {
+      const cmap = new Cmap();
+      opened.push(cmap);
+      const cpg = new Cpg(CPG_GROUP);
+      opened.push(cpg);
+      const localNodeId = cpg.localNodeId();
+      let disconnected = false;
+      const onDisconnect = (err: Error): void => {
+        if (disconnected) return;
+        disconnected = true;
+        handlers.onDisconnect(err);
+      };
+      cmap.on('disconnect', onDisconnect);
+      cpg.on('disconnect', onDisconnect);
+      cpg.on('message', ({ nodeId, pid, data }) => handlers.onMessage({ nodeId, own: nodeId === localNodeId && pid === process.pid, data }));
+      cmap.track('totem.config_version', () => handlers.onConfigChanged());
+      cmap.track('nodelist.', () => handlers.onConfigChanged());
+      cmap.track('runtime.members.', ({ key, value }) => {
+        const m = MEMBER_VERSION_KEY.exec(key);
+        const v = cmapInteger(value);
+        if (m && v !== undefined) handlers.onMemberVersions({ [Number(m[1])]: v });
+      });
+      cpg.join();
+      // Last: its first event (the current quorum state) must find everything else ready.
+      const quorum = new Quorum();
+      opened.push(quorum);
+      quorum.on('disconnect', onDisconnect);
+      quorum.on('quorum', (e) => handlers.onQuorum(e));
+      return {
+        localNodeId,
+        configVersions: (members) => readMemberVersions(cmap, members),
+        send: (data) => cpg.send(data),
+        close: () => {
+          for (const h of opened) h.close();
+        },
+      };
+    } catch (err) {
+      for (const h of opened) h.close();
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,55 @@
+// What the daemon and `corolistener -l` (without a daemon) derive from corosync.conf: the
+// engine's ClusterView and the NodeListReport. One place, so both show the same table.
+import type { CorosyncConfView } from '../config/corosyncConfView';
+import type { ClusterView, NodeInfo } from '../engine/types';
+import type { NodeListReport } from './report';
+
+/**
+ * The engine's view of a validated corosync.conf. A node without `replication` counts as
+ * `on`: only an explicit `replication: off` says the node has no replica (DESIGN.md §1).
+ */
+export function clusterViewOf(conf: CorosyncConfView, takeoverDelayMs: number): ClusterView {
+  const nodes: NodeInfo[] = [];
+  for (const n of conf.nodes) {
+    if (n.nodeid === undefined) continue;
+    nodes.push({ nodeId: n.nodeid, ip: n.ringAddrs[0] ?? '', prio: n.prio, replication: n.replication ?? true });
+  }
+  return { configVersion: Number(conf.configVersion ?? 0n), nodes, takeoverDelayMs };
+}
+
+export interface ReportInput {
+  conf: CorosyncConfView;
+  localNodeId: number;
+  /** null: no quorum information (e.g. corosync unreachable). */
+  quorum: { quorate: boolean; members: readonly number[] } | null;
+  /** The master the election names, null when none or unknown. */
+  masterId: number | null;
+}
+
+export function buildNodeListReport(input: ReportInput): NodeListReport {
+  const { conf, quorum } = input;
+  const quorate = quorum?.quorate ?? false;
+  const masterId = quorate ? input.masterId : null;
+  const view = clusterViewOf(conf, 0);
+  return {
+    cluster: {
+      name: conf.clusterName ?? '',
+      quorate,
+      configVersion: view.configVersion,
+      expectedVotes: conf.expectedVotes ?? view.nodes.length,
+    },
+    localNodeId: input.localNodeId,
+    masterNodeId: masterId,
+    nodes: view.nodes.map((n) => {
+      const joined = quorum?.members.includes(n.nodeId) ?? false;
+      return {
+        id: n.nodeId,
+        ip: n.ip,
+        status: joined ? 'joined' : 'left',
+        role: masterId === null || !joined ? '-' : n.nodeId === masterId ? 'M' : 'S',
+        priority: n.prio ?? null,
+        replication: n.replication,
+      };
+    }),
+  };
+}

@@ -1,0 +1,326 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { encodeMessage } from '../../../src/cluster/envelope';
+import { FAILURE_RECORDS } from '../../../src/cluster/messages';
+import { queryDaemon } from '../../../src/daemon/control-socket';
+import { Corolistener, type ConfigPublisher, type DecisionEvent } from '../../../src/daemon/corolistener';
+import { parseNodeListReport } from '../../../src/daemon/report';
+import type { Role } from '../../../src/engine/types';
+import { captureLogger, FakeCorosync, ManualClock, RecordingActions, testDirs, type NodeConf, type TestDirs } from './fakes';
+
+const NODES: NodeConf[] = [
+  { id: 2, prio: 99 },
+  { id: 4, prio: 100 },
+  { id: 8, prio: 98 },
+];
+
+let dirs: TestDirs | undefined;
+let daemon: Corolistener | undefined;
+
+afterEach(async () => {
+  await daemon?.stop();
+  daemon = undefined;
+  dirs?.cleanup();
+  dirs = undefined;
+});
+
+interface Harness {
+  daemon: Corolistener;
+  corosync: FakeCorosync;
+  actions: RecordingActions;
+  clock: ManualClock;
+  lines: Array<Record<string, unknown>>;
+  decisions: DecisionEvent[];
+  roles: Role[];
+  published: number[];
+  dirs: TestDirs;
+}
+
+async function startDaemon(localNodeId: number, opts: { nodes?: NodeConf[]; socket?: boolean; reuse?: TestDirs; actions?: RecordingActions } = {}): Promise<Harness> {
+  dirs = opts.reuse ?? testDirs(opts.nodes ?? NODES);
+  const corosync = new FakeCorosync(localNodeId);
+  for (const n of opts.nodes ?? NODES) corosync.versions[n.id] = 1;
+  const actions = opts.actions ?? new RecordingActions();
+  const clock = new ManualClock();
+  const { logger, lines } = captureLogger();
+  const published: number[] = [];
+  const publisher: ConfigPublisher = { publish: async ({ configVersion }) => void published.push(configVersion) };
+  daemon = new Corolistener({
+    corosyncConf: dirs.corosyncConf,
+    vmmgrConf: dirs.vmmgrConf,
+    stateDir: dirs.stateDir,
+    socket: opts.socket ? join(dirs.root, 'ctl.sock') : undefined,
+    logger,
+    corosync,
+    actions,
+    clock,
+    configPublisher: publisher,
+    retry: { attempts: 3, initialDelayMs: 5, maxDelayMs: 20 },
+    reconnect: { initialMs: 200, maxMs: 1600 },
+    corosyncCheck: 'off',
+  });
+  const decisions: DecisionEvent[] = [];
+  const roles: Role[] = [];
+  daemon.on('decision', (d) => decisions.push(d));
+  daemon.on('role', ({ role }) => roles.push(role));
+  await daemon.start();
+  return { daemon, corosync, actions, clock, lines, decisions, roles, published, dirs };
+}
+
+function persisted(h: Harness): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(h.dirs.stateDir, 'state.json'), 'utf8'));
+}
+
+describe('Corolistener', () => {
+  it('starts as master: executes the takeover in order, raises its priority, persists the state', async () => {
+    const h = await startDaemon(4);
+    h.corosync.session.quorum(true, [2, 4, 8], 10);
+    await h.daemon.settled();
+    expect(h.actions.names()).toEqual(['removeStaleRelocatedLock', 'addClusterIp', 'createServiceLock', 'startService']);
+    expect(h.actions.calls[3]!.ctx).toMatchObject({ role: 'master', nodeId: 4, clusterIp: '198.18.0.100', ihttpdPort: 1500, failedNodes: [] });
+    expect(h.roles).toEqual(['master']);
+    expect(h.daemon.role).toBe('master');
+    // the records went out over CPG before VMmanager was started
+    expect(h.corosync.session.sent.length).toBeGreaterThan(0);
+    // already above every other node: corosync.conf stays as it is
+    expect(readFileSync(h.dirs.corosyncConf, 'utf8')).toMatch(/config_version: 1\n/);
+    expect(h.published).toEqual([]);
+    expect(persisted(h)).toMatchObject({ lastRole: 'master', ringId: { nodeId: 2, seq: 10 } });
+    // a slave leaving later is reported failed: NodeFailedCommand with the context, and the event
+    const failed: number[][] = [];
+    h.daemon.on('nodesFailed', ({ nodeIds }) => failed.push(nodeIds));
+    h.corosync.session.quorum(true, [2, 4], 11);
+    await h.daemon.settled();
+    expect(failed).toEqual([[8]]);
+    expect(h.actions.calls.find((c) => c.name === 'nodeFailed')!.ctx).toMatchObject({ role: 'master', failedNodes: [8] });
+    const decision = h.lines.find((l) => l.event === 'decision' && l.role === 'master');
+    expect(decision).toMatchObject({ master: 4, members: [2, 4, 8], quorate: true });
+    expect(decision!.effects).toContain('startService');
+    const step = h.lines.find((l) => l.event === 'step' && l.effect === 'startService');
+    expect(step).toMatchObject({ outcome: 'ok', attempts: 1 });
+    expect(typeof step!.durationMs).toBe('number');
+  });
+
+  it('takes over when the master leaves: failed nodes in the context, priority raised, config published', async () => {
+    const h = await startDaemon(2);
+    const failed: number[][] = [];
+    h.daemon.on('nodesFailed', ({ nodeIds }) => failed.push(nodeIds));
+    h.corosync.session.quorum(true, [2, 4, 8], 10);
+    await h.daemon.settled();
+    expect(h.daemon.role).toBe('slave');
+    // slave with no history: makes sure none of the master's effects are held here
+    expect(h.actions.names()).toEqual(['stopService', 'removeServiceLock', 'removeStaleRelocatedLock', 'removeClusterIp']);
+    h.actions.calls.length = 0;
+    h.corosync.session.quorum(true, [2, 8], 11);
+    await h.daemon.settled();
+    expect(h.daemon.role).toBe('master');
+    expect(h.actions.names()).toEqual(['removeStaleRelocatedLock', 'addClusterIp', 'createServiceLock', 'startService']);
+    expect(h.actions.calls[3]!.ctx).toMatchObject({ role: 'master', nodeId: 2, failedNodes: [4] });
+    const conf = readFileSync(h.dirs.corosyncConf, 'utf8');
+    expect(conf).toMatch(/config_version: 2\n/);
+    expect(conf).toMatch(/nodeid: 2\n {4}prio: 101\n/);
+    expect(h.published).toEqual([2]);
+    expect(failed).toEqual([]);
+  });
+
+  it('quorum lost: tears the master down, suspends the VMs and feeds the result back', async () => {
+    const h = await startDaemon(4);
+    h.corosync.session.quorum(true, [2, 4, 8], 10);
+    await h.daemon.settled();
+    h.actions.calls.length = 0;
+    h.corosync.session.quorum(false, [4], 11);
+    await h.daemon.settled();
+    expect(h.daemon.role).toBe('suspended');
+    expect(h.roles).toEqual(['master', 'suspended']);
+    expect(h.actions.names()).toEqual(['stopService', 'removeServiceLock', 'removeStaleRelocatedLock', 'removeClusterIp', 'suspendVms']);
+    // the result came back as an event: the engine now knows which VMs it suspended
+    expect(h.lines.some((l) => l.event === 'decision' && l.trigger === 'vmsSuspended')).toBe(true);
+    expect(persisted(h)).toMatchObject({ lastRole: 'suspended', suspendedVms: ['vm1', 'vm2'], suspendRequested: false, suspendedAfterSeq: 10 });
+  });
+
+  it('an empty suspend result is fed back too', async () => {
+    const actions = new RecordingActions();
+    actions.running = [];
+    const h = await startDaemon(8, { actions });
+    h.corosync.session.quorum(false, [8], 10);
+    await h.daemon.settled();
+    expect(h.actions.names()).toContain('suspendVms');
+    const fedBack = h.lines.filter((l) => l.event === 'decision' && l.trigger === 'vmsSuspended');
+    expect(fedBack).toHaveLength(1);
+    expect(fedBack[0]!.role).toBe('suspended');
+  });
+
+  it('corosync going away: suspended at once, handles closed, reconnects with backoff, fresh state after', async () => {
+    const h = await startDaemon(4);
+    const first = h.corosync.session;
+    first.quorum(true, [2, 4, 8], 10);
+    await h.daemon.settled();
+    h.actions.calls.length = 0;
+    h.corosync.up = false;
+    first.disconnect();
+    await h.daemon.settled();
+    expect(first.closed).toBe(true);
+    expect(h.daemon.role).toBe('suspended');
+    expect(h.actions.names()).toEqual(['stopService', 'removeServiceLock', 'removeStaleRelocatedLock', 'removeClusterIp', 'suspendVms']);
+    expect(h.lines.some((l) => l.event === 'decision' && l.trigger === 'disconnected')).toBe(true);
+    // backoff: 200, 400, 800, 1600, 1600 ms ... and the daemon never gives up
+    const delays: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      delays.push(h.clock.pending()[0]!);
+      h.clock.advance(h.clock.pending()[0]!);
+    }
+    expect(delays).toEqual([200, 400, 800, 1600, 1600, 1600]);
+    expect(h.corosync.attempts).toBe(7);
+    // an event of the closed session is ignored
+    first.quorum(true, [2, 4, 8], 10);
+    expect(h.daemon.role).toBe('suspended');
+    h.corosync.up = true;
+    h.clock.advance(1600);
+    expect(h.corosync.sessions).toHaveLength(2);
+    h.corosync.session.quorum(true, [2, 4, 8], 12);
+    await h.daemon.settled();
+    expect(h.daemon.role).toBe('master');
+    // a later disconnect starts again from 200 ms
+    h.corosync.session.disconnect();
+    expect(h.clock.pending()).toEqual([200]);
+  });
+
+  it('a restart from a persisted master state does not repeat the takeover', async () => {
+    const h1 = await startDaemon(4);
+    h1.corosync.session.quorum(true, [2, 4, 8], 10);
+    await h1.daemon.settled();
+    expect(h1.actions.names().filter((n) => n === 'startService')).toHaveLength(1);
+    await h1.daemon.stop();
+    daemon = undefined;
+    // stopping leaves the role's effects alone
+    expect(h1.actions.names()).not.toContain('stopService');
+    const actions = new RecordingActions();
+    const h2 = await startDaemon(4, { reuse: h1.dirs, actions });
+    h2.corosync.session.quorum(true, [2, 4, 8], 10);
+    await h2.daemon.settled();
+    expect(h2.daemon.role).toBe('master');
+    expect(actions.names()).not.toContain('startService');
+    expect(actions.names()).not.toContain('removeStaleRelocatedLock');
+    expect(actions.names()).toEqual(['addClusterIp', 'createServiceLock']);
+    expect(h2.lines.some((l) => l.event === 'start-service-skipped')).toBe(true);
+  });
+
+  it('a corrupt state file is quarantined and logged; the daemon starts with no history', async () => {
+    dirs = testDirs(NODES);
+    writeFileSync(join(dirs.stateDir, 'state.json'), '{"lastRole": "mas');
+    const h = await startDaemon(8, { reuse: dirs });
+    const error = h.lines.find((l) => l.event === 'state-file');
+    expect(error).toMatchObject({ level: 50 });
+    expect(String(error!.movedTo)).toMatch(/state\.json\.corrupt-/);
+    expect(readFileSync(String(error!.movedTo), 'utf8')).toBe('{"lastRole": "mas');
+    h.corosync.session.quorum(true, [2, 4, 8], 10);
+    await h.daemon.settled();
+    expect(h.daemon.role).toBe('slave');
+    expect(persisted(h)).toMatchObject({ lastRole: 'slave' });
+  });
+
+  it('a failing step is retried with backoff and logged; it does not block a newer decision', async () => {
+    const actions = new RecordingActions();
+    actions.failures.startService = 1;
+    const h = await startDaemon(4, { actions });
+    h.corosync.session.quorum(true, [2, 4, 8], 10);
+    await h.daemon.settled();
+    expect(actions.names().filter((n) => n === 'startService')).toHaveLength(2);
+    expect(h.lines.some((l) => l.event === 'step-retry' && l.effect === 'startService')).toBe(true);
+    expect(h.lines.find((l) => l.event === 'step' && l.effect === 'startService')).toMatchObject({ outcome: 'ok', attempts: 2 });
+
+    // a step that keeps failing: the newer decision (quorum lost) still runs at once
+    actions.calls.length = 0;
+    actions.failures.nodeFailed = 100;
+    h.corosync.session.quorum(true, [4, 8], 11); // node 2 left: reportNodesFailed -> NodeFailedCommand fails
+    await new Promise((r) => setTimeout(r, 2));
+    h.corosync.session.quorum(false, [4], 12);
+    await h.daemon.settled();
+    expect(h.daemon.role).toBe('suspended');
+    expect(actions.names()).toContain('nodeFailed');
+    expect(actions.names().slice(-5)).toEqual(['stopService', 'removeServiceLock', 'removeStaleRelocatedLock', 'removeClusterIp', 'suspendVms']);
+  });
+
+  it('a refused cluster IP never lets VMmanager start', async () => {
+    const actions = new RecordingActions();
+    actions.failures.addClusterIp = 100;
+    const h = await startDaemon(4, { actions });
+    h.corosync.session.quorum(true, [2, 4, 8], 10);
+    await h.daemon.settled();
+    expect(actions.names()).not.toContain('startService');
+    expect(actions.names()).not.toContain('createServiceLock');
+    expect(h.lines.find((l) => l.event === 'step' && l.effect === 'startService')).toMatchObject({ outcome: 'failed' });
+    expect(persisted(h)).toMatchObject({ lastRole: 'master' });
+  });
+
+  it('answers `nodes` and `status` on the control socket from the current state', async () => {
+    const h = await startDaemon(4, { socket: true });
+    h.corosync.session.quorum(true, [2, 4], 10);
+    await h.daemon.settled();
+    const sock = join(h.dirs.root, 'ctl.sock');
+    const report = parseNodeListReport(await queryDaemon(sock, 'nodes', 2000));
+    expect(report).toEqual({
+      cluster: { name: 'VMmanager', quorate: true, configVersion: 1, expectedVotes: 3 },
+      localNodeId: 4,
+      masterNodeId: 4,
+      nodes: [
+        { id: 2, ip: '198.18.0.2', status: 'joined', role: 'S', priority: 99, replication: true },
+        { id: 4, ip: '198.18.0.4', status: 'joined', role: 'M', priority: 100, replication: true },
+        { id: 8, ip: '198.18.0.8', status: 'left', role: '-', priority: 98, replication: true },
+      ],
+    });
+    const status = (await queryDaemon(sock, 'status', 2000)) as { daemon: { role: string; corosyncConnected: boolean } };
+    expect(status.daemon).toMatchObject({ role: 'master', corosyncConnected: true });
+    h.corosync.session.disconnect();
+    const after = parseNodeListReport(await queryDaemon(sock, 'nodes', 2000));
+    expect(after.cluster.quorate).toBe(false);
+    expect(after.masterNodeId).toBeNull();
+    expect(after.nodes.map((n) => `${n.status}${n.role}`)).toEqual(['left-', 'left-', 'left-']);
+  });
+
+  it('failure records over CPG: received ones reach the engine; a malformed one is rejected and logged', async () => {
+    const h = await startDaemon(8);
+    h.corosync.session.quorum(true, [2, 4, 8], 10);
+    await h.daemon.settled();
+    const before = persisted(h);
+    const ring = { nodeId: 2, seq: 10 };
+    h.corosync.session.message(4, encodeMessage(FAILURE_RECORDS, { ringId: ring, records: { 9: 7 } }));
+    await h.daemon.settled();
+    expect(persisted(h).failureRecords).toEqual({ 9: 7 });
+    const decisions = h.decisions.length;
+    for (const bad of [
+      encodeMessage(FAILURE_RECORDS, { ringId: ring, records: { 9: -1 } }),
+      encodeMessage(FAILURE_RECORDS, { ringId: { nodeId: 'x', seq: 1 }, records: {} }),
+      Buffer.from('not json'),
+      encodeMessage('noSuchType', {}),
+    ]) {
+      h.corosync.session.message(4, bad);
+    }
+    await h.daemon.settled();
+    expect(h.decisions.length).toBe(decisions);
+    expect(persisted(h).failureRecords).toEqual({ 9: 7 });
+    const rejected = h.lines.filter((l) => l.event === 'message-rejected');
+    expect(rejected).toHaveLength(4);
+    expect(rejected[0]).toMatchObject({ from: 4, level: 40 });
+    expect(String(rejected[0]!.error)).toMatch(/records\[9\]/);
+    void before;
+  });
+
+  it('a takeover waits for its own failure records to come back before starting VMmanager', async () => {
+    const h = await startDaemon(2);
+    h.corosync.session.quorum(true, [2, 4, 8], 10);
+    await h.daemon.settled();
+    h.corosync.session.deliverOwn = false;
+    h.actions.calls.length = 0;
+    h.corosync.session.quorum(true, [2, 8], 11);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(h.actions.names()).toEqual(['removeStaleRelocatedLock', 'addClusterIp', 'createServiceLock']);
+    const sent = h.corosync.session.sent.at(-1)!;
+    const body = JSON.parse(sent.toString()).body;
+    expect(body).toEqual({ ringId: { nodeId: 2, seq: 11 }, records: { 4: 11 } });
+    h.corosync.session.handlers.onMessage({ nodeId: 2, own: true, data: sent });
+    await h.daemon.settled();
+    expect(h.actions.names()).toEqual(['removeStaleRelocatedLock', 'addClusterIp', 'createServiceLock', 'startService']);
+  });
+});
