@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { runChecked, runCommand, type CommandResult, type RunOptions } from './command';
 import { NODE_LOG_FILE, renderCorosyncConf } from './conf';
 import { buildCluster, netnsPath } from './build';
+import { addClient, clientOf, type ClientOptions, type SandboxClient } from './client';
 import { commOf, pidsInNamespaces, removeQbShm, signal } from './procfs';
 import { isAlive, startTimeOf } from '../util/process-identity';
 import { parseQuorumToolStatus, type QuorumToolStatus } from './quorumtool';
@@ -134,6 +135,10 @@ export class SandboxCluster {
   get dir(): string {
     return this.state.dir;
   }
+  /** First three octets of the cluster's /24 (e.g. `198.18.0`). */
+  get subnet(): string {
+    return this.state.subnet;
+  }
 
   node(ref: NodeRef): SandboxNode {
     const n = this.nodes.find((x) => (typeof ref === 'number' ? x.nodeId === ref : x.name === ref));
@@ -182,6 +187,18 @@ export class SandboxCluster {
     child.on('exit', () => this.children.delete(child));
     child.on('error', () => this.children.delete(child));
     return child;
+  }
+
+  // ---- clients (machines on the cluster's LAN that are not nodes) ----
+
+  /** Create a client namespace on the hub (default name `client`, address `<subnet>.250`). */
+  addClient(opts: ClientOptions = {}): Promise<SandboxClient> {
+    return addClient(this, opts);
+  }
+
+  /** Handle of an existing client (e.g. one another process added). */
+  client(opts: ClientOptions = {}): SandboxClient {
+    return clientOf(this, opts);
   }
 
   // ---- corosync per node ----

@@ -25,3 +25,12 @@ export { parseQuorumToolStatus, QuorumToolParseError } from './quorumtool';
 export type { QuorumToolStatus } from './quorumtool';
 export { CommandError } from './command';
 export type { CommandResult } from './command';
+// Clients on the cluster's LAN, listeners (corolistener run) in nodes, the fake VMmanager.
+export { SandboxClient } from './client';
+export type { ClientOptions, NeighbourEntry, PingResult } from './client';
+export { SandboxListener, startListeners, LISTENER_FILES, cliMainScript, listenerRunArgs } from './listener';
+export type { ListenerOptions, ListenerFile } from './listener';
+export { VMMGR_COMMANDS, DEFAULT_CLOUD_IP, renderFakeVmmgrConf, readCalls, recorderScript } from './fake-vmmgr';
+export type { VmmgrCall, VmmgrCommandName, FakeVmmgrOptions } from './fake-vmmgr';
+export { ipv4On, macOf, holdersOf } from './inspect';
+export { sandboxPrereqProblems, SANDBOX_COMMANDS } from './prereqs';

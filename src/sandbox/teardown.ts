@@ -37,11 +37,26 @@ export function mountsUnder(dir: string): string[] {
   return points.reverse();
 }
 
+/**
+ * Every network namespace of the cluster: the hub, the nodes, and extras made after creation
+ * (client namespaces, see ./client), which the state file does not list but whose names carry
+ * the cluster id like all the others.
+ */
+function clusterNetns(state: ClusterState): string[] {
+  let extra: string[] = [];
+  try {
+    extra = fs.readdirSync(NETNS_DIR).filter((n) => clusterIdOfNetns(n) === state.id);
+  } catch {
+    // no /run/netns at all: nothing extra exists
+  }
+  return [...new Set([state.hubNetns, ...state.nodes.map((n) => n.netns), ...extra])];
+}
+
 /** Kill every process living in the cluster's namespaces and wait until they are gone. */
 function killAll(state: ClusterState, errors: string[]): void {
   const nsFiles = [
-    path.join(NETNS_DIR, state.hubNetns),
-    ...state.nodes.flatMap((n) => [path.join(NETNS_DIR, n.netns), n.mountNsFile]),
+    ...clusterNetns(state).map((ns) => path.join(NETNS_DIR, ns)),
+    ...state.nodes.map((n) => n.mountNsFile),
   ];
   // A few rounds: a process may fork between the scan and the kill.
   for (let round = 0; round < 3; round++) {
@@ -108,8 +123,10 @@ export function teardownSync(dir: string): TeardownResult {
     return { done: true, errors };
   }
   if (!claim(dir)) return { done: false, errors };
+  const netns = clusterNetns(state);
   killAll(state, errors);
-  for (const node of state.nodes) deleteNetns(node.netns, errors);
+  // Nodes and extras before the hub, as they were created after it.
+  for (const ns of netns.filter((n) => n !== state.hubNetns)) deleteNetns(ns, errors);
   deleteNetns(state.hubNetns, errors);
   unmountAll(dir, errors);
   if (errors.length === 0) {

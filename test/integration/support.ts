@@ -5,37 +5,15 @@
 // as green) and is skipped with a printed reason elsewhere (a developer laptop without root).
 //
 // useCluster(): a cluster created in beforeAll and destroyed in afterAll, even when tests fail.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createCluster, type ClusterOptions, type SandboxCluster } from '../../src/sandbox';
-
-/** Commands the sandbox runs (looked up in PATH, as spawn will). */
-const REQUIRED_COMMANDS = ['corosync', 'corosync-quorumtool', 'corosync-cmapctl', 'ip', 'nsenter', 'unshare', 'mount', 'umount'];
-
-function inPath(cmd: string): boolean {
-  return (process.env.PATH ?? '')
-    .split(':')
-    .filter((d) => d !== '')
-    .some((d) => {
-      try {
-        fs.accessSync(path.join(d, cmd), fs.constants.X_OK);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-}
+import { sandboxPrereqProblems } from '../../src/sandbox/prereqs';
 
 export type Prereqs = { ok: true } | { ok: false; reason: string };
 
 /** Whether this machine can run sandbox clusters, and if not, why. */
 export function integrationPrereqs(): Prereqs {
-  const problems: string[] = [];
-  if (process.platform !== 'linux') problems.push(`not Linux (${process.platform})`);
-  else if (process.getuid?.() !== 0) problems.push('not root (network namespaces and mounts need root)');
-  const missing = REQUIRED_COMMANDS.filter((c) => !inPath(c));
-  if (missing.length > 0) problems.push(`missing in PATH: ${missing.join(', ')} (install: bash scripts/ensure-system-packages)`);
+  const problems = sandboxPrereqProblems();
   return problems.length === 0 ? { ok: true } : { ok: false, reason: problems.join('; ') };
 }
 

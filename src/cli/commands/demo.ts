@@ -1,10 +1,208 @@
-// `corolistener demo`: needs the sandbox and the daemon; until they land this refuses clearly.
-import type { CliIo } from '../io';
-import { notImplemented } from '../not-implemented';
+// `corolistener demo`: a failover on this machine, narrated for a human at a terminal.
+// A 3-node sandbox (nodeids 2/4/8, priorities 99/100/98), a listener (`corolistener run`)
+// and the fake VMmanager on each node, a client pinging the cluster IP. The master is cut off
+// the network; what happens is printed as it happens, with times relative to the cut, from
+// outside the daemons (their control sockets, `ip` in each node, the fake VMmanager's
+// records, the client's pings). Then the node comes back and everything is torn down,
+// also on failure and on Ctrl-C.
+import {
+  createCluster,
+  DEFAULT_CLOUD_IP,
+  macOf,
+  sandboxPrereqProblems,
+  startListeners,
+  type SandboxClient,
+  type SandboxCluster,
+  type SandboxListener,
+} from '../../sandbox';
+import { ClusterWatch, type WatchEvent } from '../demo/watch';
+import { Pinger } from '../demo/pinger';
+import { CliError, type CliIo } from '../io';
+import { EXIT } from '../options';
+import { removeOnInterrupt } from './sandbox';
 import type { CommandOf } from './types';
+
+const NODES = [
+  { nodeId: 2, prio: 99 },
+  { nodeId: 4, prio: 100 },
+  { nodeId: 8, prio: 98 },
+];
+const CLIENT_ADDRESS = '198.18.0.250';
+const POLL_MS = 100;
+/** Bounds of each phase: far above what they take (seconds), so only a real failure hits them. */
+const SETTLE_TIMEOUT_MS = 30_000;
+
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const secs = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
+
+class DemoFailure extends Error {}
+
+class Narrator {
+  constructor(private readonly io: CliIo) {}
+
+  say(text = ''): void {
+    this.io.stdout.write(`${text}\n`);
+  }
+
+  heading(text: string): void {
+    this.say();
+    this.say(`== ${text}`);
+  }
+
+  event(since: number, e: WatchEvent): void {
+    const rel = e.at - since;
+    this.say(`  ${(rel >= 0 ? '+' : '-') + secs(Math.abs(rel)).padStart(7)}  ${e.text}`);
+  }
+
+  block(text: string): void {
+    for (const line of text.trimEnd().split('\n')) this.say(`    ${line}`);
+  }
+}
+
+/** Poll the watch, narrating each change, until `done` holds; false if `timeoutMs` passed first. */
+async function narrateUntil(
+  watch: ClusterWatch,
+  out: Narrator,
+  since: number,
+  done: () => boolean,
+  timeoutMs = SETTLE_TIMEOUT_MS,
+  extra: () => Promise<WatchEvent[]> = async () => [],
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const events = [...(await watch.poll()), ...(await extra())].sort((a, b) => a.at - b.at);
+    for (const e of events) out.event(since, e);
+    if (done()) return true;
+    if (Date.now() > deadline) return false;
+    await delay(POLL_MS);
+  }
+}
+
+async function showTable(out: Narrator, listener: SandboxListener): Promise<void> {
+  const r = await listener.cli(['-l']);
+  out.say(`  corolistener -l   (on ${listener.node.name})`);
+  if (r.code !== 0) throw new DemoFailure(`corolistener -l on ${listener.node.name} failed: ${r.stderr.trim() || `exit code ${r.code}`}`);
+  out.block(r.stdout);
+}
+
+/** Which node a MAC address belongs to (vmbr0), for the client's neighbour entry. */
+async function nodeOfMac(cluster: SandboxCluster, mac: string | undefined): Promise<string> {
+  if (mac === undefined) return 'nobody (no entry)';
+  for (const n of cluster.nodes) if ((await macOf(cluster, n.name)) === mac) return `${n.name}'s vmbr0`;
+  return 'no node';
+}
+
+async function runDemo(out: Narrator, io: CliIo): Promise<void> {
+  const t0 = Date.now();
+  const elapsed = () => secs(Date.now() - t0);
+  out.say('corolistener demo: failover of a 3-node VMmanager cluster, in network namespaces on this machine');
+  out.say(`  nodes n2, n4, n8 (nodeids 2/4/8, priorities 99/100/98); cluster IP ${DEFAULT_CLOUD_IP}/24 on the master's vmbr0`);
+  out.say('  on each node: real corosync 3, a listener (corolistener run), a fake VMmanager recording the commands it is asked to run');
+
+  out.heading('bringing the cluster up');
+  const cluster = await createCluster({ nodes: NODES, name: `demo-${process.pid}` });
+  let listeners: SandboxListener[] = [];
+  let pinger: Pinger | undefined;
+  try {
+    out.say(`  corosync on every node, quorate with 3 members  [${elapsed()}]`);
+    listeners = await startListeners(cluster);
+    out.say(`  listeners started: ${listeners.map((l) => `${l.node.name} (pid ${l.pid})`).join(', ')}  [${elapsed()}]`);
+    const watch = new ClusterWatch(cluster, listeners, DEFAULT_CLOUD_IP);
+    const start = Date.now();
+    const settled = await narrateUntil(watch, out, start, () => watch.master !== undefined);
+    if (!settled) throw new DemoFailure(`no master after ${SETTLE_TIMEOUT_MS / 1000} s: ${JSON.stringify(watch.current)}`);
+    const master = watch.master!;
+    const byName = new Map(listeners.map((l) => [l.node.name, l]));
+    const other = listeners.find((l) => l.node.name !== master)!;
+    out.say();
+    await showTable(out, other);
+
+    out.heading(`a client (${CLIENT_ADDRESS}) pings the cluster IP every 200 ms`);
+    const client: SandboxClient = await cluster.addClient({ address: CLIENT_ADDRESS });
+    pinger = new Pinger(client, DEFAULT_CLOUD_IP);
+    pinger.start();
+    const answered = await narrateUntil(watch, out, start, () => pinger!.events.some((e) => e.reply), 10_000);
+    if (!answered) throw new DemoFailure(`the client gets no reply from ${DEFAULT_CLOUD_IP}`);
+    const before = await client.neighbour(DEFAULT_CLOUD_IP);
+    out.say(`  replies come from ${await nodeOfMac(cluster, before?.lladdr)} (${before?.lladdr ?? '?'})`);
+
+    out.heading(`cutting the master ${master} off the network (its link to the hub goes down)`);
+    watch.skipRecordedCalls();
+    const cut = Date.now();
+    await cluster.cut(master);
+    out.event(cut, { at: cut, text: `${master} cut off` });
+    let resumed = false;
+    const pingEvents = async (): Promise<WatchEvent[]> => {
+      if (resumed) return [];
+      const r = pinger!.firstReplyAfter(cut);
+      if (!r) return [];
+      resumed = true;
+      const last = pinger!.lastReplyBefore(cut);
+      const gap = last ? ` after ${secs(r.reply.at - last.at)} without one` : '';
+      const entry = await client.neighbour(DEFAULT_CLOUD_IP);
+      return [
+        { at: r.reply.at, text: `client: replies again${gap} (${r.lost} unanswered)` },
+        { at: r.reply.at, text: `client: its ARP entry for ${DEFAULT_CLOUD_IP} is ${entry?.lladdr ?? 'missing'} = ${await nodeOfMac(cluster, entry?.lladdr)}` },
+      ];
+    };
+    const failedOver = await narrateUntil(
+      watch,
+      out,
+      cut,
+      () => {
+        const m = watch.master;
+        return m !== undefined && m !== master && watch.current.roles[master] === 'suspended' && resumed;
+      },
+      SETTLE_TIMEOUT_MS,
+      pingEvents,
+    );
+    if (!failedOver) throw new DemoFailure(`the failover did not complete within ${SETTLE_TIMEOUT_MS / 1000} s: ${JSON.stringify(watch.current)}`);
+    const newMaster = watch.master!;
+    out.say(`  => ${newMaster} took over from ${master}: highest priority among the quorate nodes`);
+
+    out.heading(`healing ${master}: it rejoins`);
+    const heal = Date.now();
+    await cluster.heal(master);
+    out.event(heal, { at: heal, text: `${master} reconnected` });
+    const rejoined = await narrateUntil(watch, out, heal, () => {
+      const p = watch.current;
+      return watch.master !== undefined && Object.values(p.roles).filter((r) => r === 'slave').length === listeners.length - 1;
+    });
+    if (!rejoined) throw new DemoFailure(`the cluster did not settle after the heal within ${SETTLE_TIMEOUT_MS / 1000} s: ${JSON.stringify(watch.current)}`);
+    out.say(
+      watch.master === newMaster
+        ? `  => ${master} is back as a slave; ${newMaster} stays master (its priority was raised: sticky)`
+        : `  => ${watch.master} is master now`,
+    );
+    out.say();
+    await showTable(out, byName.get(watch.master!)!);
+  } catch (err) {
+    // The listeners' files go with the cluster: show their ends now, while they exist.
+    for (const l of listeners) io.stderr.write(`=== listener on ${l.node.name}\n${l.diagnostics(10)}\n`);
+    throw err;
+  } finally {
+    pinger?.stop();
+    out.heading('tearing down');
+    await Promise.all(listeners.map((l) => l.stop().catch(() => l.kill())));
+    await cluster.destroy();
+    out.say(`  namespaces, processes and files removed  [${elapsed()} in all]`);
+  }
+}
 
 export async function run(command: CommandOf<'demo'>, io: CliIo): Promise<number> {
   void command;
-  void io;
-  return notImplemented('corolistener demo');
+  const problems = sandboxPrereqProblems(['ping', 'arping']);
+  if (problems.length > 0) {
+    throw new CliError(`corolistener demo cannot run here: ${problems.join('; ')} (it needs root: sudo bash scripts/demo)`, EXIT.FAILURE);
+  }
+  const uninstall = removeOnInterrupt(io);
+  try {
+    await runDemo(new Narrator(io), io);
+  } catch (err) {
+    if (err instanceof DemoFailure) throw new CliError(`demo failed: ${err.message}`, EXIT.FAILURE);
+    throw err;
+  } finally {
+    uninstall();
+  }
+  return EXIT.OK;
 }

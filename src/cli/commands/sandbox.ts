@@ -77,8 +77,9 @@ function nodesTable(cluster: SandboxCluster): string {
 /**
  * While `up` runs, Ctrl-C (or SIGTERM/SIGHUP) removes the cluster being made: it is persistent,
  * so no exit handler of the sandbox would, and a half-started one would be left running.
+ * `demo` uses it for its whole run: the message says what was removed, the exit code is 128+N.
  */
-function removeOnInterrupt(io: CliIo): () => void {
+export function removeOnInterrupt(io: CliIo): () => void {
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   const onSignal = (sig: NodeJS.Signals) => {
     const mine = listClusters().filter((c) => c.ownerPid === process.pid);

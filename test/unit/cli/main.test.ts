@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CliIo } from '../../../src/cli/io';
 import { main } from '../../../src/cli/main';
 import { formatNodeTable } from '../../../src/cli/node-table';
@@ -140,8 +140,19 @@ describe('corolistener usage, help and unimplemented commands', () => {
 
   it.each([
     [['run'], 'corolistener run (the daemon) is not implemented yet'],
-    [['demo'], 'corolistener demo is not implemented yet'],
   ])('%j fails clearly until implemented', async (argv, message) => {
     expect(await cli(argv)).toEqual({ code: 1, stdout: '', stderr: `corolistener: ${message}\n` });
+  });
+
+  it('demo refuses without root, in one line saying how to run it', async () => {
+    const getuid = vi.spyOn(process, 'getuid').mockReturnValue(1000);
+    try {
+      const r = await cli(['demo']);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^corolistener: corolistener demo cannot run here: not root .*sudo bash scripts\/demo\)\n$/);
+    } finally {
+      getuid.mockRestore();
+    }
   });
 });

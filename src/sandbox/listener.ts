@@ -1,0 +1,246 @@
+// A corolistener daemon (`corolistener run` of the built CLI, dist/cli/main.js) running in a
+// sandbox node, as it runs on a real one: in the node's network and mount namespaces, so its
+// /tmp (lock files), /run and /etc/corosync are the node's own. Everything it reads and writes
+// lives in the node's /run/corolistener (host path: cluster.hostPath(node, ...)), with the fake
+// VMmanager of ./fake-vmmgr configured in its vmmgr.conf.
+//
+//   const l = new SandboxListener(cluster, 'n4');
+//   await l.start();                 // writes vmmgr.conf, spawns, waits for the control socket
+//   l.calls();                       // what the fake VMmanager recorded on n4
+//   await l.kill(); await l.start(); // SIGKILL (a crash) and restart
+//   await l.stop();                  // SIGTERM (clean shutdown)
+import type { ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { queryDaemon } from '../daemon/control-socket';
+import { parseStatusReport, type StatusReport } from '../daemon/report';
+import type { CommandResult } from './command';
+import type { NodeRef, SandboxCluster, SandboxNode } from './cluster';
+import { readCalls, renderFakeVmmgrConf, type FakeVmmgrOptions, type VmmgrCall } from './fake-vmmgr';
+import { signal } from './procfs';
+import { isAlive } from '../util/process-identity';
+
+/** Where a sandbox listener's files are, as the node sees them. */
+export const LISTENER_FILES = {
+  dir: '/run/corolistener',
+  corosyncConf: '/etc/corosync/corosync.conf',
+  vmmgrConf: '/run/corolistener/vmmgr.conf',
+  log: '/run/corolistener/corolistener.log',
+  stateDir: '/run/corolistener/state',
+  socket: '/run/corolistener/corolistener.sock',
+  /** The daemon's stdout and stderr. */
+  output: '/run/corolistener/output.log',
+  /** The fake VMmanager's record of the commands run. */
+  calls: '/run/corolistener/vmmgr-calls.jsonl',
+  lockDir: '/tmp',
+} as const;
+export type ListenerFile = keyof typeof LISTENER_FILES;
+
+/** The built CLI, whether this module runs from src/ (tests) or from dist/. */
+export function cliMainScript(): string {
+  return path.resolve(__dirname, '..', '..', 'dist', 'cli', 'main.js');
+}
+
+/** `corolistener run` with the sandbox paths (argv after the node binary). */
+export function listenerRunArgs(main = cliMainScript()): string[] {
+  const f = LISTENER_FILES;
+  return [
+    main,
+    'run',
+    '--corosync-conf', f.corosyncConf,
+    '--vmmgr-conf', f.vmmgrConf,
+    '--log', f.log,
+    '--lock-dir', f.lockDir,
+    '--state-dir', f.stateDir,
+    '--socket', f.socket,
+  ];
+}
+
+export interface ListenerOptions {
+  /** Fake VMmanager settings (cloudIp, cloudMask, cloudIpDev). */
+  vmmgr?: Omit<FakeVmmgrOptions, 'callsFile'>;
+  /** Extra environment for the daemon (e.g. a log level). */
+  env?: NodeJS.ProcessEnv;
+}
+
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function tail(file: string, lines: number): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(none)';
+  }
+}
+
+/** The environment without COROLISTENER_* (our flags must be what the daemon uses). */
+function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('COROLISTENER_')));
+  return { ...env, ...extra };
+}
+
+export class SandboxListener {
+  readonly node: SandboxNode;
+  private child: ChildProcess | null = null;
+  /** How the last started process ended (null while running or never started). */
+  private ended: string | null = null;
+
+  constructor(
+    readonly cluster: SandboxCluster,
+    ref: NodeRef,
+    private readonly options: ListenerOptions = {},
+  ) {
+    this.node = cluster.node(ref);
+  }
+
+  /** Host path of one of the listener's files. */
+  hostPath(file: ListenerFile): string {
+    return this.cluster.hostPath(this.node.name, LISTENER_FILES[file]);
+  }
+
+  /** Pid of the running daemon, or null. */
+  get pid(): number | null {
+    const pid = this.child?.pid;
+    return pid !== undefined && this.ended === null && isAlive(pid) ? pid : null;
+  }
+
+  /** Write the node's vmmgr.conf (the fake VMmanager) unless it exists. */
+  prepare(): void {
+    fs.mkdirSync(this.hostPath('dir'), { recursive: true, mode: 0o700 });
+    fs.mkdirSync(this.hostPath('stateDir'), { recursive: true, mode: 0o700 });
+    const conf = this.hostPath('vmmgrConf');
+    if (!fs.existsSync(conf)) {
+      fs.writeFileSync(conf, renderFakeVmmgrConf({ ...this.options.vmmgr, callsFile: LISTENER_FILES.calls }));
+    }
+  }
+
+  /**
+   * Start the daemon and wait until its control socket answers; resolves to its pid. Rejects,
+   * with the end of its output and log, if it exits first or does not answer in time.
+   */
+  async start(opts: { timeoutMs?: number } = {}): Promise<number> {
+    if (this.pid !== null) throw new Error(`node ${this.node.name}: the listener is already running (pid ${this.pid})`);
+    this.prepare();
+    const out = fs.openSync(this.hostPath('output'), 'a');
+    let child: ChildProcess;
+    try {
+      // Detached: a Ctrl-C at the terminal reaches the test/demo, which tears down in order,
+      // not the daemons directly.
+      child = this.cluster.spawn(this.node.name, [process.execPath, ...listenerRunArgs()], {
+        stdio: ['ignore', out, out],
+        detached: true,
+        env: cleanEnv(this.options.env),
+      });
+    } finally {
+      fs.closeSync(out);
+    }
+    this.child = child;
+    this.ended = null;
+    child.on('exit', (code, sig) => {
+      if (this.child === child) this.ended = sig ? `signal ${sig}` : `exit code ${code}`;
+    });
+    child.on('error', (e) => {
+      if (this.child === child) this.ended = String(e);
+    });
+    child.unref();
+    const timeoutMs = opts.timeoutMs ?? 20_000;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.ended !== null || Date.now() > deadline) {
+        const how = this.ended !== null ? `ended (${this.ended})` : `did not answer on its control socket within ${timeoutMs} ms`;
+        if (this.ended === null) await this.kill();
+        throw new Error(`node ${this.node.name}: the listener ${how}\n${this.diagnostics()}`);
+      }
+      if ((await this.status().catch(() => undefined)) !== undefined) return child.pid!;
+      await delay(100);
+    }
+  }
+
+  /** The end of the daemon's output and log, for error messages. */
+  diagnostics(lines = 15): string {
+    return `--- ${this.hostPath('output')}\n${tail(this.hostPath('output'), lines)}\n--- ${this.hostPath('log')}\n${tail(this.hostPath('log'), lines)}`;
+  }
+
+  private async waitEnded(pid: number, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (isAlive(pid)) {
+      if (Date.now() > deadline) return false;
+      await delay(20);
+    }
+    return true;
+  }
+
+  /** SIGTERM (clean shutdown, effects left as they are) and wait; SIGKILL and reject after timeoutMs. */
+  async stop(opts: { timeoutMs?: number } = {}): Promise<void> {
+    const pid = this.pid;
+    if (pid === null) return;
+    signal(pid, 'SIGTERM');
+    const timeoutMs = opts.timeoutMs ?? 10_000;
+    if (await this.waitEnded(pid, timeoutMs)) return;
+    await this.kill();
+    throw new Error(`node ${this.node.name}: the listener ${pid} ignored SIGTERM for ${timeoutMs} ms; killed`);
+  }
+
+  /** SIGKILL (a crash) and wait until it is gone. */
+  async kill(): Promise<void> {
+    const pid = this.child?.pid;
+    if (pid === undefined || !isAlive(pid)) return;
+    signal(pid, 'SIGKILL');
+    if (!(await this.waitEnded(pid, 10_000))) throw new Error(`node ${this.node.name}: the listener ${pid} survived SIGKILL`);
+  }
+
+  /** The daemon's `status` over its control socket; undefined when no daemon answers. */
+  async status(timeoutMs = 2_000): Promise<StatusReport | undefined> {
+    const answer = await queryDaemon(this.hostPath('socket'), 'status', timeoutMs);
+    return answer === undefined ? undefined : parseStatusReport(answer);
+  }
+
+  /** `corolistener ARGS...` (the built CLI) run inside the node, e.g. ['-l', '--json']; the socket is the listener's. */
+  cli(args: readonly string[]): Promise<CommandResult> {
+    return this.cluster.exec(this.node.name, [process.execPath, cliMainScript(), ...args, '--socket', LISTENER_FILES.socket], {
+      timeoutMs: 20_000,
+      env: cleanEnv(),
+    });
+  }
+
+  /** Calls the fake VMmanager recorded on this node, oldest first. */
+  calls(): VmmgrCall[] {
+    return readCalls(this.hostPath('calls'));
+  }
+
+  /** The daemon's log (pino JSON lines), parsed; lines that are not JSON are skipped. */
+  logLines(): Array<Record<string, unknown>> {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.hostPath('log'), 'utf8');
+    } catch {
+      return [];
+    }
+    const out: Array<Record<string, unknown>> = [];
+    for (const line of text.split('\n')) {
+      if (line.trim() === '') continue;
+      try {
+        out.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // a line being written right now, or not ours
+      }
+    }
+    return out;
+  }
+}
+
+/** A listener on every node of the cluster (or on `refs`), started in parallel. */
+export async function startListeners(
+  cluster: SandboxCluster,
+  refs: readonly NodeRef[] = cluster.nodes.map((n) => n.name),
+  options: ListenerOptions = {},
+): Promise<SandboxListener[]> {
+  const listeners = refs.map((r) => new SandboxListener(cluster, r, options));
+  const started = await Promise.allSettled(listeners.map((l) => l.start()));
+  const failed = started.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed.length > 0) {
+    await Promise.all(listeners.map((l) => l.kill().catch(() => undefined)));
+    throw failed[0]!.reason;
+  }
+  return listeners;
+}

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { parsePingLine, Pinger } from '../../../src/cli/demo/pinger';
+import { describeCall } from '../../../src/cli/demo/watch';
+import type { SandboxClient } from '../../../src/sandbox';
+
+describe('demo: ping output', () => {
+  it('reads replies and "no answer yet" lines of ping -O, ignores the rest', () => {
+    expect(parsePingLine('64 bytes from 198.18.0.100: icmp_seq=12 ttl=64 time=0.051 ms', 5)).toEqual({ at: 5, seq: 12, reply: true });
+    expect(parsePingLine('no answer yet for icmp_seq=13', 6)).toEqual({ at: 6, seq: 13, reply: false });
+    expect(parsePingLine('PING 198.18.0.100 (198.18.0.100) 56(84) bytes of data.', 1)).toBeNull();
+    expect(parsePingLine('From 198.18.0.250 icmp_seq=3 Destination Host Unreachable', 1)).toBeNull();
+  });
+
+  it('finds the last reply before a cut and the first after it, counting the unanswered in between', () => {
+    const p = new Pinger({} as SandboxClient, '198.18.0.100');
+    const seq = [
+      [100, true],
+      [300, true],
+      [500, false],
+      [700, false],
+      [900, false],
+      [1100, true],
+      [1300, true],
+    ] as const;
+    seq.forEach(([at, reply], i) => p.events.push({ at, seq: i + 1, reply }));
+    expect(p.lastReplyBefore(400)?.at).toBe(300);
+    expect(p.firstReplyAfter(400)).toEqual({ reply: { at: 1100, seq: 6, reply: true }, lost: 3 });
+    expect(p.firstReplyAfter(1300)).toBeUndefined();
+  });
+});
+
+describe('demo: narrating a recorded command', () => {
+  it('names the node and the command, with the failed nodes when there are any', () => {
+    const call = { name: 'ServiceStartCommand' as const, at: '', ms: 0, pid: 1, args: [], env: { COROLISTENER_FAILED_NODES: '4' } };
+    expect(describeCall('n2', call)).toBe('n2 ran ServiceStartCommand (COROLISTENER_FAILED_NODES=4)');
+    expect(describeCall('n4', { ...call, name: 'ServiceStopCommand', env: { COROLISTENER_FAILED_NODES: '' } })).toBe('n4 ran ServiceStopCommand');
+  });
+});
