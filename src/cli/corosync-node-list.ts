@@ -1,10 +1,79 @@
-// `-l` without a daemon: build the NodeListReport from corosync itself (cmap nodelist, quorum
-// members, prio/replication keys). Needs the corosync binding (src/corosync), which is being
-// built separately; until it lands this fails with a clear message instead of guessing.
+// `-l` without a daemon: the same NodeListReport straight from corosync (the quorum service's
+// current state, cmap's members' config versions) and corosync.conf, naming the master with
+// the engine's election function, so the table agrees with what the daemons decide.
+import { readCorosyncConf } from '../config/corosyncConfFile';
+import { Cfg } from '../corosync/cfg';
+import { Cmap } from '../corosync/cmap';
+import { Quorum } from '../corosync/quorum';
+import { readMemberVersions } from '../daemon/corosync-port';
+import { buildNodeListReport, clusterViewOf } from '../daemon/node-report';
 import type { NodeListReport } from '../daemon/report';
-import { notImplemented } from './not-implemented';
+import { electMaster } from '../engine/election';
+import { CliError } from './io';
+import { EXIT } from './options';
 
-export async function readNodeListFromCorosync(corosyncConf: string, socket: string): Promise<NodeListReport> {
-  void corosyncConf;
-  return notImplemented(`no corolistener daemon answers on ${socket}, and reading the node list straight from corosync`);
+export interface CorosyncSnapshot {
+  localNodeId: number;
+  quorate: boolean;
+  members: number[];
+  /** runtime.members.ID.config_version of the members. */
+  versions: Record<number, number>;
+}
+
+export type SnapshotSource = (timeoutMs: number) => Promise<CorosyncSnapshot>;
+
+/** Reads the current state through the binding (loads the addon). */
+export async function readCorosyncSnapshot(timeoutMs: number): Promise<CorosyncSnapshot> {
+  const handles: Array<{ close(): void }> = [];
+  try {
+    const cfg = new Cfg();
+    handles.push(cfg);
+    const cmap = new Cmap();
+    handles.push(cmap);
+    const localNodeId = cfg.localNodeId();
+    const quorum = new Quorum();
+    handles.push(quorum);
+    // The quorum service delivers its current state as the first event.
+    const q = await new Promise<{ quorate: boolean; members: number[] }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`corosync's quorum service did not answer within ${timeoutMs} ms`)), timeoutMs);
+      quorum.once('quorum', (e) => {
+        clearTimeout(timer);
+        resolve(e);
+      });
+      quorum.once('disconnect', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+    });
+    return { localNodeId, quorate: q.quorate, members: q.members, versions: readMemberVersions(cmap, q.members) };
+  } finally {
+    for (const h of handles) h.close();
+  }
+}
+
+export async function readNodeListFromCorosync(
+  corosyncConf: string,
+  socket: string,
+  timeoutMs = 3000,
+  source: SnapshotSource = readCorosyncSnapshot,
+): Promise<NodeListReport> {
+  const noDaemon = `no corolistener daemon answers on ${socket}`;
+  let conf;
+  try {
+    conf = (await readCorosyncConf(corosyncConf)).view;
+  } catch (err) {
+    throw new CliError(`${noDaemon}, and ${corosyncConf} cannot be used: ${(err as Error).message}`, EXIT.FAILURE);
+  }
+  let snap: CorosyncSnapshot;
+  try {
+    snap = await source(timeoutMs);
+  } catch (err) {
+    throw new CliError(`${noDaemon}, and corosync cannot be read: ${(err as Error).message}`, EXIT.UNREACHABLE);
+  }
+  const view = clusterViewOf(conf, 0);
+  // As the engine does: our own version is the newer of cmap's and our file's.
+  const versions = { ...snap.versions };
+  versions[snap.localNodeId] = Math.max(versions[snap.localNodeId] ?? 0, view.configVersion);
+  const masterId = snap.quorate ? electMaster(view, snap.members, versions).masterId : null;
+  return buildNodeListReport({ conf, localNodeId: snap.localNodeId, quorum: snap, masterId });
 }

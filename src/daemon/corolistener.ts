@@ -460,7 +460,13 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
   private submit(effects: Effect[]): void {
     const owed = this.lastPlan.filter((s) => s.status === 'pending' || s.status === 'retrying');
     const plan = { takeoverRefused: null };
-    const steps: Step[] = carryOver(owed.map((s) => s.effect), effects).map((effect) => ({ effect, status: 'pending', plan }));
+    const merged = carryOver(owed.map((s) => s.effect), effects);
+    // carryOver puts the owed steps first. When one of them is failing (waiting in its retry
+    // backoff), the new decision's steps go first instead, so a failing step never delays a
+    // later decision; the owed steps keep their order among themselves.
+    const kept = merged.slice(0, merged.length - effects.length);
+    const ordered = owed.some((s) => s.status === 'retrying') ? [...effects, ...kept] : merged;
+    const steps: Step[] = ordered.map((effect) => ({ effect, status: 'pending', plan }));
     this.lastPlan = steps;
     this.runner?.submit(steps);
   }
@@ -579,6 +585,12 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
   private async raisePriority(nodeId: number): Promise<void> {
     const result = await editCorosyncConf(this.options.corosyncConf, (doc) => raiseNodePrioAboveOthers(doc, nodeId).doc, { corosyncCheck: this.options.corosyncCheck });
     this.logger.info({ event: 'raise-priority', nodeId, changed: result.changed }, result.changed ? 'corosync.conf: priority raised above every other node' : 'priority already above every other node');
+    // Reload everywhere (also when an earlier attempt already wrote the file): every member's
+    // cmap then shows our newer version, so no member with the old file can act as master,
+    // even before the other nodes have fetched the new file (publishConfig).
+    const session = this.session;
+    if (session === undefined) throw new Error('not connected to corosync: cannot reload its configuration');
+    session.reloadConfig();
     // The engine trusts our file before corosync's reload shows it in cmap.
     await this.reloadCorosyncConf('raisePriority');
   }

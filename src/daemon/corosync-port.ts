@@ -1,6 +1,7 @@
 // The daemon's view of corosync, behind a small port so unit tests drive the daemon with a
 // fake: one session = one set of handles (quorum, CPG group `corolistener`, cmap). The real
 // implementation opens the binding's handles; the addon is loaded only when connect() runs.
+import { Cfg } from '../corosync/cfg';
 import { Cmap } from '../corosync/cmap';
 import { Cpg } from '../corosync/cpg';
 import { Quorum } from '../corosync/quorum';
@@ -27,6 +28,11 @@ export interface CorosyncSession {
   configVersions(members: readonly number[]): Record<number, number>;
   /** Sends on the CPG group (agreed order; delivered back to this process too). */
   send(data: Buffer): Promise<void>;
+  /**
+   * corosync-cfgtool -R: every member's corosync re-reads its own corosync.conf, and cmap's
+   * runtime.members.ID.config_version shows each member's version everywhere.
+   */
+  reloadConfig(): void;
   /** Idempotent. */
   close(): void;
 }
@@ -63,6 +69,8 @@ export class NativeCorosyncPort implements CorosyncPort {
       opened.push(cmap);
       const cpg = new Cpg(CPG_GROUP);
       opened.push(cpg);
+      const cfg = new Cfg();
+      opened.push(cfg);
       const localNodeId = cpg.localNodeId();
       let disconnected = false;
       const onDisconnect = (err: Error): void => {
@@ -71,6 +79,7 @@ export class NativeCorosyncPort implements CorosyncPort {
         handlers.onDisconnect(err);
       };
       cmap.on('disconnect', onDisconnect);
+      cfg.on('disconnect', onDisconnect);
       cpg.on('disconnect', onDisconnect);
       cpg.on('message', ({ nodeId, pid, data }) => handlers.onMessage({ nodeId, own: nodeId === localNodeId && pid === process.pid, data }));
       cmap.track('totem.config_version', () => handlers.onConfigChanged());
@@ -90,6 +99,7 @@ export class NativeCorosyncPort implements CorosyncPort {
         localNodeId,
         configVersions: (members) => readMemberVersions(cmap, members),
         send: (data) => cpg.send(data),
+        reloadConfig: () => cfg.reloadConfig(),
         close: () => {
           for (const h of opened) h.close();
         },

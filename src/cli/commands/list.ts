@@ -12,7 +12,7 @@ export async function run(command: CommandOf<'list'>, io: CliIo): Promise<number
   const answer = await askDaemon(command.socket, 'nodes', command.timeoutMs);
   const report: NodeListReport =
     answer === undefined
-      ? await readNodeListFromCorosync(command.corosyncConf, command.socket)
+      ? await readNodeListFromCorosync(command.corosyncConf, command.socket, command.timeoutMs)
       : validated(command.socket, parseNodeListReport, answer);
   io.stdout.write(command.json ? formatNodeListJson(report) : formatNodeTable(report));
   return EXIT.OK;

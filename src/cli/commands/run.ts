@@ -1,11 +1,49 @@
-// `corolistener run`: the daemon. Wiring corosync -> engine -> actions lands with the daemon
-// work (issue 5); until then this refuses clearly instead of pretending to run.
-import type { CliIo } from '../io';
-import { notImplemented } from '../not-implemented';
+// `corolistener run`: the daemon in the foreground (systemd runs it). Starts a Corolistener
+// with the real corosync binding, NodeActions and the pino log file; SIGTERM/SIGINT stop it
+// cleanly, leaving the role's effects as they are (a stopped listener must not cause a
+// failover); SIGHUP reopens the log. The addon is only loaded when corosync is connected, so
+// `run --help` and the other commands work without it.
+import { Corolistener } from '../../daemon/corolistener';
+import { createLogger, reopenOnSighup } from '../../daemon/logger';
+import { CliError, type CliIo } from '../io';
+import { EXIT } from '../options';
 import type { CommandOf } from './types';
 
 export async function run(command: CommandOf<'run'>, io: CliIo): Promise<number> {
-  void command;
   void io;
-  return notImplemented('corolistener run (the daemon)');
+  const o = command.options;
+  const log = createLogger({ file: o.log });
+  const stopReopening = reopenOnSighup(log);
+  const daemon = new Corolistener({
+    corosyncConf: o.corosyncConf,
+    vmmgrConf: o.vmmgrConf,
+    stateDir: o.stateDir,
+    lockDir: o.lockDir,
+    socket: o.socket,
+    logger: log.logger,
+  });
+  try {
+    await daemon.start();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    log.logger.fatal({ event: 'start-failed', error: message }, 'corolistener could not start');
+    await daemon.stop().catch(() => undefined);
+    stopReopening();
+    log.close();
+    throw new CliError(`cannot start the daemon: ${message}`, EXIT.FAILURE);
+  }
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (sig: NodeJS.Signals): void => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve(sig);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  log.logger.info({ event: 'signal', signal }, `${signal}: shutting down`);
+  await daemon.stop();
+  stopReopening();
+  log.close();
+  return EXIT.OK;
 }

@@ -73,10 +73,10 @@ describe('corolistener -l', () => {
     expect(out.stderr).toBe(`corolistener: unexpected answer from the daemon on ${socket}: invalid report: report.nodes[0].role must be one of "M", "S", "-"\n`);
   });
 
-  it('says the corosync fallback is not implemented yet when no daemon answers', async () => {
-    const out = await cli(['-l', '--socket', socket]);
+  it('falls back to corosync when no daemon answers, and says clearly when corosync.conf is unusable', async () => {
+    const out = await cli(['-l', '--socket', socket, '--corosync-conf', join(dir, 'missing.conf')]);
     expect(out.code).toBe(1);
-    expect(out.stderr).toMatch(/^corolistener: no corolistener daemon answers on .*not implemented yet\n$/);
+    expect(out.stderr).toMatch(/^corolistener: no corolistener daemon answers on .*, and .*missing\.conf cannot be used: .*ENOENT.*\n$/);
   });
 });
 
@@ -138,10 +138,11 @@ describe('corolistener usage, help and unimplemented commands', () => {
     expect(await cli(['--version'])).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
   });
 
-  it.each([
-    [['run'], 'corolistener run (the daemon) is not implemented yet'],
-  ])('%j fails clearly until implemented', async (argv, message) => {
-    expect(await cli(argv)).toEqual({ code: 1, stdout: '', stderr: `corolistener: ${message}\n` });
+  it('run: a daemon that cannot start says why in one line and exits 1', async () => {
+    const out = await cli(['run', '--corosync-conf', join(dir, 'missing.conf'), '--vmmgr-conf', join(dir, 'vmmgr.conf'), '--log', join(dir, 'cl.log'), '--state-dir', join(dir, 'state'), '--socket', join(dir, 'cl.sock')]);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/^corolistener: cannot start the daemon: .*missing\.conf.*\n$/);
+    expect(readFileSync(join(dir, 'cl.log'), 'utf8')).toMatch(/"event":"start-failed"/);
   });
 
   it('demo refuses without root, in one line saying how to run it', async () => {

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { RetryOptions } from '../../../src/actions/retry';
 import { encodeMessage } from '../../../src/cluster/envelope';
 import { FAILURE_RECORDS } from '../../../src/cluster/messages';
 import { queryDaemon } from '../../../src/daemon/control-socket';
@@ -37,7 +38,7 @@ interface Harness {
   dirs: TestDirs;
 }
 
-async function startDaemon(localNodeId: number, opts: { nodes?: NodeConf[]; socket?: boolean; reuse?: TestDirs; actions?: RecordingActions } = {}): Promise<Harness> {
+async function startDaemon(localNodeId: number, opts: { nodes?: NodeConf[]; socket?: boolean; reuse?: TestDirs; actions?: RecordingActions; retry?: RetryOptions } = {}): Promise<Harness> {
   dirs = opts.reuse ?? testDirs(opts.nodes ?? NODES);
   const corosync = new FakeCorosync(localNodeId);
   for (const n of opts.nodes ?? NODES) corosync.versions[n.id] = 1;
@@ -56,7 +57,7 @@ async function startDaemon(localNodeId: number, opts: { nodes?: NodeConf[]; sock
     actions,
     clock,
     configPublisher: publisher,
-    retry: { attempts: 3, initialDelayMs: 5, maxDelayMs: 20 },
+    retry: opts.retry ?? { attempts: 3, initialDelayMs: 5, maxDelayMs: 20 },
     reconnect: { initialMs: 200, maxMs: 1600 },
     corosyncCheck: 'off',
   });
@@ -66,6 +67,14 @@ async function startDaemon(localNodeId: number, opts: { nodes?: NodeConf[]; sock
   daemon.on('role', ({ role }) => roles.push(role));
   await daemon.start();
   return { daemon, corosync, actions, clock, lines, decisions, roles, published, dirs };
+}
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 function persisted(h: Harness): Record<string, unknown> {
@@ -121,6 +130,7 @@ describe('Corolistener', () => {
     expect(conf).toMatch(/config_version: 2\n/);
     expect(conf).toMatch(/nodeid: 2\n {4}prio: 101\n/);
     expect(h.published).toEqual([2]);
+    expect(h.corosync.session.reloads).toBe(1);
     expect(failed).toEqual([]);
   });
 
@@ -220,6 +230,16 @@ describe('Corolistener', () => {
     expect(persisted(h)).toMatchObject({ lastRole: 'slave' });
   });
 
+  it('a state file of the wrong shape is quarantined too (never used half-checked)', async () => {
+    dirs = testDirs(NODES);
+    const bad = JSON.stringify({ lastRole: 'boss', ringId: null, lastQuorateSeq: null, suspendedVms: [], suspendedAfterSeq: null, suspendRequested: false, failureRecords: {} });
+    writeFileSync(join(dirs.stateDir, 'state.json'), bad);
+    const h = await startDaemon(4, { reuse: dirs });
+    const error = h.lines.find((l) => l.event === 'state-file');
+    expect(String(error!.error)).toMatch(/state\.json: invalid state: lastRole must be one of master, slave, suspended, unknown/);
+    expect(h.lines.find((l) => l.event === 'engine')).toMatchObject({ restoredRole: null });
+  });
+
   it('a failing step is retried with backoff and logged; it does not block a newer decision', async () => {
     const actions = new RecordingActions();
     actions.failures.startService = 1;
@@ -230,16 +250,25 @@ describe('Corolistener', () => {
     expect(h.lines.some((l) => l.event === 'step-retry' && l.effect === 'startService')).toBe(true);
     expect(h.lines.find((l) => l.event === 'step' && l.effect === 'startService')).toMatchObject({ outcome: 'ok', attempts: 2 });
 
-    // a step that keeps failing: the newer decision (quorum lost) still runs at once
-    actions.calls.length = 0;
+  });
+
+  it('a step waiting in its retry backoff does not delay a newer decision', async () => {
+    const actions = new RecordingActions();
     actions.failures.nodeFailed = 100;
-    h.corosync.session.quorum(true, [4, 8], 11); // node 2 left: reportNodesFailed -> NodeFailedCommand fails
-    await new Promise((r) => setTimeout(r, 2));
-    h.corosync.session.quorum(false, [4], 12);
+    // 60 s between attempts: the test can only finish if the newer plan cuts the wait short
+    const h = await startDaemon(4, { actions, retry: { attempts: 5, initialDelayMs: 60_000, maxDelayMs: 60_000 } });
+    h.corosync.session.quorum(true, [2, 4, 8], 10);
     await h.daemon.settled();
+    actions.calls.length = 0;
+    h.corosync.session.quorum(true, [4, 8], 11); // node 2 left: reportNodesFailed -> NodeFailedCommand fails
+    await new Promise((r) => setTimeout(r, 20));
+    expect(h.lines.some((l) => l.event === 'step-retry' && l.effect === 'reportNodesFailed')).toBe(true);
+    h.corosync.session.quorum(false, [4], 12);
+    await until(() => actions.names().includes('suspendVms'), 3_000);
     expect(h.daemon.role).toBe('suspended');
-    expect(actions.names()).toContain('nodeFailed');
-    expect(actions.names().slice(-5)).toEqual(['stopService', 'removeServiceLock', 'removeStaleRelocatedLock', 'removeClusterIp', 'suspendVms']);
+    // the teardown ran first; the failing NodeFailedCommand is still owed and tried again after it
+    expect(actions.names().slice(0, 6)).toEqual(['nodeFailed', 'stopService', 'removeServiceLock', 'removeStaleRelocatedLock', 'removeClusterIp', 'suspendVms']);
+    await until(() => actions.names().filter((n) => n === 'nodeFailed').length === 2, 3_000);
   });
 
   it('a refused cluster IP never lets VMmanager start', async () => {

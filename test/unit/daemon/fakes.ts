@@ -34,6 +34,11 @@ export class FakeSession implements CorosyncSession {
     if (this.deliverOwn) setImmediate(() => !this.closed && this.handlers.onMessage({ nodeId: this.localNodeId, own: true, data }));
   }
 
+  reloads = 0;
+  reloadConfig(): void {
+    this.reloads++;
+  }
+
   close(): void {
     this.closed = true;
   }
