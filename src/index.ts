@@ -76,5 +76,9 @@ export type { ConfigDistributorDeps, DistributionRound, DistributorLog, LocalCon
 export { ConfigSyncServer, DEFAULT_SYNC_PORT, SyncProtocolError, fetchConfigFromPeer } from './cluster/configSync';
 export type { ConfigSyncServerOptions, FetchOptions, SyncResponse } from './cluster/configSync';
 export { installConfig, readLocalConfig } from './cluster/localConfig';
+export { ConfigChannel } from './cluster/configChannel';
+export type { ConfigChannelOptions } from './cluster/configChannel';
+export { ClusterConfigPublisher } from './cluster/configPublisher';
+export type { ClusterConfigPublisherOptions, PublisherLink } from './cluster/configPublisher';
 export { syncFromPeers } from './cluster/syncFromPeers';
 export type { SyncFromPeersOptions, SyncOutcome } from './cluster/syncFromPeers';

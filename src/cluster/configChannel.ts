@@ -1,16 +1,16 @@
-// Wires the ConfigDistributor to the real world for the daemon: the CPG group (send, message,
-// confchg), Cfg.reloadConfig(), corosync.conf on disk (src/config) and real timers. The daemon
-// hands CPG events here and calls publishConfig() for the engine's `publishConfig` effect.
+// Wires the ConfigDistributor to the real world: the CPG group (send, decoded messages,
+// membership), Cfg.reloadConfig(), corosync.conf on disk (src/config) and real timers.
 //
-// Every received message is decoded by the shared codec (size limit, envelope, protocol
-// version, schema, MAC); a rejected one is logged with the sender and the reason and changes
-// nothing.
+// A received message has been decoded by the shared codec (size limit, envelope, protocol
+// version, schema, digest: messages.ts); here its MAC is checked with the cluster key. A
+// rejected message is logged with the sender and the reason and changes nothing.
 import type { WriteCorosyncConfOptions } from '../config';
 import type { ClusterKey } from './clusterKey';
 import { ConfigDistributor, type DistributorLog, type LocalConfig } from './configDistributor';
-import { type ConfigMessage, encodeConfigMessage, isConfigMessageType, registerConfigMessages } from './configMessages';
-import { type DecodedMessage, MessageCodec, MessageError } from './envelope';
+import { type ConfigMessage, encodeConfigMessage, isConfigMessageType, verifyConfigMessage } from './configMessages';
+import { type DecodedMessage, type MessageCodec, MessageError } from './envelope';
 import { installConfig, readLocalConfig } from './localConfig';
+import { createMessageCodec } from './messages';
 
 export interface ConfigChannelOptions {
   localNodeId: number;
@@ -21,22 +21,20 @@ export interface ConfigChannelOptions {
   /** Cfg.reloadConfig(). */
   reload(): void;
   log: DistributorLog;
-  /** A codec shared with the daemon's other message types; config types are registered on it. */
-  codec?: MessageCodec;
   write?: WriteCorosyncConfOptions;
   ackTimeoutMs?: number;
   /** Timers (default setTimeout); injected by tests. */
   setTimer?(ms: number, fn: () => void): () => void;
-  isPublisher?(): boolean;
+  isPublisher?(): boolean | undefined;
   onInstalled?(config: LocalConfig): void;
+  onPeerVersion?(nodeId: number, version: bigint): void;
 }
 
 export class ConfigChannel {
   readonly distributor: ConfigDistributor;
-  readonly codec: MessageCodec;
+  readonly codec: MessageCodec = createMessageCodec();
 
   constructor(private readonly options: ConfigChannelOptions) {
-    this.codec = registerConfigMessages(options.codec ?? new MessageCodec(), options.key);
     this.distributor = new ConfigDistributor({
       localNodeId: options.localNodeId,
       send: (msg: ConfigMessage) => options.send(encodeConfigMessage(msg, options.key)),
@@ -51,34 +49,43 @@ export class ConfigChannel {
       ackTimeoutMs: options.ackTimeoutMs,
       isPublisher: options.isPublisher,
       onInstalled: options.onInstalled,
+      onPeerVersion: options.onPeerVersion,
     });
   }
 
-  /** The daemon's ConfigPublisher port: the engine's `publishConfig {configVersion}`. */
-  publishConfig(effect: { configVersion: bigint }): Promise<void> {
-    return this.distributor.publish(effect.configVersion);
+  /** The engine's `publishConfig {configVersion}`. */
+  publishConfig(effect: { configVersion: number | bigint }): Promise<void> {
+    return this.distributor.publish(BigInt(effect.configVersion));
   }
 
-  /**
-   * A CPG `message` event. Returns the decoded message when it is not a configuration message
-   * (for the daemon's other types), undefined when it was consumed here or rejected (logged).
-   */
-  onCpgMessage(event: { nodeId: number; data: Buffer }): DecodedMessage | undefined {
+  /** A raw CPG `message` event: decoded here (for callers without their own dispatch). */
+  onCpgMessage(event: { nodeId: number; data: Buffer }): void {
     let decoded: DecodedMessage;
     try {
       decoded = this.codec.decode(event.data);
     } catch (err) {
       if (!(err instanceof MessageError)) throw err;
-      this.options.log.warn({ from: event.nodeId, code: err.code, error: err.message, bytes: event.data.length }, 'cluster message rejected');
-      return undefined;
+      this.reject(event.nodeId, err.code, err.message);
+      return;
     }
-    if (!isConfigMessageType(decoded.type)) return decoded;
-    void this.distributor.onMessage(event.nodeId, decoded as ConfigMessage);
-    return undefined;
+    this.onDecoded(event.nodeId, decoded);
+  }
+
+  /** A message the daemon's dispatch decoded; returns false when it is not a config message. */
+  onDecoded(from: number, decoded: DecodedMessage): boolean {
+    if (!isConfigMessageType(decoded.type)) return false;
+    const msg = verifyConfigMessage({ type: decoded.type, body: decoded.body }, this.options.key);
+    if (msg === undefined) this.reject(from, 'bad-mac', `${decoded.type}: bad MAC (not signed with this cluster's key)`);
+    else void this.distributor.onMessage(from, msg);
+    return true;
   }
 
   /** A CPG `confchg` event: current members and joiners. */
   onCpgConfchg(event: { members: readonly { nodeId: number }[]; joined: readonly { nodeId: number }[] }): Promise<void> {
     return this.distributor.onMembership(event.members.map((m) => m.nodeId), event.joined.map((m) => m.nodeId));
+  }
+
+  private reject(from: number, code: string, error: string): void {
+    this.options.log.warn({ from, code, error }, 'cluster message rejected');
   }
 }

@@ -14,7 +14,7 @@
 // depend on the order, so all members end with the same file. Versions only grow: an offer
 // older than the installed file never changes anything.
 //
-// Rejoin: a member announces its file with config.hello whenever it joins the group; a member
+// Rejoin: every member announces its file with config.hello whenever someone joins; a member
 // holding a newer file that is the designated publisher answers with an offer; a member holding
 // an older one answers with its own hello, so a joiner that is the newest learns it must push.
 import type { ConfigAck, ConfigHello, ConfigMessage, ConfigOffer } from './configMessages';
@@ -54,11 +54,19 @@ export interface ConfigDistributorDeps {
   /**
    * Whether this node pushes its file to an older member. The daemon answers with the engine's
    * view (this node is master, or with no master the lowest nodeid holding the newest version);
-   * the default is the same rule over the versions this distributor has heard of.
+   * undefined (or no function) falls back to the same rule over the versions this distributor
+   * has heard of.
    */
-  isPublisher?(): boolean;
+  isPublisher?(): boolean | undefined;
   /** After a new file is installed (the daemon re-reads it into the engine). */
   onInstalled?(config: LocalConfig): void;
+  /**
+   * A peer proved (signed offer, hello or positive ack) which version it holds. The daemon
+   * feeds it to the engine as a configVersions event: until the cluster-wide reload, cmap still
+   * shows the old version for peers that already have the new file, and a member that just
+   * installed the master's file must not take the master for stale and elect itself.
+   */
+  onPeerVersion?(nodeId: number, version: bigint): void;
 }
 
 export interface DistributionRound {
@@ -117,10 +125,11 @@ export class ConfigDistributor {
 
   /**
    * Multicast the installed file to the group (the engine's `publishConfig {configVersion}`).
-   * Resolves once the offer is sent; the reload follows the acks or the deadline.
+   * Resolves once the offer is sent; the reload follows the acks or the deadline. Rejects when
+   * the file is older than `minVersion` or the send failed (the daemon's runner retries).
    */
   publish(minVersion?: bigint): Promise<void> {
-    return this.enqueue(() => this.doPublish(minVersion));
+    return this.enqueue(() => this.doPublish(minVersion), true);
   }
 
   /** A CPG message, already decoded and validated by the codec, with the sender CPG reported. */
@@ -146,7 +155,7 @@ export class ConfigDistributor {
 
   /**
    * CPG membership (confchg): nodeids of the current members and of those that joined. When
-   * this node itself joined, it announces its file.
+   * anyone joined, this node announces its file (config.hello).
    */
   onMembership(members: readonly number[], joined: readonly number[] = []): Promise<void> {
     return this.enqueue(async () => {
@@ -158,16 +167,20 @@ export class ConfigDistributor {
         for (const id of [...r.waiting]) if (!this.members.has(id)) r.waiting.delete(id);
         if (r.waiting.size === 0) await this.finishRound('every remaining member acknowledged');
       }
-      if (joined.includes(this.deps.localNodeId)) await this.sendHello();
+      // Announce our file whenever someone joined: after a partition heals, each side sees the
+      // other as the joiners, so the member that must receive the newest file may be any of us.
+      if (joined.length > 0) await this.sendHello();
     });
   }
 
-  private enqueue(step: () => Promise<void>): Promise<void> {
-    const run = this.queue.then(step).catch((err: unknown) => {
+  /** Runs `step` after every earlier one; a failure is logged (and, with `propagate`, rethrown). */
+  private enqueue(step: () => Promise<void>, propagate = false): Promise<void> {
+    const run = this.queue.then(step);
+    const logged = run.catch((err: unknown) => {
       this.deps.log.error({ err }, 'config distribution step failed');
     });
-    this.queue = run;
-    return run;
+    this.queue = logged;
+    return propagate ? run : logged;
   }
 
   private async doPublish(minVersion?: bigint): Promise<void> {
@@ -212,7 +225,7 @@ export class ConfigDistributor {
 
   private async onOffer(offer: ConfigOffer): Promise<void> {
     if (offer.from === this.deps.localNodeId) return; // our own offer delivered back
-    this.known.set(offer.from, offer);
+    this.heard(offer.from, offer);
     const local = await this.deps.readLocal();
     const fields = { from: offer.from, offered: offer.version.toString(), installed: local.version.toString() };
     if (offer.version < local.version) {
@@ -253,7 +266,7 @@ export class ConfigDistributor {
   }
 
   private async onAck(ack: ConfigAck): Promise<void> {
-    if (ack.ok) this.known.set(ack.from, ack);
+    if (ack.ok) this.heard(ack.from, ack);
     const r = this.round;
     if (!r || ack.version !== r.version || ack.sha256 !== r.sha256 || !r.waiting.has(ack.from)) return;
     r.waiting.delete(ack.from);
@@ -266,7 +279,7 @@ export class ConfigDistributor {
 
   private async onHello(hello: ConfigHello): Promise<void> {
     if (hello.from === this.deps.localNodeId) return;
-    this.known.set(hello.from, hello);
+    this.heard(hello.from, hello);
     const local = await this.deps.readLocal();
     this.known.set(this.deps.localNodeId, local);
     if (hello.version === local.version && hello.sha256 !== local.sha256) {
@@ -284,8 +297,14 @@ export class ConfigDistributor {
     }
   }
 
+  private heard(nodeId: number, file: { version: bigint; sha256: string }): void {
+    this.known.set(nodeId, { version: file.version, sha256: file.sha256 });
+    if (nodeId !== this.deps.localNodeId) this.deps.onPeerVersion?.(nodeId, file.version);
+  }
+
   private isPublisher(): boolean {
-    if (this.deps.isPublisher) return this.deps.isPublisher();
+    const injected = this.deps.isPublisher?.();
+    if (injected !== undefined) return injected;
     // The lowest nodeid among the members holding the file that supersedes every other known one.
     let best: { id: number; version: bigint; sha256: string } | undefined;
     for (const [id, v] of this.known) {

@@ -115,52 +115,59 @@ function nodeId(b: Fields): number {
   return v;
 }
 
-function checkMac(msg: ConfigMessage, b: Fields, key: ClusterKey): ConfigMessage {
-  if (typeof b.mac !== 'string' || !key.verify(macParts(msg), b.mac)) throw new Error('bad MAC (not signed with this cluster\'s key)');
-  return msg;
+function mac(b: Fields): string {
+  if (typeof b.mac !== 'string' || !/^[0-9a-f]{64}$/.test(b.mac)) throw new Error('mac must be 64 lowercase hex digits');
+  return b.mac;
 }
 
-export function validateOffer(body: unknown, key: ClusterKey): ConfigOffer {
+export function validateOffer(body: unknown): ConfigOffer & { mac: string } {
   const b = asObject(body);
   onlyKeys(b, ['version', 'sha256', 'content', 'from', 'mac']);
   if (typeof b.content !== 'string') throw new Error('content must be a string');
   const bytes = Buffer.byteLength(b.content, 'utf8');
   if (bytes > MAX_CONFIG_BYTES) throw new Error(`content is ${bytes} bytes, over the ${MAX_CONFIG_BYTES}-byte limit`);
-  const offer: ConfigOffer = { version: version(b), sha256: sha(b), content: b.content, from: nodeId(b) };
+  const offer = { version: version(b), sha256: sha(b), content: b.content, from: nodeId(b), mac: mac(b) };
   if (sha256Hex(offer.content) !== offer.sha256) throw new Error('sha256 does not match the content');
-  checkMac({ type: CONFIG_OFFER, body: offer }, b, key);
   return offer;
 }
 
-export function validateAck(body: unknown, key: ClusterKey): ConfigAck {
+export function validateAck(body: unknown): ConfigAck & { mac: string } {
   const b = asObject(body);
   onlyKeys(b, ['version', 'sha256', 'from', 'ok', 'error', 'mac']);
   if (typeof b.ok !== 'boolean') throw new Error('ok must be a boolean');
   if (b.error !== undefined && (typeof b.error !== 'string' || b.error.length > MAX_ERROR_CHARS)) {
     throw new Error(`error must be a string of at most ${MAX_ERROR_CHARS} characters`);
   }
-  const ack: ConfigAck = { version: version(b), sha256: sha(b), from: nodeId(b), ok: b.ok };
+  const ack: ConfigAck & { mac: string } = { version: version(b), sha256: sha(b), from: nodeId(b), ok: b.ok, mac: mac(b) };
   if (b.error !== undefined) ack.error = b.error as string;
-  checkMac({ type: CONFIG_ACK, body: ack }, b, key);
   return ack;
 }
 
-export function validateHello(body: unknown, key: ClusterKey): ConfigHello {
+export function validateHello(body: unknown): ConfigHello & { mac: string } {
   const b = asObject(body);
   onlyKeys(b, ['version', 'sha256', 'from', 'mac']);
-  const hello: ConfigHello = { version: version(b), sha256: sha(b), from: nodeId(b) };
-  checkMac({ type: CONFIG_HELLO, body: hello }, b, key);
-  return hello;
+  return { version: version(b), sha256: sha(b), from: nodeId(b), mac: mac(b) };
 }
 
-/** Registers the three configuration message types (validated and MAC-checked) on a codec. */
-export function registerConfigMessages(codec: MessageCodec, key: ClusterKey): MessageCodec {
-  return codec
-    .register(CONFIG_OFFER, (body) => validateOffer(body, key))
-    .register(CONFIG_ACK, (body) => validateAck(body, key))
-    .register(CONFIG_HELLO, (body) => validateHello(body, key));
+/**
+ * Registers the three configuration message types (schema, limits, digest) on a codec. The MAC
+ * needs the cluster key, which the codec registry does not have: `verifyConfigMessage` checks it
+ * before the distributor sees the message (ConfigChannel).
+ */
+export function registerConfigMessages(codec: MessageCodec): MessageCodec {
+  return codec.register(CONFIG_OFFER, validateOffer).register(CONFIG_ACK, validateAck).register(CONFIG_HELLO, validateHello);
 }
 
 export function isConfigMessageType(type: string): type is ConfigMessage['type'] {
   return type === CONFIG_OFFER || type === CONFIG_ACK || type === CONFIG_HELLO;
+}
+
+/**
+ * The message without its MAC if the MAC is the cluster key's over every other field;
+ * undefined for a forgery. `decoded` must come from a codec with registerConfigMessages.
+ */
+export function verifyConfigMessage(decoded: { type: ConfigMessage['type']; body: unknown }, key: ClusterKey): ConfigMessage | undefined {
+  const { mac: received, ...body } = decoded.body as ConfigMessage['body'] & { mac: string };
+  const msg = { type: decoded.type, body } as ConfigMessage;
+  return key.verify(macParts(msg), received) ? msg : undefined;
 }

@@ -18,7 +18,7 @@ import { PlanRunner, type StepReport } from '../actions/plan-runner';
 import type { RetryOptions } from '../actions/retry';
 import { StateFile, StateFileError } from '../actions/state-file';
 import { parseVirshNames, VmCommandError, type ResumeResult, type SuspendResult } from '../actions/vm-control';
-import { encodeMessage } from '../cluster/envelope';
+import { type DecodedMessage, encodeMessage } from '../cluster/envelope';
 import { createMessageCodec, FAILURE_RECORDS, type FailureRecordsBody } from '../cluster/messages';
 import type { CorosyncConfView } from '../config/corosyncConfView';
 import { editCorosyncConf, readCorosyncConf } from '../config/corosyncConfFile';
@@ -49,9 +49,36 @@ export interface DaemonActions {
   nodeFailed(ctx: CommandContext, signal?: AbortSignal): Promise<unknown>;
 }
 
-/** Tells the other members to fetch the new corosync.conf (issue 6 provides the real one). */
+/**
+ * Tells the other members to take the new corosync.conf (src/cluster/configPublisher.ts is the
+ * real one). The optional hooks give it the CPG group: the session, configuration messages and
+ * group membership.
+ */
 export interface ConfigPublisher {
   publish(request: { configVersion: number; corosyncConf: string; localNodeId: number }): Promise<void>;
+  /** A corosync session was opened (undefined: it closed). */
+  attach?(link: ConfigLink | undefined): void;
+  /** A decoded CPG message of a type the daemon does not handle itself; false if not one it knows. */
+  onMessage?(from: number, decoded: DecodedMessage): boolean;
+  onGroupMembership?(members: number[], joined: number[]): void;
+  /** The daemon stops. */
+  close?(): Promise<void>;
+}
+
+/** What a ConfigPublisher may use of the daemon while a corosync session is open. */
+export interface ConfigLink {
+  localNodeId: number;
+  send(data: Buffer): Promise<void>;
+  reloadConfig(): void;
+  /** Whom the engine names master now (null: nobody, or this node is stale). */
+  masterId(): number | null;
+  /** A new corosync.conf was installed here: re-read it (the engine trusts the file first). */
+  configInstalled(): void;
+  /**
+   * A peer proved with a signed message that it holds this config_version; cmap shows it only
+   * after the cluster-wide reload, and until then the engine must not take it for stale.
+   */
+  peerVersion(nodeId: number, version: number): void;
 }
 
 /** Until configuration distribution exists: say loudly that the change stayed local. */
@@ -222,6 +249,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     this.closeSession(new Error('daemon stopping'));
     await this.runner?.close();
     await this.control?.close();
+    await this.publisher.close?.();
     this.logger.info({ event: 'stop', role: this.role }, 'corolistener stopped; role effects left as they are');
   }
 
@@ -282,6 +310,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
         onConfigChanged: () => handle(() => void this.reloadCorosyncConf('cmap')),
         onMemberVersions: (versions) => handle(() => this.feed({ type: 'configVersions', now: this.clock.now(), versions })),
         onDisconnect: (err) => handle(() => this.onDisconnect(err)),
+        onGroupMembership: (e) => handle(() => this.publisher.onGroupMembership?.(e.members, e.joined)),
       });
     } catch (err) {
       this.sessionToken = undefined;
@@ -297,6 +326,17 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     this.reconnectDelay = this.options.reconnect?.initialMs ?? 200;
     this.logger.info({ event: 'corosync-connected', localNodeId: session.localNodeId }, 'connected to corosync');
     this.ensureEngine(session.localNodeId);
+    this.publisher.attach?.({
+      localNodeId: session.localNodeId,
+      send: (data) => session.send(data),
+      reloadConfig: () => {
+        if (!session.reloadConfig) throw new Error('this corosync session cannot reload the configuration');
+        session.reloadConfig();
+      },
+      masterId: () => this.state?.masterId ?? null,
+      configInstalled: () => void this.reloadCorosyncConf('config-distribution'),
+      peerVersion: (nodeId, version) => this.feed({ type: 'configVersions', now: this.clock.now(), versions: { [nodeId]: version } }),
+    });
     // Fresh state: the configuration as it is now; the quorum handle delivers the current
     // membership by itself.
     this.feedConfig();
@@ -316,6 +356,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     this.session = undefined;
     this.sessionToken = undefined;
     this.connected = false;
+    if (s !== undefined) this.publisher.attach?.(undefined);
     try {
       s?.close();
     } catch (err) {
@@ -356,7 +397,11 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
       this.logger.warn({ event: 'message-rejected', from: m.nodeId, bytes: m.data.length, error: errorText(err) }, `rejected a CPG message from node ${m.nodeId}`);
       return;
     }
-    if (decoded.type !== FAILURE_RECORDS) return; // other types belong to other modules (config distribution)
+    if (decoded.type !== FAILURE_RECORDS) {
+      // Configuration distribution (src/cluster/configPublisher.ts); it ignores its own messages.
+      if (!this.publisher.onMessage?.(m.nodeId, decoded)) this.logger.warn({ event: 'message-unhandled', from: m.nodeId, type: decoded.type }, `no handler for CPG message type ${decoded.type}`);
+      return;
+    }
     if (m.own) {
       // Our own broadcast came back in agreed order: every member has it now.
       this.deliveryWaiters.shift()?.resolve();
@@ -590,6 +635,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     // even before the other nodes have fetched the new file (publishConfig).
     const session = this.session;
     if (session === undefined) throw new Error('not connected to corosync: cannot reload its configuration');
+    if (!session.reloadConfig) throw new Error('this corosync session cannot reload the configuration');
     session.reloadConfig();
     // The engine trusts our file before corosync's reload shows it in cmap.
     await this.reloadCorosyncConf('raisePriority');

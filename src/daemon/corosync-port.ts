@@ -20,6 +20,8 @@ export interface CorosyncHandlers {
   onMemberVersions(versions: Record<number, number>): void;
   /** corosync went away (any handle); the session is unusable and must be closed. */
   onDisconnect(error: Error): void;
+  /** CPG group membership (confchg): node ids of the members and of those that joined. */
+  onGroupMembership?(event: { members: number[]; joined: number[] }): void;
 }
 
 export interface CorosyncSession {
@@ -28,11 +30,8 @@ export interface CorosyncSession {
   configVersions(members: readonly number[]): Record<number, number>;
   /** Sends on the CPG group (agreed order; delivered back to this process too). */
   send(data: Buffer): Promise<void>;
-  /**
-   * corosync-cfgtool -R: every member's corosync re-reads its own corosync.conf, and cmap's
-   * runtime.members.ID.config_version shows each member's version everywhere.
-   */
-  reloadConfig(): void;
+  /** Cfg.reloadConfig(): every node's corosync re-reads its corosync.conf. */
+  reloadConfig?(): void;
   /** Idempotent. */
   close(): void;
 }
@@ -81,6 +80,9 @@ export class NativeCorosyncPort implements CorosyncPort {
       cmap.on('disconnect', onDisconnect);
       cfg.on('disconnect', onDisconnect);
       cpg.on('disconnect', onDisconnect);
+      // One entry per process in the group: a node counts once.
+      const nodeIds = (list: readonly { nodeId: number }[]) => [...new Set(list.map((a) => a.nodeId))];
+      cpg.on('confchg', (e) => handlers.onGroupMembership?.({ members: nodeIds(e.members), joined: nodeIds(e.joined) }));
       cpg.on('message', ({ nodeId, pid, data }) => handlers.onMessage({ nodeId, own: nodeId === localNodeId && pid === process.pid, data }));
       cmap.track('totem.config_version', () => handlers.onConfigChanged());
       cmap.track('nodelist.', () => handlers.onConfigChanged());

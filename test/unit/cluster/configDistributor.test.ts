@@ -188,7 +188,7 @@ describe('ConfigDistributor', () => {
 
   it('refuses to publish a version the file does not have', async () => {
     const g = await threeNodes();
-    await g.nodes.get(1)!.channel.publishConfig({ configVersion: 6n });
+    await expect(g.nodes.get(1)!.channel.publishConfig({ configVersion: 6n })).rejects.toThrow('cannot publish config_version 6: the installed file has 5');
     expect(g.queue).toEqual([]);
     expect(g.nodes.get(1)!.log.lines.at(-1)).toMatchObject({ level: 'error', msg: 'config distribution step failed' });
   });
@@ -309,7 +309,7 @@ describe('ConfigDistributor', () => {
     const newer = confText(99, [1, 2, 3]);
     const offerBody = { version: '99', sha256: sha256Hex(newer), content: newer, from: 1 };
     const cases: Array<[string, Buffer, string]> = [
-      ['bad signature (another key)', encodeConfigMessage({ type: CONFIG_OFFER, body: { ...offerBody, version: 99n } }, OTHER_KEY), 'bad-body'],
+      ['bad signature (another key)', encodeConfigMessage({ type: CONFIG_OFFER, body: { ...offerBody, version: 99n } }, OTHER_KEY), 'bad-mac'],
       ['no signature', encodeMessage(CONFIG_OFFER, offerBody), 'bad-body'],
       ['sha256 not matching the content', encodeMessage(CONFIG_OFFER, { ...offerBody, sha256: '0'.repeat(64), mac: '0'.repeat(64) }), 'bad-body'],
       ['wrong schema (version as a number)', encodeMessage(CONFIG_OFFER, { ...offerBody, version: 99 }), 'bad-body'],

@@ -1,0 +1,109 @@
+// The daemon's ConfigPublisher (src/daemon/corolistener.ts): configuration distribution over
+// the CPG group (ConfigChannel) plus the config sync service for starting nodes
+// (ConfigSyncServer on this node's ring0 address). Typed structurally so src/cluster does not
+// depend on src/daemon; test/unit/cluster/configPublisher.test.ts runs it inside the daemon.
+import type { WriteCorosyncConfOptions } from '../config';
+import type { ClusterKey } from './clusterKey';
+import { ConfigChannel } from './configChannel';
+import type { DistributorLog } from './configDistributor';
+import { isConfigMessageType } from './configMessages';
+import { ConfigSyncServer, DEFAULT_SYNC_PORT } from './configSync';
+import type { DecodedMessage } from './envelope';
+import { readLocalConfig } from './localConfig';
+import { loadCorosyncConfText } from '../config';
+
+/** The daemon's ConfigLink (src/daemon/corolistener.ts). */
+export interface PublisherLink {
+  localNodeId: number;
+  send(data: Buffer): Promise<void>;
+  reloadConfig(): void;
+  masterId(): number | null;
+  configInstalled(): void;
+  /** A peer holds this config_version (proved by a signed message): the engine's configVersions. */
+  peerVersion(nodeId: number, version: number): void;
+}
+
+export interface ClusterConfigPublisherOptions {
+  key: ClusterKey;
+  confPath: string;
+  log: DistributorLog;
+  write?: WriteCorosyncConfOptions;
+  ackTimeoutMs?: number;
+  /** The sync service's port (default 5407); null: do not serve. */
+  syncPort?: number | null;
+  /** Default: this node's ring0_addr in corosync.conf. */
+  syncHost?: string;
+}
+
+export class ClusterConfigPublisher {
+  private link: PublisherLink | undefined;
+  private channel: ConfigChannel | undefined;
+  private server: ConfigSyncServer | undefined;
+
+  constructor(private readonly options: ClusterConfigPublisherOptions) {}
+
+  attach(link: PublisherLink | undefined): void {
+    this.link = link;
+    if (link === undefined) return;
+    if (this.channel === undefined) {
+      const localNodeId = link.localNodeId;
+      this.channel = new ConfigChannel({
+        localNodeId,
+        key: this.options.key,
+        confPath: this.options.confPath,
+        send: (data) => (this.link ? this.link.send(data) : Promise.reject(new Error('not connected to corosync'))),
+        reload: () => {
+          if (!this.link) throw new Error('not connected to corosync');
+          this.link.reloadConfig();
+        },
+        log: this.options.log,
+        write: this.options.write,
+        ackTimeoutMs: this.options.ackTimeoutMs,
+        isPublisher: () => {
+          const master = this.link?.masterId();
+          return master === null || master === undefined ? undefined : master === localNodeId;
+        },
+        onInstalled: () => this.link?.configInstalled(),
+        onPeerVersion: (nodeId, version) => {
+          if (version <= BigInt(Number.MAX_SAFE_INTEGER)) this.link?.peerVersion(nodeId, Number(version));
+        },
+      });
+      if (this.options.syncPort !== null) void this.startSyncServer(localNodeId);
+    }
+  }
+
+  async publish(request: { configVersion: number }): Promise<void> {
+    if (this.channel === undefined) throw new Error('not connected to corosync: cannot publish corosync.conf');
+    await this.channel.publishConfig(request);
+  }
+
+  onMessage(from: number, decoded: DecodedMessage): boolean {
+    if (this.channel === undefined) return isConfigMessageType(decoded.type);
+    return this.channel.onDecoded(from, decoded);
+  }
+
+  onGroupMembership(members: number[], joined: number[]): void {
+    void this.channel?.distributor.onMembership(members, joined);
+  }
+
+  async close(): Promise<void> {
+    await this.server?.close();
+    this.server = undefined;
+  }
+
+  /** A failure (address not configured here, port taken) is logged: distribution still works. */
+  private async startSyncServer(localNodeId: number): Promise<void> {
+    try {
+      const local = await readLocalConfig(this.options.confPath);
+      const host = this.options.syncHost
+        ?? loadCorosyncConfText(local.content, this.options.confPath).view.nodes.find((n) => n.nodeid === localNodeId)?.ringAddrs[0];
+      if (host === undefined) throw new Error(`node ${localNodeId} has no ring0_addr in ${this.options.confPath}`);
+      const server = new ConfigSyncServer({ key: this.options.key, readLocal: () => readLocalConfig(this.options.confPath), host, port: this.options.syncPort ?? DEFAULT_SYNC_PORT, log: this.options.log });
+      const port = await server.listen();
+      this.server = server;
+      this.options.log.info({ host, port }, 'config sync service listening');
+    } catch (err) {
+      this.options.log.error({ err }, 'config sync service not started: starting nodes cannot fetch corosync.conf from this one');
+    }
+  }
+}

@@ -1,0 +1,95 @@
+// ClusterConfigPublisher plugged into the daemon (fake corosync): the takeover's publishConfig
+// multicasts the new file, the ack of every group member triggers Cfg.reloadConfig(), a peer's
+// newer file is installed and re-read by the daemon, a forged one is rejected and logged.
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ClusterConfigPublisher } from '../../../src/cluster/configPublisher';
+import { CONFIG_ACK, CONFIG_OFFER, encodeConfigMessage, sha256Hex } from '../../../src/cluster/configMessages';
+import { createMessageCodec } from '../../../src/cluster/messages';
+import { Corolistener } from '../../../src/daemon/corolistener';
+import { captureLogger, corosyncConfText, FakeCorosync, type FakeSession, ManualClock, RecordingActions, testDirs, type TestDirs } from '../daemon/fakes';
+import { KEY, OTHER_KEY } from './support';
+
+const NODES = [
+  { id: 2, prio: 99 },
+  { id: 4, prio: 100 },
+  { id: 8, prio: 98 },
+];
+
+let dirs: TestDirs | undefined;
+let daemon: Corolistener | undefined;
+afterEach(async () => {
+  await daemon?.stop();
+  dirs?.cleanup();
+  daemon = undefined;
+  dirs = undefined;
+});
+
+async function start(localNodeId: number) {
+  dirs = testDirs(NODES);
+  const corosync = new FakeCorosync(localNodeId);
+  for (const n of NODES) corosync.versions[n.id] = 1;
+  let reloads = 0;
+  corosync.onConnect = (s: FakeSession) => {
+    (s as FakeSession & { reloadConfig(): void }).reloadConfig = () => void reloads++;
+  };
+  const { logger, lines } = captureLogger();
+  const publisher = new ClusterConfigPublisher({ key: KEY, confPath: dirs.corosyncConf, log: logger, write: { corosyncCheck: 'off' }, syncPort: null });
+  daemon = new Corolistener({
+    corosyncConf: dirs.corosyncConf, vmmgrConf: dirs.vmmgrConf, stateDir: dirs.stateDir, logger, corosync,
+    actions: new RecordingActions(), clock: new ManualClock(), configPublisher: publisher,
+    retry: { attempts: 1, initialDelayMs: 5, maxDelayMs: 20 }, corosyncCheck: 'off',
+  });
+  await daemon.start();
+  return { daemon, corosync, lines, reloads: () => reloads, conf: dirs.corosyncConf };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 50));
+const sentOf = (s: FakeSession, type: string) => s.sent.map((d) => createMessageCodec().decode(d)).filter((m) => m.type === type);
+
+describe('ClusterConfigPublisher in the daemon', () => {
+  it('takeover: the raised file is offered to the group; the last ack triggers the reload', async () => {
+    const h = await start(2);
+    const session = h.corosync.session;
+    session.handlers.onGroupMembership!({ members: [2, 4, 8], joined: [2, 4, 8] });
+    session.quorum(true, [2, 4, 8], 10);
+    await h.daemon.settled();
+    session.handlers.onGroupMembership!({ members: [2, 8], joined: [] });
+    session.quorum(true, [2, 8], 11);
+    await h.daemon.settled();
+    await settle();
+    expect(h.daemon.role).toBe('master');
+    const conf = readFileSync(h.conf, 'utf8');
+    expect(conf).toMatch(/config_version: 2\n/);
+    const offers = sentOf(session, CONFIG_OFFER);
+    expect(offers).toHaveLength(1);
+    expect(offers[0]!.body).toMatchObject({ version: 2n, content: conf, from: 2 });
+    expect(h.reloads()).toBe(0);
+    session.message(8, encodeConfigMessage({ type: CONFIG_ACK, body: { version: 2n, sha256: sha256Hex(conf), from: 8, ok: true } }, KEY));
+    await settle();
+    expect(h.reloads()).toBe(1);
+  });
+
+  it('a member installs a peer\'s newer file and the daemon re-reads it; a forged one is rejected and logged', async () => {
+    const h = await start(8);
+    const session = h.corosync.session;
+    session.handlers.onGroupMembership!({ members: [2, 4, 8], joined: [2, 4, 8] });
+    session.quorum(true, [2, 4, 8], 10);
+    await h.daemon.settled();
+    const forged = corosyncConfText([{ id: 2, prio: 1 }, { id: 4, prio: 1 }, { id: 8, prio: 500 }], 9);
+    session.message(4, encodeConfigMessage({ type: CONFIG_OFFER, body: { version: 9n, sha256: sha256Hex(forged), content: forged, from: 4 } }, OTHER_KEY));
+    await settle();
+    expect(readFileSync(h.conf, 'utf8')).toBe(corosyncConfText(NODES));
+    expect(h.lines.find((l) => l.msg === 'cluster message rejected')).toMatchObject({ from: 4, code: 'bad-mac' });
+    const next = corosyncConfText([{ id: 2, prio: 99 }, { id: 4, prio: 101 }, { id: 8, prio: 98 }], 2);
+    session.message(4, encodeConfigMessage({ type: CONFIG_OFFER, body: { version: 2n, sha256: sha256Hex(next), content: next, from: 4 } }, KEY));
+    await settle();
+    await h.daemon.settled();
+    expect(readFileSync(h.conf, 'utf8')).toBe(next);
+    expect(sentOf(session, CONFIG_ACK).map((m) => m.body)).toEqual([expect.objectContaining({ version: 2n, from: 8, ok: true })]);
+    expect(h.daemon.nodeListReport().nodes.find((n) => n.id === 4)?.priority).toBe(101);
+    // The sender's signed version reached the engine: node 4 is not taken for stale, no second master.
+    expect(h.daemon.role).toBe('slave');
+    expect(h.daemon.nodeListReport().masterNodeId).toBe(4);
+  });
+});
