@@ -33,6 +33,8 @@ export class UsageError extends Error {
 
 export interface DaemonOptions {
   corosyncConf: string;
+  /** The cluster key file (config distribution and config sync, src/cluster/clusterKey.ts). */
+  keyFile: string;
   vmmgrConf: string;
   log: string;
   lockDir: string;
@@ -56,6 +58,13 @@ export const DAEMON_OPTION_SPECS: readonly PathOptionSpec[] = [
     env: 'COROLISTENER_COROSYNC_CONF',
     default: '/etc/corosync/corosync.conf',
     help: 'corosync configuration (nodelist, prio, replication)',
+  },
+  {
+    key: 'keyFile',
+    flag: 'key',
+    env: 'COROLISTENER_KEY',
+    default: DEFAULT_AUTHKEY_FILE,
+    help: 'cluster key file, the same on every node (authenticates config distribution and config sync)',
   },
   {
     key: 'vmmgrConf',
@@ -300,13 +309,12 @@ function parseConfig(tokens: string[], env: Env): Command {
   }
   const { values, positionals } = parse(
     rest,
-    { ...HELP_OPTION, ...JSON_OPTION, ...TIMEOUT_OPTION, key: { type: 'string' }, port: { type: 'string' }, ...pathOptions('corosyncConf', 'vmmgrConf', 'socket') },
+    { ...HELP_OPTION, ...JSON_OPTION, ...TIMEOUT_OPTION, port: { type: 'string' }, ...pathOptions('corosyncConf', 'vmmgrConf', 'socket', 'keyFile') },
     'config',
     true,
   );
   if (values.help) return { name: 'help', topic: 'config' };
   noPositionals(positionals, 'config');
-  if (values.key === '') throw new UsageError('--key must not be empty', 'config');
   const port = values.port === undefined ? String(DEFAULT_SYNC_PORT) : String(values.port);
   if (!/^[1-9][0-9]{0,4}$/.test(port) || Number(port) > 65535) {
     throw new UsageError(`--port must be a TCP port (1..65535), got ${JSON.stringify(port)}`, 'config');
@@ -318,7 +326,7 @@ function parseConfig(tokens: string[], env: Env): Command {
     corosyncConf: pathValue('corosyncConf', values['corosync-conf'], env, 'config'),
     vmmgrConf: pathValue('vmmgrConf', values['vmmgr-conf'], env, 'config'),
     socket: pathValue('socket', values.socket, env, 'config'),
-    keyFile: resolve(typeof values.key === 'string' ? values.key : DEFAULT_AUTHKEY_FILE),
+    keyFile: pathValue('keyFile', values.key, env, 'config'),
     port: Number(port),
     timeoutMs: timeoutValue(values.timeout, 'config'),
   };
@@ -477,13 +485,11 @@ ${EXIT_CODES}`,
 Options:
   --json
       print as JSON
-  --key FILE
-      (sync) cluster key file, shared by every node [${DEFAULT_AUTHKEY_FILE}]
   --port PORT
       (sync) the peers' config sync port [${DEFAULT_SYNC_PORT}]
   --timeout MS
       (sync) how long to wait for each peer [${DEFAULT_QUERY_TIMEOUT_MS}]
-${optionLines(['corosyncConf', 'vmmgrConf', 'socket'])}
+${optionLines(['corosyncConf', 'vmmgrConf', 'socket', 'keyFile'])}
 
 ${EXIT_CODES}`,
   sandbox: `Usage: corolistener sandbox ACTION [ARGS]

@@ -174,6 +174,8 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
   private reconnectDelay: number;
   private reconnectTimer: unknown;
   private readonly timers = new Map<string, unknown>();
+  private confRead: Promise<void> | undefined;
+  private confReadAgain = false;
   private lastPlan: Step[] = [];
   private deliveryWaiters: Array<{ resolve(): void; reject(e: Error): void }> = [];
   private control: ControlSocketServer | undefined;
@@ -329,10 +331,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     this.publisher.attach?.({
       localNodeId: session.localNodeId,
       send: (data) => session.send(data),
-      reloadConfig: () => {
-        if (!session.reloadConfig) throw new Error('this corosync session cannot reload the configuration');
-        session.reloadConfig();
-      },
+      reloadConfig: () => session.reloadConfig(),
       masterId: () => this.state?.masterId ?? null,
       configInstalled: () => void this.reloadCorosyncConf('config-distribution'),
       peerVersion: (nodeId, version) => this.feed({ type: 'configVersions', now: this.clock.now(), versions: { [nodeId]: version } }),
@@ -437,8 +436,30 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     });
   }
 
-  /** Re-reads corosync.conf and feeds it; an invalid file is logged and the last good view kept. */
-  private async reloadCorosyncConf(why: string): Promise<void> {
+  /**
+   * Re-reads corosync.conf and feeds it; an invalid file is logged and the last good view kept.
+   * A corosync reload changes many cmap keys at once: requests arriving during a read are
+   * coalesced into one more read after it.
+   */
+  private reloadCorosyncConf(why: string): Promise<void> {
+    if (this.confRead !== undefined) {
+      this.confReadAgain = true;
+      return this.confRead;
+    }
+    this.confRead = (async () => {
+      try {
+        do {
+          this.confReadAgain = false;
+          await this.readCorosyncConfOnce(why);
+        } while (this.confReadAgain);
+      } finally {
+        this.confRead = undefined;
+      }
+    })();
+    return this.confRead;
+  }
+
+  private async readCorosyncConfOnce(why: string): Promise<void> {
     try {
       this.conf = (await readCorosyncConf(this.options.corosyncConf)).view;
     } catch (err) {

@@ -30,8 +30,11 @@ export interface CorosyncSession {
   configVersions(members: readonly number[]): Record<number, number>;
   /** Sends on the CPG group (agreed order; delivered back to this process too). */
   send(data: Buffer): Promise<void>;
-  /** Cfg.reloadConfig(): every node's corosync re-reads its corosync.conf. */
-  reloadConfig?(): void;
+  /**
+   * corosync-cfgtool -R: every member's corosync re-reads its own corosync.conf, and cmap's
+   * runtime.members.ID.config_version shows each member's version everywhere.
+   */
+  reloadConfig(): void;
   /** Idempotent. */
   close(): void;
 }

@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runChecked } from './command';
 import { renderCorosyncConf } from './conf';
-import { HUB_BRIDGE, NODE_BRIDGE, NODE_IFACE, NODE_MOUNTS, confPathOf, type ResolvedCluster, type ResolvedNode } from './spec';
+import { HUB_BRIDGE, NODE_BRIDGE, NODE_IFACE, NODE_MOUNTS, confPathOf, hidingMount, hostPathOf, type ResolvedCluster, type ResolvedNode } from './spec';
 
 export function netnsPath(netns: string): string {
   return `/run/netns/${netns}`;
@@ -42,12 +42,20 @@ async function buildNodeNetwork(c: ResolvedCluster, n: ResolvedNode): Promise<vo
   await runChecked([...node, 'link', 'set', NODE_BRIDGE, 'up']);
 }
 
-async function buildNodeMounts(n: ResolvedNode): Promise<void> {
+async function buildNodeMounts(n: ResolvedNode, keepVisible: readonly string[]): Promise<void> {
   fs.writeFileSync(n.mountNsFile, '');
   await runChecked(['unshare', `--mount=${n.mountNsFile}`, '--propagation', 'slave', 'true']);
   const inNode = ['nsenter', `--mount=${n.mountNsFile}`, '--'];
+  // A host directory the node must keep seeing is bound, while still visible, onto the same
+  // place in the node's private directory; the recursive bind below then carries it along.
+  for (const p of keepVisible) {
+    const inPrivate = hostPathOf(n, p);
+    fs.mkdirSync(inPrivate, { recursive: true });
+    await runChecked([...inNode, 'mount', '--bind', p, inPrivate]);
+  }
   for (const m of NODE_MOUNTS) {
-    await runChecked([...inNode, 'mount', '--bind', path.join(n.dir, m.sub), m.target]);
+    const carries = keepVisible.some((p) => hidingMount(p) === m.target);
+    await runChecked([...inNode, 'mount', carries ? '--rbind' : '--bind', path.join(n.dir, m.sub), m.target]);
   }
   // A sysfs mounted from inside the netns shows that namespace's interfaces (as `ip netns exec` does).
   await runChecked(['nsenter', `--net=${netnsPath(n.netns)}`, `--mount=${n.mountNsFile}`, '--', 'mount', '-t', 'sysfs', 'sysfs', '/sys']);
@@ -71,5 +79,5 @@ export async function buildCluster(c: ResolvedCluster): Promise<void> {
   await runChecked(['mount', '--make-private', c.nsDir]);
   await buildHub(c);
   await Promise.all(c.nodes.map((n) => buildNodeNetwork(c, n)));
-  await Promise.all(c.nodes.map((n) => buildNodeMounts(n)));
+  await Promise.all(c.nodes.map((n) => buildNodeMounts(n, c.keepVisible ?? [])));
 }

@@ -8,7 +8,7 @@ import { runChecked, runCommand, type CommandResult, type RunOptions } from './c
 import { NODE_LOG_FILE, renderCorosyncConf } from './conf';
 import { buildCluster, netnsPath } from './build';
 import { addClient, clientOf, type ClientOptions, type SandboxClient } from './client';
-import { commOf, pidsInNamespaces, removeQbShm, signal } from './procfs';
+import { commOf, pidsInNamespaces, removeQbShm, signal, waitExited } from './procfs';
 import { isAlive, startTimeOf } from '../util/process-identity';
 import { parseQuorumToolStatus, type QuorumToolStatus } from './quorumtool';
 import { DEFAULT_STATE_ROOT, confPathOf, hostPathOf, isClusterId, resolveCluster, type ClusterOptions, type ResolvedNode } from './spec';
@@ -257,15 +257,6 @@ export class SandboxCluster {
     signal(pid, 'SIGKILL');
   }
 
-  private async waitExit(pid: number, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (isAlive(pid)) {
-      if (Date.now() > deadline) return false;
-      await delay(20);
-    }
-    return true;
-  }
-
   /**
    * Stop corosync in node `ref` with SIGTERM (a clean leave) and wait until it has exited. If it
    * is still running after timeoutMs it is SIGKILLed and this rejects. No-op if not running.
@@ -274,7 +265,7 @@ export class SandboxCluster {
     const pid = this.corosyncPid(ref);
     if (pid === null) return;
     signal(pid, 'SIGTERM');
-    if (await this.waitExit(pid, opts.timeoutMs ?? 15_000)) return;
+    if (await waitExited(pid, opts.timeoutMs ?? 15_000)) return;
     await this.kill(ref);
     throw new Error(`node ${this.node(ref).name}: corosync ${pid} ignored SIGTERM for ${opts.timeoutMs ?? 15_000} ms; killed`);
   }
@@ -284,7 +275,7 @@ export class SandboxCluster {
     const pid = this.corosyncPid(ref);
     if (pid === null) return;
     signal(pid, 'SIGKILL');
-    if (!(await this.waitExit(pid, 10_000))) throw new Error(`node ${this.node(ref).name}: corosync ${pid} survived SIGKILL`);
+    if (!(await waitExited(pid, 10_000))) throw new Error(`node ${this.node(ref).name}: corosync ${pid} survived SIGKILL`);
     removeQbShm(pid); // a killed corosync leaves its libqb shared memory in /dev/shm
   }
 

@@ -10,6 +10,7 @@
 //   await l.kill(); await l.start(); // SIGKILL (a crash) and restart
 //   await l.stop();                  // SIGTERM (clean shutdown)
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { queryDaemon } from '../daemon/control-socket';
@@ -17,13 +18,15 @@ import { parseStatusReport, type StatusReport } from '../daemon/report';
 import type { CommandResult } from './command';
 import type { NodeRef, SandboxCluster, SandboxNode } from './cluster';
 import { readCalls, renderFakeVmmgrConf, type FakeVmmgrOptions, type VmmgrCall } from './fake-vmmgr';
-import { signal } from './procfs';
+import { signal, waitExited } from './procfs';
 import { isAlive } from '../util/process-identity';
 
 /** Where a sandbox listener's files are, as the node sees them. */
 export const LISTENER_FILES = {
   dir: '/run/corolistener',
   corosyncConf: '/etc/corosync/corosync.conf',
+  /** The cluster key (config distribution and config sync): the same on every node of the cluster. */
+  keyFile: '/etc/corosync/authkey',
   vmmgrConf: '/run/corolistener/vmmgr.conf',
   log: '/run/corolistener/corolistener.log',
   stateDir: '/run/corolistener/state',
@@ -48,6 +51,7 @@ export function listenerRunArgs(main = cliMainScript()): string[] {
     main,
     'run',
     '--corosync-conf', f.corosyncConf,
+    '--key', f.keyFile,
     '--vmmgr-conf', f.vmmgrConf,
     '--log', f.log,
     '--lock-dir', f.lockDir,
@@ -112,6 +116,15 @@ export class SandboxListener {
     if (!fs.existsSync(conf)) {
       fs.writeFileSync(conf, renderFakeVmmgrConf({ ...this.options.vmmgr, callsFile: LISTENER_FILES.calls }));
     }
+    // One random cluster key per sandbox cluster, copied into each node's /etc/corosync.
+    const shared = path.join(this.cluster.dir, 'authkey');
+    try {
+      fs.writeFileSync(shared, randomBytes(128), { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const key = this.hostPath('keyFile');
+    if (!fs.existsSync(key)) fs.copyFileSync(shared, key);
   }
 
   /**
@@ -161,22 +174,13 @@ export class SandboxListener {
     return `--- ${this.hostPath('output')}\n${tail(this.hostPath('output'), lines)}\n--- ${this.hostPath('log')}\n${tail(this.hostPath('log'), lines)}`;
   }
 
-  private async waitEnded(pid: number, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (isAlive(pid)) {
-      if (Date.now() > deadline) return false;
-      await delay(20);
-    }
-    return true;
-  }
-
   /** SIGTERM (clean shutdown, effects left as they are) and wait; SIGKILL and reject after timeoutMs. */
   async stop(opts: { timeoutMs?: number } = {}): Promise<void> {
     const pid = this.pid;
     if (pid === null) return;
     signal(pid, 'SIGTERM');
     const timeoutMs = opts.timeoutMs ?? 10_000;
-    if (await this.waitEnded(pid, timeoutMs)) return;
+    if (await waitExited(pid, timeoutMs)) return;
     await this.kill();
     throw new Error(`node ${this.node.name}: the listener ${pid} ignored SIGTERM for ${timeoutMs} ms; killed`);
   }
@@ -186,7 +190,7 @@ export class SandboxListener {
     const pid = this.child?.pid;
     if (pid === undefined || !isAlive(pid)) return;
     signal(pid, 'SIGKILL');
-    if (!(await this.waitEnded(pid, 10_000))) throw new Error(`node ${this.node.name}: the listener ${pid} survived SIGKILL`);
+    if (!(await waitExited(pid, 10_000))) throw new Error(`node ${this.node.name}: the listener ${pid} survived SIGKILL`);
   }
 
   /** The daemon's `status` over its control socket; undefined when no daemon answers. */

@@ -80,6 +80,16 @@ export function waitGoneSync(pids: readonly number[], timeoutMs: number): number
   return alive;
 }
 
+/** Wait (polling, without blocking the event loop) until `pid` is gone; false if still alive at the deadline. */
+export async function waitExited(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) return false;
+    await new Promise<void>((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
 /** Remove libqb's shared-memory files of a corosync process that was killed (SIGKILL leaves them). */
 export function removeQbShm(corosyncPid: number): void {
   let entries: string[];

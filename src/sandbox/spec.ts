@@ -43,6 +43,12 @@ export interface ClusterOptions {
   waitFormed?: boolean;
   /** Timeout for that wait in ms. Default 60000. */
   formTimeoutMs?: number;
+  /**
+   * Host directories processes in a node must still see although they lie under one of the
+   * node's private directories (a checkout in /tmp would be hidden by the node's own /tmp).
+   * Absolute paths. Default: this package's directory and the node binary's, where hidden.
+   */
+  keepVisible?: string[];
 }
 
 /** A node with every name and path resolved. Stored in the cluster's state file. */
@@ -78,6 +84,8 @@ export interface ResolvedCluster {
   /** Directory (a private bind mount of itself) holding the mount namespace files. */
   nsDir: string;
   nodes: ResolvedNode[];
+  /** Host directories bound into every node at the same path (see ClusterOptions.keepVisible). */
+  keepVisible?: string[];
 }
 
 export const DEFAULT_STATE_ROOT = '/run/corolistener-sandbox';
@@ -246,7 +254,33 @@ export function resolveCluster(
     dir,
     nsDir,
     nodes,
+    keepVisible: resolveKeepVisible(options.keepVisible ?? defaultKeepVisible()),
   };
+}
+
+/** The node mount target hiding host path `p`, or undefined when nodes see `p` as the host does. */
+export function hidingMount(p: string): string | undefined {
+  return NODE_MOUNTS.find((m) => p === m.target || p.startsWith(m.target + '/'))?.target;
+}
+
+/**
+ * What nodes must keep seeing by default: this package (its dist/ runs in nodes: listeners,
+ * the fake VMmanager) and the node binary, when they lie under a private directory.
+ */
+export function defaultKeepVisible(): string[] {
+  const candidates = [path.resolve(__dirname, '..', '..'), path.dirname(process.execPath)];
+  return [...new Set(candidates)].filter((p) => hidingMount(p) !== undefined);
+}
+
+function resolveKeepVisible(paths: string[]): string[] {
+  return paths.map((p, i) => {
+    const field = `keepVisible[${i}]`;
+    if (typeof p !== 'string' || !path.posix.isAbsolute(p)) throw new SandboxSpecError(field, `must be an absolute path, got ${JSON.stringify(p)}`);
+    const norm = path.posix.normalize(p).replace(/\/+$/, '') || '/';
+    const target = hidingMount(norm);
+    if (target === norm) throw new SandboxSpecError(field, `${norm} is a node's private directory itself; it cannot be shared`);
+    return norm;
+  });
 }
 
 /** Host path of what a node sees at `insidePath` (one of its private directories). */

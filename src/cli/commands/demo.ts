@@ -51,7 +51,7 @@ class Narrator {
 
   event(since: number, e: WatchEvent): void {
     const rel = e.at - since;
-    this.say(`  ${(rel >= 0 ? '+' : '-') + secs(Math.abs(rel)).padStart(7)}  ${e.text}`);
+    this.say(`  ${`${rel >= 0 ? '+' : '-'}${secs(Math.abs(rel))}`.padStart(8)}  ${e.text}`);
   }
 
   block(text: string): void {
@@ -105,11 +105,13 @@ async function runDemo(out: Narrator, io: CliIo): Promise<void> {
   let pinger: Pinger | undefined;
   try {
     out.say(`  corosync on every node, quorate with 3 members  [${elapsed()}]`);
+    out.say(`  sandbox cluster ${cluster.name}, id ${cluster.id} (meanwhile: corolistener sandbox status ${cluster.name})`);
+    const start = Date.now();
     listeners = await startListeners(cluster);
     out.say(`  listeners started: ${listeners.map((l) => `${l.node.name} (pid ${l.pid})`).join(', ')}  [${elapsed()}]`);
+    out.say('  (times below: since the listeners started)');
     const watch = new ClusterWatch(cluster, listeners, DEFAULT_CLOUD_IP);
-    const start = Date.now();
-    const settled = await narrateUntil(watch, out, start, () => watch.master !== undefined);
+    const settled = await narrateUntil(watch, out, start, () => watch.master !== undefined && watch.started(watch.master));
     if (!settled) throw new DemoFailure(`no master after ${SETTLE_TIMEOUT_MS / 1000} s: ${JSON.stringify(watch.current)}`);
     const master = watch.master!;
     const byName = new Map(listeners.map((l) => [l.node.name, l]));
@@ -126,7 +128,7 @@ async function runDemo(out: Narrator, io: CliIo): Promise<void> {
     const before = await client.neighbour(DEFAULT_CLOUD_IP);
     out.say(`  replies come from ${await nodeOfMac(cluster, before?.lladdr)} (${before?.lladdr ?? '?'})`);
 
-    out.heading(`cutting the master ${master} off the network (its link to the hub goes down)`);
+    out.heading(`cutting the master ${master} off the network (its link to the hub goes down); times since the cut`);
     watch.skipRecordedCalls();
     const cut = Date.now();
     await cluster.cut(master);
@@ -151,7 +153,7 @@ async function runDemo(out: Narrator, io: CliIo): Promise<void> {
       cut,
       () => {
         const m = watch.master;
-        return m !== undefined && m !== master && watch.current.roles[master] === 'suspended' && resumed;
+        return m !== undefined && m !== master && watch.started(m, cut) && watch.current.roles[master] === 'suspended' && resumed;
       },
       SETTLE_TIMEOUT_MS,
       pingEvents,
@@ -160,7 +162,7 @@ async function runDemo(out: Narrator, io: CliIo): Promise<void> {
     const newMaster = watch.master!;
     out.say(`  => ${newMaster} took over from ${master}: highest priority among the quorate nodes`);
 
-    out.heading(`healing ${master}: it rejoins`);
+    out.heading(`healing ${master}: it rejoins; times since the heal`);
     const heal = Date.now();
     await cluster.heal(master);
     out.event(heal, { at: heal, text: `${master} reconnected` });

@@ -1,7 +1,8 @@
 // What the demo narrates: the cluster as seen from outside the daemons, polled and diffed.
-// Each poll compares the listeners' reported roles (control socket), which node holds the
-// cluster IP (`ip` in each node) and the commands the fake VMmanager recorded, with the
-// previous poll, and returns what changed as timestamped lines.
+// Each poll compares which node holds the cluster IP (`ip` in each node), the commands the
+// fake VMmanager recorded, the listeners' decisions that changed their role and their failed
+// steps (their logs), with the previous poll, and returns what changed as timestamped lines.
+// The roles the listeners report on their control sockets make the picture the demo waits on.
 import type { SandboxCluster, SandboxListener, VmmgrCall } from '../../sandbox';
 import { holdersOf } from '../../sandbox';
 
@@ -19,11 +20,26 @@ export interface WatchEvent {
 }
 
 const ROLE_TEXT: Record<string, string> = {
-  master: 'is master',
-  slave: 'is a slave',
-  suspended: 'is suspended (no quorum)',
+  master: 'becomes master',
+  slave: 'becomes a slave',
+  suspended: 'suspends (no quorum)',
   unknown: 'has no role yet',
 };
+
+/** A line of the daemon's log worth narrating (a role change, a failed step), or null. */
+export function describeLogLine(node: string, line: Record<string, unknown>, previousRole: string | undefined): WatchEvent | null {
+  const at = typeof line.time === 'string' ? Date.parse(line.time) : NaN;
+  if (Number.isNaN(at)) return null;
+  // 'unknown' is the daemon's state before its first quorum report: not worth a line.
+  if (line.event === 'decision' && typeof line.role === 'string' && line.role !== previousRole && line.role !== 'unknown') {
+    const why = typeof line.explanation === 'string' ? `: ${line.explanation}` : '';
+    return { at, text: `${node} ${ROLE_TEXT[line.role] ?? `decides ${line.role}`}${why}` };
+  }
+  if (line.event === 'step' && line.outcome === 'failed') {
+    return { at, text: `${node}: ${String(line.effect)} failed: ${String(line.error ?? '?')}` };
+  }
+  return null;
+}
 
 /** How a recorded command is narrated: its name and the context that matters. */
 export function describeCall(node: string, call: VmmgrCall): string {
@@ -35,6 +51,8 @@ export function describeCall(node: string, call: VmmgrCall): string {
 export class ClusterWatch {
   private picture: ClusterPicture | null = null;
   private seenCalls = new Map<string, number>();
+  private seenLog = new Map<string, number>();
+  private decidedRole = new Map<string, string>();
 
   constructor(
     private readonly cluster: SandboxCluster,
@@ -55,9 +73,28 @@ export class ClusterWatch {
     return masters.length === 1 && p.ipHolders.length === 1 && p.ipHolders[0] === masters[0] ? masters[0] : undefined;
   }
 
+  /** Whether the fake VMmanager on `node` recorded a ServiceStartCommand at or after `sinceMs`. */
+  started(node: string, sinceMs = 0): boolean {
+    const l = this.listeners.find((x) => x.node.name === node);
+    return l !== undefined && l.calls().some((c) => c.name === 'ServiceStartCommand' && c.ms >= sinceMs);
+  }
+
   /** Forget the calls recorded so far: later polls report only newer ones. */
   skipRecordedCalls(): void {
     for (const l of this.listeners) this.seenCalls.set(l.node.name, l.calls().length);
+  }
+
+  private logEvents(l: SandboxListener): WatchEvent[] {
+    const lines = l.logLines();
+    const node = l.node.name;
+    const events: WatchEvent[] = [];
+    for (const line of lines.slice(this.seenLog.get(node) ?? 0)) {
+      const e = describeLogLine(node, line, this.decidedRole.get(node));
+      if (e) events.push(e);
+      if (line.event === 'decision' && typeof line.role === 'string') this.decidedRole.set(node, line.role);
+    }
+    this.seenLog.set(node, lines.length);
+    return events;
   }
 
   async poll(): Promise<WatchEvent[]> {
@@ -71,7 +108,7 @@ export class ClusterWatch {
     const events: WatchEvent[] = [];
     const prev = this.picture;
     for (const [node, role] of Object.entries(roles)) {
-      if (prev?.roles[node] !== role) events.push({ at: now, text: `${node} ${ROLE_TEXT[role] ?? `listener: ${role}`}` });
+      if (role === 'no answer' && prev?.roles[node] !== role) events.push({ at: now, text: `${node}: its listener does not answer` });
     }
     if (prev !== null) {
       for (const n of prev.ipHolders.filter((x) => !ipHolders.includes(x))) events.push({ at: now, text: `${n} dropped the cluster IP ${this.clusterIp}` });
@@ -84,6 +121,7 @@ export class ClusterWatch {
       const seen = this.seenCalls.get(l.node.name) ?? 0;
       for (const c of calls.slice(seen)) events.push({ at: c.ms, text: describeCall(l.node.name, c) });
       this.seenCalls.set(l.node.name, calls.length);
+      events.push(...this.logEvents(l));
     }
     this.picture = { roles, ipHolders };
     return events.sort((a, b) => a.at - b.at);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parsePingLine, Pinger } from '../../../src/cli/demo/pinger';
-import { describeCall } from '../../../src/cli/demo/watch';
+import { describeCall, describeLogLine } from '../../../src/cli/demo/watch';
 import type { SandboxClient } from '../../../src/sandbox';
 
 describe('demo: ping output', () => {
@@ -34,5 +34,21 @@ describe('demo: narrating a recorded command', () => {
     const call = { name: 'ServiceStartCommand' as const, at: '', ms: 0, pid: 1, args: [], env: { COROLISTENER_FAILED_NODES: '4' } };
     expect(describeCall('n2', call)).toBe('n2 ran ServiceStartCommand (COROLISTENER_FAILED_NODES=4)');
     expect(describeCall('n4', { ...call, name: 'ServiceStopCommand', env: { COROLISTENER_FAILED_NODES: '' } })).toBe('n4 ran ServiceStopCommand');
+  });
+});
+
+describe('demo: narrating the daemon log', () => {
+  const time = '2026-01-01T00:00:01.500Z';
+  it('tells a role change with the explanation, once, and a failed step; nothing else', () => {
+    const decision = { event: 'decision', time, role: 'master', explanation: 'master: takeover; failed node(s): 4' };
+    expect(describeLogLine('n2', decision, 'slave')).toEqual({ at: Date.parse(time), text: 'n2 becomes master: master: takeover; failed node(s): 4' });
+    expect(describeLogLine('n2', decision, 'master')).toBeNull();
+    expect(describeLogLine('n2', { ...decision, role: 'unknown' }, undefined)).toBeNull();
+    expect(describeLogLine('n4', { event: 'step', time, effect: 'addClusterIp', outcome: 'failed', error: 'in use' }, 'master')).toEqual({
+      at: Date.parse(time),
+      text: 'n4: addClusterIp failed: in use',
+    });
+    expect(describeLogLine('n4', { event: 'step', time, effect: 'addClusterIp', outcome: 'ok' }, 'master')).toBeNull();
+    expect(describeLogLine('n4', { event: 'decision', role: 'master' }, 'slave')).toBeNull();
   });
 });

@@ -145,6 +145,7 @@ describe('corolistener usage, help and unimplemented commands', () => {
     expect(readFileSync(join(dir, 'cl.log'), 'utf8')).toMatch(/"event":"start-failed"/);
   });
 
+
   it('demo refuses without root, in one line saying how to run it', async () => {
     const getuid = vi.spyOn(process, 'getuid').mockReturnValue(1000);
     try {

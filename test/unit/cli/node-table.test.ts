@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { formatNodeListJson, formatNodeTable } from '../../../src/cli/node-table';
 import { parseNodeListReport, type NodeListEntry, type NodeListReport } from '../../../src/daemon/report';
+import { DOCUMENTED_NODE_TABLE } from '../../support/documented-node-table';
 
 // Verbatim from DESIGN.md §1 (the VMmanager documentation's example).
-const DOCUMENTED = [
-  ' VMmanager-cloud node list',
-  ' =============================================================',
-  '         Id               Ip    Status  Master/Slave  Priority',
-  '          7    172.31.224.72    joined             M       100',
-  '          9    172.31.224.74    joined             S        40',
-  '         13    172.31.224.80    joined             S        10',
-  '',
-].join('\n');
+const DOCUMENTED = [...DOCUMENTED_NODE_TABLE, ''].join('\n');
 
 function node(id: number, ip: string, role: NodeListEntry['role'], priority: number | null, status: NodeListEntry['status'] = 'joined'): NodeListEntry {
   return { id, ip, status, role, priority, replication: true };

@@ -3,6 +3,7 @@ import { DAEMON_OPTION_SPECS, DEFAULT_QUERY_TIMEOUT_MS, helpText, parseCommandLi
 
 const DEFAULTS = {
   corosyncConf: '/etc/corosync/corosync.conf',
+  keyFile: '/etc/corosync/authkey',
   vmmgrConf: '/usr/local/mgr5/etc/vmmgr.conf',
   log: '/usr/local/mgr5/var/corolistener.log',
   lockDir: '/tmp',
@@ -33,15 +34,16 @@ describe('corolistener run options', () => {
       COROLISTENER_LOCK_DIR: '/e/lock',
       COROLISTENER_STATE_DIR: '/e/state',
       COROLISTENER_SOCKET: '/e/sock',
+      COROLISTENER_KEY: '/e/key',
     };
     expect(parseCommandLine(['run'], env)).toEqual({
       name: 'run',
-      options: { corosyncConf: '/e/corosync.conf', vmmgrConf: '/e/vmmgr.conf', log: '/e/log', lockDir: '/e/lock', stateDir: '/e/state', socket: '/e/sock' },
+      options: { corosyncConf: '/e/corosync.conf', keyFile: '/e/key', vmmgrConf: '/e/vmmgr.conf', log: '/e/log', lockDir: '/e/lock', stateDir: '/e/state', socket: '/e/sock' },
     });
     const flagged = parseCommandLine(['run', '--log', '/f/log', '--socket=/f/sock', '--corosync-conf', '/f/c.conf'], env);
     expect(flagged).toEqual({
       name: 'run',
-      options: { corosyncConf: '/f/c.conf', vmmgrConf: '/e/vmmgr.conf', log: '/f/log', lockDir: '/e/lock', stateDir: '/e/state', socket: '/f/sock' },
+      options: { corosyncConf: '/f/c.conf', keyFile: '/e/key', vmmgrConf: '/e/vmmgr.conf', log: '/f/log', lockDir: '/e/lock', stateDir: '/e/state', socket: '/f/sock' },
     });
   });
 

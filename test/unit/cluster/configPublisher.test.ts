@@ -29,10 +29,6 @@ async function start(localNodeId: number) {
   dirs = testDirs(NODES);
   const corosync = new FakeCorosync(localNodeId);
   for (const n of NODES) corosync.versions[n.id] = 1;
-  let reloads = 0;
-  corosync.onConnect = (s: FakeSession) => {
-    (s as FakeSession & { reloadConfig(): void }).reloadConfig = () => void reloads++;
-  };
   const { logger, lines } = captureLogger();
   const publisher = new ClusterConfigPublisher({ key: KEY, confPath: dirs.corosyncConf, log: logger, write: { corosyncCheck: 'off' }, syncPort: null });
   daemon = new Corolistener({
@@ -41,7 +37,7 @@ async function start(localNodeId: number) {
     retry: { attempts: 1, initialDelayMs: 5, maxDelayMs: 20 }, corosyncCheck: 'off',
   });
   await daemon.start();
-  return { daemon, corosync, lines, reloads: () => reloads, conf: dirs.corosyncConf };
+  return { daemon, corosync, lines, reloads: () => corosync.session.reloads, conf: dirs.corosyncConf };
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 50));
@@ -64,10 +60,10 @@ describe('ClusterConfigPublisher in the daemon', () => {
     const offers = sentOf(session, CONFIG_OFFER);
     expect(offers).toHaveLength(1);
     expect(offers[0]!.body).toMatchObject({ version: 2n, content: conf, from: 2 });
-    expect(h.reloads()).toBe(0);
+    expect(h.reloads()).toBe(1); // raisePriority's own reload (the master's version shows in cmap at once)
     session.message(8, encodeConfigMessage({ type: CONFIG_ACK, body: { version: 2n, sha256: sha256Hex(conf), from: 8, ok: true } }, KEY));
     await settle();
-    expect(h.reloads()).toBe(1);
+    expect(h.reloads()).toBe(2); // every member acked: the members' new file is reloaded too
   });
 
   it('a member installs a peer\'s newer file and the daemon re-reads it; a forged one is rejected and logged', async () => {

@@ -8,7 +8,7 @@ import { queryDaemon } from '../../../src/daemon/control-socket';
 import { Corolistener, type ConfigPublisher, type DecisionEvent } from '../../../src/daemon/corolistener';
 import { parseNodeListReport } from '../../../src/daemon/report';
 import type { Role } from '../../../src/engine/types';
-import { captureLogger, FakeCorosync, ManualClock, RecordingActions, testDirs, type NodeConf, type TestDirs } from './fakes';
+import { captureLogger, corosyncConfText, FakeCorosync, ManualClock, RecordingActions, testDirs, type NodeConf, type TestDirs } from './fakes';
 
 const NODES: NodeConf[] = [
   { id: 2, prio: 99 },
@@ -228,6 +228,25 @@ describe('Corolistener', () => {
     await h.daemon.settled();
     expect(h.daemon.role).toBe('slave');
     expect(persisted(h)).toMatchObject({ lastRole: 'slave' });
+  });
+
+  it('corosync.conf changes (cmap track) are re-read and decided on; an invalid file keeps the last good view', async () => {
+    const h = await startDaemon(8);
+    h.corosync.session.quorum(true, [2, 4, 8], 10);
+    await h.daemon.settled();
+    expect(h.daemon.nodeListReport().masterNodeId).toBe(4);
+    // the operator makes node 4 ineligible; corosync reloads and cmap reports the change
+    writeFileSync(h.dirs.corosyncConf, corosyncConfText([{ id: 2, prio: 99 }, { id: 4, prio: 100, replication: 'off' }, { id: 8, prio: 98 }], 1));
+    for (let i = 0; i < 5; i++) h.corosync.session.handlers.onConfigChanged();
+    await until(() => h.daemon.nodeListReport().masterNodeId === 2, 2_000);
+    const reads = h.lines.filter((l) => l.event === 'decision' && l.trigger === 'config').length;
+    expect(reads).toBeLessThanOrEqual(3); // 1 at connect + coalesced re-reads, not one per cmap key
+    writeFileSync(h.dirs.corosyncConf, 'totem {\n  config_version: x\n}\n');
+    h.corosync.session.handlers.onConfigChanged();
+    await until(() => h.lines.some((l) => l.event === 'corosync-conf'), 2_000);
+    expect(h.lines.find((l) => l.event === 'corosync-conf')).toMatchObject({ level: 50 });
+    expect(h.daemon.nodeListReport().masterNodeId).toBe(2);
+    expect(h.daemon.nodeListReport().nodes[1]).toMatchObject({ id: 4, replication: false });
   });
 
   it('a state file of the wrong shape is quarantined too (never used half-checked)', async () => {

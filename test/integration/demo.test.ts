@@ -1,0 +1,106 @@
+// `corolistener demo` end to end, as a human runs it: the built CLI in its own process. It
+// must narrate the failover in order, finish well under a minute, and leave nothing behind,
+// also when interrupted with Ctrl-C (SIGINT) half-way.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { expect, it } from 'vitest';
+import { listClusters } from '../../src/sandbox';
+import { describeIntegration } from './support';
+
+const MAIN = path.resolve(__dirname, '../../dist/cli/main.js');
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+  pid: number;
+}
+
+/** Run the demo; `interruptWhen` sends SIGINT once stdout matches it. */
+function demo(interruptWhen?: RegExp): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const child = spawn(process.execPath, [MAIN, 'demo'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let interrupted = false;
+    const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      if (interruptWhen && !interrupted && interruptWhen.test(stdout)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(killer);
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - t0, pid: child.pid! });
+    });
+  });
+}
+
+function netnsOf(clusterIds: readonly string[]): string[] {
+  const names = fs.existsSync('/run/netns') ? fs.readdirSync('/run/netns') : [];
+  return names.filter((n) => clusterIds.some((id) => n.startsWith(`colsb-${id}-`)));
+}
+
+/** Each pattern must match, in this order, in `text`. */
+function expectInOrder(text: string, patterns: RegExp[]): void {
+  let at = 0;
+  for (const p of patterns) {
+    const m = new RegExp(p.source, p.flags.replace('g', '') + 'g');
+    m.lastIndex = at;
+    const found = m.exec(text);
+    expect(found, `${p} after offset ${at} in:\n${text}`).not.toBeNull();
+    at = found!.index + found![0].length;
+  }
+}
+
+describeIntegration('corolistener demo (built CLI)', () => {
+  it('narrates the failover from n4 to n2 and back as a slave, in well under a minute, and removes everything', async () => {
+    if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} missing: run npm run build first`);
+    const r = await demo();
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.ms).toBeLessThan(60_000);
+    expectInOrder(r.stdout, [
+      /n4 becomes master/,
+      /n4 holds the cluster IP 198\.18\.0\.100 on vmbr0/,
+      /n4 ran ServiceStartCommand/,
+      /corolistener -l {3}\(on n2\)\n {4} VMmanager-cloud node list\n/,
+      / {14}4 {7}198\.18\.0\.4 {4}joined {13}M {7}100\n/,
+      /replies come from n4's vmbr0/,
+      /cutting the master n4 off/,
+      /n4 suspends \(no quorum\)/,
+      /n2 holds the cluster IP 198\.18\.0\.100 on vmbr0/,
+      /client: replies again after [\d.]+s without one/,
+      /client: its ARP entry for 198\.18\.0\.100 is [0-9a-f:]{17} = n2's vmbr0/,
+      /n2 ran ServiceStartCommand \(COROLISTENER_FAILED_NODES=4\)/,
+      /=> n2 took over from n4/,
+      /healing n4/,
+      /=> n4 is back as a slave; n2 stays master/,
+      / {14}2 {7}198\.18\.0\.2 {4}joined {13}M {7}\d+\n/,
+      /tearing down\n {2}namespaces, processes and files removed/,
+    ]);
+    expect(r.stdout).not.toMatch(/failed:/);
+    const id = /sandbox cluster demo-\d+, id ([0-9a-f]{6})/.exec(r.stdout)?.[1];
+    expect(listClusters().filter((c) => c.id === id)).toEqual([]);
+    expect(netnsOf([id!])).toEqual([]);
+  }, 120_000);
+
+  it('Ctrl-C half-way removes the cluster and every listener, exit code 130', async () => {
+    const r = await demo(/listeners started/);
+    expect(r.code, r.stderr).toBe(130);
+    const id = /sandbox cluster demo-\d+, id ([0-9a-f]{6})/.exec(r.stdout)?.[1];
+    expect(id, r.stdout).toBeDefined();
+    expect(r.stderr).toMatch(/^corolistener: interrupted \(SIGINT\); removed demo-\d+\n$/);
+    expect(listClusters().filter((c) => c.id === id)).toEqual([]);
+    expect(netnsOf([id!])).toEqual([]);
+    expect(fs.existsSync(`/run/corolistener-sandbox/${id}`)).toBe(false);
+  }, 120_000);
+});
