@@ -79,11 +79,6 @@ export class ClusterWatch {
     return l !== undefined && l.calls().some((c) => c.name === 'ServiceStartCommand' && c.ms >= sinceMs);
   }
 
-  /** Forget the calls recorded so far: later polls report only newer ones. */
-  skipRecordedCalls(): void {
-    for (const l of this.listeners) this.seenCalls.set(l.node.name, l.calls().length);
-  }
-
   private logEvents(l: SandboxListener): WatchEvent[] {
     const lines = l.logLines();
     const node = l.node.name;
