@@ -656,7 +656,6 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     // even before the other nodes have fetched the new file (publishConfig).
     const session = this.session;
     if (session === undefined) throw new Error('not connected to corosync: cannot reload its configuration');
-    if (!session.reloadConfig) throw new Error('this corosync session cannot reload the configuration');
     session.reloadConfig();
     // The engine trusts our file before corosync's reload shows it in cmap.
     await this.reloadCorosyncConf('raisePriority');

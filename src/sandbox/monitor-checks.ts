@@ -138,6 +138,9 @@ export function settledProblems(sample: ClusterSample, options: SettleOptions): 
         problem('not-settled', `${where}: ${wrong.map((n) => `${n.name} sees ${view(n).quorate ? 'quorate' : 'not quorate'} [${view(n).members.join(',')}]`).join('; ')}`);
         continue;
       }
+      // Checked first: diverging files are what usually keeps a partition from agreeing on a master.
+      const shas = new Set(partition.map((n) => n.confSha));
+      if (shas.size !== 1 || shas.has(null)) problem('same-config', `${where}: corosync.conf differs between members`);
       const claimed = new Set(live.map((n) => view(n).masterNodeId));
       const masterId = claimed.size === 1 ? [...claimed][0]! : null;
       const master = partition.find((n) => n.nodeId === masterId);
@@ -149,8 +152,6 @@ export function settledProblems(sample: ClusterSample, options: SettleOptions): 
       if (roles.length > 0) problem('one-master', `${where}: master is ${master.name} but ${roles.map((n) => `${n.name} is ${view(n).role}`).join(', ')}`);
       const holders = partition.filter((n) => n.holdsClusterIp).map((n) => n.name);
       if (holders.join() !== master.name) problem('one-ip-holder', `${where}: master ${master.name}, cluster IP on [${holders.join(', ')}]`);
-      const shas = new Set(partition.map((n) => n.confSha));
-      if (shas.size !== 1 || shas.has(null)) problem('same-config', `${where}: corosync.conf differs between members`);
     } else {
       const active = live.filter((n) => view(n).role !== 'suspended');
       if (active.length > 0) problem('not-settled', `${where} has no quorum but ${active.map((n) => `${n.name} is ${view(n).role}`).join(', ')}`);

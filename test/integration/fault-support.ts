@@ -35,6 +35,8 @@ export interface ScenarioContext {
 }
 
 export const SETTLE_TIMEOUT_MS = 45_000;
+/** A scenario starts from the previous one's end, already settled unless that one failed. */
+const INITIAL_SETTLE_TIMEOUT_MS = 20_000;
 
 export class FaultRecorder {
   readonly results = new Map<string, ScenarioResult>();
@@ -70,7 +72,7 @@ export class FaultRecorder {
     let failure: unknown;
     try {
       // The starting point (the previous scenario's end) must be settled too; not counted.
-      const initial = await monitor.settle(Date.now(), SETTLE_TIMEOUT_MS);
+      const initial = await monitor.settle(Date.now(), INITIAL_SETTLE_TIMEOUT_MS);
       if (initial.settleMs === null) throw new Error(`${name}: not settled before the first fault:\n${initial.problems.map((p) => p.detail).join('\n')}`);
       await body(ctx);
     } catch (err) {
