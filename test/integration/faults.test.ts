@@ -6,6 +6,7 @@
 // CI runs the reduced matrix (FAULTS_FULL unset): every scenario marked `ci`, one run each,
 // a short flapping series. `npm run faults` runs everything (FAULTS_FULL=1), FAULTS_RUNS times,
 // with the full flapping series (20 cuts in 60 s), and writes RELIABILITY.md (FAULTS_REPORT).
+import * as fs from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
 import { joinPartitions, partition, type SandboxCluster, type SandboxListener } from '../../src/sandbox';
 import { FaultRecorder, type ScenarioContext, writeReliabilityReport } from './fault-support';
@@ -63,6 +64,41 @@ function matrix(size: 3 | 5, scenarios: Scenario[]): void {
       }, RUNS * (FULL ? 300_000 : 120_000));
     }
   });
+}
+
+/** The slave that becomes master when the master goes: highest priority, eligible (ties: lowest nodeid). */
+async function nextMaster(ctx: ScenarioContext): Promise<string> {
+  const status = await ctx.listeners.get(ctx.master())!.status();
+  const masterId = status!.report.masterNodeId;
+  const next = status!.report.nodes
+    .filter((n) => n.id !== masterId && n.replication)
+    .sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0) || a.id - b.id)[0]!;
+  return ctx.cluster.nodes.find((n) => n.nodeId === next.id)!.name;
+}
+
+/**
+ * Runs `body` with `node`'s ServiceStartCommand replaced by `argv` (its listener restarted to
+ * read it); the fake VMmanager's command and the listener come back afterwards, whatever happens.
+ */
+async function withServiceStart(ctx: ScenarioContext, node: string, argv: string, body: () => Promise<void>): Promise<void> {
+  const listener = ctx.listeners.get(node)!;
+  const file = listener.hostPath('vmmgrConf');
+  const original = fs.readFileSync(file, 'utf8');
+  fs.writeFileSync(file, original.replace(/^ServiceStartCommand .*$/m, `ServiceStartCommand ${argv}`));
+  try {
+    await listener.kill();
+    await listener.start();
+    await body();
+  } finally {
+    fs.writeFileSync(file, original);
+    await listener.kill();
+    await restore(ctx.cluster, ctx.listeners);
+  }
+}
+
+/** `node`'s daemon log lines of one event. */
+function logEvents(ctx: ScenarioContext, node: string, event: string, sinceMs: number): Array<Record<string, unknown>> {
+  return ctx.listeners.get(node)!.logLines().filter((l) => l['event'] === event && Date.parse(String(l['time'])) >= sinceMs);
 }
 
 /** Cut `node` off, settle, heal it, settle. */
@@ -143,11 +179,17 @@ matrix(3, [
       ctx.fault();
       await joinPartitions(ctx.cluster);
       await ctx.settle('partitions joined');
-      // Nobody restored anybody's VMs: every node resumes its own.
+      // Every node suspended. When quorum returns, a node nobody restored resumes its own VMs.
+      // corosync may re-form in steps (two nodes first): a master formed without a node then
+      // restores that node's VMs, and it must not resume them (the monitor checks that).
+      const restoredElsewhere = (n: string): boolean => [...ctx.listeners.values()].some((l) => l.node.name !== n
+        && l.calls().some((c) => c.ms >= healed && ['ServiceStartCommand', 'NodeFailedCommand'].includes(c.name)
+          && (c.env['COROLISTENER_FAILED_NODES'] ?? '').split(',').includes(String(ctx.cluster.node(n).nodeId))));
       for (const n of names) {
         const l = ctx.listeners.get(n)!;
-        await waitUntil(`${n} resumes its VMs after quorum returns`, () => callsNamed(l, 'VmResumeCommand', healed).length > 0, { timeoutMs: 15_000 });
         expect(callsNamed(l, 'VmSuspendCommand').length).toBeGreaterThan(0);
+        await waitUntil(`${n} resumes its VMs after quorum returns (or was restored elsewhere)`,
+          () => callsNamed(l, 'VmResumeCommand', healed).length > 0 || restoredElsewhere(n), { timeoutMs: 15_000 });
       }
     },
   },
@@ -195,6 +237,53 @@ matrix(3, [
         await ctx.cluster.start(n);
         await ctx.settle(`corosync started on ${n}`);
       }
+    },
+  },
+  {
+    name: 'ServiceStartCommand fails on the new master (retried; later decisions not blocked)',
+    ci: false,
+    body: async (ctx) => {
+      const master = ctx.master();
+      const next = await nextMaster(ctx);
+      await withServiceStart(ctx, next, '/bin/false', async () => {
+        await ctx.settle(`${next} restarted with a failing ServiceStartCommand`);
+        const since = Date.now();
+        ctx.fault();
+        await ctx.cluster.cut(master);
+        await ctx.settle(`${master} cut off; ${next} takes over with a failing start`);
+        expect(ctx.master()).toBe(next);
+        await waitUntil(`${next} retries the failing start`, () => logEvents(ctx, next, 'step-retry', since).some((l) => l['effect'] === 'startService'), { timeoutMs: 20_000 });
+        // A later decision still runs: losing quorum suspends at once.
+        ctx.fault();
+        await ctx.cluster.cut(next);
+        await ctx.settle(`${next} cut off too (no quorum anywhere)`);
+        ctx.fault();
+        await Promise.all([ctx.cluster.heal(master), ctx.cluster.heal(next)]);
+        await ctx.settle('both back');
+      });
+    },
+  },
+  {
+    name: 'ServiceStartCommand hangs on the new master (later decisions not blocked)',
+    ci: false,
+    body: async (ctx) => {
+      const master = ctx.master();
+      const next = await nextMaster(ctx);
+      await withServiceStart(ctx, next, '/bin/sleep 3600', async () => {
+        await ctx.settle(`${next} restarted with a hanging ServiceStartCommand`);
+        ctx.fault();
+        await ctx.cluster.cut(master);
+        await ctx.settle(`${master} cut off; ${next} takes over, its start hangs`);
+        expect(ctx.master()).toBe(next);
+        // The start is still hanging: quorum loss must not wait for it (nor for its 120 s timeout).
+        ctx.fault();
+        await ctx.cluster.cut(next);
+        const settleMs = await ctx.settle(`${next} cut off while its start hangs`);
+        expect(settleMs).toBeLessThan(30_000);
+        ctx.fault();
+        await Promise.all([ctx.cluster.heal(master), ctx.cluster.heal(next)]);
+        await ctx.settle('both back');
+      });
     },
   },
 ]);
