@@ -101,6 +101,36 @@ function logEvents(ctx: ScenarioContext, node: string, event: string, sinceMs: n
   return ctx.listeners.get(node)!.logLines().filter((l) => l['event'] === event && Date.parse(String(l['time'])) >= sinceMs);
 }
 
+/**
+ * Runs `body` with `node`'s /etc/corosync on a full 1 MiB tmpfs (a copy of its files plus a
+ * filler), as the node itself sees it; afterwards the node's corosync.conf as it then is goes
+ * back to the real directory and the tmpfs is gone, whatever happens. `view` reads a file
+ * of the node's /etc/corosync as the node sees it.
+ */
+async function withFullEtc(ctx: ScenarioContext, node: string, body: (view: (name: string) => string[] | Buffer) => Promise<void>): Promise<void> {
+  const c = ctx.cluster;
+  const pid = ctx.listeners.get(node)!.pid;
+  if (pid === null) throw new Error(`${node}: no listener`);
+  const inNode = `/proc/${pid}/root/etc/corosync`;
+  const run = async (argv: string[], mayFail = false) => {
+    const r = await c.exec(node, argv, { timeoutMs: 20_000 });
+    if (r.code !== 0 && !mayFail) throw new Error(`${argv.join(' ')} in ${node}: ${r.stderr}`);
+  };
+  await run(['mkdir', '-p', '/run/etc-full']);
+  await run(['mount', '-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', '/run/etc-full']);
+  await run(['cp', '-a', '/etc/corosync/.', '/run/etc-full/']);
+  await run(['dd', 'if=/dev/zero', 'of=/run/etc-full/filler', 'bs=4k'], true); // ends with ENOSPC
+  await run(['mount', '--bind', '/run/etc-full', '/etc/corosync']);
+  try {
+    await body((name) => (name === '' ? fs.readdirSync(inNode).sort() : fs.readFileSync(`${inNode}/${name}`)));
+  } finally {
+    const current = fs.readFileSync(`${inNode}/corosync.conf`);
+    await run(['umount', '/etc/corosync'], true);
+    await run(['umount', '/run/etc-full'], true);
+    fs.writeFileSync(c.node(node).confPath, current);
+  }
+}
+
 /** Cut `node` off, settle, heal it, settle. */
 async function cutAndHeal(ctx: ScenarioContext, node: string): Promise<void> {
   ctx.fault();
@@ -283,6 +313,31 @@ matrix(3, [
         ctx.fault();
         await Promise.all([ctx.cluster.heal(master), ctx.cluster.heal(next)]);
         await ctx.settle('both back');
+      });
+    },
+  },
+  {
+    name: 'disk full while the new master writes corosync.conf',
+    ci: false,
+    body: async (ctx) => {
+      const master = ctx.master();
+      const next = await nextMaster(ctx);
+      await withFullEtc(ctx, next, async (view) => {
+        const before = view('corosync.conf') as Buffer;
+        const files = view('') as string[];
+        const since = Date.now();
+        ctx.fault();
+        await ctx.cluster.cut(master);
+        await ctx.settle(`${master} cut off; ${next} takes over on a full /etc/corosync`);
+        expect(ctx.master()).toBe(next);
+        await waitUntil(`${next} fails to raise its priority (no space)`, () => logEvents(ctx, next, 'step-retry', since)
+          .concat(logEvents(ctx, next, 'step', since)).some((l) => l['effect'] === 'raisePriority' && /ENOSPC|no space/i.test(JSON.stringify(l))), { timeoutMs: 20_000 });
+        // Nothing torn, nothing half-written, no temp file left behind.
+        expect(view('corosync.conf')).toEqual(before);
+        expect(view('')).toEqual(files);
+        ctx.fault();
+        await ctx.cluster.heal(master);
+        await ctx.settle(`${master} back while ${next}'s disk is still full`);
       });
     },
   },
