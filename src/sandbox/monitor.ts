@@ -44,6 +44,7 @@ export class ClusterMonitor {
   /** Longest gap between two samples (the machine may be slower than the interval). */
   maxGapMs = 0;
   private last: ClusterSample | undefined;
+  private settled: ClusterSample | undefined;
   private running = false;
   private loop: Promise<void> | undefined;
   /** Violations already recorded, so a lasting one is counted once (with its first time). */
@@ -106,7 +107,10 @@ export class ClusterMonitor {
     for (;;) {
       const sample = await this.sampleOnce();
       const problems = settledProblems(sample, { quorumVotes: this.quorumVotes, listenerDown: this.listenerDown });
-      if (problems.length === 0) return { settleMs: sample.at - since, problems };
+      if (problems.length === 0) {
+        this.settled = sample;
+        return { settleMs: sample.at - since, problems };
+      }
       if (Date.now() > deadline) {
         for (const p of problems) this.record({ at: sample.at, invariant: p.invariant, detail: `not settled after ${timeoutMs} ms: ${p.detail}` });
         return { settleMs: null, problems };
@@ -118,6 +122,14 @@ export class ClusterMonitor {
   /** The last sample taken (for messages). */
   get lastSample(): ClusterSample | undefined {
     return this.last;
+  }
+
+  /**
+   * The sample in which settle() last found the cluster settled: what a scenario asks "who is
+   * master now" of (the background loop may have sampled a transition since).
+   */
+  get settledSample(): ClusterSample | undefined {
+    return this.settled;
   }
 
   private record(v: Violation): void {

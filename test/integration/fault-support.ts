@@ -28,7 +28,7 @@ export interface ScenarioContext {
   fault(): void;
   /** Waits until the cluster settled after the last fault; records the time it took. */
   settle(label: string, timeoutMs?: number): Promise<number | null>;
-  /** The node whose listener reports master (the settled master). */
+  /** The node whose listener reported master when the cluster last settled. */
   master(): string;
   /** Nodes that are not the master. */
   slaves(): string[];
@@ -61,7 +61,7 @@ export class FaultRecorder {
         return r.settleMs;
       },
       master: () => {
-        const masters = monitor.lastSample?.nodes.filter((n) => n.listener?.role === 'master').map((n) => n.name) ?? [];
+        const masters = monitor.settledSample?.nodes.filter((n) => n.listener?.role === 'master').map((n) => n.name) ?? [];
         if (masters.length !== 1) throw new Error(`${name}: expected one master, listeners report [${masters.join(', ')}]`);
         return masters[0]!;
       },
