@@ -8,9 +8,9 @@
 // with the full flapping series (20 cuts in 60 s), and writes RELIABILITY.md (FAULTS_REPORT).
 import * as fs from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
-import { joinPartitions, partition, type SandboxCluster, type SandboxListener } from '../../src/sandbox';
+import { holdersOf, joinPartitions, partition, type SandboxCluster, type SandboxListener } from '../../src/sandbox';
 import { FaultRecorder, type ScenarioContext, writeReliabilityReport } from './fault-support';
-import { callsNamed, useListeners, waitUntil } from './listener-support';
+import { callsNamed, CLUSTER_IP, useListeners, waitUntil } from './listener-support';
 import { describeIntegration, useCluster } from './support';
 
 const FULL = process.env['FAULTS_FULL'] === '1';
@@ -36,6 +36,14 @@ async function restore(cluster: SandboxCluster, listeners: Map<string, SandboxLi
   for (const n of cluster.nodes) await cluster.heal(n.name);
   await cluster.startAll();
   for (const l of listeners.values()) if (l.pid === null) await l.start();
+  // A scenario that failed may leave the cluster IP on a node that is not master (its
+  // violation is already recorded): clear it so the next scenario starts clean.
+  for (const holder of await holdersOf(cluster, CLUSTER_IP)) {
+    const role = (await listeners.get(holder)!.status().catch(() => undefined))?.daemon.role;
+    if (role === 'master') continue;
+    console.warn(`fault matrix: removing a leftover cluster IP from ${holder} (listener role ${role ?? 'no answer'})`);
+    await cluster.exec(holder, ['ip', 'addr', 'del', `${CLUSTER_IP}/24`, 'dev', 'vmbr0'], { mountNs: false });
+  }
 }
 
 interface Scenario {
