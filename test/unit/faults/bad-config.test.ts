@@ -14,6 +14,8 @@ import {
 import { CommandFailedError, type CommandRunner, ExecCommandRunner } from '../../../src/actions/command-runner';
 import { ServiceControl } from '../../../src/actions/service-control';
 import { VmControl } from '../../../src/actions/vm-control';
+import { Corolistener } from '../../../src/daemon/corolistener';
+import { FakeCorosync, ManualClock, RecordingActions, captureLogger, testDirs } from '../daemon/fakes';
 
 const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'bad-input');
 const VALID = readFileSync(join(__dirname, '..', 'config', 'corpus', 'design-node-list.conf'));
@@ -115,7 +117,7 @@ function snapshot(directory: string): Record<string, { ino: number; bytes: strin
   for (const name of readdirSync(directory).sort()) {
     const path = join(directory, name);
     const st = statSync(path);
-    out[name] = { ino: st.ino, mtimeMs: st.mtimeMs, bytes: readFileSync(path).toString('base64') };
+    out[name] = { ino: st.ino, mtimeMs: st.mtimeMs, bytes: st.isDirectory() ? '(directory)' : readFileSync(path).toString('base64') };
   }
   return out;
 }
@@ -249,4 +251,39 @@ describe('command directives that look like shell', () => {
     expect((failed as CommandFailedError).result.spawnError).toMatch(/ENOENT/);
     expect((failed as CommandFailedError).retryable).toBe(false);
   });
+});
+
+describe('a daemon given a bad configuration', () => {
+  const cases = [
+    ...Object.entries(COROSYNC_CASES).map(([name, expected]) => ({ kind: 'corosync' as const, name, expected })),
+    ...Object.entries(VMMGR_CASES).map(([name, expected]) => ({ kind: 'vmmgr' as const, name, expected })),
+  ];
+
+  for (const { kind, name, expected } of cases) {
+    it(`${kind}/${name}: refuses to start, names the problem, takes no action and writes nothing`, async () => {
+      const dirs = testDirs([{ id: 2, prio: 99 }, { id: 4, prio: 100 }]);
+      try {
+        const bad = join(FIXTURES, kind, name);
+        const path = kind === 'corosync' ? dirs.corosyncConf : dirs.vmmgrConf;
+        writeFileSync(path, readFileSync(bad));
+        const corosync = new FakeCorosync(4);
+        const actions = new RecordingActions();
+        const { logger } = captureLogger();
+        const before = snapshot(dirs.root);
+        const daemon = new Corolistener({
+          corosyncConf: dirs.corosyncConf, vmmgrConf: dirs.vmmgrConf, stateDir: dirs.stateDir, logger, corosync, actions,
+          clock: new ManualClock(), corosyncCheck: 'off',
+        });
+        const error = await refusal(daemon.start());
+        expectNamed(error, path, expected);
+        await daemon.stop();
+        expect(corosync.attempts).toBe(0);
+        expect(actions.calls).toEqual([]);
+        expect(snapshot(dirs.root)).toEqual(before);
+        expect(readdirSync(dirs.stateDir)).toEqual([]);
+      } finally {
+        dirs.cleanup();
+      }
+    });
+  }
 });
