@@ -61,8 +61,11 @@ export class FaultRecorder {
         return r.settleMs;
       },
       master: () => {
-        const masters = monitor.settledSample?.nodes.filter((n) => n.listener?.role === 'master').map((n) => n.name) ?? [];
-        if (masters.length !== 1) throw new Error(`${name}: expected one master, listeners report [${masters.join(', ')}]`);
+        const sample = monitor.settledSample;
+        const masters = sample?.nodes.filter((n) => n.listener?.role === 'master').map((n) => n.name) ?? [];
+        if (masters.length !== 1) {
+          throw new Error(`${name}: expected one master in the last settled sample, listeners report [${masters.join(', ')}]: ${JSON.stringify(sample)}`);
+        }
         return masters[0]!;
       },
       slaves: () => cluster.nodes.map((n) => n.name).filter((n) => n !== ctx.master()),
@@ -105,7 +108,7 @@ export function renderReliabilityReport(results: readonly ScenarioResult[], meta
   const rows = results.map((r) => {
     const settled = r.settleMs.filter((m): m is number => m !== null);
     const unsettled = r.settleMs.length - settled.length;
-    return `| ${r.name} | ${r.nodes} | ${r.runs} | ${r.passed} | ${r.violations.length} | ${fmt(median(settled))} | ${fmt(settled.length ? Math.max(...settled) : null)} | ${unsettled} | ${r.samples} | ${r.maxSampleGapMs} ms |`;
+    return `| ${r.name.replace(/\|/g, '&#124;')} | ${r.nodes} | ${r.runs} | ${r.passed} | ${r.violations.length} | ${fmt(median(settled))} | ${fmt(settled.length ? Math.max(...settled) : null)} | ${unsettled} | ${r.samples} | ${r.maxSampleGapMs} ms |`;
   });
   const violationLines = results.flatMap((r) => r.violations.map((v) => `- ${r.name}: ${new Date(v.at).toISOString()} **${v.invariant}**: ${v.detail}`));
   const cpus = os.cpus();
