@@ -8,7 +8,7 @@
 // with the full flapping series (20 cuts in 60 s), and writes RELIABILITY.md (FAULTS_REPORT).
 import * as fs from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
-import { cliMainScript, holdersOf, joinPartitions, partition, type SandboxCluster, type SandboxListener } from '../../src/sandbox';
+import { ClusterMonitor, cliMainScript, holdersOf, joinPartitions, partition, type SandboxCluster, type SandboxListener } from '../../src/sandbox';
 import { FaultRecorder, type ScenarioContext, writeReliabilityReport } from './fault-support';
 import { callsNamed, CLUSTER_IP, useListeners, waitUntil } from './listener-support';
 import { describeIntegration, useCluster } from './support';
@@ -48,6 +48,13 @@ async function restore(cluster: SandboxCluster, listeners: Map<string, SandboxLi
   for (const n of cluster.nodes) await cluster.heal(n.name);
   for (const n of cluster.nodes) if (!cluster.isRunning(n.name)) await startCorosync(cluster, n.name);
   for (const l of listeners.values()) if (l.pid === null) await l.start();
+  // A failed scenario may leave the daemons in a state they do not leave by themselves (its
+  // violations are recorded): restart them so the next scenario starts from a clean cluster.
+  if ((await new ClusterMonitor(cluster, listeners).settle(Date.now(), 15_000)).settleMs === null) {
+    console.warn('fault matrix: cluster not settled after a scenario: restarting every listener');
+    for (const l of listeners.values()) await l.kill();
+    for (const l of listeners.values()) await l.start();
+  }
   // A scenario that failed may leave the cluster IP on a node that is not master (its
   // violation is already recorded): clear it so the next scenario starts clean.
   for (const holder of await holdersOf(cluster, CLUSTER_IP)) {
