@@ -2,14 +2,15 @@
 // must pass validateCorosyncConf, then (when corosync is installed) `corosync -t` on the
 // complete temp file, before it replaces the old file (see src/util/atomic-file.ts).
 
-import { isUtf8 } from 'node:buffer';
-import { readFile } from 'node:fs/promises';
 import { ConfigError, ConfigValidationError } from './configError';
 import { atomicWriteFile } from '../util/atomic-file';
+import { readConfigText } from './configFileText';
 import { corosyncCheckFile, findCorosync } from './corosyncCheck';
 import { type CorosyncConfDocument, parseCorosyncConf, serializeCorosyncConf } from './corosyncConfDocument';
 import { validateCorosyncConf } from './corosyncConfValidate';
 import { type CorosyncConfView, viewCorosyncConf } from './corosyncConfView';
+
+export { decodeUtf8 } from './configFileText';
 
 export interface LoadedCorosyncConf {
   readonly doc: CorosyncConfDocument;
@@ -26,19 +27,7 @@ export function loadCorosyncConfText(text: string, file = 'corosync.conf'): Load
 }
 
 export async function readCorosyncConf(path: string): Promise<LoadedCorosyncConf> {
-  return loadCorosyncConfText(decodeUtf8(await readFile(path), path), path);
-}
-
-/**
- * The document model is text; a file that is not UTF-8 could not be written back byte for
- * byte, so it is refused (naming the first offending line) rather than silently altered.
- */
-export function decodeUtf8(bytes: Buffer, file: string): string {
-  if (isUtf8(bytes)) return bytes.toString('utf8');
-  // "\n" never occurs inside a UTF-8 sequence, so some line is invalid on its own.
-  const lines = bytes.toString('latin1').split('\n');
-  const line = lines.findIndex((l) => !isUtf8(Buffer.from(l, 'latin1'))) + 1;
-  throw new ConfigValidationError([new ConfigError({ file, line: Math.max(line, 1), column: 1, field: '(file)', detail: 'not valid UTF-8' })]);
+  return loadCorosyncConfText(await readConfigText(path), path);
 }
 
 export interface WriteCorosyncConfOptions {

@@ -13,4 +13,5 @@ export {
   type LoadedCorosyncConf, type WriteCorosyncConfOptions, type WriteResult, decodeUtf8, editCorosyncConf, loadCorosyncConfText,
   readCorosyncConf, writeCorosyncConf,
 } from './corosyncConfFile';
+export { MAX_CONFIG_FILE_BYTES, readConfigText } from './configFileText';
 export { type VmmgrConf, netmaskToPrefix, parseVmmgrConf, readVmmgrConf } from './vmmgrConf';

@@ -6,9 +6,9 @@
 // `/usr/bin/systemctl start ihttpd` runs /usr/bin/systemctl with two arguments. An argument
 // cannot contain blanks; wrap anything more complex in a script.
 
-import { readFile } from 'node:fs/promises';
 import { isIPv4 } from 'node:net';
 import { ConfigError, ConfigValidationError } from './configError';
+import { readConfigText } from './configFileText';
 
 export interface VmmgrConf {
   /** The cluster (license) IP the master holds; undefined when not set. */
@@ -67,6 +67,12 @@ export function parseVmmgrConf(text: string, file = 'vmmgr.conf'): VmmgrConf {
     const fail = (detail: string): void => {
       errors.push(new ConfigError({ file, line: index + 1, column: valueColumn, field: name, detail }));
     };
+    // A NUL cannot be passed to a program (execve ends the argument there) and no directive
+    // has a use for one: the line is refused rather than run cut short.
+    if (line.includes('\0')) {
+      errors.push(new ConfigError({ file, line: index + 1, column: line.indexOf('\0') + 1, field: name, detail: 'NUL byte in line' }));
+      return;
+    }
     if (name in COMMANDS) {
       const argv = value.split(/[ \t]+/).filter(Boolean);
       if (argv.length === 0) fail('empty command (expected a program and its arguments)');
@@ -102,5 +108,5 @@ export function parseVmmgrConf(text: string, file = 'vmmgr.conf'): VmmgrConf {
 }
 
 export async function readVmmgrConf(path: string): Promise<VmmgrConf> {
-  return parseVmmgrConf(await readFile(path, 'utf8'), path);
+  return parseVmmgrConf(await readConfigText(path), path);
 }

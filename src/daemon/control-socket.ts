@@ -35,6 +35,12 @@ export interface ControlSocketOptions {
   maxRequestBytes?: number;
   /** A connection with no traffic for this long is closed. */
   idleTimeoutMs?: number;
+  /**
+   * A request line must be complete this long after its first byte. Without it a client
+   * dribbling one byte at a time (slowloris) would reset the idle timeout forever and, with
+   * maxConnections such clients, lock the CLI out.
+   */
+  requestTimeoutMs?: number;
   /** A handler that has not answered after this long gets an error response instead. */
   handlerTimeoutMs?: number;
   /** At most this many clients at once; more are refused by the kernel/Node. */
@@ -46,6 +52,8 @@ export interface ControlSocketOptions {
 }
 
 export const DEFAULT_MAX_REQUEST_BYTES = 4096;
+/** After an error response, how long the client has to read it before the connection is destroyed. */
+const FAILED_CONNECTION_GRACE_MS = 1_000;
 /** Requests queued on one connection before the server gives up on that client. */
 const MAX_PENDING_REQUESTS = 16;
 
@@ -217,16 +225,23 @@ function serveConnection(
   // A client pipelining requests without reading the answers must not grow our memory.
   let pending = 0;
 
+  // Armed while a partial request line is buffered; see requestTimeoutMs.
+  let requestTimer: NodeJS.Timeout | undefined;
+
   const report = (message: string) => options.onClientError?.(message);
   const fail = (error: string) => {
     if (closing) return;
     closing = true;
     report(error);
     socket.end(serialise({ ok: false, error }));
+    // end() only half-closes: a client that neither reads nor closes, and keeps writing (which
+    // resets the idle timeout), must not keep its connection slot.
+    setTimeout(() => socket.destroy(), FAILED_CONNECTION_GRACE_MS).unref();
   };
 
   socket.setEncoding('utf8');
   socket.setTimeout(options.idleTimeoutMs, () => socket.destroy());
+  socket.on('close', () => clearTimeout(requestTimer));
   socket.on('error', (err) => report(`control socket client error: ${err.message}`));
   socket.on('data', (chunk: string) => {
     if (closing) return;
@@ -262,7 +277,18 @@ function serveConnection(
     const rest = chunk.slice(start);
     bufferedBytes += Buffer.byteLength(rest);
     buffered += rest;
-    if (bufferedBytes > options.maxRequestBytes) fail(`request too large (limit ${options.maxRequestBytes} bytes)`);
+    if (bufferedBytes > options.maxRequestBytes) {
+      fail(`request too large (limit ${options.maxRequestBytes} bytes)`);
+      return;
+    }
+    if (buffered === '') {
+      clearTimeout(requestTimer);
+      requestTimer = undefined;
+    } else {
+      requestTimer ??= setTimeout(() => {
+        fail(`request not completed within ${options.requestTimeoutMs} ms`);
+      }, options.requestTimeoutMs);
+    }
   });
 }
 
@@ -275,6 +301,7 @@ export async function startControlSocket(options: ControlSocketOptions): Promise
   const opts = {
     maxRequestBytes: DEFAULT_MAX_REQUEST_BYTES,
     idleTimeoutMs: 10_000,
+    requestTimeoutMs: 5_000,
     handlerTimeoutMs: 5_000,
     maxConnections: 32,
     probeTimeoutMs: 1_000,

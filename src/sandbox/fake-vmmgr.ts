@@ -47,6 +47,11 @@ export interface FakeVmmgrOptions {
 
 export const DEFAULT_CLOUD_IP = '198.18.0.100';
 
+/** The VMs the fake VMmanager runs on a node (VmSuspendCommand reports them as suspended). */
+export function fakeVmNames(nodeId: number | string): string[] {
+  return [`vm${nodeId}a`, `vm${nodeId}b`];
+}
+
 /** dist/sandbox/record-command.js of this package, whether running from src/ (tests) or dist/. */
 export function recorderScript(): string {
   return path.resolve(__dirname, '..', '..', 'dist', 'sandbox', 'record-command.js');

@@ -34,3 +34,9 @@ export { VMMGR_COMMANDS, DEFAULT_CLOUD_IP, renderFakeVmmgrConf, readCalls, recor
 export type { VmmgrCall, VmmgrCommandName, FakeVmmgrOptions } from './fake-vmmgr';
 export { ipv4On, macOf, holdersOf } from './inspect';
 export { sandboxPrereqProblems, SANDBOX_COMMANDS } from './prereqs';
+// Fault scenarios: partitions into groups, the invariant monitor (issue 8).
+export { partition, joinPartitions, connectivity } from './partition';
+export { ClusterMonitor } from './monitor';
+export type { MonitorOptions, SettleResult } from './monitor';
+export { sampleViolations, settledProblems, resumeViolations, partitionsOf } from './monitor-checks';
+export type { ClusterSample, NodeSample, ListenerView, CommandCall, Violation, Invariant, SettleProblem } from './monitor-checks';

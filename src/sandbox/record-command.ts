@@ -1,7 +1,9 @@
 // The fake VMmanager's command (see ./fake-vmmgr): `node record-command.js CALLS_FILE NAME [ARGS...]`
 // appends one JSON line (NAME, time, pid, ARGS, the COROLISTENER_* environment) to CALLS_FILE
-// and exits 0, as a VMmanager command that did its job would.
-import { appendCall, callRecord, isVmmgrCommandName, VMMGR_COMMANDS } from './fake-vmmgr';
+// and exits 0, as a VMmanager command that did its job would. VmSuspendCommand prints the
+// node's fake VMs one per line, as the daemon expects of a configured suspend command, so the
+// daemon knows what it suspended and resumes it when nobody restored it elsewhere.
+import { appendCall, callRecord, fakeVmNames, isVmmgrCommandName, VMMGR_COMMANDS } from './fake-vmmgr';
 
 function main(argv: readonly string[]): number {
   const [file, name, ...args] = argv;
@@ -10,6 +12,7 @@ function main(argv: readonly string[]): number {
     return 2;
   }
   appendCall(file, callRecord(name, args, process.env));
+  if (name === 'VmSuspendCommand') process.stdout.write(fakeVmNames(process.env['COROLISTENER_NODEID'] ?? '0').map((vm) => `${vm}\n`).join(''));
   return 0;
 }
 
