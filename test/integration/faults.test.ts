@@ -3,9 +3,10 @@
 // a monitor sampling every node every 100 ms for invariant violations (src/sandbox/monitor.ts).
 // Every scenario must settle after each fault and its repair, with zero violations.
 //
-
-
-// with the full flapping series (20 cuts in 60 s), and writes RELIABILITY.md (FAULTS_REPORT).
+// Run on demand (vitest.config.mts excludes it otherwise): FAULTS=1 runs the reduced matrix
+// (every scenario marked `ci`, one run each, a short flapping series); `npm run faults` runs
+// everything (FAULTS_FULL=1), FAULTS_RUNS times, with the full flapping series (20 cuts in
+// 60 s), and writes RELIABILITY.md (FAULTS_REPORT).
 import * as fs from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
 import { ClusterMonitor, cliMainScript, holdersOf, joinPartitions, partition, type SandboxCluster, type SandboxListener } from '../../src/sandbox';
