@@ -85,7 +85,8 @@ describe('ExecCommandRunner', () => {
     // The command prints once, then waits until it is stopped: only streaming can show the line.
     const ac = new AbortController();
     const chunks: string[] = [];
-    const script = 'process.stdout.write("banner\\n"); process.on("SIGTERM", () => { process.stdout.write("bye\\n"); process.exit(0); }); setInterval(() => {}, 1000)';
+    // The SIGTERM handler is installed before the banner is written, or the abort can beat it.
+    const script = 'process.on("SIGTERM", () => { process.stdout.write("bye\\n"); process.exit(0); }); process.stdout.write("banner\\n"); setInterval(() => {}, 1000)';
     const r = await runner.run([node, '-e', script], {
       signal: ac.signal,
       onStdout: (c) => {
