@@ -155,11 +155,13 @@ function absorb(state: EngineState, event: EngineEvent): Absorbed {
 
 // ---- plans
 
+// The cluster IP goes first (DESIGN.md §1's order): it is what the rest of the network sees,
+// and a new master may be taking it over right now; stopping VMmanager can take seconds.
 const TEARDOWN: readonly Effect[] = [
+  { type: 'removeClusterIp' },
   { type: 'stopService' },
   { type: 'removeServiceLock' },
   { type: 'removeRelocatedLock' },
-  { type: 'removeClusterIp' },
 ];
 
 function nodesNotIn(view: ClusterView, members: readonly number[]): number[] {

@@ -119,7 +119,7 @@ describe('Corolistener', () => {
     await h.daemon.settled();
     expect(h.daemon.role).toBe('slave');
     // slave with no history: makes sure none of the master's effects are held here
-    expect(h.actions.names()).toEqual(['stopService', 'removeServiceLock', 'removeStaleRelocatedLock', 'removeClusterIp']);
+    expect(h.actions.names()).toEqual(['removeClusterIp', 'stopService', 'removeServiceLock', 'removeStaleRelocatedLock']);
     h.actions.calls.length = 0;
     h.corosync.session.quorum(true, [2, 8], 11);
     await h.daemon.settled();
@@ -143,7 +143,7 @@ describe('Corolistener', () => {
     await h.daemon.settled();
     expect(h.daemon.role).toBe('suspended');
     expect(h.roles).toEqual(['master', 'suspended']);
-    expect(h.actions.names()).toEqual(['stopService', 'removeServiceLock', 'removeStaleRelocatedLock', 'removeClusterIp', 'suspendVms']);
+    expect(h.actions.names()).toEqual(['removeClusterIp', 'stopService', 'removeServiceLock', 'removeStaleRelocatedLock', 'suspendVms']);
     // the result came back as an event: the engine now knows which VMs it suspended
     expect(h.lines.some((l) => l.event === 'decision' && l.trigger === 'vmsSuspended')).toBe(true);
     expect(persisted(h)).toMatchObject({ lastRole: 'suspended', suspendedVms: ['vm1', 'vm2'], suspendRequested: false, suspendedAfterSeq: 10 });
@@ -172,7 +172,7 @@ describe('Corolistener', () => {
     await h.daemon.settled();
     expect(first.closed).toBe(true);
     expect(h.daemon.role).toBe('suspended');
-    expect(h.actions.names()).toEqual(['stopService', 'removeServiceLock', 'removeStaleRelocatedLock', 'removeClusterIp', 'suspendVms']);
+    expect(h.actions.names()).toEqual(['removeClusterIp', 'stopService', 'removeServiceLock', 'removeStaleRelocatedLock', 'suspendVms']);
     expect(h.lines.some((l) => l.event === 'decision' && l.trigger === 'disconnected')).toBe(true);
     // backoff: 200, 400, 800, 1600, 1600 ms ... and the daemon never gives up
     const delays: number[] = [];
@@ -285,7 +285,7 @@ describe('Corolistener', () => {
     await until(() => actions.names().includes('suspendVms'), 3_000);
     expect(h.daemon.role).toBe('suspended');
     // the teardown ran first; the failing NodeFailedCommand is still owed and tried again after it
-    expect(actions.names().slice(0, 6)).toEqual(['nodeFailed', 'stopService', 'removeServiceLock', 'removeStaleRelocatedLock', 'removeClusterIp', 'suspendVms']);
+    expect(actions.names().slice(0, 6)).toEqual(['nodeFailed', 'removeClusterIp', 'stopService', 'removeServiceLock', 'removeStaleRelocatedLock', 'suspendVms']);
     await until(() => actions.names().filter((n) => n === 'nodeFailed').length === 2, 3_000);
   });
 

@@ -32,7 +32,7 @@ describe('Simulator', () => {
       // Majority side: n3 takes over and restores n1's and n2's VMs; the minority suspends.
       expect([...sim.nodes.values()].map((n) => n.engine?.role)).toEqual(['suspended', 'suspended', 'master', 'slave', 'slave']);
       expect([...sim.node(3).running].sort()).toEqual(['vm1', 'vm2', 'vm3']);
-      expect(perNode(sim.takeLog(), 'n1')).toEqual(['n1 suspended', 'n1 stopService', 'n1 removeServiceLock', 'n1 removeRelocatedLock', 'n1 removeClusterIp', 'n1 suspendVms vm1']);
+      expect(perNode(sim.takeLog(), 'n1')).toEqual(['n1 suspended', 'n1 removeClusterIp', 'n1 stopService', 'n1 removeServiceLock', 'n1 removeRelocatedLock', 'n1 suspendVms vm1']);
     }
   });
 });

@@ -65,7 +65,7 @@ describe('transition', () => {
     for (const loss of [quorum(8, [4], false), { type: 'disconnected', now: 1 } as EngineEvent]) {
       const d = transition(master, loss);
       expect(d.state.role).toBe('suspended');
-      expect(types(d.effects)).toEqual(['stopService', 'removeServiceLock', 'removeRelocatedLock', 'removeClusterIp', 'suspendVms']);
+      expect(types(d.effects)).toEqual(['removeClusterIp', 'stopService', 'removeServiceLock', 'removeRelocatedLock', 'suspendVms']);
     }
     const slave = run(initialState(8, { ...emptyPersistedState(), lastRole: 'slave' }), [config, quorum(4, [2, 4, 8]), versions([2, 4, 8])]).state;
     expect(types(transition(slave, quorum(8, [8], false)).effects)).toEqual(['suspendVms']);
