@@ -74,13 +74,17 @@ export class PlanRunner<E> {
 
   constructor(private readonly options: PlanRunnerOptions<E>) {}
 
-  /** Queues a plan, superseding whatever has not started yet. Returns the plan's id. */
-  submit(effects: readonly E[], label?: string): number {
+  /**
+   * Queues a plan, superseding whatever has not started yet. Returns the plan's id.
+   * `abortInFlight` overrides the runner's option for this plan: whether the step in flight is
+   * cancelled too (a plan that changes the node's role must not wait behind a hung command).
+   */
+  submit(effects: readonly E[], label?: string, options: { abortInFlight?: boolean } = {}): number {
     if (this.closed) throw new Error('PlanRunner is closed');
     const plan: Plan<E> = { id: this.nextId++, effects: [...effects], label };
     if (this.pending) this.reportNeverStarted(this.pending, 0, performance.now());
     this.pending = plan;
-    this.supersedeCurrent(this.options.abortInFlight ?? false);
+    this.supersedeCurrent(options.abortInFlight ?? this.options.abortInFlight ?? false);
     if (!this.running) {
       this.running = true;
       void this.drain();

@@ -24,7 +24,7 @@ import type { CorosyncConfView } from '../config/corosyncConfView';
 import { editCorosyncConf, readCorosyncConf } from '../config/corosyncConfFile';
 import { raiseNodePrioAboveOthers } from '../config/corosyncConfEdit';
 import { readVmmgrConf, type VmmgrConf } from '../config/vmmgrConf';
-import { carryOver } from '../engine/plan';
+import { carryOver, isStateStep } from '../engine/plan';
 import { initialState, transition } from '../engine/engine';
 import type { Effect, EngineEvent, EngineState, PersistedState, Role } from '../engine/types';
 import { VERSION } from '../version';
@@ -537,8 +537,13 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     const kept = merged.slice(0, merged.length - effects.length);
     const ordered = owed.some((s) => s.status === 'retrying') ? [...effects, ...kept] : merged;
     const steps: Step[] = ordered.map((effect) => ({ effect, status: 'pending', plan }));
+    // A decision that restates the node's role (e.g. quorum lost while VMmanager is still
+    // starting) cancels a role step in flight: the new plan restates everything that matters,
+    // and dropping the cluster IP must not wait for a command that hangs.
+    const inFlight = this.runningStep;
+    const abortInFlight = inFlight !== undefined && inFlight.status === 'running' && isStateStep(inFlight.effect) && effects.some(isStateStep);
     this.lastPlan = steps;
-    this.runner?.submit(steps);
+    this.runner?.submit(steps, undefined, { abortInFlight });
   }
 
   private onStep(r: StepReport<Step>): void {

@@ -289,6 +289,30 @@ describe('Corolistener', () => {
     await until(() => actions.names().filter((n) => n === 'nodeFailed').length === 2, 3_000);
   });
 
+  it('quorum lost while ServiceStartCommand hangs: the hung start is cancelled and the cluster IP dropped at once', async () => {
+    const actions = new RecordingActions();
+    let startAborted = false;
+    // ServiceStartCommand that never ends by itself (only its signal stops it).
+    actions.startService = (_ctx: unknown, signal?: AbortSignal) => {
+      actions.calls.push({ name: 'startService' });
+      return new Promise<void>((_resolve, reject) => {
+        signal?.addEventListener('abort', () => {
+          startAborted = true;
+          reject(new Error('killed'));
+        });
+      });
+    };
+    const h = await startDaemon(4, { actions });
+    h.corosync.session.quorum(true, [2, 4, 8], 10);
+    await until(() => actions.names().includes('startService'), 3_000);
+    h.corosync.session.quorum(false, [4], 11);
+    await until(() => actions.names().includes('suspendVms'), 3_000);
+    expect(startAborted).toBe(true);
+    expect(h.daemon.role).toBe('suspended');
+    const after = actions.names().slice(actions.names().indexOf('startService') + 1);
+    expect(after.slice(0, 2)).toEqual(['removeClusterIp', 'stopService']);
+  });
+
   it('a refused cluster IP never lets VMmanager start', async () => {
     const actions = new RecordingActions();
     actions.failures.addClusterIp = 100;
