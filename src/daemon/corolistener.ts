@@ -338,9 +338,10 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
       configInstalled: () => void this.reloadCorosyncConf('config-distribution'),
       peerVersion: (nodeId, version) => this.feed({ type: 'configVersions', now: this.clock.now(), versions: { [nodeId]: version } }),
     });
-    // Fresh state: the configuration as it is now; the quorum handle delivers the current
-    // membership by itself.
+    // Fresh state: the configuration as it is now (re-read: it may have changed while corosync
+    // was away, e.g. by `config sync`); the quorum handle delivers the current membership itself.
     this.feedConfig();
+    void this.reloadCorosyncConf('connect');
     opening = false;
     for (const fn of early) handle(fn);
   }
@@ -506,6 +507,13 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
   private feed(event: EngineEvent): void {
     const before = this.state;
     if (before === undefined || !this.running) return;
+    // A member with a newer config_version than our table: our file may have been replaced
+    // without a cmap change we track (`config sync` before corosync restarted, a file pushed to
+    // us and acknowledged before any reload). Re-read it, or we would stay stale for good.
+    if (event.type === 'configVersions' && this.conf !== undefined) {
+      const ours = this.conf.configVersion ?? 0n;
+      if (Object.values(event.versions).some((v) => BigInt(v) > ours)) void this.reloadCorosyncConf('newer-version-seen');
+    }
     const decision = transition(before, event);
     this.state = decision.state;
     const s = decision.state;

@@ -240,13 +240,25 @@ describe('Corolistener', () => {
     for (let i = 0; i < 5; i++) h.corosync.session.handlers.onConfigChanged();
     await until(() => h.daemon.nodeListReport().masterNodeId === 2, 2_000);
     const reads = h.lines.filter((l) => l.event === 'decision' && l.trigger === 'config').length;
-    expect(reads).toBeLessThanOrEqual(3); // 1 at connect + coalesced re-reads, not one per cmap key
+    expect(reads).toBeLessThanOrEqual(4); // connect: the view fed + a re-read; then coalesced re-reads, not one per cmap key (5)
     writeFileSync(h.dirs.corosyncConf, 'totem {\n  config_version: x\n}\n');
     h.corosync.session.handlers.onConfigChanged();
     await until(() => h.lines.some((l) => l.event === 'corosync-conf'), 2_000);
     expect(h.lines.find((l) => l.event === 'corosync-conf')).toMatchObject({ level: 50 });
     expect(h.daemon.nodeListReport().masterNodeId).toBe(2);
     expect(h.daemon.nodeListReport().nodes[1]).toMatchObject({ id: 4, replication: false });
+  });
+
+  it('a member with a newer config_version than our table makes us re-read corosync.conf (replaced without a cmap change we track)', async () => {
+    const h = await startDaemon(4);
+    h.corosync.session.quorum(true, [2, 4, 8], 10);
+    await h.daemon.settled();
+    expect(h.daemon.nodeListReport().masterNodeId).toBe(4);
+    // `config sync` (or a pushed file) replaced the file: node 2 raised to 101, version 2
+    writeFileSync(h.dirs.corosyncConf, corosyncConfText([{ id: 2, prio: 101 }, { id: 4, prio: 100 }, { id: 8, prio: 98 }], 2));
+    h.corosync.session.handlers.onMemberVersions({ 2: 2, 4: 2, 8: 2 });
+    await until(() => h.daemon.nodeListReport().masterNodeId === 2, 2_000);
+    expect(h.daemon.role).toBe('slave');
   });
 
   it('a state file of the wrong shape is quarantined too (never used half-checked)', async () => {
