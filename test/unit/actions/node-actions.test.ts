@@ -65,7 +65,9 @@ describe('NodeActions driven by a PlanRunner (the daemon wiring in miniature)', 
     expect(start?.argv).toEqual(['systemctl', 'start', 'ihttpd.service']);
     expect(start?.options.env).toMatchObject({ COROLISTENER_FAILED_NODES: '4', COROLISTENER_IHTTPD_PORT: '1500' });
 
-    // Replaying the same plan changes nothing on the host: no second add, no ARP.
+    // Replaying the same plan changes nothing on the host: no second add, no ARP. (The first
+    // takeover's later ARPs go out in the background: let them finish before counting.)
+    await actions.clusterIp!.announced();
     runner.calls.length = 0;
     plans.submit(takeover);
     await plans.idle();
