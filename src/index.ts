@@ -42,7 +42,7 @@ export { createLogger, reopenOnSighup, DEFAULT_LOG_FILE } from './daemon/logger'
 
 // daemon: the corolistener daemon in-process (corosync -> engine -> actions)
 export { Corolistener, localOnlyPublisher, SYSTEM_CLOCK } from './daemon/corolistener';
-export type { Clock, ConfigPublisher, CorolistenerEvents, CorolistenerOptions, DaemonActions, DecisionEvent } from './daemon/corolistener';
+export type { Clock, ConfigLink, ConfigPublisher, CorolistenerEvents, CorolistenerOptions, DaemonActions, DecisionEvent } from './daemon/corolistener';
 export { NativeCorosyncPort } from './daemon/corosync-port';
 export type { CorosyncHandlers, CorosyncPort, CorosyncSession } from './daemon/corosync-port';
 export { buildNodeListReport, clusterViewOf } from './daemon/node-report';
@@ -79,6 +79,6 @@ export { installConfig, readLocalConfig } from './cluster/localConfig';
 export { ConfigChannel } from './cluster/configChannel';
 export type { ConfigChannelOptions } from './cluster/configChannel';
 export { ClusterConfigPublisher } from './cluster/configPublisher';
-export type { ClusterConfigPublisherOptions, PublisherLink } from './cluster/configPublisher';
+export type { ClusterConfigPublisherOptions } from './cluster/configPublisher';
 export { syncFromPeers } from './cluster/syncFromPeers';
 export type { SyncFromPeersOptions, SyncOutcome } from './cluster/syncFromPeers';

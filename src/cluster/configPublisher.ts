@@ -3,6 +3,7 @@
 // (ConfigSyncServer on this node's ring0 address). Typed structurally so src/cluster does not
 // depend on src/daemon; test/unit/cluster/configPublisher.test.ts runs it inside the daemon.
 import type { WriteCorosyncConfOptions } from '../config';
+import type { ConfigLink } from '../daemon/corolistener';
 import type { ClusterKey } from './clusterKey';
 import { ConfigChannel } from './configChannel';
 import type { DistributorLog } from './configDistributor';
@@ -12,16 +13,6 @@ import type { DecodedMessage } from './envelope';
 import { readLocalConfig } from './localConfig';
 import { loadCorosyncConfText } from '../config';
 
-/** The daemon's ConfigLink (src/daemon/corolistener.ts). */
-export interface PublisherLink {
-  localNodeId: number;
-  send(data: Buffer): Promise<void>;
-  reloadConfig(): void;
-  masterId(): number | null;
-  configInstalled(): void;
-  /** A peer holds this config_version (proved by a signed message): the engine's configVersions. */
-  peerVersion(nodeId: number, version: number): void;
-}
 
 export interface ClusterConfigPublisherOptions {
   key: ClusterKey;
@@ -36,13 +27,13 @@ export interface ClusterConfigPublisherOptions {
 }
 
 export class ClusterConfigPublisher {
-  private link: PublisherLink | undefined;
+  private link: ConfigLink | undefined;
   private channel: ConfigChannel | undefined;
   private server: ConfigSyncServer | undefined;
 
   constructor(private readonly options: ClusterConfigPublisherOptions) {}
 
-  attach(link: PublisherLink | undefined): void {
+  attach(link: ConfigLink | undefined): void {
     this.link = link;
     if (link === undefined) return;
     if (this.channel === undefined) {
