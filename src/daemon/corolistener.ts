@@ -24,7 +24,7 @@ import type { CorosyncConfView } from '../config/corosyncConfView';
 import { editCorosyncConf, readCorosyncConf } from '../config/corosyncConfFile';
 import { raiseNodePrioAboveOthers } from '../config/corosyncConfEdit';
 import { readVmmgrConf, type VmmgrConf } from '../config/vmmgrConf';
-import { carryOver, isStateStep } from '../engine/plan';
+import { carryOver } from '../engine/plan';
 import { initialState, transition } from '../engine/engine';
 import type { Effect, EngineEvent, EngineState, PersistedState, Role } from '../engine/types';
 import { VERSION } from '../version';
@@ -106,6 +106,9 @@ export const SYSTEM_CLOCK: Clock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
+
+/** Steps that take on master duties; a node stepping down may cancel one in flight. */
+const MASTER_STEPS: ReadonlySet<Effect['type']> = new Set<Effect['type']>(['removeRelocatedLock', 'addClusterIp', 'createServiceLock', 'startService']);
 
 export interface CorolistenerOptions {
   corosyncConf: string;
@@ -545,11 +548,12 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     const kept = merged.slice(0, merged.length - effects.length);
     const ordered = owed.some((s) => s.status === 'retrying') ? [...effects, ...kept] : merged;
     const steps: Step[] = ordered.map((effect) => ({ effect, status: 'pending', plan }));
-    // A decision that restates the node's role (e.g. quorum lost while VMmanager is still
-    // starting) cancels a role step in flight: the new plan restates everything that matters,
-    // and dropping the cluster IP must not wait for a command that hangs.
+    // A node that is no longer master (e.g. quorum lost while VMmanager is still starting)
+    // cancels a master step in flight: dropping the cluster IP must not wait for a command that
+    // hangs. Only then: cancelling a master's own start would lose the failed nodes it restores.
     const inFlight = this.runningStep;
-    const abortInFlight = inFlight !== undefined && inFlight.status === 'running' && isStateStep(inFlight.effect) && effects.some(isStateStep);
+    const abortInFlight =
+      inFlight !== undefined && inFlight.status === 'running' && MASTER_STEPS.has(inFlight.effect.type) && this.state?.role !== 'master';
     this.lastPlan = steps;
     this.runner?.submit(steps, undefined, { abortInFlight });
   }
