@@ -7,14 +7,10 @@ import { ClusterConfigPublisher } from '../../../src/cluster/configPublisher';
 import { CONFIG_ACK, CONFIG_OFFER, encodeConfigMessage, sha256Hex } from '../../../src/cluster/configMessages';
 import { createMessageCodec } from '../../../src/cluster/messages';
 import { Corolistener } from '../../../src/daemon/corolistener';
-import { captureLogger, corosyncConfText, FakeCorosync, type FakeSession, ManualClock, RecordingActions, testDirs, type TestDirs } from '../daemon/fakes';
+import { captureLogger, corosyncConfText, DOC_EXAMPLE_NODES, FakeCorosync, type FakeSession, ManualClock, RecordingActions, testDirs, type TestDirs } from '../daemon/fakes';
 import { KEY, OTHER_KEY } from './support';
 
-const NODES = [
-  { id: 2, prio: 99 },
-  { id: 4, prio: 100 },
-  { id: 8, prio: 98 },
-];
+const NODES = DOC_EXAMPLE_NODES;
 
 let dirs: TestDirs | undefined;
 let daemon: Corolistener | undefined;

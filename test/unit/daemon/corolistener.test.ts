@@ -8,13 +8,9 @@ import { queryDaemon } from '../../../src/daemon/control-socket';
 import { Corolistener, type ConfigPublisher, type DecisionEvent } from '../../../src/daemon/corolistener';
 import { parseNodeListReport } from '../../../src/daemon/report';
 import type { Role } from '../../../src/engine/types';
-import { captureLogger, corosyncConfText, FakeCorosync, ManualClock, RecordingActions, testDirs, type NodeConf, type TestDirs } from './fakes';
+import { captureLogger, corosyncConfText, DOC_EXAMPLE_NODES, FakeCorosync, ManualClock, RecordingActions, testDirs, type NodeConf, type TestDirs } from './fakes';
 
-const NODES: NodeConf[] = [
-  { id: 2, prio: 99 },
-  { id: 4, prio: 100 },
-  { id: 8, prio: 98 },
-];
+const NODES = DOC_EXAMPLE_NODES;
 
 let dirs: TestDirs | undefined;
 let daemon: Corolistener | undefined;
@@ -38,7 +34,7 @@ interface Harness {
   dirs: TestDirs;
 }
 
-async function startDaemon(localNodeId: number, opts: { nodes?: NodeConf[]; socket?: boolean; reuse?: TestDirs; actions?: RecordingActions; retry?: RetryOptions } = {}): Promise<Harness> {
+async function startDaemon(localNodeId: number, opts: { nodes?: readonly NodeConf[]; socket?: boolean; reuse?: TestDirs; actions?: RecordingActions; retry?: RetryOptions } = {}): Promise<Harness> {
   dirs = opts.reuse ?? testDirs(opts.nodes ?? NODES);
   const corosync = new FakeCorosync(localNodeId);
   for (const n of opts.nodes ?? NODES) corosync.versions[n.id] = 1;

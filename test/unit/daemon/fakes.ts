@@ -177,7 +177,14 @@ export interface NodeConf {
   replication?: 'on' | 'off';
 }
 
-export function corosyncConfText(nodes: NodeConf[], configVersion = 1): string {
+/** The DESIGN.md example: nodeids 2/4/8 with prio 99/100/98 (node 4 is master). */
+export const DOC_EXAMPLE_NODES: readonly NodeConf[] = [
+  { id: 2, prio: 99 },
+  { id: 4, prio: 100 },
+  { id: 8, prio: 98 },
+];
+
+export function corosyncConfText(nodes: readonly NodeConf[], configVersion = 1): string {
   return [
     'totem {',
     '  version: 2',
@@ -215,7 +222,7 @@ export interface TestDirs {
   cleanup(): void;
 }
 
-export function testDirs(nodes: NodeConf[], vmmgr = 'CloudIp 198.18.0.100\nCloudMask 24\n'): TestDirs {
+export function testDirs(nodes: readonly NodeConf[], vmmgr = 'CloudIp 198.18.0.100\nCloudMask 24\n'): TestDirs {
   const root = mkdtempSync(join(tmpdir(), 'corolistener-daemon-'));
   const corosyncConf = join(root, 'corosync.conf');
   const vmmgrConf = join(root, 'vmmgr.conf');
