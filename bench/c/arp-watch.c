@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "probe.h"
+
 /* An Ethernet/IPv4 ARP packet body (RFC 826), as an AF_PACKET SOCK_DGRAM socket delivers it. */
 struct arp_ipv4 {
   uint16_t htype, ptype;
@@ -29,18 +31,6 @@ struct arp_ipv4 {
   uint8_t sha[6], spa[4], tha[6], tpa[4];
 } __attribute__((packed));
 
-static volatile sig_atomic_t stop_requested = 0;
-
-static void on_signal(int sig) {
-  (void)sig;
-  stop_requested = 1;
-}
-
-static uint64_t now_ns(clockid_t clock) {
-  struct timespec ts;
-  clock_gettime(clock, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);

@@ -23,18 +23,8 @@
 #include <string.h>
 #include <time.h>
 
-static volatile sig_atomic_t stop_requested = 0;
+#include "probe.h"
 
-static void on_signal(int sig) {
-  (void)sig;
-  stop_requested = 1;
-}
-
-static uint64_t now_ns(clockid_t clock) {
-  struct timespec ts;
-  clock_gettime(clock, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void on_quorum(quorum_handle_t handle, uint32_t quorate, struct quorum_ring_id ring_id,
                       uint32_t member_count, const uint32_t *members) {
