@@ -31,7 +31,6 @@ struct arp_ipv4 {
   uint8_t sha[6], spa[4], tha[6], tpa[4];
 } __attribute__((packed));
 
-
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   struct sigaction sa;

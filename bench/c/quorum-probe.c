@@ -25,7 +25,6 @@
 
 #include "probe.h"
 
-
 static void on_quorum(quorum_handle_t handle, uint32_t quorate, struct quorum_ring_id ring_id,
                       uint32_t member_count, const uint32_t *members) {
   uint64_t mono = now_ns(CLOCK_MONOTONIC);
