@@ -189,17 +189,12 @@ describeIntegration('corolistener daemon: restarts and the node list (acceptance
     const ls = listeners();
     const n4 = ls.get('n4')!;
     await waitMaster(c, ls, 'n4');
-    // The takeover plan persists the role after starting the service (a few hundred ms after
-    // ServiceStartCommand here); killed before that, a restart rightly repeats the takeover.
-    // VMmanager restores long after it, so wait for it as a real .relocated would.
-    const persisted = path.join(n4.hostPath('stateDir'), 'state.json');
-    await waitUntil('node 4 having persisted its master role', async () => {
-      try {
-        return (JSON.parse(fs.readFileSync(persisted, 'utf8')) as { lastRole?: string }).lastRole === 'master';
-      } catch {
-        return false;
-      }
-    });
+    // The takeover plan persists the role first (write-ahead) and records the start in
+    // service-started.json once ServiceStartCommand has succeeded; killed before that record,
+    // a restart rightly repeats the start. VMmanager restores long after it, so wait for the
+    // record as a real .relocated would.
+    const marker = path.join(n4.hostPath('stateDir'), 'service-started.json');
+    await waitUntil('node 4 having recorded its ServiceStartCommand', async () => fs.existsSync(marker));
     // VMmanager, started by the takeover, creates .relocated once it has restored.
     const relocated = c.hostPath('n4', RELOCATED_LOCK);
     fs.writeFileSync(relocated, 'restored\n');
