@@ -43,6 +43,8 @@ export interface PlanRunnerOptions<E> {
   /** A failed attempt that will be retried after `delayMs`. */
   readonly onRetry?: (info: { planId: number; index: number; name: string; attempt: number; delayMs: number; error: unknown }) => void;
   readonly retry?: RetryOptions;
+  /** Per-effect overrides of `retry` (e.g. a step that must keep trying). */
+  readonly retryFor?: (effect: E) => RetryOptions | undefined;
   /** Abort the in-flight step's signal when a newer plan arrives (default false: let it finish). */
   readonly abortInFlight?: boolean;
   /**
@@ -188,6 +190,7 @@ export class PlanRunner<E> {
         },
         {
           ...this.options.retry,
+          ...this.options.retryFor?.(effect),
           // A cancelled step is not retried, whatever the error says.
           isRetryable: (e) => !stepSignal.aborted && (this.options.retry?.isRetryable ?? isRetryableError)(e),
         },

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { CommandContext, ContextRole } from '../actions/command-context';
 import { NodeActions } from '../actions/node-actions';
-import { PlanRunner, type StepReport } from '../actions/plan-runner';
+import { PlanRunner, type StepOutcome, type StepReport } from '../actions/plan-runner';
 import type { RetryOptions } from '../actions/retry';
 import { StateFile, StateFileError } from '../actions/state-file';
 import { parseVirshNames, VmCommandError, type ResumeResult, type SuspendResult } from '../actions/vm-control';
@@ -151,11 +151,19 @@ export interface CorolistenerEvents {
 interface Step {
   effect: Effect;
   status: 'pending' | 'running' | 'retrying' | 'done';
-  plan: { takeoverRefused: string | null };
+  /** How it ended (set once done). */
+  outcome?: StepOutcome;
+  /**
+   * Carried over while still in flight: this copy runs only if that attempt did not succeed
+   * (a newer plan cuts a step's retries short, so its failure would otherwise be lost).
+   */
+  repeatOf?: Step;
+  /** Not run because `repeatOf` succeeded: not logged. */
+  redundant?: boolean;
 }
 
 const STATE_FILE = 'state.json';
-/** Steps that would run VMmanager here: never after the cluster IP could not be taken. */
+/** Steps that would run VMmanager here: only while this node holds the cluster IP. */
 const NEEDS_CLUSTER_IP: ReadonlySet<Effect['type']> = new Set(['createServiceLock', 'startService']);
 
 export class Corolistener extends EventEmitter<CorolistenerEvents> {
@@ -182,6 +190,11 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
   private confRead: Promise<void> | undefined;
   private confReadAgain = false;
   private lastPlan: Step[] = [];
+  /**
+   * Whether the last addClusterIp succeeded and no removeClusterIp started since: VMmanager is
+   * never started here without the cluster IP (another host may hold it).
+   */
+  private clusterIp: { held: true } | { held: false; why: string } = { held: false, why: 'not added yet' };
   private deliveryWaiters: Array<{ resolve(): void; reject(e: Error): void }> = [];
   private control: ControlSocketServer | undefined;
   private running = false;
@@ -227,6 +240,10 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
         this.logger.warn({ event: 'step-retry', effect: info.name, attempt: info.attempt, delayMs: info.delayMs, error: errorText(info.error) }, `${info.name} failed, retrying in ${info.delayMs} ms`);
       },
       retry: this.options.retry,
+      // A master keeps trying to take the cluster IP (capped backoff) for as long as it is
+      // master: the holder it found (an old master dropping it right now) may let go any time.
+      // Stepping down drops the step (carryOver), so this never outlives the role.
+      retryFor: (step) => (step.effect.type === 'addClusterIp' ? { attempts: Number.POSITIVE_INFINITY, maxDelayMs: 5_000 } : undefined),
       continueAfterFailure: true,
     });
     if (this.options.socket !== undefined) {
@@ -539,15 +556,19 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
   }
 
   private submit(effects: Effect[]): void {
-    const owed = this.lastPlan.filter((s) => s.status === 'pending' || s.status === 'retrying');
-    const plan = { takeoverRefused: null };
+    // The step in flight is owed too, in case it fails: superseded, its retries are cut short.
+    const owed = this.lastPlan.filter((s) => s.status !== 'done');
+    const owedByEffect = new Map(owed.map((s) => [s.effect, s]));
     const merged = carryOver(owed.map((s) => s.effect), effects);
     // carryOver puts the owed steps first. When one of them is failing (waiting in its retry
     // backoff), the new decision's steps go first instead, so a failing step never delays a
     // later decision; the owed steps keep their order among themselves.
     const kept = merged.slice(0, merged.length - effects.length);
     const ordered = owed.some((s) => s.status === 'retrying') ? [...effects, ...kept] : merged;
-    const steps: Step[] = ordered.map((effect) => ({ effect, status: 'pending', plan }));
+    const steps: Step[] = ordered.map((effect) => {
+      const old = owedByEffect.get(effect);
+      return old?.status === 'running' ? { effect, status: 'pending', repeatOf: old } : { effect, status: 'pending' };
+    });
     // A node that is no longer master (e.g. quorum lost while VMmanager is still starting)
     // cancels a master step in flight: dropping the cluster IP must not wait for a command that
     // hangs. Only then: cancelling a master's own start would lose the failed nodes it restores.
@@ -560,7 +581,8 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
 
   private onStep(r: StepReport<Step>): void {
     r.effect.status = 'done';
-    if (r.outcome === 'superseded') return; // carried over (or deliberately dropped) by the newer plan
+    r.effect.outcome = r.outcome;
+    if (r.outcome === 'superseded' || r.effect.redundant) return; // superseded: carried over (or deliberately dropped) by the newer plan
     const entry = { event: 'step', effect: r.name, outcome: r.outcome, durationMs: Math.round(r.durationMs * 10) / 10, attempts: r.attempts };
     if (r.outcome === 'ok') this.logger.info(entry, `${r.name}: ok`);
     else this.logger.error({ ...entry, error: errorText(r.error) }, `${r.name}: ${r.outcome}`);
@@ -588,22 +610,28 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     this.runningStep = step;
     const e = step.effect;
     const a = this.actions as DaemonActions;
-    if (NEEDS_CLUSTER_IP.has(e.type) && step.plan.takeoverRefused !== null) {
-      throw Object.assign(new Error(`not done: ${step.plan.takeoverRefused}`), { retryable: false });
+    if (step.repeatOf?.outcome === 'ok') {
+      step.redundant = true;
+      return;
+    }
+    if (NEEDS_CLUSTER_IP.has(e.type) && !this.clusterIp.held) {
+      throw Object.assign(new Error(`not done: the cluster IP is not held here (${this.clusterIp.why})`), { retryable: false });
     }
     switch (e.type) {
       case 'addClusterIp':
         try {
           await a.addClusterIp(signal);
-          step.plan.takeoverRefused = null;
+          this.clusterIp = { held: true };
         } catch (err) {
-          // Retried like any step; if the last attempt fails too (e.g. DuplicateAddressError:
-          // another host holds the address), VMmanager must not start here.
-          step.plan.takeoverRefused = `the cluster IP could not be taken (${errorText(err)})`;
+          // e.g. DuplicateAddressError: another host holds the address; retried (retryFor).
+          this.clusterIp = { held: false, why: `it could not be taken: ${errorText(err)}` };
           throw err;
         }
         return;
-      case 'removeClusterIp': await a.removeClusterIp(signal); return;
+      case 'removeClusterIp':
+        this.clusterIp = { held: false, why: 'removed' };
+        await a.removeClusterIp(signal);
+        return;
       case 'createServiceLock': await a.createServiceLock(); return;
       case 'removeServiceLock': await a.removeServiceLock(); return;
       case 'removeRelocatedLock':

@@ -4,6 +4,7 @@
 // per scenario and written to RELIABILITY.md by writeReliabilityReport(), never by hand.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { ClusterMonitor, type SandboxCluster, type SandboxListener, type Violation } from '../../src/sandbox';
 import { diagnostics } from './listener-support';
 
@@ -57,7 +58,10 @@ export class FaultRecorder {
       settle: async (label, timeoutMs = SETTLE_TIMEOUT_MS) => {
         const r = await monitor.settle(since, timeoutMs);
         result.settleMs.push(r.settleMs);
-        if (r.settleMs === null) throw new Error(`${name}: ${label}: not settled after ${timeoutMs} ms:\n${r.problems.map((p) => p.detail).join('\n')}`);
+        if (r.settleMs === null) {
+          keepLogs(name, listeners);
+          throw new Error(`${name}: ${label}: not settled after ${timeoutMs} ms:\n${r.problems.map((p) => p.detail).join('\n')}\n${diagnostics(listeners)}`);
+        }
         return r.settleMs;
       },
       master: () => {
@@ -92,6 +96,24 @@ export class FaultRecorder {
     const lines = violations.map((v) => `  ${new Date(v.at).toISOString()} ${v.invariant}: ${v.detail}`);
     const why = failure instanceof Error ? failure.message : failure === undefined ? '' : String(failure);
     throw new Error(`${name}: ${violations.length} invariant violation(s)${why ? `; ${why}` : ''}\n${lines.join('\n')}\n${diagnostics(listeners)}`);
+  }
+}
+
+/**
+ * FAULTS_LOG_DIR=dir keeps every node's whole daemon log when a scenario does not settle (the
+ * sandbox and its logs are gone once the scenario cleaned up), for the post-mortem.
+ */
+function keepLogs(scenario: string, listeners: Map<string, SandboxListener>): void {
+  const dir = process.env['FAULTS_LOG_DIR'];
+  if (!dir) return;
+  fs.mkdirSync(dir, { recursive: true });
+  const slug = scenario.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 60);
+  for (const l of listeners.values()) {
+    try {
+      fs.copyFileSync(l.hostPath('log'), path.join(dir, `${slug}-${l.node.name}-${Date.now()}.log`));
+    } catch {
+      // no log yet: nothing to keep
+    }
   }
 }
 

@@ -321,16 +321,61 @@ describe('Corolistener', () => {
     expect(after.slice(0, 2)).toEqual(['removeClusterIp', 'stopService']);
   });
 
-  it('a refused cluster IP never lets VMmanager start', async () => {
+  it('a refused cluster IP is retried for as long as the node is master; VMmanager starts only once it is held', async () => {
     const actions = new RecordingActions();
-    actions.failures.addClusterIp = 100;
+    actions.failures.addClusterIp = 6; // more than the ordinary 3 attempts
     const h = await startDaemon(4, { actions });
     h.corosync.session.quorum(true, [2, 4, 8], 10);
+    await until(() => actions.names().includes('startService'), 5_000);
+    const names = actions.names();
+    expect(names.filter((n) => n === 'addClusterIp')).toHaveLength(7);
+    expect(names.indexOf('createServiceLock')).toBeGreaterThan(names.lastIndexOf('addClusterIp'));
+    expect(h.lines.filter((l) => l.event === 'step-retry' && l.effect === 'addClusterIp')).toHaveLength(6);
+  });
+
+  it('a cluster IP refused until the node steps down never lets VMmanager start, and the retries stop', async () => {
+    const actions = new RecordingActions();
+    actions.failures.addClusterIp = 1_000_000;
+    const h = await startDaemon(4, { actions });
+    h.corosync.session.quorum(true, [2, 4, 8], 10);
+    await until(() => actions.names().filter((n) => n === 'addClusterIp').length >= 4, 5_000);
+    h.corosync.session.quorum(false, [4], 11);
     await h.daemon.settled();
+    const attempts = actions.names().filter((n) => n === 'addClusterIp').length;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(actions.names().filter((n) => n === 'addClusterIp')).toHaveLength(attempts);
     expect(actions.names()).not.toContain('startService');
     expect(actions.names()).not.toContain('createServiceLock');
-    expect(h.lines.find((l) => l.event === 'step' && l.effect === 'startService')).toMatchObject({ outcome: 'failed' });
-    expect(persisted(h)).toMatchObject({ lastRole: 'master' });
+    expect(h.daemon.role).toBe('suspended');
+  });
+
+  it.each([
+    { first: 'fails', attempts: 2 },
+    { first: 'succeeds', attempts: 1 },
+  ])('a step in flight when a newer plan arrives is repeated only if it fails (it $first)', async ({ first, attempts }) => {
+    const actions = new RecordingActions();
+    // The first addClusterIp ends only after a newer (non-role) plan has superseded its plan:
+    // a failure can then no longer be retried within that plan, so the newer plan carries it.
+    let release: (() => void) | undefined;
+    const original = actions.addClusterIp;
+    let calls = 0;
+    actions.addClusterIp = async () => {
+      if (++calls > 1) return original();
+      actions.calls.push({ name: 'addClusterIp' });
+      await new Promise<void>((r) => (release = r));
+      if (first === 'fails') throw new Error('address in use (first attempt)');
+    };
+    const h = await startDaemon(4, { actions });
+    h.corosync.session.quorum(true, [2, 4, 8], 10);
+    await until(() => release !== undefined, 3_000);
+    h.corosync.session.quorum(true, [2, 4, 8], 11); // a new ring, same role: a plan with no role steps
+    await new Promise((r) => setTimeout(r, 50));
+    release!();
+    await until(() => actions.names().includes('startService'), 5_000);
+    await h.daemon.settled();
+    const names = actions.names();
+    expect(names.filter((n) => n === 'addClusterIp')).toHaveLength(attempts);
+    expect(names.indexOf('createServiceLock')).toBeGreaterThan(names.lastIndexOf('addClusterIp'));
   });
 
   it('answers `nodes` and `status` on the control socket from the current state', async () => {
