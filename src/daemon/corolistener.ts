@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { CommandContext, ContextRole } from '../actions/command-context';
 import { NodeActions } from '../actions/node-actions';
+import { LinkMonitor } from '../actions/link-monitor';
 import { PlanRunner, type StepOutcome, type StepReport } from '../actions/plan-runner';
 import type { RetryOptions } from '../actions/retry';
 import { StateFile, StateFileError } from '../actions/state-file';
@@ -132,6 +133,18 @@ export interface CorolistenerOptions {
   deliveryTimeoutMs?: number;
   /** `corosync -t` before writing corosync.conf (default 'auto'). */
   corosyncCheck?: 'auto' | 'required' | 'off';
+  /** Carrier tracking of the cluster IP's device (default: a LinkMonitor with the default actions; null: none). */
+  linkMonitor?: LinkMonitorLike | null;
+}
+
+/** What the daemon needs of a LinkMonitor (tests pass a fake). */
+export interface LinkMonitorLike {
+  readonly dev: string;
+  readonly carrier: boolean;
+  on(event: 'carrier', listener: (up: boolean) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  start(): void;
+  close(): void;
 }
 
 export interface DecisionEvent {
@@ -190,6 +203,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
   private confRead: Promise<void> | undefined;
   private confReadAgain = false;
   private lastPlan: Step[] = [];
+  private link: LinkMonitorLike | undefined;
   /**
    * Whether the last addClusterIp succeeded and no removeClusterIp started since: VMmanager is
    * never started here without the cluster IP (another host may hold it).
@@ -230,6 +244,10 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     this.conf = (await readCorosyncConf(this.options.corosyncConf)).view;
     this.actions = this.options.actions ?? this.defaultActions(this.vmmgr);
     this.persisted = await this.loadPersisted();
+    this.link = this.options.linkMonitor === undefined ? this.defaultLinkMonitor(this.vmmgr) : this.options.linkMonitor ?? undefined;
+    this.link?.on('carrier', (up) => this.onCarrier(up));
+    this.link?.on('error', (err) => this.logger.warn({ event: 'link-monitor', error: errorText(err) }, `link monitor: ${errorText(err)}`));
+    this.link?.start();
     this.runner = new PlanRunner<Step>({
       execute: (step, signal) => this.execute(step, signal),
       describe: (step) => step.effect.type,
@@ -271,6 +289,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     for (const t of this.timers.values()) this.clock.clearTimeout(t);
     this.timers.clear();
     this.closeSession(new Error('daemon stopping'));
+    this.link?.close();
     await this.runner?.close();
     await this.control?.close();
     await this.publisher.close?.();
@@ -445,6 +464,30 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     }
   }
 
+  /** Carrier tracking of the cluster IP's device, when there is a cluster IP and NodeActions run it. */
+  private defaultLinkMonitor(v: VmmgrConf): LinkMonitor | undefined {
+    return this.options.actions === undefined && v.cloudIp !== undefined ? new LinkMonitor(v.cloudIpDev) : undefined;
+  }
+
+  /**
+   * The cluster IP's device lost or regained its carrier (keepalived's `track_interface`).
+   * Lost: the cluster IP goes at once, and a master keeps trying to take it back (addClusterIp
+   * refuses without carrier, retried), the rest of what it owes kept behind. Regained: a step
+   * waiting in its backoff is tried again now; the duplicate-address check then decides.
+   */
+  private onCarrier(up: boolean): void {
+    this.logger.warn({ event: 'link', dev: this.link?.dev, carrier: up }, `${this.link?.dev}: carrier ${up ? 'back' : 'lost'}`);
+    if (!this.running || this.runner === undefined) return;
+    if (!up) {
+      if (this.role !== 'master' && !this.clusterIp.held) return;
+      const effects: Effect[] = [{ type: 'removeClusterIp' }];
+      if (this.role === 'master') effects.push({ type: 'addClusterIp' });
+      this.submit(effects, { clusterIpFirst: true });
+    } else if (this.lastPlan.some((s) => s.status === 'retrying')) {
+      this.submit([]);
+    }
+  }
+
   private defaultActions(v: VmmgrConf): DaemonActions {
     return new NodeActions({
       lockDir: this.options.lockDir,
@@ -555,16 +598,26 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     if (s.role !== before.role) this.emit('role', { role: s.role, previous: before.role });
   }
 
-  private submit(effects: Effect[]): void {
+  /**
+   * Submits a decision's effects with what the last plan still owes. `clusterIpFirst`: effects
+   * on the cluster IP alone (a carrier change, not an engine decision), run before every owed
+   * step, which are all kept except the owed cluster IP steps they replace.
+   */
+  private submit(effects: Effect[], opts: { clusterIpFirst?: boolean } = {}): void {
     // The step in flight is owed too, in case it fails: superseded, its retries are cut short.
     const owed = this.lastPlan.filter((s) => s.status !== 'done');
     const owedByEffect = new Map(owed.map((s) => [s.effect, s]));
-    const merged = carryOver(owed.map((s) => s.effect), effects);
-    // carryOver puts the owed steps first. When one of them is failing (waiting in its retry
-    // backoff), the new decision's steps go first instead, so a failing step never delays a
-    // later decision; the owed steps keep their order among themselves.
-    const kept = merged.slice(0, merged.length - effects.length);
-    const ordered = owed.some((s) => s.status === 'retrying') ? [...effects, ...kept] : merged;
+    let ordered: Effect[];
+    if (opts.clusterIpFirst) {
+      ordered = [...effects, ...owed.map((s) => s.effect).filter((e) => e.type !== 'addClusterIp' && e.type !== 'removeClusterIp')];
+    } else {
+      const merged = carryOver(owed.map((s) => s.effect), effects);
+      // carryOver puts the owed steps first. When one of them is failing (waiting in its retry
+      // backoff), the new decision's steps go first instead, so a failing step never delays a
+      // later decision; the owed steps keep their order among themselves.
+      const kept = merged.slice(0, merged.length - effects.length);
+      ordered = owed.some((s) => s.status === 'retrying') ? [...effects, ...kept] : merged;
+    }
     const steps: Step[] = ordered.map((effect) => {
       const old = owedByEffect.get(effect);
       return old?.status === 'running' ? { effect, status: 'pending', repeatOf: old } : { effect, status: 'pending' };
@@ -620,6 +673,10 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     switch (e.type) {
       case 'addClusterIp':
         try {
+          // A duplicate-address check on a dead link proves nothing: the master elected while
+          // this node was cut off may hold the address. Retried; the carrier's return cuts the
+          // backoff short (onCarrier).
+          if (this.link && !this.link.carrier) throw new Error(`no carrier on ${this.link.dev}: not taking the cluster IP`);
           await a.addClusterIp(signal);
           this.clusterIp = { held: true };
         } catch (err) {

@@ -93,6 +93,7 @@ export class FaultRecorder {
       result.passed++;
       return;
     }
+    keepLogs(name, listeners);
     const lines = violations.map((v) => `  ${new Date(v.at).toISOString()} ${v.invariant}: ${v.detail}`);
     const why = failure instanceof Error ? failure.message : failure === undefined ? '' : String(failure);
     throw new Error(`${name}: ${violations.length} invariant violation(s)${why ? `; ${why}` : ''}\n${lines.join('\n')}\n${diagnostics(listeners)}`);
@@ -100,8 +101,8 @@ export class FaultRecorder {
 }
 
 /**
- * FAULTS_LOG_DIR=dir keeps every node's whole daemon log when a scenario does not settle (the
- * sandbox and its logs are gone once the scenario cleaned up), for the post-mortem.
+ * FAULTS_LOG_DIR=dir keeps every node's whole daemon log when a scenario fails or does not
+ * settle (the sandbox and its logs are gone once it cleaned up), for the post-mortem.
  */
 function keepLogs(scenario: string, listeners: Map<string, SandboxListener>): void {
   const dir = process.env['FAULTS_LOG_DIR'];

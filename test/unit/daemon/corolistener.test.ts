@@ -8,7 +8,7 @@ import { queryDaemon } from '../../../src/daemon/control-socket';
 import { Corolistener, type ConfigPublisher, type DecisionEvent } from '../../../src/daemon/corolistener';
 import { parseNodeListReport } from '../../../src/daemon/report';
 import type { Role } from '../../../src/engine/types';
-import { captureLogger, corosyncConfText, DOC_EXAMPLE_NODES, FakeCorosync, ManualClock, RecordingActions, testDirs, type NodeConf, type TestDirs } from './fakes';
+import { captureLogger, corosyncConfText, DOC_EXAMPLE_NODES, FakeCorosync, FakeLink, ManualClock, RecordingActions, testDirs, type NodeConf, type TestDirs } from './fakes';
 
 const NODES = DOC_EXAMPLE_NODES;
 
@@ -34,7 +34,7 @@ interface Harness {
   dirs: TestDirs;
 }
 
-async function startDaemon(localNodeId: number, opts: { nodes?: readonly NodeConf[]; socket?: boolean; reuse?: TestDirs; actions?: RecordingActions; retry?: RetryOptions } = {}): Promise<Harness> {
+async function startDaemon(localNodeId: number, opts: { nodes?: readonly NodeConf[]; socket?: boolean; reuse?: TestDirs; actions?: RecordingActions; retry?: RetryOptions; linkMonitor?: FakeLink } = {}): Promise<Harness> {
   dirs = opts.reuse ?? testDirs(opts.nodes ?? NODES);
   const corosync = new FakeCorosync(localNodeId);
   for (const n of opts.nodes ?? NODES) corosync.versions[n.id] = 1;
@@ -56,6 +56,7 @@ async function startDaemon(localNodeId: number, opts: { nodes?: readonly NodeCon
     retry: opts.retry ?? { attempts: 3, initialDelayMs: 5, maxDelayMs: 20 },
     reconnect: { initialMs: 200, maxMs: 1600 },
     corosyncCheck: 'off',
+    linkMonitor: opts.linkMonitor,
   });
   const decisions: DecisionEvent[] = [];
   const roles: Role[] = [];
@@ -376,6 +377,54 @@ describe('Corolistener', () => {
     const names = actions.names();
     expect(names.filter((n) => n === 'addClusterIp')).toHaveLength(attempts);
     expect(names.indexOf('createServiceLock')).toBeGreaterThan(names.lastIndexOf('addClusterIp'));
+  });
+
+  it('carrier lost on the master: the cluster IP goes at once and comes back only with the carrier, after the other owed steps were kept', async () => {
+    const actions = new RecordingActions();
+    const link = new FakeLink('vmbr0');
+    const h = await startDaemon(4, { actions, linkMonitor: link });
+    h.corosync.session.quorum(true, [2, 4, 8], 10);
+    await h.daemon.settled();
+    expect(actions.names()).toContain('startService');
+    const before = actions.names().length;
+    link.set(false);
+    await until(() => actions.names().slice(before).includes('removeClusterIp'), 3_000);
+    // While there is no carrier, addClusterIp is refused without touching the address.
+    await until(() => h.lines.filter((l) => l.event === 'step-retry' && l.effect === 'addClusterIp').length >= 2, 3_000);
+    expect(actions.names().slice(before)).toEqual(['removeClusterIp']);
+    expect(h.daemon.role).toBe('master');
+    link.set(true);
+    await until(() => actions.names().slice(before).includes('addClusterIp'), 3_000);
+    await h.daemon.settled();
+    expect(actions.names().slice(before)).toEqual(['removeClusterIp', 'addClusterIp']);
+    expect(h.lines.filter((l) => l.event === 'link').map((l) => l.carrier)).toEqual([false, true]);
+  });
+
+  it('carrier lost during a takeover: VMmanager is started only after the cluster IP is back', async () => {
+    const actions = new RecordingActions();
+    const link = new FakeLink('vmbr0');
+    link.set(false);
+    const h = await startDaemon(4, { actions, linkMonitor: link });
+    h.corosync.session.quorum(true, [2, 4, 8], 10);
+    await until(() => h.lines.filter((l) => l.event === 'step-retry' && l.effect === 'addClusterIp').length >= 2, 3_000);
+    expect(actions.names()).not.toContain('addClusterIp');
+    expect(actions.names()).not.toContain('startService');
+    link.set(true);
+    await until(() => actions.names().includes('startService'), 3_000);
+    expect(actions.names().indexOf('addClusterIp')).toBeLessThan(actions.names().indexOf('startService'));
+  });
+
+  it('a slave ignores carrier changes', async () => {
+    const actions = new RecordingActions();
+    const link = new FakeLink('vmbr0');
+    const h = await startDaemon(2, { actions, linkMonitor: link });
+    h.corosync.session.quorum(true, [2, 4, 8], 10);
+    await h.daemon.settled();
+    const before = actions.names().length;
+    link.set(false);
+    link.set(true);
+    await h.daemon.settled();
+    expect(actions.names().slice(before)).toEqual([]);
   });
 
   it('answers `nodes` and `status` on the control socket from the current state', async () => {

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 // Fakes for the daemon's unit tests: a scriptable corosync (sessions, quorum, CPG delivery,
 // disconnects, refusing connections), recording actions, a manual clock, a captured logger.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -231,4 +232,28 @@ export function testDirs(nodes: readonly NodeConf[], vmmgr = 'CloudIp 198.18.0.1
   writeFileSync(corosyncConf, corosyncConfText(nodes));
   writeFileSync(vmmgrConf, vmmgr);
   return { root, corosyncConf, vmmgrConf, stateDir, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** A LinkMonitor whose carrier the test sets. */
+export class FakeLink extends EventEmitter<{ carrier: [boolean]; error: [Error] }> {
+  carrier = true;
+  started = false;
+
+  constructor(readonly dev: string) {
+    super();
+  }
+
+  start(): void {
+    this.started = true;
+  }
+
+  close(): void {
+    this.started = false;
+  }
+
+  set(carrier: boolean): void {
+    if (carrier === this.carrier) return;
+    this.carrier = carrier;
+    this.emit('carrier', carrier);
+  }
 }
