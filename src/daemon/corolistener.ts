@@ -11,6 +11,7 @@
 import { EventEmitter } from 'node:events';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { CommandContext, ContextRole } from '../actions/command-context';
 import { NodeActions } from '../actions/node-actions';
@@ -480,9 +481,15 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     if (!this.running || this.runner === undefined) return;
     if (!up) {
       if (this.role !== 'master' && !this.clusterIp.held) return;
-      const effects: Effect[] = [{ type: 'removeClusterIp' }];
-      if (this.role === 'master') effects.push({ type: 'addClusterIp' });
-      this.submit(effects, { clusterIpFirst: true });
+      // At once, outside the plan: the step in flight may wait for seconds (a CPG round trip
+      // while corosync gathers a new membership), and the new master may be elected meanwhile.
+      this.clusterIp = { held: false, why: `no carrier on ${this.link?.dev}` };
+      const started = performance.now();
+      void (this.actions as DaemonActions).removeClusterIp().then(
+        () => this.logger.info({ event: 'link-ip-removed', durationMs: Math.round((performance.now() - started) * 10) / 10 }, 'cluster IP removed: no carrier'),
+        (err: unknown) => this.logger.error({ event: 'link-ip-removed', error: errorText(err) }, `removing the cluster IP without carrier failed: ${errorText(err)}`),
+      );
+      if (this.role === 'master') this.submit([{ type: 'addClusterIp' }], { clusterIpFirst: true });
     } else if (this.lastPlan.some((s) => s.status === 'retrying')) {
       this.submit([]);
     }
@@ -678,6 +685,11 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
           // backoff short (onCarrier).
           if (this.link && !this.link.carrier) throw new Error(`no carrier on ${this.link.dev}: not taking the cluster IP`);
           await a.addClusterIp(signal);
+          if (this.link && !this.link.carrier) {
+            // The carrier went while the address was being added (after onCarrier removed it).
+            await a.removeClusterIp(signal);
+            throw new Error(`carrier lost on ${this.link.dev} while adding the cluster IP`);
+          }
           this.clusterIp = { held: true };
         } catch (err) {
           // e.g. DuplicateAddressError: another host holds the address; retried (retryFor).

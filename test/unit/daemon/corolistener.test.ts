@@ -414,6 +414,27 @@ describe('Corolistener', () => {
     expect(actions.names().indexOf('addClusterIp')).toBeLessThan(actions.names().indexOf('startService'));
   });
 
+  it('carrier lost while a step of the master hangs: the cluster IP goes at once, not after the step', async () => {
+    const actions = new RecordingActions();
+    const link = new FakeLink('vmbr0');
+    let release: (() => void) | undefined;
+    actions.startService = () => {
+      actions.calls.push({ name: 'startService' });
+      return new Promise<void>((r) => (release = r));
+    };
+    const h = await startDaemon(4, { actions, linkMonitor: link });
+    h.corosync.session.quorum(true, [2, 4, 8], 10);
+    await until(() => release !== undefined, 3_000);
+    link.set(false);
+    await until(() => actions.names().includes('removeClusterIp'), 1_000);
+    expect(actions.names().slice(actions.names().indexOf('startService'))).toEqual(['startService', 'removeClusterIp']);
+    link.set(true);
+    release!();
+    await h.daemon.settled();
+    expect(actions.names().filter((n) => n === 'addClusterIp')).toHaveLength(2);
+    expect(actions.names().filter((n) => n === 'startService')).toHaveLength(1);
+  });
+
   it('a slave ignores carrier changes', async () => {
     const actions = new RecordingActions();
     const link = new FakeLink('vmbr0');
