@@ -354,7 +354,11 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
         onConfigChanged: () => handle(() => void this.reloadCorosyncConf('cmap')),
         onMemberVersions: (versions) => handle(() => this.feed({ type: 'configVersions', now: this.clock.now(), versions })),
         onDisconnect: (err) => handle(() => this.onDisconnect(err)),
-        onGroupMembership: (e) => handle(() => this.publisher.onGroupMembership?.(e.members, e.joined)),
+        onGroupMembership: (e) =>
+          handle(() => {
+            this.publisher.onGroupMembership?.(e.members, e.joined);
+            this.onGroupJoined(e.joined);
+          }),
       });
     } catch (err) {
       this.sessionToken = undefined;
@@ -463,6 +467,19 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
       this.logger.warn({ event: 'vmmgr-conf', file: this.options.vmmgrConf }, `${this.options.vmmgrConf} does not exist: no cluster IP, default commands`);
       return { cloudIp: undefined, cloudIpDev: 'vmbr0', cloudMask: 32, serviceStartCommand: undefined, serviceStopCommand: undefined, vmSuspendCommand: undefined, vmResumeCommand: undefined, nodeFailedCommand: undefined, takeoverDelayMs: 0, other: {} };
     }
+  }
+
+  /**
+   * A listener joined our CPG group: it missed the failure records we broadcast on this ring
+   * when it was not there yet (e.g. its daemon connected to corosync after the ring formed), and
+   * its VM verdict waits for every member's records. Send ours again (receivers merge).
+   */
+  private onGroupJoined(joined: readonly number[]): void {
+    const s = this.state;
+    const localId = s?.localNodeId;
+    const ringId = s?.quorum?.quorate ? s.quorum.ringId : null;
+    if (s === undefined || ringId === null || !joined.some((id) => id !== localId)) return;
+    this.submit([{ type: 'broadcastFailureRecords', ringId, records: s.persisted.failureRecords }]);
   }
 
   /** Carrier tracking of the cluster IP's device, when there is a cluster IP and NodeActions run it. */

@@ -239,9 +239,16 @@ matrix(3, [
       await ctx.settle('partitions joined');
       // Every node suspended. When quorum returns, a node nobody restored resumes its own VMs.
       // corosync may re-form in steps (two nodes first): a master formed without a node then
-      // restores that node's VMs, and it must not resume them (the monitor checks that).
+      // restores that node's VMs, and it must not resume them (the monitor checks that). A
+      // restore counts from the moment the node's VMs were last suspended, which may be in the
+      // previous scenario (its corosync killed, restored by the new master, then this split).
+      const suspendedSince = (n: string): number => {
+        const calls = ctx.listeners.get(n)!.calls().filter((c) => c.ms < healed);
+        const lastResume = Math.max(0, ...calls.filter((c) => c.name === 'VmResumeCommand').map((c) => c.ms));
+        return Math.min(healed, ...calls.filter((c) => c.name === 'VmSuspendCommand' && c.ms >= lastResume).map((c) => c.ms));
+      };
       const restoredElsewhere = (n: string): boolean => [...ctx.listeners.values()].some((l) => l.node.name !== n
-        && l.calls().some((c) => c.ms >= healed && ['ServiceStartCommand', 'NodeFailedCommand'].includes(c.name)
+        && l.calls().some((c) => c.ms >= suspendedSince(n) && ['ServiceStartCommand', 'NodeFailedCommand'].includes(c.name)
           && (c.env['COROLISTENER_FAILED_NODES'] ?? '').split(',').includes(String(ctx.cluster.node(n).nodeId))));
       for (const n of names) {
         const l = ctx.listeners.get(n)!;

@@ -435,6 +435,20 @@ describe('Corolistener', () => {
     expect(actions.names().filter((n) => n === 'startService')).toHaveLength(1);
   });
 
+  it('a listener joining the CPG group gets our failure records again (it missed the ring\'s broadcast)', async () => {
+    const h = await startDaemon(4);
+    h.corosync.session.quorum(true, [2, 4, 8], 10);
+    await h.daemon.settled();
+    const sent = h.corosync.session.sent.length;
+    h.corosync.session.handlers.onGroupMembership?.({ members: [2, 4], joined: [4] }); // ourselves: nothing
+    await h.daemon.settled();
+    expect(h.corosync.session.sent.length).toBe(sent);
+    h.corosync.session.handlers.onGroupMembership?.({ members: [2, 4, 8], joined: [8] });
+    await h.daemon.settled();
+    expect(h.corosync.session.sent.length).toBe(sent + 1);
+    expect(h.lines.filter((l) => l.event === 'step' && l.effect === 'broadcastFailureRecords').at(-1)).toMatchObject({ outcome: 'ok' });
+  });
+
   it('a slave ignores carrier changes', async () => {
     const actions = new RecordingActions();
     const link = new FakeLink('vmbr0');
