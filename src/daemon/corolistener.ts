@@ -206,6 +206,13 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
   private lastPlan: Step[] = [];
   private link: LinkMonitorLike | undefined;
   /**
+   * Set when the carrier went while this node was master or held the cluster IP: the IP is taken
+   * back only once corosync confirms the membership after the carrier's return (a new ring), or
+   * once the time corosync needs to declare a member gone has passed since (`confirmTimer`).
+   */
+  private linkHold: { ring: string; backAt: number | null } | undefined;
+  private linkConfirmTimer: unknown;
+  /**
    * Whether the last addClusterIp succeeded and no removeClusterIp started since: VMmanager is
    * never started here without the cluster IP (another host may hold it).
    */
@@ -291,6 +298,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     this.timers.clear();
     this.closeSession(new Error('daemon stopping'));
     this.link?.close();
+    this.clearLinkConfirmTimer();
     await this.runner?.close();
     await this.control?.close();
     await this.publisher.close?.();
@@ -501,15 +509,52 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
       // At once, outside the plan: the step in flight may wait for seconds (a CPG round trip
       // while corosync gathers a new membership), and the new master may be elected meanwhile.
       this.clusterIp = { held: false, why: `no carrier on ${this.link?.dev}` };
+      this.linkHold = { ring: ringKey(this.state?.quorum?.ringId), backAt: null };
+      this.clearLinkConfirmTimer();
       const started = performance.now();
       void (this.actions as DaemonActions).removeClusterIp().then(
         () => this.logger.info({ event: 'link-ip-removed', durationMs: Math.round((performance.now() - started) * 10) / 10 }, 'cluster IP removed: no carrier'),
         (err: unknown) => this.logger.error({ event: 'link-ip-removed', error: errorText(err) }, `removing the cluster IP without carrier failed: ${errorText(err)}`),
       );
       if (this.role === 'master') this.submit([{ type: 'addClusterIp' }], { clusterIpFirst: true });
-    } else if (this.lastPlan.some((s) => s.status === 'retrying')) {
-      this.submit([]);
+    } else if (this.linkHold !== undefined) {
+      this.linkHold.backAt = this.clock.now();
+      this.clearLinkConfirmTimer();
+      this.linkConfirmTimer = this.clock.setTimeout(() => {
+        this.linkConfirmTimer = undefined;
+        if (this.running && this.lastPlan.some((s) => s.status === 'retrying')) this.submit([]);
+      }, this.linkConfirmMs());
     }
+  }
+
+  /** corosync's own time to declare a silent member gone (+10%), or 4 s when it is unknown. */
+  private linkConfirmMs(): number {
+    const ms = this.session?.failureDetectionMs?.();
+    return ms === undefined ? 4_000 : Math.ceil(ms * 1.1);
+  }
+
+  private clearLinkConfirmTimer(): void {
+    if (this.linkConfirmTimer !== undefined) this.clock.clearTimeout(this.linkConfirmTimer);
+    this.linkConfirmTimer = undefined;
+  }
+
+  /**
+   * Why the cluster IP may not be taken back yet after a carrier loss, or undefined. Until
+   * corosync confirms the membership, this node may be the old master of a partition that
+   * elected another one while it was cut off (its corosync still gathering, reporting the
+   * old membership); the duplicate-address check alone can miss a holder right after the
+   * link returns.
+   */
+  private linkHoldReason(): string | undefined {
+    const hold = this.linkHold;
+    if (hold === undefined) return undefined;
+    const dev = this.link?.dev ?? 'the link';
+    if (hold.backAt === null) return `no carrier on ${dev}: not taking the cluster IP`;
+    if (ringKey(this.state?.quorum?.ringId) !== hold.ring || this.clock.now() - hold.backAt >= this.linkConfirmMs()) {
+      this.linkHold = undefined;
+      return undefined;
+    }
+    return `carrier back on ${dev}: waiting for corosync to confirm the membership before taking the cluster IP`;
   }
 
   private defaultActions(v: VmmgrConf): DaemonActions {
@@ -701,6 +746,8 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
           // this node was cut off may hold the address. Retried; the carrier's return cuts the
           // backoff short (onCarrier).
           if (this.link && !this.link.carrier) throw new Error(`no carrier on ${this.link.dev}: not taking the cluster IP`);
+          const held = this.linkHoldReason();
+          if (held !== undefined) throw new Error(held);
           await a.addClusterIp(signal);
           if (this.link && !this.link.carrier) {
             // The carrier went while the address was being added (after onCarrier removed it).
@@ -821,4 +868,8 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+function ringKey(ringId: { nodeId: number; seq: number } | null | undefined): string {
+  return ringId ? `${ringId.nodeId}/${ringId.seq}` : 'none';
 }

@@ -35,6 +35,11 @@ export interface CorosyncSession {
    * runtime.members.ID.config_version shows each member's version everywhere.
    */
   reloadConfig(): void;
+  /**
+   * How long corosync takes at most to declare a silent member gone: the runtime token timeout
+   * plus consensus (cmap runtime.config.totem.*), ms; undefined when unknown.
+   */
+  failureDetectionMs?(): number | undefined;
   /** Idempotent. */
   close(): void;
 }
@@ -105,6 +110,11 @@ export class NativeCorosyncPort implements CorosyncPort {
         configVersions: (members) => readMemberVersions(cmap, members),
         send: (data) => cpg.send(data),
         reloadConfig: () => cfg.reloadConfig(),
+        failureDetectionMs: () => {
+          const token = cmapInteger(cmap.get('runtime.config.totem.token'));
+          const consensus = cmapInteger(cmap.get('runtime.config.totem.consensus'));
+          return token === undefined || consensus === undefined ? undefined : token + consensus;
+        },
         close: () => {
           for (const h of opened) h.close();
         },

@@ -393,11 +393,32 @@ describe('Corolistener', () => {
     await until(() => h.lines.filter((l) => l.event === 'step-retry' && l.effect === 'addClusterIp').length >= 2, 3_000);
     expect(actions.names().slice(before)).toEqual(['removeClusterIp']);
     expect(h.daemon.role).toBe('master');
+    // Carrier back: not before corosync confirms the membership (a new ring here).
     link.set(true);
+    await until(() => h.lines.some((l) => l.event === 'step-retry' && /waiting for corosync to confirm/.test(String(l.error))), 3_000);
+    expect(actions.names().slice(before)).toEqual(['removeClusterIp']);
+    h.corosync.session.quorum(true, [2, 4, 8], 11);
     await until(() => actions.names().slice(before).includes('addClusterIp'), 3_000);
     await h.daemon.settled();
     expect(actions.names().slice(before)).toEqual(['removeClusterIp', 'addClusterIp']);
     expect(h.lines.filter((l) => l.event === 'link').map((l) => l.carrier)).toEqual([false, true]);
+  });
+
+  it('carrier back and no membership change: the cluster IP returns after corosync\'s failure detection time', async () => {
+    const actions = new RecordingActions();
+    const link = new FakeLink('vmbr0');
+    const h = await startDaemon(4, { actions, linkMonitor: link });
+    h.corosync.session.quorum(true, [2, 4, 8], 10);
+    await h.daemon.settled();
+    const before = actions.names().length;
+    link.set(false);
+    link.set(true);
+    await until(() => h.lines.some((l) => l.event === 'step-retry' && /waiting for corosync to confirm/.test(String(l.error))), 3_000);
+    h.clock.advance(3_999);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(actions.names().slice(before)).toEqual(['removeClusterIp']);
+    h.clock.advance(1); // 4 s: the default when corosync's timeouts are unknown (the fake has none)
+    await until(() => actions.names().slice(before).includes('addClusterIp'), 3_000);
   });
 
   it('carrier lost during a takeover: VMmanager is started only after the cluster IP is back', async () => {
@@ -430,6 +451,8 @@ describe('Corolistener', () => {
     expect(actions.names().slice(actions.names().indexOf('startService'))).toEqual(['startService', 'removeClusterIp']);
     link.set(true);
     release!();
+    await until(() => h.lines.some((l) => l.event === 'step-retry' && /waiting for corosync to confirm/.test(String(l.error))), 3_000);
+    h.clock.advance(4_000);
     await h.daemon.settled();
     expect(actions.names().filter((n) => n === 'addClusterIp')).toHaveLength(2);
     expect(actions.names().filter((n) => n === 'startService')).toHaveLength(1);
