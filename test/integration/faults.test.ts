@@ -3,10 +3,9 @@
 // a monitor sampling every node every 100 ms for invariant violations (src/sandbox/monitor.ts).
 // Every scenario must settle after each fault and its repair, with zero violations.
 //
-// Run on demand (vitest.config.mts excludes it otherwise): FAULTS=1 runs the reduced matrix
-// (every scenario marked `ci`, one run each, a short flapping series); `npm run faults` runs
-// everything (FAULTS_FULL=1), FAULTS_RUNS times, with the full flapping series (20 cuts in
-// 60 s), and writes RELIABILITY.md (FAULTS_REPORT).
+// Part of `npm test` (and so of CI) in a reduced form: every scenario once, a short flapping
+// series (4 cuts in 12 s). `npm run faults` (FAULTS_FULL=1) runs every scenario FAULTS_RUNS
+// times with the full flapping series (20 cuts in 60 s) and writes RELIABILITY.md (FAULTS_REPORT).
 import * as fs from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
 import { ClusterMonitor, cliMainScript, holdersOf, joinPartitions, partition, type SandboxCluster, type SandboxListener } from '../../src/sandbox';
@@ -68,8 +67,6 @@ async function restore(cluster: SandboxCluster, listeners: Map<string, SandboxLi
 
 interface Scenario {
   name: string;
-  /** Part of the reduced CI matrix. */
-  ci: boolean;
   body: (ctx: ScenarioContext) => Promise<void>;
 }
 
@@ -79,8 +76,7 @@ function matrix(size: 3 | 5, scenarios: Scenario[]): void {
     const cluster = useCluster({ nodes });
     const listeners = useListeners(cluster);
     for (const s of scenarios) {
-      const run = FULL || s.ci ? it : it.skip;
-      run(s.name, async () => {
+      it(s.name, async () => {
         for (let i = 0; i < RUNS; i++) {
           try {
             await recorder.run(s.name, cluster(), listeners(), s.body);
@@ -172,7 +168,6 @@ async function cutAndHeal(ctx: ScenarioContext, node: string): Promise<void> {
 matrix(3, [
   {
     name: 'master link cut',
-    ci: true,
     body: async (ctx) => {
       const master = ctx.master();
       await cutAndHeal(ctx, master);
@@ -182,7 +177,6 @@ matrix(3, [
   },
   {
     name: 'slave link cut',
-    ci: true,
     body: async (ctx) => {
       const master = ctx.master();
       await cutAndHeal(ctx, ctx.slaves()[0]!);
@@ -191,7 +185,6 @@ matrix(3, [
   },
   {
     name: 'corosync SIGKILL on the master',
-    ci: true,
     body: async (ctx) => {
       const master = ctx.master();
       ctx.fault();
@@ -204,7 +197,6 @@ matrix(3, [
   },
   {
     name: 'corolistener SIGKILL on the master (no failover)',
-    ci: true,
     body: async (ctx) => {
       const master = ctx.master();
       const listener = ctx.listeners.get(master)!;
@@ -227,7 +219,6 @@ matrix(3, [
   },
   {
     name: '1|1|1 (no quorum anywhere)',
-    ci: true,
     body: async (ctx) => {
       const names = ctx.cluster.nodes.map((n) => n.name);
       ctx.fault();
@@ -260,7 +251,6 @@ matrix(3, [
   },
   {
     name: `flapping slave link (${FLAPS.cuts} cuts in ${FLAPS.periodMs / 1000} s)`,
-    ci: true,
     body: async (ctx) => {
       const slave = ctx.slaves()[0]!;
       const half = FLAPS.periodMs / FLAPS.cuts / 2;
@@ -276,7 +266,6 @@ matrix(3, [
   },
   {
     name: 'flapping master link',
-    ci: false,
     body: async (ctx) => {
       const master = ctx.master();
       const half = FLAPS.periodMs / FLAPS.cuts / 2;
@@ -292,7 +281,6 @@ matrix(3, [
   },
   {
     name: 'corosync restarted on every node in turn',
-    ci: false,
     body: async (ctx) => {
       for (const n of ctx.cluster.nodes.map((x) => x.name)) {
         ctx.fault();
@@ -306,7 +294,6 @@ matrix(3, [
   },
   {
     name: 'ServiceStartCommand fails on the new master (retried; later decisions not blocked)',
-    ci: false,
     body: async (ctx) => {
       const master = ctx.master();
       const next = await nextMaster(ctx);
@@ -330,7 +317,6 @@ matrix(3, [
   },
   {
     name: 'ServiceStartCommand hangs on the new master (later decisions not blocked)',
-    ci: false,
     body: async (ctx) => {
       const master = ctx.master();
       const next = await nextMaster(ctx);
@@ -353,7 +339,6 @@ matrix(3, [
   },
   {
     name: 'disk full while the new master writes corosync.conf',
-    ci: false,
     body: async (ctx) => {
       const master = ctx.master();
       const next = await nextMaster(ctx);
@@ -381,7 +366,6 @@ matrix(3, [
 matrix(5, [
   {
     name: '3|2 split, master in the minority',
-    ci: true,
     body: async (ctx) => {
       const master = ctx.master();
       const minority = [master, ctx.slaves()[0]!];
@@ -397,7 +381,6 @@ matrix(5, [
   },
   {
     name: '2|2|1 split',
-    ci: true,
     body: async (ctx) => {
       const [a, b, c, d, e] = ctx.cluster.nodes.map((n) => n.name);
       ctx.fault();
@@ -410,7 +393,6 @@ matrix(5, [
   },
   {
     name: 'two failures at once (master link cut + corosync SIGKILL on a slave)',
-    ci: true,
     body: async (ctx) => {
       const master = ctx.master();
       const slave = ctx.slaves()[0]!;
