@@ -11,7 +11,7 @@ export type StepOutcome =
   | 'ok'
   | 'failed' // every attempt failed (or the step was not retryable)
   | 'cancelled' // in flight when superseded/closed, and its signal was aborted
-  | 'superseded' // never started: a newer plan arrived
+  | 'superseded' // never started, or waiting to be retried: a newer plan arrived
   | 'skipped'; // never started: an earlier step of the same plan failed
 
 export interface StepReport<E> {
@@ -203,7 +203,9 @@ export class PlanRunner<E> {
       return { ok: true };
     } catch (e) {
       const error = e instanceof RetryAbortedError ? e.cause : e;
-      const outcome: StepOutcome = stepSignal.aborted ? 'cancelled' : 'failed';
+      // A newer plan cut the retries short: not a failure of its own (the newer plan decides
+      // whether the step is still owed).
+      const outcome: StepOutcome = stepSignal.aborted ? 'cancelled' : e instanceof RetryAbortedError ? 'superseded' : 'failed';
       this.report({ planId: plan.id, index, name, effect, outcome, attempts, durationMs: performance.now() - start, error });
       return { ok: false, error };
     }

@@ -37,6 +37,11 @@ async function start(localNodeId: number) {
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 50));
+async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !condition(); await settle()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+  }
+}
 const sentOf = (s: FakeSession, type: string) => s.sent.map((d) => createMessageCodec().decode(d)).filter((m) => m.type === type);
 
 describe('ClusterConfigPublisher in the daemon', () => {
@@ -75,7 +80,8 @@ describe('ClusterConfigPublisher in the daemon', () => {
     expect(h.lines.find((l) => l.msg === 'cluster message rejected')).toMatchObject({ from: 4, code: 'bad-mac' });
     const next = corosyncConfText([{ id: 2, prio: 99 }, { id: 4, prio: 101 }, { id: 8, prio: 98 }], 2);
     session.message(4, encodeConfigMessage({ type: CONFIG_OFFER, body: { version: 2n, sha256: sha256Hex(next), content: next, from: 4 } }, KEY));
-    await settle();
+    // Installing validates and writes the file (seconds on a loaded machine): wait for the ack.
+    await waitFor(() => sentOf(session, CONFIG_ACK).length > 0);
     await h.daemon.settled();
     expect(readFileSync(h.conf, 'utf8')).toBe(next);
     expect(sentOf(session, CONFIG_ACK).map((m) => m.body)).toEqual([expect.objectContaining({ version: 2n, from: 8, ok: true })]);
