@@ -41,6 +41,12 @@ describe('sandbox corosync.conf', () => {
     });
   });
 
+  it('writes token_coefficient only when asked to', () => {
+    expect(conf.get('totem')!.some(([k]) => k === 'token_coefficient')).toBe(false);
+    const zero = sections(renderCorosyncConf(resolveCluster({ tokenMs: 100, tokenCoefficientMs: 0 }, 'abc123')));
+    expect(Object.fromEntries(zero.get('totem')!)).toMatchObject({ token: '100', token_coefficient: '0' });
+  });
+
   it('expects one vote per node and carries the ihttpd section', () => {
     expect(Object.fromEntries(conf.get('quorum')!)).toEqual({ provider: 'corosync_votequorum', expected_votes: '3' });
     expect(Object.fromEntries(conf.get('ihttpd')!)).toEqual({ count: '1', port0: '1500' });
