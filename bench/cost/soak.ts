@@ -18,7 +18,7 @@ import { table, verdict } from '../lib/benchmarks-md';
 import { buildC, cSource } from '../lib/build-c';
 import { median } from '../lib/stats';
 import { envInt, type BenchPart } from '../lib/part';
-import { procUsage, type ProcUsage } from '../lib/proc-usage';
+import { procUsage, rssBreakdown, type ProcUsage, type RssBreakdown } from '../lib/proc-usage';
 import { nodeProbe } from '../lib/probe';
 import { parseQuorumLine } from '../lib/quorum-line';
 import { instrumentedListenerEnv, memoryAfterGc, type MemoryLine } from './instrument';
@@ -50,6 +50,7 @@ async function pinNeighbours(cluster: SandboxCluster): Promise<void> {
 
 interface Checkpoint {
   usage: ProcUsage[];
+  rss: RssBreakdown[];
   memory: MemoryLine[];
 }
 
@@ -80,9 +81,10 @@ export const soakPart: BenchPart = {
       const measure = async (): Promise<Checkpoint> => {
         await settle(listeners, 2_000);
         const usage = listeners.map((l) => procUsage(pidOf(l)));
+        const rss = listeners.map((l) => rssBreakdown(pidOf(l)));
         const memory: MemoryLine[] = [];
         for (const l of listeners) memory.push(await memoryAfterGc(l));
-        return { usage, memory };
+        return { usage, rss, memory };
       };
       const at = new Map<number, Checkpoint>([[0, await measure()]]);
       const probe = nodeProbe(cluster, 1, [probeBin], parseQuorumLine);
@@ -132,6 +134,12 @@ export const soakPart: BenchPart = {
       const dataGrowth = listeners.map((_, k) => dataOf(final.memory[k]!) / dataOf(first.memory[k]!) - 1);
       const dataPerChange = listeners.map((_, k) => (dataOf(final.memory[k]!) - dataOf(first.memory[k]!)) / (last - checkpoints[0]!));
       const codeGrowth = listeners.map((_, k) => codeOf(final.memory[k]!) - codeOf(first.memory[k]!));
+      const withoutIpc = (c: Checkpoint, k: number): number => c.usage[k]!.rssKiB - c.rss[k]!.ipcKiB;
+      const rssGrowthWithoutIpc = listeners.map((_, k) => withoutIpc(final, k) / withoutIpc(first, k) - 1);
+      const byKind = listeners.map((l, k) => {
+        const [a, b] = [first.rss[k]!, final.rss[k]!];
+        return [l.node.name, `${mib(a.ipcKiB)} → ${mib(b.ipcKiB)} (of ${mib(b.ipcMappedKiB)} mapped)`, `${mib(a.anonKiB)} → ${mib(b.anonKiB)}`, `${mib(a.fileKiB)} → ${mib(b.fileKiB)}`];
+      });
       const fdsSame = listeners.every((_, k) => final.usage[k]!.fds === first.usage[k]!.fds);
       return [
         `Workload: a 3-node sandbox cluster (token ${tokenMs} ms, token_coefficient 0, knet ping timeout ${KNET_PING.timeoutMs / 1000} s, static ARP entries between the nodes: tuned so that each change is only corosync's token loss or merge, see bench/cost/soak.ts) with \`corolistener run\` and the fake VMmanager on every node; n3's link was cut and healed ${last / 2} times, ${last} membership changes (each waited for on n1 with a C libquorum client), in ${elapsed.toFixed(0)} s (${((elapsed / last) * 1000).toFixed(0)} ms per change, checkpoints not counted; medians: link down → n1's new membership ${median(times.cut).toFixed(0)} ms, link up → membership ${median(times.heal).toFixed(0)} ms, the \`ip link set\` command itself ${median(times.ip).toFixed(0)} ms). At each checkpoint (after a heal) the listeners are left to settle (one master, two slaves) plus 2 s; then RSS and open fds from /proc, then the V8 heap in use right after a full GC: the listeners preload \`bench/cost/listener-instrument.ts\`, which on SIGUSR2 runs \`gc()\` and prints \`process.memoryUsage()\` (it adds nothing else to the daemon; measuring forces a GC, so RSS is read before). n1 is the master (it reports n3 failed on every cut); n3 suspends and comes back as slave each time.`,
@@ -141,6 +149,12 @@ export const soakPart: BenchPart = {
         "Heap after GC: V8's heap in use right after a full collection (`heapUsed`), split into code (compiled code, bytecode and their metadata: `v8.getHeapCodeStatistics()`) and data (the rest: the program's objects, and V8's feedback vectors and code-dependency lists, which grow with the compiled code). Quorum decisions logged: every quorum event the listener decided on; more than the flaps when corosync formed memberships in between. RSS is the whole process: heap not yet collected or not yet returned to the system, code, malloc arenas.",
         '',
         `Target: no growth beyond noise between ${checkpoints[0]} and ${last} changes (open fds equal, RSS within +${NOISE * 100}%): ${verdict(fdsSame && rssGrowth.every((g) => g < NOISE))} (fds ${fdsSame ? 'equal' : 'changed'}; RSS ${rssGrowth.map(pct).join(', ')}).`,
+        '',
+        `Where the resident memory is, from /proc/PID/smaps, after ${checkpoints[0]} → after ${last} changes (MiB):`,
+        '',
+        ...table(['listener', "corosync IPC rings (libqb's shared-memory ring buffers, one set per connection)", 'anonymous (V8 heap, malloc arenas, stacks)', 'files (node, libraries, the addon)'], byKind, ['l']),
+        '',
+        `The IPC rings are shared memory that libqb maps for each connection to corosync (quorum, cmap, CPG); a page becomes resident when a message first passes through it and stays so, so this part grows until the rings have wrapped once, bounded by their mapped size, without any growth in connections (fds equal). RSS without them, same interval: ${rssGrowthWithoutIpc.map(pct).join(', ')}; within +${NOISE * 100}%: ${verdict(rssGrowthWithoutIpc.every((g) => g < NOISE))}.`,
         '',
         `Leak check: the program's data on the V8 heap after a full GC, same interval: ${dataGrowth.map(pct).join(', ')} (${dataPerChange.map((b) => `${b.toFixed(0)} B`).join(', ')} per change); within +${NOISE * 100}%: ${verdict(dataGrowth.every((g) => g < NOISE))}. Compiled code and bytecode: ${codeGrowth.map((b) => `${b >= 0 ? '+' : ''}${mibOfBytes(b)} MiB`).join(', ')} (V8 optimizes more functions as they get hot; heap snapshots taken at 100 and 1000 changes while this benchmark was written showed the growth in code objects, feedback vectors and deoptimization data, not in the program's objects).`,
         '',

@@ -2,6 +2,7 @@
 // numbers into BENCHMARKS.md, so each is checked against real output of the tool.
 import { describe, expect, it } from 'vitest';
 import { parseInstrumentOutput } from '../../../bench/cost/instrument';
+import { parseSmaps } from '../../../bench/lib/proc-usage';
 import { parseStraceSummary } from '../../../bench/cost/strace-count';
 import { parseArpLine, parseIpMonitor, pingParser } from '../../../bench/failover/watchers';
 import { changeKey, formatQuorumLine, parseQuorumLine } from '../../../bench/lib/quorum-line';
@@ -38,6 +39,28 @@ describe('benchmark parsers', () => {
     // A GC line before the origin is known cannot be placed in time: left out.
     expect(out.gcs).toEqual([{ atMs: 1795326108289.5, kind: 'Mark-Compact (reduce)' }]);
     expect(out.memory).toEqual([memory]);
+  });
+
+  it('/proc/PID/smaps resident memory by kind: corosync IPC rings, anonymous, files', () => {
+    const smaps = [
+      '00400000-02a14000 r-xp 00000000 00:1f 123                             /usr/bin/node',
+      'Size:              39000 kB',
+      'Rss:               20000 kB',
+      '7fc3944e1000-7fc3945e2000 rw-s 00000000 00:1b 1420892                    /dev/shm/qb-7611-7870-32-x5xdJ6/qb-event-quorum-data',
+      'Size:               1028 kB',
+      'Rss:                  64 kB',
+      'SwapPss:               0 kB',
+      '7fc3945e2000-7fc3946e3000 rw-s 00000000 00:1b 1420892                    /dev/shm/qb-7611-7870-32-x5xdJ6/qb-event-quorum-data (deleted)',
+      'Size:               1028 kB',
+      'Rss:                   8 kB',
+      '3e03e9100000-3e03e9140000 rw-p 00000000 00:00 0 ',
+      'Size:                256 kB',
+      'Rss:                 256 kB',
+      '16819000-16acb000 rw-p 00000000 00:00 0                                  [heap]',
+      'Size:               2760 kB',
+      'Rss:                2000 kB',
+    ].join('\n');
+    expect(parseSmaps(smaps)).toEqual({ ipcKiB: 72, ipcMappedKiB: 2056, anonKiB: 2256, fileKiB: 20000 });
   });
 
   it('arp-watch lines', () => {
