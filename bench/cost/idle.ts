@@ -2,9 +2,12 @@
 // context switches of every thread, from /proc), RSS, then strace -c -f.
 //
 // The event loop (the main thread) also runs V8's own delayed tasks: after the heap has grown
-// (start-up, a takeover), V8's memory reducer waits 8 s (--gc-memory-reducer-start-delay-ms),
-// then runs up to three memory-reducing mark-compacts from tasks posted to the main thread,
-// waiting again while the program is busy; it is not re-armed until the heap grows again. Those
+// (start-up, a takeover), V8's memory reducer checks every 8 s (--gc-memory-reducer-start-delay-ms)
+// from a task posted to the main thread until allocation has slowed down, then runs up to three
+// memory-reducing mark-compacts the same way; it is not re-armed until the heap grows again.
+// (Seen with --trace-gc and strace -tt of the main thread: epoll_pwait timeouts of ~8 s, then
+// "Mark-Compact (reduce)" lines, then silence; these were the 8 wake-ups the first version of
+// this benchmark saw in the first half of a window that started 10 s after settling.) Those
 // wake-ups are V8's, not a timer of ours, and they end. So the idle window starts once the
 // watched event loops have had no wake-up for QUIET_MS (longer than that delay: a pending step
 // of the reducer would have shown), and what happened between settling and the window is
@@ -120,7 +123,7 @@ export const idlePart: BenchPart = {
         '',
         `Target: zero timers firing while idle, i.e. no wake-up of the event loop in the window: ${verdict(loopWakeups.every((w) => w === 0))} (${loopWakeups.join(' and ')} in ${windowSeconds} s, ${secondHalf.join(' and ')} in its second half; system calls in the ${straceSeconds} s after it: ${counts.map((c) => c.total).join(' and ')}); all threads together: ${wakeups.every((w) => w === 0) ? 'no wake-ups either' : `${wakeups.join(' and ')} wake-ups (the other threads are Node's and V8's own: libuv's pool, V8's platform workers; corolistener starts no threads)`}.`,
         '',
-        `Between settling and the window, for comparison with V8's garbage collections of the same time: the first seconds are the end of the roles' own work (the new master's background gratuitous ARPs, 200 ms apart, and its commands; the slaves' answers to its broadcasts); later wake-ups come with V8's memory reducer, which after the heap grew (start-up, takeover) waits 8 s, then runs memory-reducing collections ("Mark-Compact (reduce)") from tasks posted to the main thread, and is not re-armed until the heap grows again. ${QUIET_MS / 1000} s of quiet is longer than its delay: a pending step would have shown before the window.`,
+        `Between settling and the window, for comparison with V8's garbage collections of the same time: the first seconds are the end of the roles' own work (the new master's background gratuitous ARPs, 200 ms apart, and its commands; the slaves' answers to its broadcasts); later wake-ups come from V8's memory reducer, which after the heap grew (start-up, takeover) checks every 8 s from a task on the main thread (a single wake-up each time) until the program allocates slowly enough, then runs up to three memory-reducing collections ("Mark-Compact (reduce)", a few wake-ups each), and is not re-armed until the heap grows again. ${QUIET_MS / 1000} s of quiet is longer than its delay: a pending step would have shown before the window.`,
         '',
         ...table(['listener', 'event-loop wake-ups', 'wake-ups by second after settling', 'V8 GCs then (--trace-gc), time after settling'], preRows, ['l', 'r', 'l', 'l']),
       ];
