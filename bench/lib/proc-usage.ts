@@ -58,3 +58,40 @@ export function procUsage(pid: number): ProcUsage {
     fds: readdirSync(`/proc/${pid}/fd`).length,
   };
 }
+
+/** Where a process's resident memory is, from /proc/PID/smaps (KiB). */
+export interface RssBreakdown {
+  /** libqb's IPC ring buffers, shared with corosync (/dev/shm/qb-*): resident once touched. */
+  ipcKiB: number;
+  /** Their mapped size: what ipcKiB can grow to. */
+  ipcMappedKiB: number;
+  /** Anonymous memory: V8's heap, malloc arenas, stacks. */
+  anonKiB: number;
+  /** Other file-backed mappings: the node binary, libraries, the addon. */
+  fileKiB: number;
+}
+
+const SMAPS_HEADER = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/;
+
+/** Sums /proc/PID/smaps's Rss lines by kind of mapping. */
+export function parseSmaps(text: string): RssBreakdown {
+  const out: RssBreakdown = { ipcKiB: 0, ipcMappedKiB: 0, anonKiB: 0, fileKiB: 0 };
+  let kind: 'ipcKiB' | 'anonKiB' | 'fileKiB' = 'anonKiB';
+  for (const line of text.split('\n')) {
+    const header = SMAPS_HEADER.exec(line);
+    if (header) {
+      const name = header[1]!;
+      kind = /\/qb-[^/]*$/.test(name.replace(/ \(deleted\)$/, '')) ? 'ipcKiB' : name.startsWith('/') ? 'fileKiB' : 'anonKiB';
+      continue;
+    }
+    const size = /^Size:\s+(\d+) kB/.exec(line);
+    if (size && kind === 'ipcKiB') out.ipcMappedKiB += Number(size[1]);
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) out[kind] += Number(rss[1]);
+  }
+  return out;
+}
+
+export function rssBreakdown(pid: number): RssBreakdown {
+  return parseSmaps(readFileSync(`/proc/${pid}/smaps`, 'utf8'));
+}

@@ -7,6 +7,10 @@ export interface ConfInput {
   clusterName: string;
   configVersion: number;
   tokenMs: number;
+  /** Written only when set (corosync's default otherwise). */
+  tokenCoefficientMs?: number;
+  /** Written only when set (corosync derives both from the token otherwise). */
+  knetPing?: { intervalMs: number; timeoutMs: number };
   nodes: ReadonlyArray<{ name: string; nodeId: number; prio: number; replication: boolean; address: string }>;
 }
 
@@ -34,6 +38,10 @@ export function renderCorosyncConf(input: ConfInput): string {
     '  crypto_cipher: none',
     '  crypto_hash: none',
     `  token: ${input.tokenMs}`,
+    ...(input.tokenCoefficientMs === undefined ? [] : [`  token_coefficient: ${input.tokenCoefficientMs}`]),
+    ...(input.knetPing === undefined
+      ? []
+      : ['  interface {', '    linknumber: 0', `    knet_ping_interval: ${input.knetPing.intervalMs}`, `    knet_ping_timeout: ${input.knetPing.timeoutMs}`, '  }']),
     '}',
     '',
     'quorum {',

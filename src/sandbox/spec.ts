@@ -24,6 +24,20 @@ export interface ClusterOptions {
   nodes?: number | NodeSpec[];
   /** totem.token in milliseconds. Default 1000. */
   tokenMs?: number;
+  /**
+   * totem.token_coefficient in milliseconds: corosync adds it to the token timeout for every
+   * node above two (its default, 650, makes a 3-node cluster's token 850 ms for token: 200).
+   * Default: not written, corosync's default applies.
+   */
+  tokenCoefficientMs?: number;
+  /**
+   * knet's link pings (totem.interface: knet_ping_interval, knet_ping_timeout): a link is
+   * declared down when no pong came within the timeout, and then needs pongs again, polled on
+   * knet's own coarse timers (up to ~2 s here), before it carries traffic. A timeout longer than
+   * a cut keeps knet out of short flaps: the membership changes come from totem's token loss
+   * alone. Default: not written, corosync derives both from the token.
+   */
+  knetPing?: { intervalMs: number; timeoutMs: number };
   /** totem.config_version. Default 1. */
   configVersion?: number;
   /** totem.cluster_name. Default `VMmanager`. */
@@ -73,6 +87,10 @@ export interface ResolvedCluster {
   name: string;
   persistent: boolean;
   tokenMs: number;
+  /** Absent: corosync's default (older state files have none either). */
+  tokenCoefficientMs?: number;
+  /** Absent: corosync's default. */
+  knetPing?: { intervalMs: number; timeoutMs: number };
   configVersion: number;
   clusterName: string;
   subnet: string;
@@ -246,6 +264,8 @@ export function resolveCluster(
     name,
     persistent: options.persistent ?? false,
     tokenMs: checkInt('tokenMs', options.tokenMs ?? 1000, 100, 600_000),
+    ...(options.tokenCoefficientMs === undefined ? {} : { tokenCoefficientMs: checkInt('tokenCoefficientMs', options.tokenCoefficientMs, 0, 600_000) }),
+    ...(options.knetPing === undefined ? {} : { knetPing: resolveKnetPing(options.knetPing) }),
     configVersion: checkInt('configVersion', options.configVersion ?? 1, 0, 0xffffffff),
     clusterName,
     subnet,
@@ -256,6 +276,13 @@ export function resolveCluster(
     nodes,
     keepVisible: resolveKeepVisible(options.keepVisible ?? defaultKeepVisible()),
   };
+}
+
+function resolveKnetPing(p: { intervalMs: number; timeoutMs: number }): { intervalMs: number; timeoutMs: number } {
+  const intervalMs = checkInt('knetPing.intervalMs', p.intervalMs, 1, 600_000);
+  const timeoutMs = checkInt('knetPing.timeoutMs', p.timeoutMs, 1, 600_000);
+  if (timeoutMs <= intervalMs) throw new SandboxSpecError('knetPing.timeoutMs', `must be longer than knetPing.intervalMs (${intervalMs}), got ${timeoutMs}`);
+  return { intervalMs, timeoutMs };
 }
 
 /** The node mount target hiding host path `p`, or undefined when nodes see `p` as the host does. */

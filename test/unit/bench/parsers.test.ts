@@ -1,6 +1,8 @@
 // The parsers the benchmarks read their measurements with: a wrong parse would put wrong
 // numbers into BENCHMARKS.md, so each is checked against real output of the tool.
 import { describe, expect, it } from 'vitest';
+import { parseInstrumentOutput } from '../../../bench/cost/instrument';
+import { parseSmaps } from '../../../bench/lib/proc-usage';
 import { parseStraceSummary } from '../../../bench/cost/strace-count';
 import { parseArpLine, parseIpMonitor, pingParser } from '../../../bench/failover/watchers';
 import { changeKey, formatQuorumLine, parseQuorumLine } from '../../../bench/lib/quorum-line';
@@ -20,6 +22,45 @@ describe('benchmark parsers', () => {
     expect(parse('[1795317881.559378] 64 bytes from 198.18.0.100: icmp_seq=12 ttl=64 time=0.061 ms')).toEqual({ atMs: 1795317881559.378, seq: 12 });
     expect(parse('[1795317881.559378] 64 bytes from 198.18.0.1: icmp_seq=12 ttl=64 time=0.061 ms')).toBeNull();
     expect(parse('PING 198.18.0.100 (198.18.0.100) 56(84) bytes of data.')).toBeNull();
+  });
+
+  it("the listener instrument's lines and V8's --trace-gc lines in a daemon's output", () => {
+    const memory = { kind: 'memory', atMs: 1795326147293, rss: 72e6, heapUsed: 7.2e6, heapTotal: 9e6, external: 2e6, arrayBuffers: 2e4, codeAndMetadata: 1.5e6, bytecodeAndMetadata: 1e6 };
+    const out = parseInstrumentOutput(
+      [
+        '[5977:0x3009c5e0]       44 ms: Scavenge 4.6 (4.7) -> 4.1 (5.7) MB, 1.21 / 0.00 ms  (average mu = 1.000, current mu = 1.000) allocation failure; ',
+        'bench-instrument {"kind":"gc-origin","timeOriginMs":1795326100000.5}',
+        '[5977:0x3009c5e0]     8289 ms: Mark-Compact (reduce) 9.2 (15.7) -> 6.3 (8.7) MB, 4.33 / 0.02 ms  (+ 2.2 ms in 27 steps since start of marking, biggest step 0.1 ms) (average mu = 0.998, current mu = 0.997) finalize incremental marking via task; GC in old space requested',
+        'corolistener: some line of the daemon',
+        `bench-instrument ${JSON.stringify(memory)}`,
+        '',
+      ].join('\n'),
+    );
+    // A GC line before the origin is known cannot be placed in time: left out.
+    expect(out.gcs).toEqual([{ atMs: 1795326108289.5, kind: 'Mark-Compact (reduce)' }]);
+    expect(out.memory).toEqual([memory]);
+  });
+
+  it('/proc/PID/smaps resident memory by kind: corosync IPC rings, anonymous, files', () => {
+    const smaps = [
+      '00400000-02a14000 r-xp 00000000 00:1f 123                             /usr/bin/node',
+      'Size:              39000 kB',
+      'Rss:               20000 kB',
+      '7fc3944e1000-7fc3945e2000 rw-s 00000000 00:1b 1420892                    /dev/shm/qb-7611-7870-32-x5xdJ6/qb-event-quorum-data',
+      'Size:               1028 kB',
+      'Rss:                  64 kB',
+      'SwapPss:               0 kB',
+      '7fc3945e2000-7fc3946e3000 rw-s 00000000 00:1b 1420892                    /dev/shm/qb-7611-7870-32-x5xdJ6/qb-event-quorum-data (deleted)',
+      'Size:               1028 kB',
+      'Rss:                   8 kB',
+      '3e03e9100000-3e03e9140000 rw-p 00000000 00:00 0 ',
+      'Size:                256 kB',
+      'Rss:                 256 kB',
+      '16819000-16acb000 rw-p 00000000 00:00 0                                  [heap]',
+      'Size:               2760 kB',
+      'Rss:                2000 kB',
+    ].join('\n');
+    expect(parseSmaps(smaps)).toEqual({ ipcKiB: 72, ipcMappedKiB: 2056, anonKiB: 2256, fileKiB: 20000 });
   });
 
   it('arp-watch lines', () => {

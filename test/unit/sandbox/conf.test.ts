@@ -41,6 +41,18 @@ describe('sandbox corosync.conf', () => {
     });
   });
 
+  it('writes token_coefficient only when asked to', () => {
+    expect(conf.get('totem')!.some(([k]) => k === 'token_coefficient')).toBe(false);
+    const zero = sections(renderCorosyncConf(resolveCluster({ tokenMs: 100, tokenCoefficientMs: 0 }, 'abc123')));
+    expect(Object.fromEntries(zero.get('totem')!)).toMatchObject({ token: '100', token_coefficient: '0' });
+  });
+
+  it('writes knet ping interval and timeout for link 0 only when asked to', () => {
+    expect(conf.has('totem.interface')).toBe(false);
+    const pinged = sections(renderCorosyncConf(resolveCluster({ knetPing: { intervalMs: 100, timeoutMs: 2000 } }, 'abc123')));
+    expect(Object.fromEntries(pinged.get('totem.interface')!)).toEqual({ linknumber: '0', knet_ping_interval: '100', knet_ping_timeout: '2000' });
+  });
+
   it('expects one vote per node and carries the ihttpd section', () => {
     expect(Object.fromEntries(conf.get('quorum')!)).toEqual({ provider: 'corosync_votequorum', expected_votes: '3' });
     expect(Object.fromEntries(conf.get('ihttpd')!)).toEqual({ count: '1', port0: '1500' });

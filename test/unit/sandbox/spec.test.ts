@@ -58,6 +58,8 @@ describe('sandbox spec: names and validation', () => {
     [{ nodes: [{ nodeId: 1, address: '198.18.0.5' }, { nodeId: 5 }] }, /nodes\[\]\.address: duplicate "198\.18\.0\.5"/],
     [{ subnet: '198.18' }, /subnet: must be three octets/],
     [{ tokenMs: 10 }, /tokenMs: must be an integer in 100\.\./],
+    [{ tokenCoefficientMs: -1 }, /tokenCoefficientMs: must be an integer in 0\.\./],
+    [{ knetPing: { intervalMs: 100, timeoutMs: 100 } }, /knetPing\.timeoutMs: must be longer than knetPing\.intervalMs/],
     [{ name: 'Bad Name' }, /name: must match/],
     [{ clusterName: 'a b' }, /clusterName/],
   ])('rejects %j naming the field', (options, message) => {
