@@ -78,13 +78,16 @@ describe('StateFile', () => {
          for (let i = 1; ; i++) {
            const n = i % 1000;
            await f.save({ role: 'master', ringSeq: Number(base) + n, suspendedVms: Array.from({ length: n }, (_, k) => 'vm-' + k + '-'.repeat(200)) });
+           if (i === 1) process.send('saved');
          }
        })();`,
     );
     const seen = new Set<number>();
     for (let round = 0; round < 8; round++) {
-      const child = fork(writer, [file, String(round * 1000)], { stdio: 'ignore' });
-      await new Promise((r) => setTimeout(r, 100 + Math.floor(Math.random() * 150)));
+      const child = fork(writer, [file, String(round * 1000)], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+      // Killed at a random moment once it is writing (starting Node takes long on a loaded machine).
+      await new Promise((r) => child.once('message', r));
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 150)));
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
       const loaded = await new StateFile<State>(file, { validate }).load();
