@@ -53,6 +53,11 @@ export class NodeActions {
       new ClusterIp({ runner, ...options.clusterIp, onArpSent: options.onArpSent, onAnnounceFailed: options.onAnnounceFailed });
   }
 
+  /** Starts the read-only checks of addClusterIp ahead (see ClusterIp.prepare). */
+  prepareClusterIp(): void {
+    this.clusterIp?.prepare();
+  }
+
   async addClusterIp(signal?: AbortSignal): Promise<{ changed: boolean }> {
     return this.clusterIp ? this.clusterIp.ensurePresent(signal) : { changed: false };
   }
