@@ -13,6 +13,7 @@ import {
   type ArpSent,
   type DuplicateCheckOptions,
 } from './arping';
+import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { CommandFailedError, type CommandResult, type CommandRunner, runChecked, succeeded } from './command-runner';
 import { parseIpAddrJson } from './ip-addr';
@@ -32,6 +33,11 @@ export interface ClusterIpOptions {
   readonly timeoutMs?: number;
   /** Extra environment for the commands (e.g. the COROLISTENER_* context). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * A cheaper source of status() than a process start, valid only when the commands run in this
+   * process's network namespace (see localClusterIpStatus); undefined answers fall back to `ip`.
+   */
+  readonly localStatus?: (dev: string, ip: string) => ClusterIpStatus | undefined;
   /** Each gratuitous ARP as it leaves (the first one's time is the failover's visible moment). */
   readonly onArpSent?: (sent: ArpSent) => void;
   /**
@@ -106,8 +112,10 @@ export class ClusterIp {
     return `${this.options.ip}/${this.options.prefixLength}`;
   }
 
-  /** What `ip -j addr show dev DEV` says about the cluster IP right now. */
+  /** What `ip -j addr show dev DEV` (or the localStatus option) says about the cluster IP right now. */
   async status(signal?: AbortSignal): Promise<ClusterIpStatus> {
+    const local = this.options.localStatus?.(this.dev, this.options.ip);
+    if (local !== undefined) return local;
     const argv = ['ip', '-j', 'addr', 'show', 'dev', this.dev];
     const result = await this.options.runner.run(argv, this.runOptions(signal));
     if (!succeeded(result)) {
@@ -277,4 +285,23 @@ export class ClusterIp {
   private common(signal?: AbortSignal) {
     return { runner: this.options.runner, dev: this.dev, ip: this.options.ip, ...this.runOptions(signal) };
   }
+}
+
+/**
+ * status() from the interface list of this process (getifaddrs(3) through os.networkInterfaces,
+ * no process start), for a daemon whose commands run in its own network namespace. An IPv4
+ * address appears under its label, which is the device's name unless it was added with an
+ * alias label (`dev:x`), so those count too. A device it does not list (no address at all, or
+ * no such device) is left to `ip`, which tells the two apart.
+ */
+export function localClusterIpStatus(dev: string, ip: string): ClusterIpStatus | undefined {
+  const all = networkInterfaces();
+  const own = all[dev];
+  if (own === undefined) return undefined;
+  const addr = Object.entries(all)
+    .filter(([name]) => name === dev || name.startsWith(`${dev}:`))
+    .flatMap(([, list]) => list ?? [])
+    .find((a) => a.family === 'IPv4' && a.address === ip);
+  const prefixLength = addr?.cidr ? Number(addr.cidr.split('/')[1]) : undefined;
+  return { deviceExists: true, present: addr !== undefined, prefixLength, mac: own[0]?.mac };
 }

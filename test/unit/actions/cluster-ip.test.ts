@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { announceArgv, DuplicateAddressError, parseArpingReplies, parseProbesSent } from '../../../src/actions/arping';
-import { ClusterIp, PREPARED_CHECK_MAX_AGE_MS, VerificationError } from '../../../src/actions/cluster-ip';
+import { ClusterIp, localClusterIpStatus, PREPARED_CHECK_MAX_AGE_MS, VerificationError } from '../../../src/actions/cluster-ip';
 import { CommandFailedError, type CommandRunner, type RunOptions } from '../../../src/actions/command-runner';
 import { IpOutputError, parseIpAddrJson } from '../../../src/actions/ip-addr';
 import { fakeIpBatch, FakeRunner, type FakeAnswer } from './fake-runner';
@@ -339,6 +339,23 @@ describe('ClusterIp', () => {
     host.devExists = false;
     expect(await opts(host).ensureAbsent()).toEqual({ changed: false });
     await expect(opts(host).ensurePresent()).rejects.toThrow(/device vmbr0 does not exist/);
+  });
+
+  it('localStatus answers status() without running ip; an undefined answer falls back to ip', async () => {
+    const host = new FakeHost();
+    let answer: { deviceExists: boolean; present: boolean; prefixLength?: number } | undefined = { deviceExists: true, present: true, prefixLength: 24 };
+    const cip = opts(host, { localStatus: () => answer });
+    expect(await cip.ensurePresent()).toEqual({ changed: false });
+    expect(host.runner.commands.filter((c) => c.startsWith('ip '))).toEqual([]);
+    answer = undefined;
+    expect((await cip.status()).present).toBe(false);
+    expect(host.runner.commands.at(-1)).toBe('ip -j addr show dev vmbr0');
+  });
+
+  it('localClusterIpStatus reads this process\'s interfaces (loopback here) and leaves unknown devices to ip', () => {
+    expect(localClusterIpStatus('lo', '127.0.0.1')).toMatchObject({ deviceExists: true, present: true, prefixLength: 8 });
+    expect(localClusterIpStatus('lo', '198.18.0.100')).toMatchObject({ deviceExists: true, present: false });
+    expect(localClusterIpStatus('no-such-dev0', '127.0.0.1')).toBeUndefined();
   });
 
   it('rejects invalid settings up front', () => {
