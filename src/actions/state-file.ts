@@ -5,7 +5,7 @@
 
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { atomicWriteFileSync, removeStaleTempFiles } from '../util/atomic-file';
+import { atomicWriteSmallFile, removeStaleTempFiles } from '../util/atomic-file';
 
 export class StateFileError extends Error {
   constructor(readonly file: string, detail: string, options?: { cause?: unknown }) {
@@ -59,17 +59,17 @@ export class StateFile<T> {
     } catch (e) {
       throw new StateFileError(this.file, `refusing to save invalid state: ${(e as Error).message}`, { cause: e });
     }
-    // Written ahead of every takeover, and nothing may proceed before it is on disk: the write
-    // itself is synchronous (see atomicWriteFileSync). The directory and other processes'
-    // leftover temp files are seen to once; should the directory vanish later, the write
-    // fails (ENOENT) and the next attempt makes it again.
+    // Written ahead of every takeover, and nothing may proceed before it is on disk: with as
+    // few thread-pool round trips as possible (see atomicWriteSmallFile). The directory and
+    // other processes' leftover temp files are seen to once; should the directory vanish later,
+    // the write fails (ENOENT) and the next attempt makes it again.
     if (!this.prepared) {
       await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
       await removeStaleTempFiles(this.file);
     }
     try {
       // No backup: the state is rewritten on every decision; the old one is of no use.
-      atomicWriteFileSync(this.file, json, 0o600);
+      await atomicWriteSmallFile(this.file, json, 0o600);
       this.prepared = true;
     } catch (e) {
       this.prepared = false;
