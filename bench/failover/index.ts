@@ -63,7 +63,7 @@ function reactionSection(runs: Failover[]): string[] {
       '',
       ...table(['step', 'times run', 'median ms', 'max ms'], stepRows, ['l']),
       '',
-      '`addClusterIp` (src/actions/cluster-ip.ts): its read-only checks, the duplicate-address check (`arping -D`, stopped 10 ms after its probe leaves; "free" is read from its summary line) and the address status (the daemon's own interface list, no process start), are started by the daemon at the decision, before `persistState`, and run while the state is written ahead; the step waits for what is left of them, then runs `ip -j -batch -` (`addr add` and the verifying `addr show` in one process) and starts the first gratuitous ARP; the other four ARPs follow in the background. Each command is a process start from the ~60 MB daemon, which on this shared 2-core machine costs 2–25 ms depending on the load.',
+      '`addClusterIp` (src/actions/cluster-ip.ts): its read-only checks, the duplicate-address check (`arping -D`, stopped 10 ms after its probe leaves; "free" is read from its summary line) and the address status (read from the interface list of the daemon itself, no process start), are started by the daemon at the decision, before `persistState`, and run while the state is written ahead; the step waits for what is left of them, then runs `ip -j -batch -` (`addr add` and the verifying `addr show` in one process) and starts the first gratuitous ARP; the other four ARPs follow in the background. Each command is a process start from the ~60 MB daemon, which on this shared 2-core machine costs 2–25 ms depending on the load.',
       '',
       ...rows.flatMap((r, i) => {
         const p99 = percentile(r.xs, 99);

@@ -5,6 +5,8 @@
 // go on in the background. Dropping it: stop announcing, `ip addr del` + show, verify. Both
 // are safe to repeat after a crash.
 
+import { networkInterfaces } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import {
   checkAddressFree,
   startAnnouncement,
@@ -13,8 +15,6 @@ import {
   type ArpSent,
   type DuplicateCheckOptions,
 } from './arping';
-import { networkInterfaces } from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { CommandFailedError, type CommandResult, type CommandRunner, runChecked, succeeded } from './command-runner';
 import { parseIpAddrJson } from './ip-addr';
 
