@@ -11,10 +11,13 @@ import { CommandFailedError, type CommandResult, type CommandRunner, formatArgv,
 
 export interface DuplicateCheckOptions {
   /**
-   * How long we listen for an answer after the probe has left (default 30 ms). An ARP reply
-   * from a live holder on a LAN takes well under 1 ms, so 30 ms is ample headroom. Waiting
-   * longer would not catch a stalled old master either: the engine's quorum rule is what
-   * prevents two masters; this check guards against a live foreign holder of the address.
+   * How long we listen for an answer after the probe has left (default 10 ms, DEFAULT_DAD_WINDOW_MS).
+   * A live holder answers a DAD probe from the kernel's ARP code in softirq context: on a LAN the
+   * reply is back in well under 1 ms, so 10 ms leaves an order of magnitude of headroom for a
+   * busy holder or switch. Listening longer would not catch a stalled old master either: the
+   * engine's quorum rule is what prevents two masters; this check guards against a live foreign
+   * holder of the address (for comparison: keepalived does no check at all, IPaddr2 only with
+   * run_arping=true). Networks with slower ARP (stretched L2 over a WAN) raise it.
    */
   readonly windowMs?: number;
 }
@@ -67,7 +70,7 @@ export function parseArpingReplies(stdout: string): string[] {
   return [...macs];
 }
 
-export const DEFAULT_DAD_WINDOW_MS = 30;
+export const DEFAULT_DAD_WINDOW_MS = 10;
 
 /**
  * `arping -D -c 1 -w 1`, line-buffered by stdbuf: arping prints its banner right before the
@@ -88,14 +91,22 @@ export function parseProbesSent(stdout: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** arping's last line (its summary), printed once its event loop is over: the verdict is final then. */
+const SUMMARY_END_RE = /^Received (\d+) response\(s\)[^\n]*\n/m;
+
 /**
  * Resolves when nobody else answers for `ip`; DuplicateAddressError when someone does.
  *
  * arping is stopped `windowMs` after its banner arrives (the probe leaves right after it).
  * It handles SIGTERM through a signalfd: it counts any reply already queued, prints its
  * summary and exits 1 if a reply came, else 0 (a reply also makes it exit 1 at once, `-D`
- * quits on the first one). Only "exit 0 and at least one probe sent" means free: killed
- * before its handler was set up, any other exit or no probe sent is a failed check.
+ * quits on the first one). Only "at least one probe sent, no response" means free: killed
+ * before its handler was set up, any other outcome or no probe sent is a failed check.
+ *
+ * The summary is the last thing arping does before exiting, so "free" is decided as soon as
+ * it arrives: the exit itself comes up to ~15 ms later (closing its packet socket waits for
+ * an RCU grace period in the kernel), and nothing in it can change the verdict. Every other
+ * outcome waits for the exit and is judged on the whole result.
  */
 export async function checkAddressFree(o: CommonOptions & DuplicateCheckOptions): Promise<void> {
   const windowMs = o.windowMs ?? DEFAULT_DAD_WINDOW_MS;
@@ -104,16 +115,23 @@ export async function checkAddressFree(o: CommonOptions & DuplicateCheckOptions)
   if (o.signal?.aborted) stop.abort();
   else o.signal?.addEventListener('abort', forward, { once: true });
   let window: NodeJS.Timeout | undefined;
+  let stdout = '';
+  let summaryArrived!: () => void;
+  const summary = new Promise<'summary'>((resolve) => (summaryArrived = () => resolve('summary')));
   let result: CommandResult;
   try {
-    result = await o.runner.run(duplicateCheckArgv(o.dev, o.ip), {
+    const run = o.runner.run(duplicateCheckArgv(o.dev, o.ip), {
       timeoutMs: o.timeoutMs,
       env: o.env,
       signal: stop.signal,
-      onStdout: () => {
+      onStdout: (chunk) => {
         window ??= setTimeout(() => stop.abort(), windowMs);
+        stdout += chunk.toString('utf8');
+        if (SUMMARY_END_RE.test(stdout)) summaryArrived();
       },
     });
+    if ((await Promise.race([run, summary])) === 'summary' && o.signal?.aborted !== true && saysFree(stdout)) return;
+    result = await run;
   } finally {
     clearTimeout(window);
     o.signal?.removeEventListener('abort', forward);
@@ -128,6 +146,12 @@ export async function checkAddressFree(o: CommonOptions & DuplicateCheckOptions)
     const said = result.stdout.trim().split('\n')[0] ?? '';
     throw Object.assign(new Error(`${formatArgv(result.argv)}: sent no probe${said ? ` (${said})` : ''}; cannot tell whether ${o.ip} is free`), { retryable: true });
   }
+}
+
+/** A complete arping -D output that means "free": a probe went out and nothing answered. */
+function saysFree(stdout: string): boolean {
+  const received = SUMMARY_END_RE.exec(stdout);
+  return received !== null && received[1] === '0' && (parseProbesSent(stdout) ?? 0) >= 1 && parseArpingReplies(stdout).length === 0;
 }
 
 /** How a background announcement ended. */

@@ -1,8 +1,12 @@
 // The cluster (license) IP on CloudIpDev: "make it so" in both directions, verified after
-// every change. Taking it: duplicate address check, `ip addr add`, first gratuitous ARP,
-// verify; the remaining ARPs go on in the background. Dropping it: stop announcing,
-// `ip addr del`, verify. Both are safe to repeat after a crash.
+// every change. Taking it: status and duplicate address check (both read-only, so they may be
+// prepared ahead, while the daemon writes its state), then `ip addr add` and the verifying
+// `ip addr show` in one `ip -batch` process, then the first gratuitous ARP; the remaining ARPs
+// go on in the background. Dropping it: stop announcing, `ip addr del` + show, verify. Both
+// are safe to repeat after a crash.
 
+import { networkInterfaces } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import {
   checkAddressFree,
   startAnnouncement,
@@ -11,7 +15,7 @@ import {
   type ArpSent,
   type DuplicateCheckOptions,
 } from './arping';
-import { CommandFailedError, type CommandRunner, runChecked, succeeded } from './command-runner';
+import { CommandFailedError, type CommandResult, type CommandRunner, runChecked, succeeded } from './command-runner';
 import { parseIpAddrJson } from './ip-addr';
 
 export interface ClusterIpOptions {
@@ -29,6 +33,11 @@ export interface ClusterIpOptions {
   readonly timeoutMs?: number;
   /** Extra environment for the commands (e.g. the COROLISTENER_* context). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * A cheaper source of status() than a process start, valid only when the commands run in this
+   * process's network namespace (see localClusterIpStatus); undefined answers fall back to `ip`.
+   */
+  readonly localStatus?: (dev: string, ip: string) => ClusterIpStatus | undefined;
   /** Each gratuitous ARP as it leaves (the first one's time is the failover's visible moment). */
   readonly onArpSent?: (sent: ArpSent) => void;
   /**
@@ -57,19 +66,43 @@ export class VerificationError extends Error {
 
 const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
+/**
+ * How old (from its start) a prepared check may be when ensurePresent uses it; older, it is
+ * done again. It bounds the time between the duplicate probe and `ip addr add` to about what
+ * it was when the probe ran inside the step (probe window plus one process start under load).
+ */
+export const PREPARED_CHECK_MAX_AGE_MS = 100;
+
+/** The read-only checks before taking the address, started together. */
+interface Checks {
+  readonly startedAt: number;
+  /** The value of `generation` when they started: any change of ours since makes them stale. */
+  readonly generation: number;
+  readonly status: Promise<ClusterIpStatus>;
+  /** Resolves when nobody else answers for the address (undefined: no duplicate check). */
+  readonly free: Promise<void> | undefined;
+  /** Stops the duplicate check (its verdict is then a failure, never "free"). */
+  readonly stop: AbortController;
+}
+
 export class ClusterIp {
   readonly dev: string;
   /** Set when the address was added but its announcement has not succeeded (yet). */
   private announcePending = false;
   /** The announcement going on in the background, if any. */
   private announcement: Announcement | undefined;
+  /** Checks started by prepare() for the next ensurePresent. */
+  private prepared: Checks | undefined;
+  /** Bumped before and after every change we make to the device's addresses. */
+  private generation = 0;
 
   constructor(private readonly options: ClusterIpOptions) {
     this.dev = options.dev ?? 'vmbr0';
     if (!IPV4_RE.test(options.ip)) throw new TypeError(`cluster IP: not an IPv4 address: ${JSON.stringify(options.ip)}`);
     const p = options.prefixLength;
     if (!Number.isInteger(p) || p < 0 || p > 32) throw new TypeError(`cluster IP: prefix length must be 0..32, got ${p}`);
-    if (!/^[^\s/]{1,15}$/.test(this.dev)) throw new TypeError(`cluster IP: invalid device name ${JSON.stringify(this.dev)}`);
+    // Quotes, backslashes and '#' mean something to `ip -batch`; no real interface has them.
+    if (!/^[^\s/"'\\#]{1,15}$/.test(this.dev)) throw new TypeError(`cluster IP: invalid device name ${JSON.stringify(this.dev)}`);
     const w = options.duplicateCheck ? options.duplicateCheck.windowMs : undefined;
     // arping's own `-w 1` deadline ends the check at 1 s anyway.
     if (w !== undefined && !(Number.isFinite(w) && w >= 1 && w < 1000)) throw new TypeError(`cluster IP: duplicate check windowMs must be 1..999, got ${w}`);
@@ -79,8 +112,10 @@ export class ClusterIp {
     return `${this.options.ip}/${this.options.prefixLength}`;
   }
 
-  /** What `ip -j addr show dev DEV` says about the cluster IP right now. */
+  /** What `ip -j addr show dev DEV` (or the localStatus option) says about the cluster IP right now. */
   async status(signal?: AbortSignal): Promise<ClusterIpStatus> {
+    const local = this.options.localStatus?.(this.dev, this.options.ip);
+    if (local !== undefined) return local;
     const argv = ['ip', '-j', 'addr', 'show', 'dev', this.dev];
     const result = await this.options.runner.run(argv, this.runOptions(signal));
     if (!succeeded(result)) {
@@ -89,59 +124,69 @@ export class ClusterIp {
       }
       throw new CommandFailedError(result);
     }
-    const links = parseIpAddrJson(result.stdout, argv.join(' '));
-    const link = links.find((l) => l.ifname === this.dev);
-    if (!link) return { deviceExists: false, present: false };
-    const addr = link.addresses.find((a) => a.family === 'inet' && a.local === this.options.ip);
-    return { deviceExists: true, present: addr !== undefined, prefixLength: addr?.prefixlen, mac: link.mac };
+    return this.statusFrom(result.stdout, argv.join(' '));
+  }
+
+  /**
+   * Starts the read-only checks of ensurePresent now (status and duplicate address check, side
+   * by side), for an ensurePresent that follows within PREPARED_CHECK_MAX_AGE_MS. They change
+   * nothing (a DAD probe claims no address), so a daemon may run them while it writes its
+   * state ahead of the takeover. Checks already prepared and still usable are kept.
+   */
+  prepare(): void {
+    if (this.prepared !== undefined && this.usable(this.prepared)) return;
+    this.discardPrepared();
+    this.prepared = this.startChecks();
   }
 
   /**
    * Makes sure the address is on the device with the right prefix and is being announced.
-   * Resolves once it is added and the first gratuitous ARP has left (then verified); the other
+   * Resolves once it is added and verified and the first gratuitous ARP has left; the other
    * ARPs follow in the background. Returns whether anything changed. DuplicateAddressError
    * when another host holds it.
    */
   async ensurePresent(signal?: AbortSignal): Promise<{ changed: boolean }> {
-    const before = await this.status(signal);
-    if (!before.deviceExists) throw new VerificationError(`cluster IP: device ${this.dev} does not exist`);
+    const prepared = this.prepared;
+    this.prepared = undefined;
+    const checks = prepared !== undefined && this.usable(prepared) ? prepared : this.startChecks();
+    if (checks !== prepared) prepared?.stop.abort();
+    const forward = () => checks.stop.abort();
+    if (signal?.aborted) forward();
+    else signal?.addEventListener('abort', forward, { once: true });
     let changed = false;
-    if (before.present && before.prefixLength !== this.options.prefixLength) {
-      // Ours, but with the wrong mask: replace it (no duplicate check: we are the holder).
-      await this.del(before.prefixLength!, signal);
-      await this.add(signal);
-      changed = true;
-    } else if (!before.present) {
-      if (this.options.duplicateCheck !== false) {
-        await checkAddressFree({ ...this.common(signal), ...this.options.duplicateCheck });
+    try {
+      const before = await checks.status;
+      if (before.present) checks.stop.abort(); // ours already: no duplicate check needed
+      if (!before.deviceExists) throw new VerificationError(`cluster IP: device ${this.dev} does not exist`);
+      if (before.present && before.prefixLength !== this.options.prefixLength) {
+        // Ours, but with the wrong mask: replace it (no duplicate check: we are the holder).
+        await this.change([`addr del ${this.options.ip}/${before.prefixLength} dev ${this.dev}`, `addr add ${this.address} dev ${this.dev}`], true, signal);
+        changed = true;
+      } else if (!before.present) {
+        await checks.free;
+        await this.change([`addr add ${this.address} dev ${this.dev}`], true, signal);
+        changed = true;
       }
-      await this.add(signal);
-      changed = true;
+    } finally {
+      signal?.removeEventListener('abort', forward);
+      checks.stop.abort(); // a check still running is of no use any more
     }
     if (changed || this.announcePending) {
-      // The first ARP before verifying: it is the moment clients start coming here.
+      // Clients start coming here with this ARP; the step is over once it has left.
       await this.announce().firstSent;
-    }
-    if (changed) {
-      try {
-        await this.verify(true, signal);
-      } catch (err) {
-        this.stopAnnouncing();
-        throw err;
-      }
     }
     return { changed };
   }
 
   /** Makes sure the address is not on the device. Returns whether anything changed. */
   async ensureAbsent(signal?: AbortSignal): Promise<{ changed: boolean }> {
-    // Never announce an address we are giving up.
+    // Never announce an address we are giving up, nor take it on checks made before.
     this.stopAnnouncing();
     this.announcePending = false;
+    this.discardPrepared();
     const before = await this.status(signal);
     if (!before.present) return { changed: false };
-    await this.del(before.prefixLength!, signal);
-    await this.verify(false, signal);
+    await this.change([`addr del ${this.options.ip}/${before.prefixLength} dev ${this.dev}`], false, signal);
     return { changed: true };
   }
 
@@ -183,22 +228,54 @@ export class ClusterIp {
     a?.abort();
   }
 
-  private async add(signal?: AbortSignal): Promise<void> {
-    await runChecked(this.options.runner, ['ip', 'addr', 'add', this.address, 'dev', this.dev], this.runOptions(signal));
+  private startChecks(): Checks {
+    const stop = new AbortController();
+    const dad = this.options.duplicateCheck;
+    // The duplicate check first: it takes longest (its listening window).
+    const free = dad === false ? undefined : checkAddressFree({ ...this.common(stop.signal), ...dad });
+    const status = this.status(stop.signal);
+    // Awaited by ensurePresent when needed; a check nobody waits for must not be "unhandled".
+    status.catch(() => undefined);
+    free?.catch(() => undefined);
+    return { startedAt: performance.now(), generation: this.generation, status, free, stop };
   }
 
-  private async del(prefixLength: number, signal?: AbortSignal): Promise<void> {
-    const argv = ['ip', 'addr', 'del', `${this.options.ip}/${prefixLength}`, 'dev', this.dev];
-    await runChecked(this.options.runner, argv, this.runOptions(signal));
+  private usable(c: Checks): boolean {
+    return c.generation === this.generation && !c.stop.signal.aborted && performance.now() - c.startedAt <= PREPARED_CHECK_MAX_AGE_MS;
   }
 
-  private async verify(wantPresent: boolean, signal?: AbortSignal): Promise<void> {
-    const s = await this.status(signal);
+  private discardPrepared(): void {
+    this.prepared?.stop.abort();
+    this.prepared = undefined;
+  }
+
+  /**
+   * Runs `ip -batch` with the address changes then `addr show` (one process; it stops at the
+   * first failing command) and verifies the outcome from that show.
+   */
+  private async change(commands: readonly string[], wantPresent: boolean, signal?: AbortSignal): Promise<void> {
+    const argv = ['ip', '-j', '-batch', '-'];
+    const input = [...commands, `addr show dev ${this.dev}`].map((c) => `${c}\n`).join('');
+    this.generation++;
+    let result: CommandResult;
+    try {
+      result = await runChecked(this.options.runner, argv, { ...this.runOptions(signal), input });
+    } finally {
+      this.generation++;
+    }
+    const s = this.statusFrom(result.stdout, `${argv.join(' ')} (${input.trim().split('\n').join('; ')})`);
     const ok = wantPresent ? s.present && s.prefixLength === this.options.prefixLength : !s.present;
     if (!ok) {
       const now = s.present ? `present as ${this.options.ip}/${s.prefixLength}` : 'absent';
       throw new VerificationError(`cluster IP ${this.address} on ${this.dev}: expected ${wantPresent ? 'present' : 'absent'}, found ${now}`);
     }
+  }
+
+  private statusFrom(stdout: string, source: string): ClusterIpStatus {
+    const link = parseIpAddrJson(stdout, source).find((l) => l.ifname === this.dev);
+    if (!link) return { deviceExists: false, present: false };
+    const addr = link.addresses.find((a) => a.family === 'inet' && a.local === this.options.ip);
+    return { deviceExists: true, present: addr !== undefined, prefixLength: addr?.prefixlen, mac: link.mac };
   }
 
   private runOptions(signal?: AbortSignal) {
@@ -208,4 +285,23 @@ export class ClusterIp {
   private common(signal?: AbortSignal) {
     return { runner: this.options.runner, dev: this.dev, ip: this.options.ip, ...this.runOptions(signal) };
   }
+}
+
+/**
+ * status() from the interface list of this process (getifaddrs(3) through os.networkInterfaces,
+ * no process start), for a daemon whose commands run in its own network namespace. An IPv4
+ * address appears under its label, which is the device's name unless it was added with an
+ * alias label (`dev:x`), so those count too. A device it does not list (no address at all, or
+ * no such device) is left to `ip`, which tells the two apart.
+ */
+export function localClusterIpStatus(dev: string, ip: string): ClusterIpStatus | undefined {
+  const all = networkInterfaces();
+  const own = all[dev];
+  if (own === undefined) return undefined;
+  const addr = Object.entries(all)
+    .filter(([name]) => name === dev || name.startsWith(`${dev}:`))
+    .flatMap(([, list]) => list ?? [])
+    .find((a) => a.family === 'IPv4' && a.address === ip);
+  const prefixLength = addr?.cidr ? Number(addr.cidr.split('/')[1]) : undefined;
+  return { deviceExists: true, present: addr !== undefined, prefixLength, mac: own[0]?.mac };
 }

@@ -3,7 +3,8 @@
 // Everything else in src/actions runs commands through the CommandRunner interface, so tests
 // can fake it and the sandbox can wrap argv (e.g. `ip netns exec NS ...`).
 
-import { spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 
 export interface RunOptions {
@@ -19,6 +20,8 @@ export interface RunOptions {
   readonly onStdout?: (chunk: Buffer) => void;
   /** Bytes kept of stdout and of stderr each (default 64 KiB); the rest is counted, not kept. */
   readonly maxOutputBytes?: number;
+  /** Written to the command's stdin, which is then closed (default: no stdin at all). */
+  readonly input?: string;
 }
 
 export interface CommandResult {
@@ -96,15 +99,20 @@ export class ExecCommandRunner implements CommandRunner {
 
       const child = spawn(argv[0], argv.slice(1), {
         env: { ...process.env, ...options.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
         // Own process group, so a timeout can kill everything the command started.
         detached: true,
-      });
+      }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
       child.stdout.on('data', (c: Buffer) => {
         stdout.push(c);
         options.onStdout?.(c);
       });
       child.stderr.on('data', (c: Buffer) => stderr.push(c));
+      if (child.stdin) {
+        // A command that exits without reading its input: EPIPE is its business, not a crash.
+        child.stdin.on('error', () => undefined);
+        child.stdin.end(options.input);
+      }
 
       const killGroup = (sig: NodeJS.Signals) => {
         if (child.pid === undefined) return;

@@ -3,8 +3,10 @@
 // - `.lock.vmmgr.relocated`: created by VMmanager itself once it has restored after a move.
 //   corolistener only removes a stale one on a fresh takeover, never on its own restart.
 // Every operation is "make it so" and reports whether it changed anything (for the log).
-
-import { promises as fs } from 'node:fs';
+// The file system calls are synchronous on purpose: each is one metadata operation on a local
+// directory (microseconds), and they sit on a takeover's critical path, where a thread-pool
+// round trip per call waits for a CPU on a busy machine. The API stays promise-based.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export const SERVICE_LOCK = '.lock.vmmgr.service';
@@ -25,39 +27,38 @@ export class LockFiles {
   async ensureServiceLock(): Promise<boolean> {
     try {
       // 'wx' fails on an existing file (and on a symlink planted in a shared /tmp).
-      const h = await fs.open(this.servicePath, 'wx', 0o644);
-      await h.close();
+      fs.closeSync(fs.openSync(this.servicePath, 'wx', 0o644));
       return true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const st = await fs.lstat(this.servicePath);
+      const st = fs.lstatSync(this.servicePath);
       if (!st.isFile()) throw new Error(`${this.servicePath}: exists but is not a regular file`);
       return false;
     }
   }
 
   /** Removes the service lock if present; true when it was removed now. */
-  removeServiceLock(): Promise<boolean> {
+  async removeServiceLock(): Promise<boolean> {
     return removeIfPresent(this.servicePath);
   }
 
   /** Removes a stale relocated lock (fresh takeover only); true when it was removed now. */
-  removeRelocatedLock(): Promise<boolean> {
+  async removeRelocatedLock(): Promise<boolean> {
     return removeIfPresent(this.relocatedPath);
   }
 
-  hasServiceLock(): Promise<boolean> {
+  async hasServiceLock(): Promise<boolean> {
     return exists(this.servicePath);
   }
 
-  hasRelocatedLock(): Promise<boolean> {
+  async hasRelocatedLock(): Promise<boolean> {
     return exists(this.relocatedPath);
   }
 }
 
-async function removeIfPresent(file: string): Promise<boolean> {
+function removeIfPresent(file: string): boolean {
   try {
-    await fs.unlink(file);
+    fs.unlinkSync(file);
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
@@ -65,9 +66,9 @@ async function removeIfPresent(file: string): Promise<boolean> {
   }
 }
 
-async function exists(file: string): Promise<boolean> {
+function exists(file: string): boolean {
   try {
-    await fs.lstat(file);
+    fs.lstatSync(file);
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;

@@ -3,7 +3,7 @@
 // the cluster IP calls are no-ops when no CloudIp is configured.
 
 import { type ArpSent, type AnnounceOptions, type DuplicateCheckOptions } from './arping';
-import { ClusterIp } from './cluster-ip';
+import { ClusterIp, localClusterIpStatus } from './cluster-ip';
 import type { CommandContext } from './command-context';
 import { type CommandResult, type CommandRunner, ExecCommandRunner } from './command-runner';
 import { LockFiles } from './lock-files';
@@ -50,7 +50,20 @@ export class NodeActions {
     this.vms = new VmControl({ runner, suspendCommand: c.vmSuspend, resumeCommand: c.vmResume });
     this.clusterIp =
       options.clusterIp &&
-      new ClusterIp({ runner, ...options.clusterIp, onArpSent: options.onArpSent, onAnnounceFailed: options.onAnnounceFailed });
+      new ClusterIp({
+        runner,
+        // The default runner runs the commands here, in our network namespace: the status can
+        // come from our own interface list, without a process start on the takeover's path.
+        localStatus: options.runner === undefined ? localClusterIpStatus : undefined,
+        ...options.clusterIp,
+        onArpSent: options.onArpSent,
+        onAnnounceFailed: options.onAnnounceFailed,
+      });
+  }
+
+  /** Starts the read-only checks of addClusterIp ahead (see ClusterIp.prepare). */
+  prepareClusterIp(): void {
+    this.clusterIp?.prepare();
   }
 
   async addClusterIp(signal?: AbortSignal): Promise<{ changed: boolean }> {

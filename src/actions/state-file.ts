@@ -5,7 +5,7 @@
 
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { atomicWriteFile } from '../util/atomic-file';
+import { atomicWriteSmallFile, removeStaleTempFiles } from '../util/atomic-file';
 
 export class StateFileError extends Error {
   constructor(readonly file: string, detail: string, options?: { cause?: unknown }) {
@@ -20,6 +20,9 @@ export interface StateFileOptions<T> {
 }
 
 export class StateFile<T> {
+  /** The directory was made and stale temp files looked for (once per instance: see save). */
+  private prepared = false;
+
   constructor(
     readonly file: string,
     private readonly options: StateFileOptions<T>,
@@ -56,9 +59,22 @@ export class StateFile<T> {
     } catch (e) {
       throw new StateFileError(this.file, `refusing to save invalid state: ${(e as Error).message}`, { cause: e });
     }
-    await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    // No backup: the state is rewritten on every decision; the old one is of no use.
-    await atomicWriteFile(this.file, json, { backupSuffix: null, mode: 0o600 });
+    // Written ahead of every takeover, and nothing may proceed before it is on disk: with as
+    // few thread-pool round trips as possible (see atomicWriteSmallFile). The directory and
+    // other processes' leftover temp files are seen to once; should the directory vanish later,
+    // the write fails (ENOENT) and the next attempt makes it again.
+    if (!this.prepared) {
+      await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
+      await removeStaleTempFiles(this.file);
+    }
+    try {
+      // No backup: the state is rewritten on every decision; the old one is of no use.
+      await atomicWriteSmallFile(this.file, json, 0o600);
+      this.prepared = true;
+    } catch (e) {
+      this.prepared = false;
+      throw e;
+    }
   }
 
   /**

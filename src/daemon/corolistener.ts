@@ -39,6 +39,11 @@ import { ServiceMarker } from './service-marker';
 
 /** What the daemon does to the node; NodeActions implements it, tests record calls. */
 export interface DaemonActions {
+  /**
+   * A plan that takes the cluster IP was just submitted: start the read-only checks of
+   * addClusterIp now (they run while the state is written ahead). Optional; never throws.
+   */
+  prepareClusterIp?(): void;
   addClusterIp(signal?: AbortSignal): Promise<unknown>;
   removeClusterIp(signal?: AbortSignal): Promise<unknown>;
   createServiceLock(): Promise<unknown>;
@@ -698,6 +703,10 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     const abortInFlight =
       inFlight !== undefined && inFlight.status === 'running' && MASTER_STEPS.has(inFlight.effect.type) && this.state?.role !== 'master';
     this.lastPlan = steps;
+    // A takeover's longest wait is the duplicate address check: it starts first, and listens
+    // while the state is written ahead (it only looks and changes nothing; the address itself is
+    // added by the addClusterIp step, after persistState).
+    if (steps.some((s) => s.effect.type === 'addClusterIp')) this.actions?.prepareClusterIp?.();
     this.runner?.submit(steps, undefined, { abortInFlight });
   }
 

@@ -2,7 +2,8 @@
 // on the master does not run it a second time: the engine restates `startService` when it
 // reconciles after a restart (idempotent for systemd, not for an arbitrary configured command).
 // The boot id makes the marker worthless after a reboot, when the service is not running.
-import { readFile, rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateFile, StateFileError } from '../actions/state-file';
 
@@ -26,6 +27,11 @@ async function currentBootId(): Promise<string> {
 
 export class ServiceMarker {
   private readonly file: StateFile<Marker>;
+  /**
+   * What the file says, once known: only this daemon writes it, so after the first read it is
+   * known without I/O (the check runs right before a takeover's ServiceStartCommand).
+   */
+  private known: boolean | undefined;
 
   constructor(stateDir: string) {
     this.file = new StateFile(join(stateDir, 'service-started.json'), { validate });
@@ -33,20 +39,27 @@ export class ServiceMarker {
 
   /** True when ServiceStartCommand succeeded in this boot and no stop ran since. */
   async isStarted(): Promise<boolean> {
+    if (this.known !== undefined) return this.known;
     try {
       const marker = await this.file.load();
-      return marker !== undefined && marker.bootId === (await currentBootId());
+      this.known = marker !== undefined && marker.bootId === (await currentBootId());
     } catch (err) {
-      if (err instanceof StateFileError) return false; // unreadable: start again rather than never
-      throw err;
+      if (!(err instanceof StateFileError)) throw err;
+      this.known = false; // unreadable: start again rather than never
     }
+    return this.known;
   }
 
   async markStarted(now: Date): Promise<void> {
+    this.known = undefined;
     await this.file.save({ bootId: await currentBootId(), startedAt: now.toISOString() });
+    this.known = true;
   }
 
   async clear(): Promise<void> {
-    await rm(this.file.file, { force: true });
+    this.known = undefined;
+    // Synchronous: one unlink on a takeover's critical path, no thread-pool round trip.
+    rmSync(this.file.file, { force: true });
+    this.known = false;
   }
 }

@@ -5,6 +5,7 @@
 // before anything visible changes (used to run `corosync -t` on the exact bytes).
 
 import { randomBytes } from 'node:crypto';
+import { closeSync, fsync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { copyFile, link, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isTokenAlive, selfToken } from './process-identity';
@@ -57,6 +58,51 @@ export async function atomicWriteFile(target: string, data: string | Uint8Array,
     await Promise.all(created.map((p) => unlink(p).catch(() => undefined)));
     throw error;
   }
+}
+
+/**
+ * The same crash-safe replacement for a small file on a latency-critical path (the daemon's
+ * write-ahead state), with as few thread-pool round trips as possible: the open, write, close,
+ * rename are synchronous (microseconds each), only the two fsyncs (file, then directory) go to
+ * the thread pool, so the event loop stays free while the disk syncs, and a busy machine costs
+ * two waits for a CPU instead of a dozen. No backup, no hook, no search for stale temp files
+ * (see removeStaleTempFiles). The file gets `mode` as given to open(2), i.e. less the umask.
+ */
+export async function atomicWriteSmallFile(target: string, data: string, mode = 0o644): Promise<void> {
+  const temp = join(dirname(target), `${tempPrefix(target)}${selfToken()}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
+  try {
+    const fd = openSync(temp, 'wx', mode);
+    try {
+      const bytes = Buffer.from(data, 'utf8');
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
+      await fsyncFd(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, target);
+  } catch (error) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // never created, or already renamed
+    }
+    throw error;
+  }
+  const dir = openSync(dirname(target), 'r');
+  try {
+    await fsyncFd(dir);
+  } finally {
+    closeSync(dir);
+  }
+}
+
+function fsyncFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+/** Removes temp files that killed writers of `target` left behind (see atomicWriteFile). */
+export function removeStaleTempFiles(target: string): Promise<void> {
+  return removeStaleTemps(target);
 }
 
 async function fsyncPath(path: string, flags: string): Promise<void> {

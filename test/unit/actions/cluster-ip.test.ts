@@ -1,17 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { announceArgv, DuplicateAddressError, parseArpingReplies, parseProbesSent } from '../../../src/actions/arping';
-import { ClusterIp, VerificationError } from '../../../src/actions/cluster-ip';
+import { ClusterIp, localClusterIpStatus, PREPARED_CHECK_MAX_AGE_MS, VerificationError } from '../../../src/actions/cluster-ip';
 import { CommandFailedError, type CommandRunner, type RunOptions } from '../../../src/actions/command-runner';
 import { IpOutputError, parseIpAddrJson } from '../../../src/actions/ip-addr';
-import { FakeRunner, type FakeAnswer } from './fake-runner';
+import { fakeIpBatch, FakeRunner, type FakeAnswer } from './fake-runner';
 
 /** How the simulated `arping -D` behaves (iputils 20221126, as observed in a netns pair). */
 type DadMode =
   | 'normal' // banner streams; a holder answers at once (exit 1), else it runs until we stop it
   | 'killedEarly' // our stop lands before arping set up its SIGTERM handler: killed, no output
   | 'noBanner' // the banner never streams (no line buffering): arping's own 1 s deadline ends it
-  | 'noProbe'; // exits 0 without having sent a probe
+  | 'noProbe' // exits 0 without having sent a probe
+  | 'slowExit'; // prints its summary when stopped, then takes 400 ms to exit (as a packet socket's close can)
 
 const banner = (ip: string) => `ARPING ${ip} from 0.0.0.0 vmbr0\n`;
 const summary = (received: number) => `Sent 1 probes (1 broadcast(s))\nReceived ${received} response(s)\n`;
@@ -34,28 +35,20 @@ class FakeHost {
   addIsNoop = false;
   /** Time the last `arping -D` waited for our stop after its banner. */
   dadStoppedAfterMs: number | undefined;
+  /** `arping -D` runs so far. */
+  dadRuns = 0;
+  /** The lines of every `ip -batch` run. */
+  readonly batches: string[][] = [];
   readonly runner = new FakeRunner((argv, options) => this.answer(argv, options));
 
   private async answer(argv: string[], options: RunOptions): Promise<FakeAnswer> {
     const cmd = argv.join(' ');
     if (cmd === 'ip -j addr show dev vmbr0') {
       if (!this.devExists) return { exitCode: 1, stderr: 'Device "vmbr0" does not exist.\n' };
-      const addr_info = [...this.addrs].map(([local, prefixlen]) => ({ family: 'inet', local, prefixlen, scope: 'global' }));
-      return { stdout: JSON.stringify([{ ifindex: 3, ifname: 'vmbr0', flags: ['UP'], address: 'AA:BB:CC:00:00:11', addr_info }]) };
+      return { stdout: this.showJson() };
     }
-    const add = /^ip addr add ([\d.]+)\/(\d+) dev vmbr0$/.exec(cmd);
-    if (add) {
-      if (this.addrs.has(add[1])) return { exitCode: 2, stderr: 'RTNETLINK answers: File exists\n' };
-      if (!this.addIsNoop) this.addrs.set(add[1], Number(add[2]));
-      return {};
-    }
-    const del = /^ip addr del ([\d.]+)\/(\d+) dev vmbr0$/.exec(cmd);
-    if (del) {
-      if (this.addrs.get(del[1]) !== Number(del[2])) return { exitCode: 2, stderr: 'RTNETLINK answers: Cannot assign requested address\n' };
-      this.addrs.delete(del[1]);
-      return {};
-    }
-    if (cmd.startsWith('stdbuf -oL arping -D ')) return this.dad(argv.at(-1)!, options);
+    if (cmd === 'ip -j -batch -') return this.batch(options.input ?? '');
+    if (cmd.startsWith('stdbuf -oL arping -D ')) return this.dad(argv.at(-1)!, options);    if (cmd.startsWith('stdbuf -oL arping -D ')) return this.dad(argv.at(-1)!, options);
     if (argv[0] === 'arping') {
       this.announced++;
       return this.failArping || this.announced > this.announceFailAfter ? { exitCode: 2, stderr: 'arping: boom\n' } : {};
@@ -63,7 +56,19 @@ class FakeHost {
     return { exitCode: 127, stderr: `unexpected command ${cmd}` };
   }
 
+  private showJson(): string {
+    const addr_info = [...this.addrs].map(([local, prefixlen]) => ({ family: 'inet', local, prefixlen, scope: 'global' }));
+    return JSON.stringify([{ ifindex: 3, ifname: 'vmbr0', flags: ['UP'], address: 'AA:BB:CC:00:00:11', addr_info }]);
+  }
+
+  private batch(input: string): FakeAnswer {
+    this.batches.push(input.trimEnd().split('\n'));
+    if (!this.devExists) return { exitCode: 1, stderr: 'Cannot find device "vmbr0"\nCommand failed -:1\n' };
+    return fakeIpBatch(input, this.addrs, () => this.showJson(), { addIsNoop: this.addIsNoop });
+  }
+
   private async dad(ip: string, options: RunOptions): Promise<FakeAnswer> {
+    this.dadRuns++;
     if (this.failArping) return { exitCode: 2, stderr: 'arping: Device vmbr0 not available.\n' };
     if (this.dadMode === 'noBanner') return { exitCode: 0, stdout: banner(ip) + summary(0) };
     if (this.dadMode === 'noProbe') return { exitCode: 0, stdout: 'Interface "vmbr0" is not ARPable\n' };
@@ -76,6 +81,10 @@ class FakeHost {
     await aborted(options.signal);
     this.dadStoppedAfterMs = performance.now() - t0;
     if (this.dadMode === 'killedEarly') return { exitCode: null, signal: 'SIGTERM', aborted: true };
+    if (this.dadMode === 'slowExit') {
+      options.onStdout?.(Buffer.from(summary(0)));
+      await sleep(400);
+    }
     return { exitCode: 0, aborted: true, stdout: banner(ip) + summary(0) };
   }
 
@@ -98,8 +107,10 @@ describe('ClusterIp', () => {
     const cip = opts(host, { onArpSent: (s) => sent.push(s.index), announce: { count: 3, intervalMs: 20 } });
     expect(await cip.ensurePresent()).toEqual({ changed: true });
     expect(host.addrs.get(IP)).toBe(24);
-    // The step is over after the first ARP (and the verification), not after all of them.
-    expect(host.runner.commands).toEqual(['ip -j addr show dev vmbr0', DAD, `ip addr add ${IP}/24 dev vmbr0`, GARP, 'ip -j addr show dev vmbr0']);
+    // The duplicate check and the status side by side, then add + verify in one `ip -batch`, then
+    // the first ARP: the step is over after it, not after all of them.
+    expect(host.runner.commands).toEqual([DAD, 'ip -j addr show dev vmbr0', 'ip -j -batch -', GARP]);
+    expect(host.batches).toEqual([[`addr add ${IP}/24 dev vmbr0`, 'addr show dev vmbr0']]);
     expect(sent).toEqual([0]);
     await cip.announced();
     expect(host.announcements).toEqual([GARP, GARP, GARP]);
@@ -113,7 +124,10 @@ describe('ClusterIp', () => {
     await cip.announced();
     host.runner.calls.length = 0;
     expect(await cip.ensurePresent()).toEqual({ changed: false });
-    expect(host.runner.commands).toEqual(['ip -j addr show dev vmbr0']);
+    // The duplicate check started alongside the status is stopped: the address is ours.
+    expect(host.runner.commands).toEqual([DAD, 'ip -j addr show dev vmbr0']);
+    expect(host.runner.calls[0].options.signal?.aborted).toBe(true);
+    expect(host.batches).toHaveLength(1);
     // A fresh instance (daemon restart) holding the address does not re-add it either.
     expect(await opts(host).ensurePresent()).toEqual({ changed: false });
   });
@@ -127,7 +141,7 @@ describe('ClusterIp', () => {
     expect((err as DuplicateAddressError).retryable).toBe(true);
     expect((err as Error).message).toMatch(/198\.18\.0\.100 is already in use.*aa:bb:cc:00:00:22/);
     expect(host.addrs.has(IP)).toBe(false);
-    expect(host.runner.commands.some((c) => c.startsWith('ip addr add'))).toBe(false);
+    expect(host.batches).toEqual([]);
   });
 
   it('the duplicate check stops arping windowMs after its banner; stopped without a reply means free', async () => {
@@ -182,16 +196,67 @@ describe('ClusterIp', () => {
     host.addrs.set(IP, 32);
     expect(await opts(host).ensurePresent()).toEqual({ changed: true });
     expect(host.addrs.get(IP)).toBe(24);
-    expect(host.runner.commands.slice(1, 3)).toEqual([`ip addr del ${IP}/32 dev vmbr0`, `ip addr add ${IP}/24 dev vmbr0`]);
+    expect(host.batches).toEqual([[`addr del ${IP}/32 dev vmbr0`, `addr add ${IP}/24 dev vmbr0`, 'addr show dev vmbr0']]);
   });
 
-  it('verifies the result: an add that did not take effect fails the step and stops the announcements', async () => {
+  it('verifies the result before announcing: an add that did not take effect fails the step, no ARP leaves', async () => {
     const host = new FakeHost();
     host.addIsNoop = true;
     const cip = opts(host, { announce: { count: 3, intervalMs: 5 } });
-    await expect(cip.ensurePresent()).rejects.toThrow(VerificationError);
+    await expect(cip.ensurePresent()).rejects.toThrow(/expected present, found absent/);
     await sleep(40);
-    expect(host.announcements).toHaveLength(1);
+    expect(host.announcements).toHaveLength(0);
+  });
+
+  it('a failing command in the batch fails the step (ip stops there) and names what ran', async () => {
+    const host = new FakeHost();
+    const cip = opts(host, { duplicateCheck: false });
+    // Someone else added it between our status and our add.
+    const realRun = host.runner.run.bind(host.runner);
+    host.runner.run = async (argv, o) => {
+      if (argv.join(' ') === 'ip -j -batch -') host.addrs.set(IP, 24);
+      return realRun(argv, o);
+    };
+    await expect(cip.ensurePresent()).rejects.toThrow(/ip -j -batch -: exited with code 1: Error: ipv4: Address already assigned/);
+  });
+
+  it('free is decided on arping\'s summary, without waiting for its slow exit', async () => {
+    const host = new FakeHost();
+    host.dadMode = 'slowExit';
+    const t0 = performance.now();
+    expect(await opts(host).ensurePresent()).toEqual({ changed: true });
+    expect(performance.now() - t0).toBeLessThan(300);
+  });
+
+  it('prepare() runs the checks ahead; ensurePresent then uses them instead of checking again', async () => {
+    const host = new FakeHost();
+    const cip = opts(host);
+    cip.prepare();
+    cip.prepare(); // still usable: kept, not started twice
+    expect(host.runner.commands).toEqual([DAD, 'ip -j addr show dev vmbr0']);
+    expect(await cip.ensurePresent()).toEqual({ changed: true });
+    expect(host.dadRuns).toBe(1);
+    expect(host.runner.commands).toEqual([DAD, 'ip -j addr show dev vmbr0', 'ip -j -batch -', GARP]);
+  });
+
+  it('prepared checks are never used once stale: after a change of ours, or too old', async () => {
+    // ensureAbsent ran after them: the status they saw is no longer true.
+    const host = new FakeHost();
+    host.addrs.set(IP, 24);
+    const cip = opts(host, { duplicateCheck: { windowMs: 5 } });
+    cip.prepare();
+    await cip.ensureAbsent();
+    expect(await cip.ensurePresent()).toEqual({ changed: true });
+    expect(host.addrs.get(IP)).toBe(24);
+    expect(host.dadRuns).toBe(2);
+    expect(host.runner.calls[0].options.signal?.aborted).toBe(true); // the discarded check was stopped
+    // Too old: the duplicate check is done again right before the add.
+    const other = new FakeHost();
+    const cip2 = opts(other, { duplicateCheck: { windowMs: 5 } });
+    cip2.prepare();
+    await sleep(PREPARED_CHECK_MAX_AGE_MS + 20);
+    expect(await cip2.ensurePresent()).toEqual({ changed: true });
+    expect(other.dadRuns).toBe(2);
   });
 
   it('a first ARP that cannot start fails the step', async () => {
@@ -262,7 +327,8 @@ describe('ClusterIp', () => {
     expect(await cip.ensureAbsent()).toEqual({ changed: true });
     expect(host.addrs.has(IP)).toBe(false);
     expect(host.addrs.has('198.18.0.11')).toBe(true);
-    expect(host.runner.commands).toEqual(['ip -j addr show dev vmbr0', `ip addr del ${IP}/16 dev vmbr0`, 'ip -j addr show dev vmbr0']);
+    expect(host.runner.commands).toEqual(['ip -j addr show dev vmbr0', 'ip -j -batch -']);
+    expect(host.batches).toEqual([[`addr del ${IP}/16 dev vmbr0`, 'addr show dev vmbr0']]);
     host.runner.calls.length = 0;
     expect(await cip.ensureAbsent()).toEqual({ changed: false });
     expect(host.runner.commands).toEqual(['ip -j addr show dev vmbr0']);
@@ -273,6 +339,23 @@ describe('ClusterIp', () => {
     host.devExists = false;
     expect(await opts(host).ensureAbsent()).toEqual({ changed: false });
     await expect(opts(host).ensurePresent()).rejects.toThrow(/device vmbr0 does not exist/);
+  });
+
+  it('localStatus answers status() without running ip; an undefined answer falls back to ip', async () => {
+    const host = new FakeHost();
+    let answer: { deviceExists: boolean; present: boolean; prefixLength?: number } | undefined = { deviceExists: true, present: true, prefixLength: 24 };
+    const cip = opts(host, { localStatus: () => answer });
+    expect(await cip.ensurePresent()).toEqual({ changed: false });
+    expect(host.runner.commands.filter((c) => c.startsWith('ip '))).toEqual([]);
+    answer = undefined;
+    expect((await cip.status()).present).toBe(false);
+    expect(host.runner.commands.at(-1)).toBe('ip -j addr show dev vmbr0');
+  });
+
+  it('localClusterIpStatus reads this process\'s interfaces (loopback here) and leaves unknown devices to ip', () => {
+    expect(localClusterIpStatus('lo', '127.0.0.1')).toMatchObject({ deviceExists: true, present: true, prefixLength: 8 });
+    expect(localClusterIpStatus('lo', '198.18.0.100')).toMatchObject({ deviceExists: true, present: false });
+    expect(localClusterIpStatus('no-such-dev0', '127.0.0.1')).toBeUndefined();
   });
 
   it('rejects invalid settings up front', () => {

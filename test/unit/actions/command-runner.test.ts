@@ -27,6 +27,17 @@ describe('ExecCommandRunner', () => {
     expect(r.durationMs).toBeGreaterThan(0);
   });
 
+  it('feeds `input` to stdin and closes it; without input the command reads nothing', async () => {
+    const fed = await runner.run(['cat'], { input: 'addr add 198.18.0.100/24 dev vmbr0\naddr show dev vmbr0\n' });
+    expect(fed.exitCode).toBe(0);
+    expect(fed.stdout).toBe('addr add 198.18.0.100/24 dev vmbr0\naddr show dev vmbr0\n');
+    const none = await runner.run(['cat']);
+    expect(none.exitCode).toBe(0);
+    expect(none.stdout).toBe('');
+    // A command that exits without reading its input is not an error of ours.
+    expect((await runner.run(['true'], { input: 'x'.repeat(1 << 20) })).exitCode).toBe(0);
+  });
+
   it('passes process env plus the COROLISTENER_* context', async () => {
     process.env.COROLISTENER_TEST_INHERITED = 'yes';
     const env = contextEnv({ role: 'master', nodeId: 4, clusterIp: '198.18.0.100', ihttpdPort: 1500, failedNodes: [2, 8] });

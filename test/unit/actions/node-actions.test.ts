@@ -6,7 +6,7 @@ import type { CommandContext } from '../../../src/actions/command-context';
 import { RELOCATED_LOCK, SERVICE_LOCK } from '../../../src/actions/lock-files';
 import { NodeActions } from '../../../src/actions/node-actions';
 import { PlanRunner, type StepReport } from '../../../src/actions/plan-runner';
-import { FakeRunner } from './fake-runner';
+import { fakeIpBatch, FakeRunner } from './fake-runner';
 
 type Effect = { type: 'removeStaleRelocated' } | { type: 'addClusterIp' } | { type: 'createServiceLock' } | { type: 'startService' } | { type: 'stopService' } | { type: 'removeServiceLock' } | { type: 'removeClusterIp' };
 
@@ -18,16 +18,15 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** ip/arping/systemctl as a fake host that holds addresses. */
 function fakeHost() {
-  const addrs = new Set<string>();
-  const runner = new FakeRunner((argv) => {
+  const addrs = new Map<string, number>();
+  const show = () =>
+    JSON.stringify([{ ifname: 'vmbr0', address: '02:00:00:00:00:02', addr_info: [...addrs].map(([local, prefixlen]) => ({ family: 'inet', local, prefixlen })) }]);
+  const runner = new FakeRunner((argv, options) => {
     const cmd = argv.join(' ');
-    if (cmd === 'ip -j addr show dev vmbr0') {
-      return { stdout: JSON.stringify([{ ifname: 'vmbr0', address: '02:00:00:00:00:02', addr_info: [...addrs].map((local) => ({ family: 'inet', local, prefixlen: 24 })) }]) };
-    }
+    if (cmd === 'ip -j addr show dev vmbr0') return { stdout: show() };
+    if (cmd === 'ip -j -batch -') return fakeIpBatch(options.input ?? '', addrs, show);
     // Duplicate check: a probe went out and nobody answered.
     if (argv.includes('-D')) return { stdout: `ARPING ${argv.at(-1)} from 0.0.0.0 vmbr0\nSent 1 probes (1 broadcast(s))\nReceived 0 response(s)\n` };
-    if (argv[1] === 'addr' && argv[2] === 'add') addrs.add(argv[3].split('/')[0]);
-    if (argv[1] === 'addr' && argv[2] === 'del') addrs.delete(argv[3].split('/')[0]);
     return {};
   });
   return { runner, addrs };

@@ -79,6 +79,20 @@ function persisted(h: Harness): Record<string, unknown> {
 }
 
 describe('Corolistener', () => {
+  it('a takeover plan gets its cluster IP checks prepared before any effect; other plans do not', async () => {
+    const h = await startDaemon(4);
+    h.corosync.session.quorum(true, [2, 4, 8], 10);
+    await h.daemon.settled();
+    // Once, when the takeover was submitted, before the first effect (the state is written ahead).
+    expect(h.actions.prepared).toEqual([0]);
+    expect(h.actions.names()).toEqual(['removeStaleRelocatedLock', 'addClusterIp', 'createServiceLock', 'startService']);
+    // Losing quorum (stepping down) prepares nothing.
+    h.corosync.session.quorum(false, [4], 11);
+    await h.daemon.settled();
+    expect(h.actions.names()).toContain('removeClusterIp');
+    expect(h.actions.prepared).toEqual([0]);
+  });
+
   it('starts as master: executes the takeover in order, raises its priority, persists the state', async () => {
     const h = await startDaemon(4);
     h.corosync.session.quorum(true, [2, 4, 8], 10);

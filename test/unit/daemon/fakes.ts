@@ -107,6 +107,11 @@ export class RecordingActions implements DaemonActions {
     }
   }
 
+  /** For each prepareClusterIp call: how many actions had been called before it. */
+  readonly prepared: number[] = [];
+  prepareClusterIp = () => {
+    this.prepared.push(this.calls.length);
+  };
   addClusterIp = () => this.record('addClusterIp');
   removeClusterIp = () => this.record('removeClusterIp');
   createServiceLock = () => this.record('createServiceLock');
