@@ -27,8 +27,8 @@ import { editCorosyncConf, readCorosyncConf } from '../config/corosyncConfFile';
 import { raiseNodePrioAboveOthers } from '../config/corosyncConfEdit';
 import { readVmmgrConf, type VmmgrConf } from '../config/vmmgrConf';
 import { carryOver } from '../engine/plan';
-import { initialState, transition } from '../engine/engine';
-import type { Effect, EngineEvent, EngineState, PersistedState, Role } from '../engine/types';
+import { initialState, sameRing, transition } from '../engine/engine';
+import type { Effect, EngineEvent, EngineState, PersistedState, RingId, Role } from '../engine/types';
 import { VERSION } from '../version';
 import { startControlSocket, type ControlCommand, type ControlSocketServer } from './control-socket';
 import { NativeCorosyncPort, type CorosyncPort, type CorosyncSession } from './corosync-port';
@@ -215,7 +215,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
    * back only once corosync confirms the membership after the carrier's return (a new ring), or
    * once the time corosync needs to declare a member gone has passed since (`confirmTimer`).
    */
-  private linkHold: { ring: string; backAt: number | null } | undefined;
+  private linkHold: { ring: RingId | null; backAt: number | null } | undefined;
   private linkConfirmTimer: unknown;
   /**
    * Whether the last addClusterIp succeeded and no removeClusterIp started since: VMmanager is
@@ -514,7 +514,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
       // At once, outside the plan: the step in flight may wait for seconds (a CPG round trip
       // while corosync gathers a new membership), and the new master may be elected meanwhile.
       this.clusterIp = { held: false, why: `no carrier on ${this.link?.dev}` };
-      this.linkHold = { ring: ringKey(this.state?.quorum?.ringId), backAt: null };
+      this.linkHold = { ring: this.state?.quorum?.ringId ?? null, backAt: null };
       this.clearLinkConfirmTimer();
       const started = performance.now();
       void (this.actions as DaemonActions).removeClusterIp().then(
@@ -544,22 +544,24 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
   }
 
   /**
-   * Why the cluster IP may not be taken back yet after a carrier loss, or undefined. Until
-   * corosync confirms the membership, this node may be the old master of a partition that
-   * elected another one while it was cut off (its corosync still gathering, reporting the
-   * old membership); the duplicate-address check alone can miss a holder right after the
-   * link returns.
+   * Why the link does not let this node take the cluster IP now, or undefined. A duplicate-
+   * address check on a dead link proves nothing: the master elected while this node was cut off
+   * may hold the address. And after a carrier loss, until corosync confirms the membership, this
+   * node may be the old master of a partition that elected another one while it was cut off
+   * (its corosync still gathering, reporting the old membership); the duplicate-address check
+   * alone can miss a holder right after the link returns.
    */
-  private linkHoldReason(): string | undefined {
+  private linkRefusal(): string | undefined {
+    const link = this.link;
+    if (link === undefined) return undefined;
+    if (!link.carrier) return `no carrier on ${link.dev}: not taking the cluster IP`;
     const hold = this.linkHold;
     if (hold === undefined) return undefined;
-    const dev = this.link?.dev ?? 'the link';
-    if (hold.backAt === null) return `no carrier on ${dev}: not taking the cluster IP`;
-    if (ringKey(this.state?.quorum?.ringId) !== hold.ring || this.clock.now() - hold.backAt >= this.linkConfirmMs()) {
-      this.linkHold = undefined;
-      return undefined;
+    if (hold.backAt === null || (sameRing(this.state?.quorum?.ringId, hold.ring) && this.clock.now() - hold.backAt < this.linkConfirmMs())) {
+      return `carrier back on ${link.dev}: waiting for corosync to confirm the membership before taking the cluster IP`;
     }
-    return `carrier back on ${dev}: waiting for corosync to confirm the membership before taking the cluster IP`;
+    this.linkHold = undefined;
+    return undefined;
   }
 
   private defaultActions(v: VmmgrConf): DaemonActions {
@@ -751,12 +753,10 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     switch (e.type) {
       case 'addClusterIp':
         try {
-          // A duplicate-address check on a dead link proves nothing: the master elected while
-          // this node was cut off may hold the address. Retried; the carrier's return cuts the
-          // backoff short (onCarrier).
-          if (this.link && !this.link.carrier) throw new Error(`no carrier on ${this.link.dev}: not taking the cluster IP`);
-          const held = this.linkHoldReason();
-          if (held !== undefined) throw new Error(held);
+          // Refused by the link: retried; the carrier's return and corosync's confirmation cut
+          // the backoff short (onCarrier, a new ring's plan).
+          const refusal = this.linkRefusal();
+          if (refusal !== undefined) throw new Error(refusal);
           await a.addClusterIp(signal);
           if (this.link && !this.link.carrier) {
             // The carrier went while the address was being added (after onCarrier removed it).
@@ -877,8 +877,4 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-function ringKey(ringId: { nodeId: number; seq: number } | null | undefined): string {
-  return ringId ? `${ringId.nodeId}/${ringId.seq}` : 'none';
 }

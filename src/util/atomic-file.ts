@@ -21,11 +21,14 @@ export interface AtomicWriteOptions {
 
 const tempPrefix = (target: string): string => `.${basename(target)}.`;
 const TEMP_SUFFIX = '.tmp';
+/** A fresh temp name beside `target`, carrying this process's token (see removeStaleTempFiles). */
+const tempPathFor = (target: string): string =>
+  join(dirname(target), `${tempPrefix(target)}${selfToken()}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
 
 export async function atomicWriteFile(target: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   const dir = dirname(target);
-  await removeStaleTemps(target);
-  const temp = join(dir, `${tempPrefix(target)}${selfToken()}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
+  await removeStaleTempFiles(target);
+  const temp = tempPathFor(target);
   const existingMode = await stat(target).then((s) => s.mode & 0o7777, () => undefined);
   const created: string[] = [temp];
   try {
@@ -69,7 +72,7 @@ export async function atomicWriteFile(target: string, data: string | Uint8Array,
  * (see removeStaleTempFiles). The file gets `mode` as given to open(2), i.e. less the umask.
  */
 export async function atomicWriteSmallFile(target: string, data: string, mode = 0o644): Promise<void> {
-  const temp = join(dirname(target), `${tempPrefix(target)}${selfToken()}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
+  const temp = tempPathFor(target);
   try {
     const fd = openSync(temp, 'wx', mode);
     try {
@@ -100,11 +103,6 @@ function fsyncFd(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
 }
 
-/** Removes temp files that killed writers of `target` left behind (see atomicWriteFile). */
-export function removeStaleTempFiles(target: string): Promise<void> {
-  return removeStaleTemps(target);
-}
-
 async function fsyncPath(path: string, flags: string): Promise<void> {
   const fh = await open(path, flags);
   try {
@@ -115,10 +113,10 @@ async function fsyncPath(path: string, flags: string): Promise<void> {
 }
 
 /**
- * Temp files left by writers that were killed. Their names carry the writer's pid and start
- * time, so a recycled pid is not mistaken for the writer still being at work.
+ * Removes temp files that killed writers of `target` left behind. Their names carry the
+ * writer's pid and start time, so a recycled pid is not mistaken for the writer still at work.
  */
-async function removeStaleTemps(target: string): Promise<void> {
+export async function removeStaleTempFiles(target: string): Promise<void> {
   const prefix = tempPrefix(target);
   const me = selfToken();
   const names = await readdir(dirname(target)).catch(() => [] as string[]);

@@ -90,6 +90,19 @@ function matrix(size: 3 | 5, scenarios: Scenario[]): void {
   });
 }
 
+/** Cuts and heals `node`'s link FLAPS.cuts times, evenly over FLAPS.periodMs, then waits for the cluster to settle. */
+async function flapLink(ctx: ScenarioContext, node: string): Promise<void> {
+  const half = FLAPS.periodMs / FLAPS.cuts / 2;
+  for (let i = 0; i < FLAPS.cuts; i++) {
+    await ctx.cluster.cut(node);
+    await delay(half);
+    await ctx.cluster.heal(node);
+    ctx.fault();
+    await delay(half);
+  }
+  await ctx.settle('flapping over');
+}
+
 /** The slave that becomes master when the master goes: highest priority, eligible (ties: lowest nodeid). */
 async function nextMaster(ctx: ScenarioContext): Promise<string> {
   const status = await ctx.listeners.get(ctx.master())!.status();
@@ -251,33 +264,11 @@ matrix(3, [
   },
   {
     name: `flapping slave link (${FLAPS.cuts} cuts in ${FLAPS.periodMs / 1000} s)`,
-    body: async (ctx) => {
-      const slave = ctx.slaves()[0]!;
-      const half = FLAPS.periodMs / FLAPS.cuts / 2;
-      for (let i = 0; i < FLAPS.cuts; i++) {
-        await ctx.cluster.cut(slave);
-        await delay(half);
-        await ctx.cluster.heal(slave);
-        ctx.fault();
-        await delay(half);
-      }
-      await ctx.settle('flapping over');
-    },
+    body: (ctx) => flapLink(ctx, ctx.slaves()[0]!),
   },
   {
     name: 'flapping master link',
-    body: async (ctx) => {
-      const master = ctx.master();
-      const half = FLAPS.periodMs / FLAPS.cuts / 2;
-      for (let i = 0; i < FLAPS.cuts; i++) {
-        await ctx.cluster.cut(master);
-        await delay(half);
-        await ctx.cluster.heal(master);
-        ctx.fault();
-        await delay(half);
-      }
-      await ctx.settle('flapping over');
-    },
+    body: (ctx) => flapLink(ctx, ctx.master()),
   },
   {
     name: 'corosync restarted on every node in turn',

@@ -74,6 +74,21 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<void>
   }
 }
 
+/** A daemon with a fake link monitor, settled in a quorate membership of 2, 4 and 8. */
+async function settledWithLink(localNodeId: number): Promise<{ h: Harness; actions: RecordingActions; link: FakeLink }> {
+  const actions = new RecordingActions();
+  const link = new FakeLink('vmbr0');
+  const h = await startDaemon(localNodeId, { actions, linkMonitor: link });
+  h.corosync.session.quorum(true, [2, 4, 8], 10);
+  await h.daemon.settled();
+  return { h, actions, link };
+}
+
+/** addClusterIp is waiting for corosync to confirm the membership after the carrier came back. */
+function waitsForConfirmation(h: Harness): boolean {
+  return h.lines.some((l) => l.event === 'step-retry' && /waiting for corosync to confirm/.test(String(l.error)));
+}
+
 function persisted(h: Harness): Record<string, unknown> {
   return JSON.parse(readFileSync(join(h.dirs.stateDir, 'state.json'), 'utf8'));
 }
@@ -394,11 +409,7 @@ describe('Corolistener', () => {
   });
 
   it('carrier lost on the master: the cluster IP goes at once and comes back only with the carrier, after the other owed steps were kept', async () => {
-    const actions = new RecordingActions();
-    const link = new FakeLink('vmbr0');
-    const h = await startDaemon(4, { actions, linkMonitor: link });
-    h.corosync.session.quorum(true, [2, 4, 8], 10);
-    await h.daemon.settled();
+    const { h, actions, link } = await settledWithLink(4);
     expect(actions.names()).toContain('startService');
     const before = actions.names().length;
     link.set(false);
@@ -409,7 +420,7 @@ describe('Corolistener', () => {
     expect(h.daemon.role).toBe('master');
     // Carrier back: not before corosync confirms the membership (a new ring here).
     link.set(true);
-    await until(() => h.lines.some((l) => l.event === 'step-retry' && /waiting for corosync to confirm/.test(String(l.error))), 3_000);
+    await until(() => waitsForConfirmation(h), 3_000);
     expect(actions.names().slice(before)).toEqual(['removeClusterIp']);
     h.corosync.session.quorum(true, [2, 4, 8], 11);
     await until(() => actions.names().slice(before).includes('addClusterIp'), 3_000);
@@ -419,15 +430,11 @@ describe('Corolistener', () => {
   });
 
   it('carrier back and no membership change: the cluster IP returns after corosync\'s failure detection time', async () => {
-    const actions = new RecordingActions();
-    const link = new FakeLink('vmbr0');
-    const h = await startDaemon(4, { actions, linkMonitor: link });
-    h.corosync.session.quorum(true, [2, 4, 8], 10);
-    await h.daemon.settled();
+    const { h, actions, link } = await settledWithLink(4);
     const before = actions.names().length;
     link.set(false);
     link.set(true);
-    await until(() => h.lines.some((l) => l.event === 'step-retry' && /waiting for corosync to confirm/.test(String(l.error))), 3_000);
+    await until(() => waitsForConfirmation(h), 3_000);
     h.clock.advance(3_999);
     await new Promise((r) => setTimeout(r, 30));
     expect(actions.names().slice(before)).toEqual(['removeClusterIp']);
@@ -465,7 +472,7 @@ describe('Corolistener', () => {
     expect(actions.names().slice(actions.names().indexOf('startService'))).toEqual(['startService', 'removeClusterIp']);
     link.set(true);
     release!();
-    await until(() => h.lines.some((l) => l.event === 'step-retry' && /waiting for corosync to confirm/.test(String(l.error))), 3_000);
+    await until(() => waitsForConfirmation(h), 3_000);
     h.clock.advance(4_000);
     await h.daemon.settled();
     expect(actions.names().filter((n) => n === 'addClusterIp')).toHaveLength(2);
@@ -487,11 +494,7 @@ describe('Corolistener', () => {
   });
 
   it('a slave ignores carrier changes', async () => {
-    const actions = new RecordingActions();
-    const link = new FakeLink('vmbr0');
-    const h = await startDaemon(2, { actions, linkMonitor: link });
-    h.corosync.session.quorum(true, [2, 4, 8], 10);
-    await h.daemon.settled();
+    const { h, actions, link } = await settledWithLink(2);
     const before = actions.names().length;
     link.set(false);
     link.set(true);
