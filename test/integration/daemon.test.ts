@@ -195,6 +195,10 @@ describeIntegration('corolistener daemon: restarts and the node list (acceptance
     // record as a real .relocated would.
     const marker = path.join(n4.hostPath('stateDir'), 'service-started.json');
     await waitUntil('node 4 having recorded its ServiceStartCommand', async () => fs.existsSync(marker));
+    // The slaves' own start-up plans ("no master duties held here": ServiceStopCommand) must be
+    // over too, or their commands would be counted below as caused by the restart.
+    await waitUntil('the slaves having run their start-up ServiceStopCommand', () =>
+      ['n2', 'n8'].every((n) => callsNamed(ls.get(n)!, 'ServiceStopCommand').length > 0));
     // VMmanager, started by the takeover, creates .relocated once it has restored.
     const relocated = c.hostPath('n4', RELOCATED_LOCK);
     fs.writeFileSync(relocated, 'restored\n');
