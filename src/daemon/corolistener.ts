@@ -30,6 +30,7 @@ import { carryOver } from '../engine/plan';
 import { initialState, sameRing, transition } from '../engine/engine';
 import type { Effect, EngineEvent, EngineState, PersistedState, RingId, Role } from '../engine/types';
 import { VERSION } from '../version';
+import { defaultConfigPublisher, localOnlyPublisher } from './config-publisher';
 import { startControlSocket, type ControlCommand, type ControlSocketServer } from './control-socket';
 import { NativeCorosyncPort, type CorosyncPort, type CorosyncSession } from './corosync-port';
 import { buildNodeListReport, clusterViewOf } from './node-report';
@@ -90,17 +91,7 @@ export interface ConfigLink {
   peerVersion(nodeId: number, version: number): void;
 }
 
-/** Until configuration distribution exists: say loudly that the change stayed local. */
-export function localOnlyPublisher(logger: Logger): ConfigPublisher {
-  return {
-    async publish({ configVersion, corosyncConf }) {
-      logger.warn(
-        { event: 'publish-config', configVersion, corosyncConf },
-        `corosync.conf version ${configVersion} was changed locally only: no configuration publisher is installed`,
-      );
-    },
-  };
-}
+export { localOnlyPublisher };
 
 export interface Clock {
   now(): number;
@@ -129,6 +120,12 @@ export interface CorolistenerOptions {
   corosync?: CorosyncPort;
   /** Default: NodeActions built from vmmgr.conf. */
   actions?: DaemonActions;
+  /**
+   * The cluster key file the default configuration publisher is keyed from (default
+   * /etc/corosync/authkey, as `corolistener run --key`); unreadable: the change stays local, logged.
+   */
+  keyFile?: string;
+  /** Replaces the default publisher (ClusterConfigPublisher keyed from `keyFile`), e.g. localOnlyPublisher. */
   configPublisher?: ConfigPublisher;
   clock?: Clock;
   /** Retries of a failed step (default: PlanRunner's, 4 attempts from 250 ms). */
@@ -234,6 +231,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     this.port = options.corosync ?? new NativeCorosyncPort();
     this.stateFile = new StateFile(join(options.stateDir, STATE_FILE), { validate: validatePersistedState });
     this.serviceMarker = new ServiceMarker(options.stateDir);
+    // The default (keyed from keyFile) is built by start(), which may read files.
     this.publisher = options.configPublisher ?? localOnlyPublisher(options.logger);
     this.reconnectDelay = options.reconnect?.initialMs ?? 200;
   }
@@ -257,6 +255,9 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     this.conf = (await readCorosyncConf(this.options.corosyncConf)).view;
     this.actions = this.options.actions ?? this.defaultActions(this.vmmgr);
     this.persisted = await this.loadPersisted();
+    if (this.options.configPublisher === undefined) {
+      this.publisher = await defaultConfigPublisher({ keyFile: this.options.keyFile, corosyncConf: this.options.corosyncConf, logger: this.logger, corosyncCheck: this.options.corosyncCheck });
+    }
     this.link = this.options.linkMonitor === undefined ? this.defaultLinkMonitor(this.vmmgr) : this.options.linkMonitor ?? undefined;
     this.link?.on('carrier', (up) => this.onCarrier(up));
     this.link?.on('error', (err) => this.logger.warn({ event: 'link-monitor', error: errorText(err) }, `link monitor: ${errorText(err)}`));
