@@ -159,7 +159,14 @@ export interface DecisionEvent {
 
 export interface CorolistenerEvents {
   role: [{ role: Role; previous: Role }];
-  nodesFailed: [{ nodeIds: number[] }];
+  /**
+   * Nodes the master found failed. `atTakeover: false`: members that left while this node was
+   * master, after NodeFailedCommand ran for them. `atTakeover: true`: the nodes missing at this
+   * node's takeover, after VMmanager was started with them in COROLISTENER_FAILED_NODES; no
+   * NodeFailedCommand runs for these (VMmanager restores them from that list, and running both
+   * could restore them twice). Not emitted again when a restarted daemon skips the start.
+   */
+  nodesFailed: [{ nodeIds: number[]; atTakeover: boolean }];
   decision: [DecisionEvent];
 }
 
@@ -795,7 +802,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
         return;
       case 'reportNodesFailed':
         await a.nodeFailed(this.context(this.currentRole(), e.nodeIds), signal);
-        this.emit('nodesFailed', { nodeIds: [...e.nodeIds] });
+        this.emit('nodesFailed', { nodeIds: [...e.nodeIds], atTakeover: false });
         return;
       case 'raisePriority': return this.raisePriority(e.nodeId);
       case 'publishConfig':
@@ -822,6 +829,9 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     }
     await (this.actions as DaemonActions).startService(this.context('master', failedNodes), signal);
     await this.serviceMarker.markStarted(new Date(this.clock.now()));
+    // The takeover's failed nodes reach VMmanager through the start command's environment only
+    // (no NodeFailedCommand: it would restore them twice); an in-process agent hears of them here.
+    if (failedNodes.length > 0) this.emit('nodesFailed', { nodeIds: [...failedNodes], atTakeover: true });
   }
 
   /** The engine always gets a result, possibly empty, even when suspending partly failed. */
