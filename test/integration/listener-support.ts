@@ -128,6 +128,22 @@ export async function violationWithin(ms: number, check: () => Promise<string | 
 }
 
 /**
+ * Wait until no node's fake VMmanager recorded a command for `quietMs`: what an earlier step
+ * set in motion (e.g. a returning node resuming its VMs once the failure records arrive) is over.
+ */
+export async function waitCommandsQuiet(listeners: Map<string, SandboxListener>, quietMs = 2_000, timeoutMs = 30_000): Promise<void> {
+  const count = () => [...listeners.values()].reduce((n, l) => n + l.calls().length, 0);
+  await waitUntil(
+    `no command recorded on any node for ${quietMs} ms`,
+    async () => {
+      const before = count();
+      return (await violationWithin(quietMs, () => (count() !== before ? 'a command ran' : undefined))) === undefined;
+    },
+    { timeoutMs, intervalMs: 0, last: () => callSummary(listeners), diag: () => diagnostics(listeners) },
+  );
+}
+
+/**
  * When an address appeared on / left a node's interface, as `ip monitor` reports it: event
  * driven, so failover times are not inflated by polling. Only ever refines a polled time (an
  * event missed while the monitor was still subscribing leaves the poll's time in force).
