@@ -71,9 +71,8 @@ export async function readNodeListFromCorosync(
     throw new CliError(`${noDaemon}, and corosync cannot be read: ${(err as Error).message}`, EXIT.UNREACHABLE);
   }
   const view = clusterViewOf(conf, 0);
-  // As the engine does: our own version is the newer of cmap's and our file's.
-  const versions = { ...snap.versions };
-  versions[snap.localNodeId] = Math.max(versions[snap.localNodeId] ?? 0, view.configVersion);
+  // As the engine does: our own version is our file's (the table we elect with), whatever cmap says.
+  const versions = { ...snap.versions, [snap.localNodeId]: view.configVersion };
   const masterId = snap.quorate ? electMaster(view, snap.members, versions).masterId : null;
   return buildNodeListReport({ conf, localNodeId: snap.localNodeId, quorum: snap, masterId });
 }

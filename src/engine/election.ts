@@ -75,6 +75,39 @@ export function electMaster(
   return { masterId: best === null ? null : best.nodeId, newestVersion };
 }
 
+/**
+ * How long an elected node waits for members that outrank it in the newest table but are still
+ * stale (the publisher pushes them the file; installing it and corosync's reload take well under
+ * a second, a round that misses a member ends after 10 s): longer than one distribution round.
+ */
+export const STALE_SYNC_WAIT_MS = 15_000;
+
+/**
+ * Members that would win the election by our (newest) table if their configuration were current:
+ * configured, replication on, a prio above ours (or equal with a lower nodeid), version older than
+ * the newest. Sorted by nodeid.
+ */
+export function staleMembersOutranking(
+  view: ClusterView,
+  members: readonly number[],
+  versions: Readonly<Record<number, number>>,
+  local: number,
+): number[] {
+  const self = nodeById(view, local);
+  if (self === undefined || self.prio === undefined) return [];
+  const newest = newestMemberVersion(members, versions);
+  const out: number[] = [];
+  for (const id of members) {
+    if (id === local) continue;
+    const n = nodeById(view, id);
+    if (n === undefined || !n.replication || n.prio === undefined) continue;
+    const version = versions[id];
+    if (version === undefined || newest === null || version >= newest) continue;
+    if (n.prio > self.prio || (n.prio === self.prio && id < local)) out.push(id);
+  }
+  return out.sort((a, b) => a - b);
+}
+
 /** The priority that puts `nodeId` strictly above every other configured node, or null if it already is. */
 export function raisedPriority(view: ClusterView, nodeId: number): number | null {
   let own: number | undefined;

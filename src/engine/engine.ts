@@ -4,7 +4,7 @@
 // from a counter in the state. The daemon feeds events in the order it receives them and hands
 // the effects, in order, to the actions runner (src/actions), which executes one plan at a time.
 // Every effect is idempotent ("make it so"), so a plan replayed after a daemon restart is harmless.
-import { electMaster, ineligibility, nodeById, raisedPriority, type Ineligibility } from './election';
+import { STALE_SYNC_WAIT_MS, electMaster, ineligibility, nodeById, raisedPriority, staleMembersOutranking, type Ineligibility } from './election';
 import type {
   ClusterView,
   Decision,
@@ -324,7 +324,7 @@ function decideQuorate(s: EngineState, prev: EngineState, ctx: QuorateContext, e
   // whatever else makes it ineligible.
   const localStale = election.newestVersion !== null && versions[local] < election.newestVersion;
   const localProblem = localStale ? 'stale-config' : ineligibility(local, nodeById(view, local), versions, election.newestVersion);
-  const role = decideRole(s, prev, view, q, election.masterId, localProblem, ctx, effects, why);
+  const role = decideRole(s, prev, view, q, election.masterId, versions, localProblem, ctx, effects, why);
   // Someone must hand the newest configuration to stale members: the elected node (master or
   // takeover pending), or without one (e.g. the edit made the master ineligible) the lowest
   // nodeid holding the newest version.
@@ -340,6 +340,7 @@ function decideRole(
   view: ClusterView,
   q: { quorate: true; ringId: RingId; members: number[] },
   elected: number | null,
+  versions: Readonly<Record<number, number>>,
   localProblem: Ineligibility | null,
   ctx: QuorateContext,
   effects: Effect[],
@@ -383,12 +384,22 @@ function decideRole(
   }
 
   const restart = ctx.firstDecision && s.restoredRole === 'master';
-  if (view.takeoverDelayMs > 0 && !restart && !ctx.timerDue) {
+  // A member that outranks us in the newest table but is still stale will be elected as soon
+  // as it has the file (the publisher is pushing it now). Taking over meanwhile would make two
+  // takeovers in one partition, the second while we still hold the duties, and our raise would
+  // fork the configuration. So we wait for it, like a TakeoverDelay, but at most
+  // STALE_SYNC_WAIT_MS: a member that cannot install the file (its listener is down) must not
+  // keep the cluster without a master.
+  const outranking = restart ? [] : staleMembersOutranking(view, q.members, versions, local);
+  const waitMs = Math.max(view.takeoverDelayMs, outranking.length > 0 ? STALE_SYNC_WAIT_MS : 0);
+  if (waitMs > 0 && !restart && !ctx.timerDue) {
     if (s.takeoverTimer === null) {
       s.timerSeq += 1;
       s.takeoverTimer = `takeover-${s.timerSeq}`;
-      effects.push({ type: 'startTimer', id: s.takeoverTimer, ms: view.takeoverDelayMs });
-      why.push(`elected: takeover after TakeoverDelay ${view.takeoverDelayMs} ms`);
+      effects.push({ type: 'startTimer', id: s.takeoverTimer, ms: waitMs });
+      why.push(outranking.length > 0
+        ? `elected, but node(s) ${outranking.join(',')} outrank us in the newest table and are syncing it: takeover after at most ${waitMs} ms`
+        : `elected: takeover after TakeoverDelay ${view.takeoverDelayMs} ms`);
     } else {
       why.push('elected: takeover pending');
     }

@@ -1,6 +1,7 @@
 // Safety invariants of the whole cluster, checked by the scenario and randomised tests after
 // every step has been processed everywhere (the simulator is quiescent).
 import { nodeById } from '../election';
+import type { ClusterView } from '../types';
 import { nodeName, type SimNode, type Simulator } from './simulator';
 
 export function checkInvariants(sim: Simulator): string[] {
@@ -18,7 +19,28 @@ export function checkInvariants(sim: Simulator): string[] {
     partitions.set(key, list);
   }
 
+  // What a node holds, not only what its engine believes: master duties only on the master,
+  // never without quorum, and one cluster IP per partition.
+  for (const n of sim.nodes.values()) {
+    const duties = (['clusterIp', 'service', 'serviceLock'] as const).filter((d) => n.held[d]);
+    if (duties.length === 0) continue;
+    if (n.engine?.role !== 'master') problems.push(`${nodeName(n.nodeId)} holds ${duties.join(',')} as ${n.engine?.role ?? 'a node without a listener'}`);
+    else if (!(n.corosyncUp && n.quorate)) problems.push(`${nodeName(n.nodeId)} holds ${duties.join(',')} without quorum`);
+  }
+
+  // One content per config_version: two different files with one version would let corosync
+  // accept both and the nodes elect from different tables.
+  const contents = new Map<number, { nodeId: number; table: string }>();
+  for (const n of sim.nodes.values()) {
+    const table = describeTable(n.config);
+    const seen = contents.get(n.config.configVersion);
+    if (seen === undefined) contents.set(n.config.configVersion, { nodeId: n.nodeId, table });
+    else if (seen.table !== table) problems.push(`config_version ${n.config.configVersion} has two contents: ${nodeName(seen.nodeId)} ${seen.table} vs ${nodeName(n.nodeId)} ${table}`);
+  }
+
   for (const [ring, members] of partitions) {
+    const holders = members.filter((n) => n.held.clusterIp);
+    if (holders.length > 1) problems.push(`ring ${ring}: cluster IP held by ${holders.map((n) => nodeName(n.nodeId)).join(',')}`);
     const masters = members.filter((n) => n.engine?.role === 'master');
     if (masters.length > 1) problems.push(`ring ${ring}: ${masters.length} masters (${masters.map((n) => nodeName(n.nodeId)).join(',')})`);
     const named = new Set<number>();
@@ -40,4 +62,8 @@ export function checkInvariants(sim: Simulator): string[] {
   }
   for (const [vm, on] of where) if (on.length > 1) problems.push(`VM ${vm} runs on ${on.map(nodeName).join(' and ')}`);
   return problems;
+}
+
+function describeTable(view: ClusterView): string {
+  return view.nodes.map((n) => `${nodeName(n.nodeId)}:${n.prio ?? '-'}${n.replication ? '' : '/off'}`).join(' ');
 }

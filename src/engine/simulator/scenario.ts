@@ -10,7 +10,7 @@
 //     n4 master
 //     n4 removeRelocatedLock
 //
-// Commands: start, crash, cut, split (groups separated by |), heal, kill-corosync,
+// Commands: start, crash (alias kill: power loss), cut, split (groups separated by |), heal, kill-corosync,
 // start-corosync, restart-listener, set-prio NODE PRIO [on NODES], set-replication NODE on|off
 // [on NODES], wait MS. A line `! ...` in the log is an invariant violation (see invariants.ts).
 import { checkInvariants } from './invariants';
@@ -117,7 +117,8 @@ export function runCommand(sim: Simulator, file: string, line: number, command: 
   };
   switch (verb) {
     case 'start': sim.start(nodesOf(args)); break;
-    case 'crash': sim.crash(nodesOf(args)); break;
+    case 'crash':
+    case 'kill': sim.crash(nodesOf(args)); break;
     case 'cut': sim.cut(nodesOf(args)); break;
     case 'split': sim.split(args.join(' ').split('|').map((g) => nodesOf(g.trim().split(/\s+/).filter((w) => w !== '')))); break;
     case 'heal': sim.heal(nodesOf(args)); break;

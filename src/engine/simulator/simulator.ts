@@ -91,6 +91,8 @@ export class Simulator {
    * the engine leaves them suspended on purpose (it cannot know them), so they are expected.
    */
   readonly lostSuspendResults = new Set<string>();
+  /** Cluster IP added by a member while another member of the same ring held it (see execute). */
+  readonly ipOverlaps: string[] = [];
   /** Number of engine decisions taken so far. */
   decisions = 0;
   private readonly expectedVotes: number;
@@ -407,7 +409,14 @@ export class Simulator {
     const line = describeEffect(e);
     switch (e.type) {
       case 'removeRelocatedLock': n.held.relocatedLock = false; break;
-      case 'addClusterIp': n.held.clusterIp = true; break;
+      case 'addClusterIp': {
+        // Checked at every delivery, not only at quiescence: the moment a second member of the
+        // same ring takes the address while the first still holds it.
+        const other = n.ring === null ? undefined : n.members.find((mid) => mid !== id && this.node(mid).held.clusterIp && sameRingOf(this.node(mid), n));
+        if (other !== undefined) this.ipOverlaps.push(`t=${this.now}: ${nodeName(id)} added the cluster IP while ${nodeName(other)} of the same ring held it`);
+        n.held.clusterIp = true;
+        break;
+      }
       case 'createServiceLock': n.held.serviceLock = true; break;
       case 'startService':
         n.held.service = true;
@@ -499,4 +508,8 @@ function cloneView(v: ClusterView): ClusterView {
 
 function sameMembers(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function sameRingOf(a: SimNode, b: SimNode): boolean {
+  return a.ring !== null && b.ring !== null && a.ring.nodeId === b.ring.nodeId && a.ring.seq === b.ring.seq;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  STALE_SYNC_WAIT_MS,
   emptyPersistedState,
   initialState,
   mergeFailureRecords,
@@ -135,6 +136,28 @@ describe('transition', () => {
     const d = transition(r.state, { type: 'config', now: 0, view: view2 });
     expect(d.state.role).toBe('slave');
     expect(d.state.masterId).toBe(2);
+  });
+
+  it('does not take over while a member that outranks it in the newest table is still stale', () => {
+    // n2 (99) holds version 2; n4 (100) is still at 1 and gets the file from the publisher.
+    const v2: EngineEvent = { type: 'config', now: 0, view: { ...VIEW, configVersion: 2 } };
+    const held = run(initialState(2), [v2, quorum(4, [2, 4]), { type: 'configVersions', now: 0, versions: { 2: 2, 4: 1 } }]);
+    expect(held.state.role).toBe('slave');
+    expect(held.state.masterId).toBe(2);
+    expect(held.effects[2]).toContainEqual({ type: 'startTimer', id: 'takeover-1', ms: STALE_SYNC_WAIT_MS });
+    expect(held.effects[2]).toContainEqual({ type: 'publishConfig', configVersion: 2 });
+    expect(held.explanations[2]).toMatch(/node\(s\) 4 outrank us in the newest table/);
+
+    // n4 installs it: n4 is elected, the pending takeover is dropped.
+    const synced = run(held.state, [{ type: 'configVersions', now: 1, versions: { 4: 2 } }]);
+    expect(synced.state.masterId).toBe(4);
+    expect(synced.state.takeoverTimer).toBeNull();
+    expect(types(synced.effects[0])).not.toContain('addClusterIp');
+
+    // n4 never gets it (its listener is down): the wait ends and n2 takes over.
+    const timedOut = run(held.state, [{ type: 'timerFired', now: STALE_SYNC_WAIT_MS, id: 'takeover-1' }]);
+    expect(timedOut.state.role).toBe('master');
+    expect(types(timedOut.effects[0])).toContain('addClusterIp');
   });
 
   it('emits persistState only when the persisted part changes', () => {
