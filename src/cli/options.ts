@@ -452,8 +452,10 @@ ${EXIT_CODES}`,
        corolistener list [same options]
 
 Prints the node table (Id, Ip, Status, Master/Slave, Priority) as the running daemon
-sees it, or straight from corosync when no daemon answers. Values wider than a column
-widen it; nothing is truncated. Unknown role or priority is shown as "-".
+sees it, or straight from corosync when no daemon answers (none on the socket; or
+it does not answer within --timeout, or answers with an error: then with a warning
+line on stderr). Values wider than a column widen it; nothing is truncated. Unknown
+role or priority is shown as "-".
 
 Options:
   --json

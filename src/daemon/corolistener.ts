@@ -30,6 +30,7 @@ import { carryOver } from '../engine/plan';
 import { initialState, sameRing, transition } from '../engine/engine';
 import type { Effect, EngineEvent, EngineState, PersistedState, RingId, Role } from '../engine/types';
 import { VERSION } from '../version';
+import { defaultConfigPublisher, localOnlyPublisher } from './config-publisher';
 import { startControlSocket, type ControlCommand, type ControlSocketServer } from './control-socket';
 import { NativeCorosyncPort, type CorosyncPort, type CorosyncSession } from './corosync-port';
 import { buildNodeListReport, clusterViewOf } from './node-report';
@@ -90,17 +91,7 @@ export interface ConfigLink {
   peerVersion(nodeId: number, version: number): void;
 }
 
-/** Until configuration distribution exists: say loudly that the change stayed local. */
-export function localOnlyPublisher(logger: Logger): ConfigPublisher {
-  return {
-    async publish({ configVersion, corosyncConf }) {
-      logger.warn(
-        { event: 'publish-config', configVersion, corosyncConf },
-        `corosync.conf version ${configVersion} was changed locally only: no configuration publisher is installed`,
-      );
-    },
-  };
-}
+export { localOnlyPublisher };
 
 export interface Clock {
   now(): number;
@@ -129,6 +120,12 @@ export interface CorolistenerOptions {
   corosync?: CorosyncPort;
   /** Default: NodeActions built from vmmgr.conf. */
   actions?: DaemonActions;
+  /**
+   * The cluster key file the default configuration publisher is keyed from (default
+   * /etc/corosync/authkey, as `corolistener run --key`); unreadable: the change stays local, logged.
+   */
+  keyFile?: string;
+  /** Replaces the default publisher (ClusterConfigPublisher keyed from `keyFile`), e.g. localOnlyPublisher. */
   configPublisher?: ConfigPublisher;
   clock?: Clock;
   /** Retries of a failed step (default: PlanRunner's, 4 attempts from 250 ms). */
@@ -162,7 +159,14 @@ export interface DecisionEvent {
 
 export interface CorolistenerEvents {
   role: [{ role: Role; previous: Role }];
-  nodesFailed: [{ nodeIds: number[] }];
+  /**
+   * Nodes the master found failed. `atTakeover: false`: members that left while this node was
+   * master, after NodeFailedCommand ran for them. `atTakeover: true`: the nodes missing at this
+   * node's takeover, after VMmanager was started with them in COROLISTENER_FAILED_NODES; no
+   * NodeFailedCommand runs for these (VMmanager restores them from that list, and running both
+   * could restore them twice). Not emitted again when a restarted daemon skips the start.
+   */
+  nodesFailed: [{ nodeIds: number[]; atTakeover: boolean }];
   decision: [DecisionEvent];
 }
 
@@ -234,6 +238,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     this.port = options.corosync ?? new NativeCorosyncPort();
     this.stateFile = new StateFile(join(options.stateDir, STATE_FILE), { validate: validatePersistedState });
     this.serviceMarker = new ServiceMarker(options.stateDir);
+    // The default (keyed from keyFile) is built by start(), which may read files.
     this.publisher = options.configPublisher ?? localOnlyPublisher(options.logger);
     this.reconnectDelay = options.reconnect?.initialMs ?? 200;
   }
@@ -257,6 +262,9 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     this.conf = (await readCorosyncConf(this.options.corosyncConf)).view;
     this.actions = this.options.actions ?? this.defaultActions(this.vmmgr);
     this.persisted = await this.loadPersisted();
+    if (this.options.configPublisher === undefined) {
+      this.publisher = await defaultConfigPublisher({ keyFile: this.options.keyFile, corosyncConf: this.options.corosyncConf, logger: this.logger, corosyncCheck: this.options.corosyncCheck });
+    }
     this.link = this.options.linkMonitor === undefined ? this.defaultLinkMonitor(this.vmmgr) : this.options.linkMonitor ?? undefined;
     this.link?.on('carrier', (up) => this.onCarrier(up));
     this.link?.on('error', (err) => this.logger.warn({ event: 'link-monitor', error: errorText(err) }, `link monitor: ${errorText(err)}`));
@@ -794,7 +802,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
         return;
       case 'reportNodesFailed':
         await a.nodeFailed(this.context(this.currentRole(), e.nodeIds), signal);
-        this.emit('nodesFailed', { nodeIds: [...e.nodeIds] });
+        this.emit('nodesFailed', { nodeIds: [...e.nodeIds], atTakeover: false });
         return;
       case 'raisePriority': return this.raisePriority(e.nodeId);
       case 'publishConfig':
@@ -821,6 +829,9 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     }
     await (this.actions as DaemonActions).startService(this.context('master', failedNodes), signal);
     await this.serviceMarker.markStarted(new Date(this.clock.now()));
+    // The takeover's failed nodes reach VMmanager through the start command's environment only
+    // (no NodeFailedCommand: it would restore them twice); an in-process agent hears of them here.
+    if (failedNodes.length > 0) this.emit('nodesFailed', { nodeIds: [...failedNodes], atTakeover: true });
   }
 
   /** The engine always gets a result, possibly empty, even when suspending partly failed. */

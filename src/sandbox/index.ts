@@ -33,6 +33,8 @@ export type { ListenerOptions, ListenerFile } from './listener';
 export { VMMGR_COMMANDS, DEFAULT_CLOUD_IP, renderFakeVmmgrConf, readCalls, recorderScript } from './fake-vmmgr';
 export type { VmmgrCall, VmmgrCommandName, FakeVmmgrOptions } from './fake-vmmgr';
 export { ipv4On, macOf, holdersOf } from './inspect';
+export { AddressMonitor } from './address-monitor';
+export type { AddressEvent } from './address-monitor';
 export { sandboxPrereqProblems, SANDBOX_COMMANDS } from './prereqs';
 // Fault scenarios: partitions into groups, the invariant monitor (issue 8).
 export { partition, joinPartitions, connectivity } from './partition';

@@ -102,6 +102,11 @@ export class SandboxListener {
     return this.cluster.hostPath(this.node.name, LISTENER_FILES[file]);
   }
 
+  /** How the last started process ended ('exit code 0', 'signal SIGKILL', ...); null while it runs or before a start. */
+  get exitStatus(): string | null {
+    return this.ended;
+  }
+
   /** Pid of the running daemon, or null. */
   get pid(): number | null {
     const pid = this.child?.pid;
@@ -199,9 +204,12 @@ export class SandboxListener {
     return answer === undefined ? undefined : parseStatusReport(answer);
   }
 
-  /** `corolistener ARGS...` (the built CLI) run inside the node, e.g. ['-l', '--json']; the socket is the listener's. */
-  cli(args: readonly string[]): Promise<CommandResult> {
-    return this.cluster.exec(this.node.name, [process.execPath, cliMainScript(), ...args, '--socket', LISTENER_FILES.socket], {
+  /**
+   * `corolistener ARGS...` (the built CLI) run inside the node, e.g. ['-l', '--json']; the
+   * socket is the listener's unless `socket` names another (e.g. one no daemon answers on).
+   */
+  cli(args: readonly string[], opts: { socket?: string } = {}): Promise<CommandResult> {
+    return this.cluster.exec(this.node.name, [process.execPath, cliMainScript(), ...args, '--socket', opts.socket ?? LISTENER_FILES.socket], {
       timeoutMs: 20_000,
       env: cleanEnv(),
     });

@@ -24,6 +24,7 @@ import {
   SERVICE_LOCK,
   useListeners,
   violationWithin,
+  waitCommandsQuiet,
   waitMaster,
   waitUntil,
 } from './listener-support';
@@ -37,6 +38,8 @@ const NODES = [
 ];
 
 const DOCUMENTED_TABLE = DOCUMENTED_NODE_TABLE;
+/** A control socket path no daemon listens on (inside a node). */
+const NO_DAEMON_SOCKET = '/run/corolistener/no-daemon.sock';
 
 /** Where each run of non-blanks ends in a line: a right-aligned table's column ends. */
 function tokenEnds(line: string): number[] {
@@ -256,6 +259,12 @@ describeIntegration('corolistener daemon: restarts and the node list (acceptance
       }
       const cells = rows.map((r) => r.trim().split(/\s+/));
 
+      // No daemon answering (a socket nobody listens on): straight from corosync, the same bytes.
+      const direct = await l.cli(['-l'], { socket: NO_DAEMON_SOCKET });
+      expect(direct.stderr, `${name}: -l without a daemon`).toBe('');
+      expect(direct.code, `${name}: -l without a daemon`).toBe(0);
+      expect(direct.stdout, `${name}: -l without a daemon`).toBe(text.stdout);
+
       const json = await l.cli(['-l', '--json']);
       expect(json.code, name).toBe(0);
       const report = JSON.parse(json.stdout) as {
@@ -325,4 +334,57 @@ describeIntegration('corolistener daemon: restarts and the node list (acceptance
     expect(since.n8).not.toContain('ServiceStartCommand');
     expect(await roles(ls)).toEqual({ n2: 'slave', n4: 'master', n8: 'slave' });
   }, 90_000);
+
+  it('SIGHUP after a logrotate-style rename starts a new log file; SIGTERM exits 0 at once and leaves every effect and role as it was', async () => {
+    const c = cluster();
+    const ls = listeners();
+    const n4 = ls.get('n4')!;
+    await waitMaster(c, ls, 'n4');
+    // Test 5's node may still be resuming its VMs: nothing may be running when we stop n4.
+    await waitCommandsQuiet(ls);
+    const pid = n4.pid!;
+
+    // logrotate: rename, then SIGHUP; the daemon goes on in a new file at the configured path.
+    const log = n4.hostPath('log');
+    fs.renameSync(log, `${log}.1`);
+    process.kill(pid, 'SIGHUP');
+    const firstLine = await waitUntil('a new log file after SIGHUP', () => {
+      const text = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
+      return text.includes('\n') ? (JSON.parse(text.slice(0, text.indexOf('\n'))) as Record<string, unknown>) : undefined;
+    }, { timeoutMs: 5_000, diag: () => n4.diagnostics() });
+    expect(firstLine).toMatchObject({ event: 'log-reopened', pid });
+    expect(fs.readFileSync(`${log}.1`, 'utf8')).not.toContain('log-reopened');
+
+    // SIGTERM: a clean exit, quickly (stop() kills and rejects after 5 s).
+    const t0 = Date.now();
+    await n4.stop({ timeoutMs: 5_000 });
+    const stopMs = Date.now() - t0;
+    await waitUntil('the exit status of the stopped listener', () => n4.exitStatus ?? undefined, { timeoutMs: 5_000 });
+    console.log(`[daemon.test] SIGTERM -> exit in ${stopMs} ms (${n4.exitStatus})`);
+    expect(n4.exitStatus).toBe('exit code 0');
+    expect(fs.existsSync(n4.hostPath('socket'))).toBe(false);
+    const last = n4.logLines().at(-1);
+    expect(last).toMatchObject({ event: 'stop', role: 'master' });
+    // A stopped listener causes no failover: for a few seconds nothing moves and nothing runs.
+    const violation = await violationWithin(4_000, async () => {
+      const since = callSummary(ls, t0);
+      if (Object.values(since).some((names) => names.length > 0)) return `commands ran: ${JSON.stringify(since)}`;
+      const ip = await holdersOf(c, CLUSTER_IP);
+      if (ip.join() !== 'n4') return `cluster IP held by [${ip.join(', ')}]`;
+      if (lockHolders(c).join() !== 'n4') return `service lock on [${lockHolders(c).join(', ')}]`;
+      const r = await roles(ls);
+      if (r.n2 !== 'slave' || r.n8 !== 'slave') return `roles: ${JSON.stringify(r)}`;
+      return undefined;
+    });
+    expect(violation, diagnostics(ls)).toBeUndefined();
+    // -l on the stopped listener's node: straight from corosync, n4 still named master.
+    const direct = await n4.cli(['-l', '--json']);
+    expect(direct.code, direct.stderr).toBe(0);
+    expect((JSON.parse(direct.stdout) as { masterNodeId: number }).masterNodeId).toBe(4);
+
+    // Started again it carries on as master without repeating the takeover.
+    await n4.start();
+    await waitMaster(c, ls, 'n4');
+    expect(callsNamed(n4, 'ServiceStartCommand', t0)).toEqual([]);
+  }, 60_000);
 });

@@ -92,12 +92,22 @@ describeIntegration('corolistener demo (built CLI)', () => {
       /client: replies again after [\d.]+s without one/,
       /client: its ARP entry for 198\.18\.0\.100 is [0-9a-f:]{17} = n2's vmbr0/,
       /n2 ran ServiceStartCommand \(COROLISTENER_FAILED_NODES=4\)/,
+      // The old master drops its duties and suspends its VMs before the demo moves on.
+      /n4 dropped the cluster IP 198\.18\.0\.100/,
+      /n4 ran ServiceStopCommand/,
+      /n4 ran VmSuspendCommand/,
     ]) {
       expect(failover, `${p} in the failover section:\n${r.stdout}`).toMatch(p);
     }
+    // IP changes are timed by ip monitor: n4 drops the address (no carrier) long before corosync
+    // elects n2, and n2 holds it before its ServiceStartCommand runs.
+    const at = (p: RegExp) => Number(new RegExp(`\\+(\\d+\\.\\d+)s  ${p.source}`).exec(failover)?.[1]);
+    expect(at(/n4 dropped the cluster IP/), failover).toBeLessThan(at(/n2 becomes master/));
+    expect(at(/n2 holds the cluster IP/), failover).toBeLessThanOrEqual(at(/n2 ran ServiceStartCommand/));
     // The returning old master never takes the role back, not even for a moment.
     const heal = /healing n4[\s\S]*=> n4 is back/.exec(r.stdout)![0];
     expect(heal, r.stdout).not.toMatch(/n4 becomes master/);
+    expect(heal, r.stdout).not.toMatch(/n4 ran VmSuspendCommand/);
     expect(r.stdout).not.toMatch(/failed:/);
     const id = /sandbox cluster demo-\d+, id ([0-9a-f]{6})/.exec(r.stdout)?.[1];
     expect(listClusters().filter((c) => c.id === id)).toEqual([]);

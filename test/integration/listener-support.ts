@@ -2,11 +2,11 @@
 // on every node of a sandbox cluster, started in beforeAll and killed in afterAll; bounded
 // polling; the facts a test asserts on (who holds the cluster IP, the lock files, the fake
 // VMmanager's calls) read from outside the daemons.
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import {
+  AddressMonitor,
   cliMainScript,
   DEFAULT_CLOUD_IP,
   holdersOf,
@@ -18,6 +18,8 @@ import {
   type VmmgrCommandName,
 } from '../../src/sandbox';
 
+/** `ip monitor` times of the cluster IP on a node (src/sandbox): they only refine polled times. */
+export { AddressMonitor };
 export const CLUSTER_IP = DEFAULT_CLOUD_IP;
 export const SERVICE_LOCK = '/tmp/.lock.vmmgr.service';
 export const RELOCATED_LOCK = '/tmp/.lock.vmmgr.relocated';
@@ -128,33 +130,19 @@ export async function violationWithin(ms: number, check: () => Promise<string | 
 }
 
 /**
- * When an address appeared on / left a node's interface, as `ip monitor` reports it: event
- * driven, so failover times are not inflated by polling. Only ever refines a polled time (an
- * event missed while the monitor was still subscribing leaves the poll's time in force).
+ * Wait until no node's fake VMmanager recorded a command for `quietMs`: what an earlier step
+ * set in motion (e.g. a returning node resuming its VMs once the failure records arrive) is over.
  */
-export class AddressMonitor {
-  added: number | undefined;
-  deleted: number | undefined;
-  private readonly child: ChildProcess;
-
-  constructor(cluster: SandboxCluster, node: string, ip: string, dev = 'vmbr0') {
-    this.child = spawn('ip', ['-n', cluster.node(node).netns, '-o', 'monitor', 'address', 'dev', dev], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let partial = '';
-    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      const now = Date.now();
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop()!;
-      for (const l of lines) {
-        if (!l.includes(` inet ${ip}/`)) continue;
-        if (l.startsWith('Deleted')) this.deleted ??= now;
-        else this.added ??= now;
-      }
-    });
-  }
-
-  stop(): void {
-    this.child.kill('SIGKILL');
-  }
+export async function waitCommandsQuiet(listeners: Map<string, SandboxListener>, quietMs = 2_000, timeoutMs = 30_000): Promise<void> {
+  const count = () => [...listeners.values()].reduce((n, l) => n + l.calls().length, 0);
+  await waitUntil(
+    `no command recorded on any node for ${quietMs} ms`,
+    async () => {
+      const before = count();
+      return (await violationWithin(quietMs, () => (count() !== before ? 'a command ran' : undefined))) === undefined;
+    },
+    { timeoutMs, intervalMs: 0, last: () => callSummary(listeners), diag: () => diagnostics(listeners) },
+  );
 }
 
 /** When a file in a node's private directory was created / removed (inotify on its host path). */

@@ -10,11 +10,30 @@ export async function askDaemon(socket: string, cmd: ControlCommand, timeoutMs: 
   try {
     return await queryDaemon(socket, cmd, timeoutMs);
   } catch (err) {
-    if (err instanceof ControlSocketError) {
-      throw new CliError(err.message, err.code === 'timeout' ? EXIT.UNREACHABLE : EXIT.FAILURE);
-    }
-    throw err;
+    throw cliErrorOf(err);
   }
+}
+
+/** A daemon that is there but gives no usable answer: for a caller with another source, as good as none. */
+const NO_ANSWER: ReadonlySet<ControlSocketError['code']> = new Set(['timeout', 'daemon-error']);
+
+/**
+ * As askDaemon, but a daemon that does not answer in time or answers with an error counts as
+ * no daemon (undefined), with `warn` told why in one line: for `-l`, which can read corosync
+ * itself. Other failures (permission, a broken answer) stay errors.
+ */
+export async function askDaemonOrNone(socket: string, cmd: ControlCommand, timeoutMs: number, warn: (line: string) => void): Promise<unknown> {
+  try {
+    return await queryDaemon(socket, cmd, timeoutMs);
+  } catch (err) {
+    if (!(err instanceof ControlSocketError && NO_ANSWER.has(err.code))) throw cliErrorOf(err);
+    warn(err.code === 'timeout' ? err.message : `the corolistener daemon on ${socket} answered with an error (${err.message})`);
+    return undefined;
+  }
+}
+
+function cliErrorOf(err: unknown): unknown {
+  return err instanceof ControlSocketError ? new CliError(err.message, err.code === 'timeout' ? EXIT.UNREACHABLE : EXIT.FAILURE) : err;
 }
 
 /** Validates the daemon's answer; a wrong shape is a clear error naming the field. */

@@ -3,8 +3,6 @@
 // cleanly, leaving the role's effects as they are (a stopped listener must not cause a
 // failover); SIGHUP reopens the log. The addon is only loaded when corosync is connected, so
 // `run --help` and the other commands work without it.
-import { ClusterKey } from '../../cluster/clusterKey';
-import { ClusterConfigPublisher } from '../../cluster/configPublisher';
 import { Corolistener } from '../../daemon/corolistener';
 import { createLogger, reopenOnSighup } from '../../daemon/logger';
 import { CliError, type CliIo } from '../io';
@@ -16,17 +14,9 @@ export async function run(command: CommandOf<'run'>, io: CliIo): Promise<number>
   const o = command.options;
   const log = createLogger({ file: o.log });
   const stopReopening = reopenOnSighup(log);
-  // Without the cluster key the daemon still runs (a failover must not depend on it), but a
-  // raised priority stays local and no starting node can sync from here: said loudly.
-  const configPublisher = await ClusterKey.fromFile(o.keyFile).then(
-    (key) => new ClusterConfigPublisher({ key, confPath: o.corosyncConf, log: log.logger }),
-    (err: Error) => {
-      log.logger.error({ event: 'cluster-key', error: err.message }, 'no cluster key: configuration distribution and the config sync service are off (give --key FILE)');
-      return undefined;
-    },
-  );
   const daemon = new Corolistener({
-    configPublisher,
+    // The configuration publisher: Corolistener's default, keyed from --key (config-publisher.ts).
+    keyFile: o.keyFile,
     corosyncConf: o.corosyncConf,
     vmmgrConf: o.vmmgrConf,
     stateDir: o.stateDir,

@@ -2,9 +2,11 @@
 // Each poll compares which node holds the cluster IP (`ip` in each node), the commands the
 // fake VMmanager recorded, the listeners' decisions that changed their role and their failed
 // steps (their logs), with the previous poll, and returns what changed as timestamped lines.
-// The roles the listeners report on their control sockets make the picture the demo waits on.
-import type { SandboxCluster, SandboxListener, VmmgrCall } from '../../sandbox';
-import { holdersOf } from '../../sandbox';
+// Changes of the cluster IP are timed by `ip monitor` in each node (AddressMonitor), not by the
+// poll that saw them. The roles the listeners report on their control sockets, and the polled
+// IP holders, make the picture the demo waits on.
+import type { AddressEvent, SandboxCluster, SandboxListener, VmmgrCall, VmmgrCommandName } from '../../sandbox';
+import { AddressMonitor, holdersOf } from '../../sandbox';
 
 export interface ClusterPicture {
   /** node name -> role the listener reports ('master', 'slave', 'suspended', 'unknown', 'no answer'). */
@@ -48,17 +50,48 @@ export function describeCall(node: string, call: VmmgrCall): string {
   return `${node} ran ${call.name}${ctx}`;
 }
 
+/**
+ * How a node's hold on the cluster IP changed since the last poll: first the `ip monitor` events
+ * not seen before, each at its own time; then the poll (started at `polled.at`), only where it
+ * contradicts them and is newer than the last event ever seen (one missed while the monitor was
+ * still subscribing). An event newer than the poll's start wins over the poll.
+ */
+export function addressChanges(
+  wasHeld: boolean,
+  fresh: readonly AddressEvent[],
+  lastEventAt: number | undefined,
+  polled: { held: boolean; at: number },
+): Array<{ at: number; held: boolean }> {
+  const changes: Array<{ at: number; held: boolean }> = [];
+  let held = wasHeld;
+  for (const e of fresh) {
+    if (e.added === held) continue;
+    held = e.added;
+    changes.push({ at: e.at, held });
+  }
+  if (polled.held !== held && (lastEventAt === undefined || lastEventAt < polled.at)) changes.push({ at: polled.at, held: polled.held });
+  return changes;
+}
+
 export class ClusterWatch {
   private picture: ClusterPicture | null = null;
   private seenCalls = new Map<string, number>();
   private seenLog = new Map<string, number>();
   private decidedRole = new Map<string, string>();
+  private readonly addresses: Map<string, { monitor: AddressMonitor; seen: number; held: boolean }>;
 
   constructor(
     private readonly cluster: SandboxCluster,
     private readonly listeners: readonly SandboxListener[],
     private readonly clusterIp: string,
-  ) {}
+  ) {
+    this.addresses = new Map(listeners.map((l) => [l.node.name, { monitor: new AddressMonitor(cluster, l.node.name, clusterIp), seen: 0, held: false }]));
+  }
+
+  /** Stops the `ip monitor` processes. */
+  close(): void {
+    for (const a of this.addresses.values()) a.monitor.stop();
+  }
 
   /** The latest picture (after the last poll). */
   get current(): ClusterPicture {
@@ -73,10 +106,30 @@ export class ClusterWatch {
     return masters.length === 1 && p.ipHolders.length === 1 && p.ipHolders[0] === masters[0] ? masters[0] : undefined;
   }
 
+  /** Whether the fake VMmanager on `node` recorded `command` at or after `sinceMs`. */
+  ran(node: string, command: VmmgrCommandName, sinceMs = 0): boolean {
+    const l = this.listeners.find((x) => x.node.name === node);
+    return l !== undefined && l.calls().some((c) => c.name === command && c.ms >= sinceMs);
+  }
+
   /** Whether the fake VMmanager on `node` recorded a ServiceStartCommand at or after `sinceMs`. */
   started(node: string, sinceMs = 0): boolean {
-    const l = this.listeners.find((x) => x.node.name === node);
-    return l !== undefined && l.calls().some((c) => c.name === 'ServiceStartCommand' && c.ms >= sinceMs);
+    return this.ran(node, 'ServiceStartCommand', sinceMs);
+  }
+
+  /** The cluster IP's changes on every node since the last poll (see addressChanges). */
+  private addressEvents(polledHolders: readonly string[], polledAt: number): WatchEvent[] {
+    const events: WatchEvent[] = [];
+    for (const [node, a] of this.addresses) {
+      const all = a.monitor.events;
+      const changes = addressChanges(a.held, all.slice(a.seen), all.at(-1)?.at, { held: polledHolders.includes(node), at: polledAt });
+      a.seen = all.length;
+      for (const c of changes) {
+        a.held = c.held;
+        events.push({ at: c.at, text: c.held ? `${node} holds the cluster IP ${this.clusterIp} on vmbr0` : `${node} dropped the cluster IP ${this.clusterIp}` });
+      }
+    }
+    return events;
   }
 
   private logEvents(l: SandboxListener): WatchEvent[] {
@@ -99,18 +152,16 @@ export class ClusterWatch {
         this.listeners.map(async (l) => [l.node.name, (await l.status(1_000).catch(() => undefined))?.daemon.role ?? 'no answer'] as const),
       ),
     );
+    const polledAt = Date.now();
     const ipHolders = await holdersOf(this.cluster, this.clusterIp);
+    // Output `ip monitor` wrote meanwhile is read before the poll is compared with it.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const events: WatchEvent[] = [];
     const prev = this.picture;
     for (const [node, role] of Object.entries(roles)) {
       if (role === 'no answer' && prev?.roles[node] !== role) events.push({ at: now, text: `${node}: its listener does not answer` });
     }
-    if (prev !== null) {
-      for (const n of prev.ipHolders.filter((x) => !ipHolders.includes(x))) events.push({ at: now, text: `${n} dropped the cluster IP ${this.clusterIp}` });
-    }
-    for (const n of ipHolders.filter((x) => !prev?.ipHolders.includes(x))) {
-      events.push({ at: now, text: `${n} holds the cluster IP ${this.clusterIp} on vmbr0` });
-    }
+    events.push(...this.addressEvents(ipHolders, polledAt));
     for (const l of this.listeners) {
       const calls = l.calls();
       const seen = this.seenCalls.get(l.node.name) ?? 0;

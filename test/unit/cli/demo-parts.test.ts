@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parsePingLine, Pinger } from '../../../src/cli/demo/pinger';
-import { describeCall, describeLogLine } from '../../../src/cli/demo/watch';
+import { addressChanges, describeCall, describeLogLine } from '../../../src/cli/demo/watch';
 import type { SandboxClient } from '../../../src/sandbox';
 
 describe('demo: ping output', () => {
@@ -50,5 +50,26 @@ describe('demo: narrating the daemon log', () => {
     });
     expect(describeLogLine('n4', { event: 'step', time, effect: 'addClusterIp', outcome: 'ok' }, 'master')).toBeNull();
     expect(describeLogLine('n4', { event: 'decision', role: 'master' }, 'slave')).toBeNull();
+  });
+});
+
+describe('demo: timing the cluster IP by ip monitor', () => {
+  it('narrates each monitor event at its own time, skipping repeats; the poll says nothing it agrees with', () => {
+    const events = [{ at: 1_050, added: false }, { at: 1_060, added: false }];
+    expect(addressChanges(true, events, 1_060, { held: false, at: 1_100 })).toEqual([{ at: 1_050, held: false }]);
+    expect(addressChanges(false, [{ at: 500, added: true }, { at: 900, added: false }], 900, { held: false, at: 1_000 })).toEqual([
+      { at: 500, held: true },
+      { at: 900, held: false },
+    ]);
+  });
+
+  it('falls back to the poll for a change the monitor missed (before it subscribed), at the poll time', () => {
+    expect(addressChanges(false, [], undefined, { held: true, at: 700 })).toEqual([{ at: 700, held: true }]);
+    expect(addressChanges(false, [], 300, { held: true, at: 700 })).toEqual([{ at: 700, held: true }]);
+  });
+
+  it('trusts an event newer than the poll: the poll read the address before it changed', () => {
+    expect(addressChanges(false, [{ at: 720, added: true }], 720, { held: false, at: 700 })).toEqual([{ at: 720, held: true }]);
+    expect(addressChanges(true, [], 720, { held: false, at: 700 })).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -71,6 +72,51 @@ describe('corolistener -l', () => {
     expect(out.code).toBe(1);
     expect(out.stdout).toBe('');
     expect(out.stderr).toBe(`corolistener: unexpected answer from the daemon on ${socket}: invalid report: report.nodes[0].role must be one of "M", "S", "-"\n`);
+  });
+
+  // The fallback reads corosync.conf first: a missing one shows that it was taken.
+  it('falls back to corosync, with a warning line, when the daemon answers with an error', async () => {
+    await daemon(() => {
+      throw new Error('configuration not read yet');
+    });
+    const out = await cli(['-l', '--socket', socket, '--corosync-conf', join(dir, 'missing.conf')]);
+    expect(out.code).toBe(1);
+    const lines = out.stderr.split('\n');
+    expect(lines[0]).toBe(
+      `corolistener: warning: the corolistener daemon on ${socket} answered with an error (daemon: configuration not read yet); reading the node list straight from corosync`,
+    );
+    expect(lines[1]).toMatch(/^corolistener: no corolistener daemon answers on .*, and .*missing\.conf cannot be used: .*ENOENT/);
+    expect(lines.slice(2)).toEqual(['']);
+  });
+
+  it('falls back to corosync, with a warning line, when the daemon does not answer in time', async () => {
+    // Accepts connections and never answers: a hung daemon.
+    const hung = createServer(() => undefined);
+    await new Promise<void>((resolve) => hung.listen(socket, resolve));
+    try {
+      const out = await cli(['-l', '--socket', socket, '--timeout', '200', '--corosync-conf', join(dir, 'missing.conf')]);
+      expect(out.code).toBe(1);
+      const lines = out.stderr.split('\n');
+      expect(lines[0]).toBe(`corolistener: warning: corolistener daemon on ${socket} did not answer within 200 ms; reading the node list straight from corosync`);
+      expect(lines[1]).toMatch(/missing\.conf cannot be used: .*ENOENT/);
+      expect(lines.slice(2)).toEqual(['']);
+    } finally {
+      hung.close();
+    }
+  });
+
+  it('status, which has no fallback, still reports a hung daemon as unreachable', async () => {
+    const hung = createServer(() => undefined);
+    await new Promise<void>((resolve) => hung.listen(socket, resolve));
+    try {
+      expect(await cli(['status', '--socket', socket, '--timeout', '200'])).toEqual({
+        code: 3,
+        stdout: '',
+        stderr: `corolistener: corolistener daemon on ${socket} did not answer within 200 ms\n`,
+      });
+    } finally {
+      hung.close();
+    }
   });
 
   it('falls back to corosync when no daemon answers, and says clearly when corosync.conf is unusable', async () => {

@@ -123,11 +123,11 @@ describe('Corolistener', () => {
     expect(h.published).toEqual([]);
     expect(persisted(h)).toMatchObject({ lastRole: 'master', ringId: { nodeId: 2, seq: 10 } });
     // a slave leaving later is reported failed: NodeFailedCommand with the context, and the event
-    const failed: number[][] = [];
-    h.daemon.on('nodesFailed', ({ nodeIds }) => failed.push(nodeIds));
+    const failed: Array<{ nodeIds: number[]; atTakeover: boolean }> = [];
+    h.daemon.on('nodesFailed', (e) => failed.push(e));
     h.corosync.session.quorum(true, [2, 4], 11);
     await h.daemon.settled();
-    expect(failed).toEqual([[8]]);
+    expect(failed).toEqual([{ nodeIds: [8], atTakeover: false }]);
     expect(h.actions.calls.find((c) => c.name === 'nodeFailed')!.ctx).toMatchObject({ role: 'master', failedNodes: [8] });
     const decision = h.lines.find((l) => l.event === 'decision' && l.role === 'master');
     expect(decision).toMatchObject({ master: 4, members: [2, 4, 8], quorate: true });
@@ -139,8 +139,8 @@ describe('Corolistener', () => {
 
   it('takes over when the master leaves: failed nodes in the context, priority raised, config published', async () => {
     const h = await startDaemon(2);
-    const failed: number[][] = [];
-    h.daemon.on('nodesFailed', ({ nodeIds }) => failed.push(nodeIds));
+    const failed: Array<{ nodeIds: number[]; atTakeover: boolean }> = [];
+    h.daemon.on('nodesFailed', (e) => failed.push(e));
     h.corosync.session.quorum(true, [2, 4, 8], 10);
     await h.daemon.settled();
     expect(h.daemon.role).toBe('slave');
@@ -157,7 +157,31 @@ describe('Corolistener', () => {
     expect(conf).toMatch(/nodeid: 2\n {4}prio: 101\n/);
     expect(h.published).toEqual([2]);
     expect(h.corosync.session.reloads).toBe(1);
-    expect(failed).toEqual([]);
+    // The old master is reported once, with the takeover, after VMmanager was started with it;
+    // NodeFailedCommand does not run for it (VMmanager restores it from COROLISTENER_FAILED_NODES).
+    expect(failed).toEqual([{ nodeIds: [4], atTakeover: true }]);
+    expect(h.actions.names()).not.toContain('nodeFailed');
+  });
+
+  it("a takeover's failed nodes are emitted once: not again when a restarted daemon skips the start", async () => {
+    const h1 = await startDaemon(4);
+    const first: Array<{ nodeIds: number[]; atTakeover: boolean }> = [];
+    h1.daemon.on('nodesFailed', (e) => first.push(e));
+    h1.corosync.session.quorum(true, [2, 4], 10);
+    await h1.daemon.settled();
+    expect(h1.actions.calls.find((c) => c.name === 'startService')!.ctx).toMatchObject({ failedNodes: [8] });
+    expect(first).toEqual([{ nodeIds: [8], atTakeover: true }]);
+    expect(h1.actions.names()).not.toContain('nodeFailed');
+    await h1.daemon.stop();
+    daemon = undefined;
+    const h2 = await startDaemon(4, { reuse: h1.dirs });
+    const second: unknown[] = [];
+    h2.daemon.on('nodesFailed', (e) => second.push(e));
+    h2.corosync.session.quorum(true, [2, 4], 10);
+    await h2.daemon.settled();
+    expect(h2.daemon.role).toBe('master');
+    expect(h2.lines.some((l) => l.event === 'start-service-skipped')).toBe(true);
+    expect(second).toEqual([]);
   });
 
   it('quorum lost: tears the master down, suspends the VMs and feeds the result back', async () => {

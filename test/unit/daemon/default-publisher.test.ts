@@ -1,0 +1,72 @@
+// `new Corolistener()` without a configPublisher runs the same daemon as `corolistener run`:
+// the takeover's raised corosync.conf is offered to the CPG group, signed with the key derived
+// from `keyFile`; without a readable key the daemon still runs and says the change stayed local.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ClusterKey } from '../../../src/cluster/clusterKey';
+import { CONFIG_OFFER, isConfigMessageType, verifyConfigMessage } from '../../../src/cluster/configMessages';
+import { createMessageCodec } from '../../../src/cluster/messages';
+import { Corolistener } from '../../../src/daemon/corolistener';
+import { captureLogger, DOC_EXAMPLE_NODES, FakeCorosync, ManualClock, RecordingActions, testDirs, type TestDirs } from './fakes';
+
+let dirs: TestDirs | undefined;
+let daemon: Corolistener | undefined;
+afterEach(async () => {
+  await daemon?.stop();
+  dirs?.cleanup();
+  daemon = undefined;
+  dirs = undefined;
+});
+
+/** Node 2 becomes master after node 4 (the master) leaves; returns the CPG config messages it sent. */
+async function takeOverWithDefaultPublisher(keyFile: (d: TestDirs) => string) {
+  dirs = testDirs(DOC_EXAMPLE_NODES);
+  const corosync = new FakeCorosync(2);
+  for (const n of DOC_EXAMPLE_NODES) corosync.versions[n.id] = 1;
+  const { logger, lines } = captureLogger();
+  daemon = new Corolistener({
+    corosyncConf: dirs.corosyncConf, vmmgrConf: dirs.vmmgrConf, stateDir: dirs.stateDir, logger, corosync,
+    actions: new RecordingActions(), clock: new ManualClock(), keyFile: keyFile(dirs),
+    retry: { attempts: 1, initialDelayMs: 5, maxDelayMs: 20 }, corosyncCheck: 'off',
+  });
+  await daemon.start();
+  const session = corosync.session;
+  session.handlers.onGroupMembership!({ members: [2, 4, 8], joined: [2, 4, 8] });
+  session.quorum(true, [2, 4, 8], 10);
+  await daemon.settled();
+  session.handlers.onGroupMembership!({ members: [2, 8], joined: [] });
+  session.quorum(true, [2, 8], 11);
+  await daemon.settled();
+  expect(daemon.role).toBe('master');
+  const codec = createMessageCodec();
+  const config = session.sent.map((d) => codec.decode(d)).filter((m) => isConfigMessageType(m.type));
+  return { config, lines, conf: readFileSync(dirs.corosyncConf, 'utf8') };
+}
+
+describe('Corolistener default configuration publisher', () => {
+  it('keyFile given: the takeover offers the raised corosync.conf to the group, signed with that key', async () => {
+    const secret = Buffer.alloc(64, 7);
+    const { config, lines, conf } = await takeOverWithDefaultPublisher((d) => {
+      const file = join(d.root, 'authkey');
+      writeFileSync(file, secret);
+      return file;
+    });
+    expect(conf).toMatch(/config_version: 2\n/);
+    const offers = config.filter((m) => m.type === CONFIG_OFFER);
+    expect(offers).toHaveLength(1);
+    expect(offers[0]!.body).toMatchObject({ version: 2n, content: conf, from: 2 });
+    expect(verifyConfigMessage(offers[0] as never, ClusterKey.fromSecret(secret))).toBeDefined();
+    expect(verifyConfigMessage(offers[0] as never, ClusterKey.fromSecret(Buffer.alloc(64, 8)))).toBeUndefined();
+    expect(lines.some((l) => l.event === 'cluster-key' || l.event === 'publish-config')).toBe(false);
+  });
+
+  it('keyFile unreadable: the daemon still takes over, logs the missing key and that the change stayed local', async () => {
+    let missing = '';
+    const { config, lines, conf } = await takeOverWithDefaultPublisher((d) => (missing = join(d.root, 'no-such-authkey')));
+    expect(conf).toMatch(/config_version: 2\n/);
+    expect(config).toEqual([]);
+    expect(lines.find((l) => l.event === 'cluster-key')).toMatchObject({ level: 50, keyFile: missing, error: expect.stringContaining(missing) });
+    expect(lines.find((l) => l.event === 'publish-config')).toMatchObject({ level: 40, configVersion: 2 });
+  });
+});
