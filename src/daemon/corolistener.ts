@@ -167,6 +167,11 @@ export interface CorolistenerEvents {
    * could restore them twice). Not emitted again when a restarted daemon skips the start.
    */
   nodesFailed: [{ nodeIds: number[]; atTakeover: boolean }];
+  /**
+   * VMs this node suspended on quorum loss that a master restored elsewhere meanwhile: they stay
+   * suspended here and VMmanager (the node agent) discards these copies; never resumed.
+   */
+  vmsDiscarded: [{ vms: string[] }];
   decision: [DecisionEvent];
 }
 
@@ -799,6 +804,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
       case 'resumeVms': await a.resumeVms(e.vms, this.context(this.currentRole()), { signal }); return;
       case 'reportVmsDiscarded':
         this.logger.warn({ event: 'vms-discarded', vms: e.vms }, `suspended VMs were restored elsewhere meanwhile; not resuming ${e.vms.join(', ')}`);
+        this.emit('vmsDiscarded', { vms: [...e.vms] });
         return;
       case 'reportNodesFailed':
         await a.nodeFailed(this.context(this.currentRole(), e.nodeIds), signal);

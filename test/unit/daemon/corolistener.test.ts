@@ -579,6 +579,25 @@ describe('Corolistener', () => {
     void before;
   });
 
+  it("suspended VMs restored elsewhere meanwhile are reported with 'vmsDiscarded', not resumed", async () => {
+    const h = await startDaemon(8);
+    const discarded: string[][] = [];
+    h.daemon.on('vmsDiscarded', ({ vms }) => discarded.push(vms));
+    h.corosync.session.quorum(true, [2, 4, 8], 10);
+    await h.daemon.settled();
+    h.corosync.session.quorum(false, [8], 12);
+    await until(() => h.actions.names().includes('suspendVms'), 3_000);
+    await h.daemon.settled();
+    // Back in a quorate ring whose master reported node 8 failed at ring 12 (after its last quorate ring 10).
+    h.corosync.session.quorum(true, [2, 4, 8], 16);
+    const ring = { nodeId: 2, seq: 16 };
+    for (const from of [2, 4]) h.corosync.session.message(from, encodeMessage(FAILURE_RECORDS, { ringId: ring, records: { 8: 12 } }));
+    await until(() => discarded.length > 0, 3_000);
+    expect(discarded).toEqual([['vm1', 'vm2']]);
+    expect(h.actions.names()).not.toContain('resumeVms');
+    expect(h.lines.some((l) => l.event === 'vms-discarded')).toBe(true);
+  });
+
   it('a takeover waits for its own failure records to come back before starting VMmanager', async () => {
     const h = await startDaemon(2);
     h.corosync.session.quorum(true, [2, 4, 8], 10);
