@@ -24,14 +24,23 @@ describeIntegration('corosync binding on a real 3-node cluster', () => {
   const sameSet = (ids: number[], expected: number[]): boolean =>
     ids.length === expected.length && expected.every((id) => ids.includes(id));
 
-  it('quorum: all three members everywhere; a cut node loses quorum while the others see it leave; heal rejoins', async () => {
+  it('quorum and votequorum: all three members everywhere; a cut node loses quorum while the others see it leave; heal rejoins', async () => {
     const nodes = NODES.map((n) => agent(n));
-    await Promise.all(nodes.map((a) => a.open('q', 'quorum')));
+    await Promise.all(nodes.map(async (a) => {
+      await a.open('q', 'quorum');
+      await a.open('v', 'votequorum');
+    }));
     await Promise.all(
       nodes.map((a) =>
         a.waitEvent((e) => e.event === 'quorum' && e.payload.quorate && sameSet(e.payload.members, NODES), 'quorum with 1,2,3'),
       ),
     );
+    // Votequorum's arithmetic as every node sees it, for itself and for the node that will be cut.
+    const everyone = { expectedVotes: 3, totalVotes: 3, quorum: 2, quorate: true };
+    for (const a of nodes) {
+      expect(await a.call('v', 'info')).toMatchObject({ ...everyone, nodeId: a.node, nodeState: 1, nodeVotes: 1 });
+      expect(await a.call('v', 'info', 3)).toMatchObject({ ...everyone, nodeId: 3, nodeState: 1 });
+    }
 
     const cutAt = Date.now();
     await cluster().cut(3);
@@ -48,6 +57,13 @@ describeIntegration('corosync binding on a real 3-node cluster', () => {
       expect(await a.call('q', 'quorate')).toBe(true);
     }
     expect(await nodes[2]!.call('q', 'quorate')).toBe(false);
+    // The cut node alone: its own vote only, below the quorum of 2 it still expects.
+    expect(await nodes[2]!.call('v', 'info')).toMatchObject({ nodeId: 3, expectedVotes: 3, totalVotes: 1, quorum: 2, quorate: false });
+    // The survivors: two votes, quorate, and node 3 no longer a member (VOTEQUORUM_NODESTATE_DEAD).
+    for (const a of nodes.slice(0, 2)) {
+      expect(await a.call('v', 'info')).toMatchObject({ nodeId: a.node, expectedVotes: 3, totalVotes: 2, quorum: 2, quorate: true });
+      expect(await a.call('v', 'info', 3)).toMatchObject({ nodeId: 3, nodeState: 2 });
+    }
 
     const healAt = Date.now();
     await cluster().heal(3);
@@ -56,7 +72,11 @@ describeIntegration('corosync binding on a real 3-node cluster', () => {
         a.waitEvent((e) => e.at >= healAt && e.event === 'quorum' && e.payload.quorate && sameSet(e.payload.members, NODES), 'quorum with 1,2,3 after heal', 30_000),
       ),
     );
-    await Promise.all(nodes.map((a) => a.request('close', { handle: 'q' })));
+    for (const a of nodes) expect(await a.call('v', 'info')).toMatchObject(everyone);
+    await Promise.all(nodes.map(async (a) => {
+      await a.request('close', { handle: 'q' });
+      await a.request('close', { handle: 'v' });
+    }));
   }, 90_000);
 
   it('cpg: 1000 messages from each of two nodes at once reach all three complete and in one order', async () => {
