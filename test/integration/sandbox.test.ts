@@ -9,15 +9,13 @@ import { expect, it } from 'vitest';
 import { cleanupStale, createCluster, listClusters, openCluster, parseQuorumToolStatus, type SandboxCluster } from '../../src/sandbox';
 import { isAlive } from '../../src/util/process-identity';
 import { mountsUnder } from '../../src/sandbox/teardown';
-import { describeIntegration, useCluster } from './support';
+import { describeIntegration, notes, useCluster } from './support';
 
 const run = promisify(execFile);
 // The sandbox module alone (not the package root, which also loads the native addon).
 const DIST = path.resolve(__dirname, '../../dist/sandbox/index.js');
 
-function note(what: string, ms: number): void {
-  console.log(`[sandbox] ${what}: ${ms} ms`);
-}
+const note = notes('sandbox');
 
 async function netnsNames(): Promise<string[]> {
   const { stdout } = await run('ip', ['netns', 'list']);
