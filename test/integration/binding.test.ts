@@ -174,6 +174,26 @@ describeIntegration('corosync binding on a real 3-node cluster', () => {
     expect({ exited, output }).toEqual({ exited: 0, output: 'opened\n' });
   }, 120_000);
 
+  it('env cleanup hook: Workers terminated with all five kinds open and polling leave the process alive and their fds released', async () => {
+    const n1 = agent(1);
+    const fdBefore = await n1.request<number>('fdCount');
+    const ROUNDS = 5;
+    const startedAt = Date.now();
+    const result = await n1.request<{ exitCodes: number[]; errors: string[] }>('worker', { rounds: ROUNDS });
+    note(`${ROUNDS} Workers opened all kinds, polled and were terminated`, Date.now() - startedAt);
+    expect(result.errors).toEqual([]);
+    expect(result.exitCodes).toEqual(Array(ROUNDS).fill(1)); // terminate() reports exit code 1
+    let fdNow = -1;
+    await waitUntil('the fd count back to its value before the Workers', async () => (fdNow = await n1.request<number>('fdCount')) === fdBefore, {
+      timeoutMs: 5_000,
+      last: () => ({ fdBefore, fdNow }),
+    });
+    note(`fd count before -> after ${ROUNDS} terminated Workers`, `${fdBefore} -> ${fdNow}`, '');
+    // The agent answered the fd counts, so it is alive; nothing reached its uncaught handlers.
+    expect(n1.uncaught).toEqual([]);
+    expect(n1.stderr).toEqual([]);
+  }, 60_000);
+
   it('SIGKILL of corosync: every open handle emits disconnect CS_ERR_LIBRARY within 1 s and nothing throws', async () => {
     const n2 = agent(2);
     const fdBefore = await n2.request<number>('fdCount');
