@@ -6,6 +6,25 @@
 
 namespace corolistener {
 
+namespace {
+
+// False once the environment can no longer run JS (a worker being terminated, the process
+// exiting). Probed with a call N-API refuses in that state, on a fresh object so nothing else
+// is touched. Once JS cannot run, every N-API call that needs it fails, and node-addon-api turns
+// such a failure into a fatal error (it cannot even build the Napi::Error): never try.
+bool CanCallIntoJs(napi_env env) {
+  napi_value probe;
+  if (napi_create_object(env, &probe) != napi_ok) return false;
+  napi_property_descriptor field = {"probe", nullptr, nullptr, nullptr, nullptr, probe, napi_default, nullptr};
+  return napi_define_properties(env, probe, 1, &field) == napi_ok;
+}
+
+// Thrown by Emit when the environment stopped running JS during a listener (a worker
+// terminated from another thread): ends the delivery; OnPoll catches it.
+struct JsStopped {};
+
+}  // namespace
+
 void CorosyncHandle::Emitter::operator()(const char* event, Napi::Value payload) const {
   if (handle_->IsOpen()) handle_->Emit(event, payload);
 }
@@ -26,7 +45,7 @@ void CorosyncHandle::StartWatching(const Napi::CallbackInfo& info, Napi::Functio
     Close();
     throw Napi::Error::New(env, "napi_get_uv_event_loop failed");
   }
-  int rc = watcher_.Start(loop, fd, [this](int status, int events) { OnPoll(status, events); });
+  int rc = watcher_.Start(env, loop, fd, [this](int status, int events) { OnPoll(status, events); });
   if (rc != 0) {
     Close();
     throw Napi::Error::New(env, std::string("uv_poll_start: ") + uv_strerror(rc));
@@ -60,14 +79,21 @@ void CorosyncHandle::CleanupHook(void* arg) { static_cast<CorosyncHandle*>(arg)-
 
 void CorosyncHandle::OnPoll(int status, int events) {
   // Nothing may unwind into libuv. While a worker's environment is torn down, Node still runs
-  // the loop (this callback included) but JS can no longer run, so N-API calls fail and throw.
+  // the loop (this callback included) but JS can no longer run: stop polling without touching
+  // JS or dispatching, and leave *_finalize to the env cleanup hook (Close).
   napi_handle_scope scope;
   if (napi_open_handle_scope(env_, &scope) != napi_ok) return;
-  try {
-    DispatchAndDeliver(status, events);
-  } catch (const Napi::Error& e) {
-    napi_fatal_exception(env_, e.Value());  // a no-op when JS can no longer run
-  } catch (...) {
+  if (!CanCallIntoJs(env_)) {
+    watcher_.Close();
+  } else {
+    try {
+      DispatchAndDeliver(status, events);
+    } catch (const Napi::Error& e) {
+      napi_fatal_exception(env_, e.Value());
+    } catch (const JsStopped&) {
+      watcher_.Close();  // as above: the env cleanup hook finalizes
+    } catch (...) {
+    }
   }
   napi_close_handle_scope(env_, scope);
 }
@@ -105,13 +131,18 @@ void CorosyncHandle::Emit(const char* event, Napi::Value payload) {
   Napi::Function emit = emit_.Value();
   Napi::Object self = self_.Value();
   std::shared_ptr<Napi::AsyncContext> context = async_context_;
-  try {
-    emit.MakeCallback(self, {Napi::String::New(env, event), payload}, *context);
-  } catch (const Napi::Error& e) {
-    // A listener threw: report it as an uncaught exception, as any event source would,
-    // rather than unwinding through libuv.
-    napi_fatal_exception(env, e.Value());
-  }
+  // Raw N-API rather than Napi::Function::MakeCallback: on failure node-addon-api builds a
+  // Napi::Error, which aborts the process when the failure is a termination.
+  napi_value argv[] = {Napi::String::New(env, event), payload};
+  napi_value result;
+  if (napi_make_callback(env, *context, self, emit, 2, argv, &result) == napi_ok) return;
+  bool pending = false;
+  napi_value exception = nullptr;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &exception);
+  if (!CanCallIntoJs(env)) throw JsStopped{};
+  // A listener threw: report it as an uncaught exception, as any event source would,
+  // rather than unwinding through libuv.
+  if (exception != nullptr) napi_fatal_exception(env, exception);
 }
 
 Napi::Value CorosyncHandle::JsClose(const Napi::CallbackInfo& info) {

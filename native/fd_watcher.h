@@ -2,6 +2,7 @@
 // The uv_poll_t is heap-allocated because uv_close is asynchronous: the watcher object can go
 // away at once while libuv still owns the handle until its close callback frees it.
 #pragma once
+#include <node_api.h>
 #include <uv.h>
 
 #include <functional>
@@ -19,18 +20,27 @@ class FdWatcher {
   ~FdWatcher() { Close(); }
 
   // Returns a libuv error code (0 on success). The callback is held only while polling.
-  int Start(uv_loop_t* loop, int fd, Callback callback);
+  // `env` is the environment owning `loop`: its teardown waits for every close (see Close).
+  int Start(napi_env env, uv_loop_t* loop, int fd, Callback callback);
   // Idempotent. uv_poll_stop removes the fd from epoll right away, so the owner may finalize
-  // (close) the fd as soon as this returns.
+  // (close) the fd as soon as this returns. libuv frees the poll handle later (OnClosed).
   void Close();
   void Ref();
   void Unref();
   bool active() const { return poll_ != nullptr; }
 
  private:
-  static void OnPoll(uv_poll_t* handle, int status, int events);
+  // The poll handle and what its asynchronous close needs; outlives the watcher.
+  struct Poll {
+    uv_poll_t handle;  // first member: the uv_handle_t* libuv passes back is this Poll
+    napi_async_cleanup_hook_handle teardown_guard = nullptr;
+  };
 
-  uv_poll_t* poll_ = nullptr;
+  static void OnPoll(uv_poll_t* handle, int status, int events);
+  static void OnClosed(uv_handle_t* handle);
+
+  napi_env env_ = nullptr;
+  Poll* poll_ = nullptr;
   Callback callback_;
   bool referenced_ = true;
 };

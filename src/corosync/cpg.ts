@@ -26,6 +26,7 @@ export class Cpg extends CorosyncHandle<NativeCpg, NativeCpgEvents, CpgEvents> {
   readonly #pending: PendingSend[] = [];
   #retryTimer: NodeJS.Timeout | undefined;
   #referenced = true;
+  #sendRetries = 0;
   readonly #sendRetry: RetryPolicy;
 
   constructor(groupName: string, native: NativeCpgClass = loadAddon().Cpg, sendRetry: RetryPolicy = SEND_RETRY) {
@@ -53,6 +54,14 @@ export class Cpg extends CorosyncHandle<NativeCpg, NativeCpgEvents, CpgEvents> {
       this.#pending.push({ data, resolve, reject });
       if (this.#pending.length === 1) this.#drain();
     });
+  }
+
+  /**
+   * How many times a send was retried because corosync answered CS_ERR_TRY_AGAIN (CPG flow
+   * control), since this handle was opened. Diagnostics: shows whether a burst hit flow control.
+   */
+  get sendRetries(): number {
+    return this.#sendRetries;
   }
 
   members(): CpgAddress[] {
@@ -92,6 +101,7 @@ export class Cpg extends CorosyncHandle<NativeCpg, NativeCpgEvents, CpgEvents> {
           head.delays ??= backoffDelays(this.#sendRetry);
           const next = head.delays.next();
           if (!next.done) {
+            this.#sendRetries += 1;
             this.#retryTimer = setTimeout(() => this.#drain(), next.value);
             if (!this.#referenced) this.#retryTimer.unref();
             return;

@@ -11,7 +11,7 @@ import { addClient, clientOf, type ClientOptions, type SandboxClient } from './c
 import { commOf, pidsInNamespaces, removeQbShm, signal, waitExited } from './procfs';
 import { isAlive, startTimeOf } from '../util/process-identity';
 import { parseQuorumToolStatus, type QuorumToolStatus } from './quorumtool';
-import { DEFAULT_STATE_ROOT, confPathOf, hostPathOf, isClusterId, resolveCluster, type ClusterOptions, type ResolvedNode } from './spec';
+import { DEFAULT_STATE_ROOT, confPathOf, hostPathOf, isClusterId, newClusterId, resolveCluster, type ClusterOptions, type ResolvedCluster, type ResolvedNode } from './spec';
 import { claimName, clusterDirs, idOfName, ownerAlive, readState, writeState, type ClusterState } from './state';
 import { cleanupStale, disownForExit, ownForExit, teardownSync } from './teardown';
 
@@ -401,6 +401,25 @@ export class SandboxCluster {
   }
 }
 
+/** Random ids tried before giving up: each collides with an existing cluster at 1 in 16M. */
+const ID_ATTEMPTS = 5;
+
+/**
+ * Resolve `options` under a fresh random id and create the cluster's state directory, which
+ * claims the id (mkdir fails when it exists). A taken id is replaced by a new one.
+ */
+export function claimClusterDir(options: ClusterOptions, stateRoot: string, newId: () => string = newClusterId): ResolvedCluster {
+  for (let attempt = 1; ; attempt++) {
+    const spec = resolveCluster(options, newId(), stateRoot);
+    try {
+      fs.mkdirSync(spec.dir);
+      return spec;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= ID_ATTEMPTS) throw e;
+    }
+  }
+}
+
 /**
  * Create a cluster (and, by default, start corosync everywhere and wait until all nodes are
  * quorate members). Leftovers of crashed earlier runs are removed first. On any failure nothing
@@ -408,10 +427,10 @@ export class SandboxCluster {
  * SIGINT/SIGTERM/SIGHUP; SIGKILLed owners are cleaned by the next cleanupStale().
  */
 export async function createCluster(options: ClusterOptions = {}, stateRoot: string = DEFAULT_STATE_ROOT): Promise<SandboxCluster> {
-  const spec = resolveCluster(options, undefined, stateRoot);
+  resolveCluster(options, undefined, stateRoot); // invalid options: throw before touching anything
   cleanupStale(stateRoot);
   fs.mkdirSync(stateRoot, { recursive: true });
-  fs.mkdirSync(spec.dir); // fails if the (random) id is taken
+  const spec = claimClusterDir(options, stateRoot);
   const state: ClusterState = {
     ...spec,
     format: 1,

@@ -32,11 +32,19 @@ export class BindingAgent {
   readonly #waiters = new Set<() => void>();
   readonly #ready: Promise<void>;
   #nextId = 1;
+  #exited: string | undefined;
   #exit: Promise<number | null>;
 
   constructor(cluster: SandboxCluster, readonly node: NodeRef) {
     this.#child = cluster.spawn(node, [process.execPath, AGENT], { mountNs: false, stdio: ['pipe', 'pipe', 'pipe'] });
-    this.#exit = new Promise((resolve) => this.#child.on('exit', (code) => resolve(code)));
+    this.#exit = new Promise((resolve) =>
+      this.#child.on('exit', (code, signal) => {
+        // A crashed agent answers nothing more: fail what waits for it instead of timing out.
+        this.#exited = `agent ${String(node)} exited (${signal ?? `code ${code}`}); stderr: ${this.stderr.slice(-5).join(' | ')}`;
+        for (const reply of this.#replies.values()) reply({ id: 0, ok: false, error: { message: this.#exited } });
+        resolve(code);
+      }),
+    );
     let markReady: () => void = () => undefined;
     this.#ready = new Promise((resolve) => (markReady = resolve));
     readline.createInterface({ input: this.#child.stdout! }).on('line', (line) => {
@@ -52,7 +60,8 @@ export class BindingAgent {
 
   /** Sends a command; resolves with its result, rejects with the agent's error. */
   async request<T = unknown>(cmd: string, args: Record<string, unknown> = {}): Promise<T> {
-    await this.#ready;
+    await Promise.race([this.#ready, this.#exit]);
+    if (this.#exited !== undefined) throw new Error(`${cmd}: ${this.#exited}`);
     const id = this.#nextId++;
     const reply = new Promise<Reply>((resolve) => this.#replies.set(id, resolve));
     this.#child.stdin!.write(JSON.stringify({ id, cmd, ...args }) + '\n');

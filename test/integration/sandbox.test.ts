@@ -9,15 +9,13 @@ import { expect, it } from 'vitest';
 import { cleanupStale, createCluster, listClusters, openCluster, parseQuorumToolStatus, type SandboxCluster } from '../../src/sandbox';
 import { isAlive } from '../../src/util/process-identity';
 import { mountsUnder } from '../../src/sandbox/teardown';
-import { describeIntegration, useCluster } from './support';
+import { describeIntegration, notes, useCluster } from './support';
 
 const run = promisify(execFile);
 // The sandbox module alone (not the package root, which also loads the native addon).
 const DIST = path.resolve(__dirname, '../../dist/sandbox/index.js');
 
-function note(what: string, ms: number): void {
-  console.log(`[sandbox] ${what}: ${ms} ms`);
-}
+const note = notes('sandbox');
 
 async function netnsNames(): Promise<string[]> {
   const { stdout } = await run('ip', ['netns', 'list']);
@@ -269,4 +267,43 @@ describeIntegration('sandbox: parallel clusters, persistence and cleanup', () =>
       await run('ip', ['netns', 'delete', orphan]).catch(() => {});
     }
   });
+});
+
+describeIntegration('sandbox: 16 nodes, the upper bound', () => {
+  it('builds 16 nodes (namespaces, bridges, veths, configs), forms one 16-member quorum and tears down completely', async () => {
+    const ids = Array.from({ length: 16 }, (_, i) => i + 1);
+    const t0 = Date.now();
+    // token_coefficient 0: the token stays at 1000 ms instead of growing to 10.1 s with 16 nodes,
+    // which keeps the formation short (this checks the build, not corosync's timing).
+    const c = await createCluster({ nodes: 16, start: false, tokenCoefficientMs: 0 });
+    note('build 16 nodes (no corosync)', Date.now() - t0);
+    try {
+      expect(await netnsNames()).toEqual(expect.arrayContaining([c.hubNetns, ...c.nodes.map((n) => n.netns)]));
+      const hubPorts = await run('ip', ['-n', c.hubNetns, '-o', 'link', 'show', 'master', 'hub0']);
+      expect(hubPorts.stdout.match(/ veth-n\d+@/g)?.sort()).toEqual(ids.map((i) => ` veth-n${i}@`).sort());
+      for (const n of c.nodes) {
+        const addr = await run('ip', ['-n', n.netns, '-o', '-4', 'addr', 'show', 'dev', 'vmbr0']);
+        expect(addr.stdout).toContain(`inet 198.18.0.${n.nodeId}/24`);
+        const ports = await run('ip', ['-n', n.netns, '-o', 'link', 'show', 'master', 'vmbr0']);
+        expect(ports.stdout).toMatch(/ eth0@/);
+        const conf = fs.readFileSync(c.confPath(n.name), 'utf8');
+        expect(conf.match(/nodeid:\s*\d+/g)).toHaveLength(16);
+      }
+
+      const t1 = Date.now();
+      await c.startAll();
+      await c.waitFormed(undefined, { timeoutMs: 60_000 });
+      note('start corosync on 16 nodes -> every node quorate with all 16', Date.now() - t1);
+      expect(await c.quorumStatus('n16')).toMatchObject({ nodeId: 16, quorate: true, expectedVotes: 16, totalVotes: 16, members: ids });
+
+      const f = footprint(c);
+      expect(f.pids).toHaveLength(16);
+      const t2 = Date.now();
+      await c.destroy();
+      note('destroy 16-node cluster', Date.now() - t2);
+      await expectGone(f);
+    } finally {
+      await c.destroy();
+    }
+  }, 120_000);
 });

@@ -5,6 +5,9 @@
 // as green) and is skipped with a printed reason elsewhere (a developer laptop without root).
 //
 // useCluster(): a cluster created in beforeAll and destroyed in afterAll, even when tests fail.
+//
+// notes(): prints the measurements a test rests on, so the CI log shows how close they are to
+// their limits (asserted limits stay in the tests; speed targets belong in benchmarks).
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createCluster, type ClusterOptions, type SandboxCluster } from '../../src/sandbox';
 import { sandboxPrereqProblems } from '../../src/sandbox/prereqs';
@@ -53,4 +56,12 @@ export function useCluster(options: ClusterOptions = {}): (() => SandboxCluster)
     return cluster;
   };
   return get;
+}
+
+/**
+ * A printer for one test file's measurements: `notes('binding')('cpg send', 12)` prints
+ * `[binding] cpg send: 12 ms`. Pass unit '' for counts or composite values.
+ */
+export function notes(scope: string): (what: string, value: number | string, unit?: string) => void {
+  return (what, value, unit = 'ms') => console.log(`[${scope}] ${what}: ${value}${unit === '' ? '' : ` ${unit}`}`);
 }

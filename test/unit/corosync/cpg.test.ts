@@ -45,6 +45,7 @@ describe('Cpg', () => {
     const cpg = new Cpg('g', FakeCpg);
     await cpg.send(Buffer.from('a'));
     expect(cpgs.last().sent.map(String)).toEqual(['a']);
+    expect(cpg.sendRetries).toBe(0);
   });
 
   it('retries a send under flow control and keeps later sends behind it, in order', async () => {
@@ -56,6 +57,7 @@ describe('Cpg', () => {
     await Promise.all(sends);
     expect(fake.sent.map(String)).toEqual(['1', '2', '3']);
     expect(fake.calls.filter((c) => c === 'mcast')).toHaveLength(6);
+    expect(cpg.sendRetries).toBe(3); // one per CS_ERR_TRY_AGAIN answer
   });
 
   it('rejects with CS_ERR_TRY_AGAIN once the retry budget is spent, then sends the next', async () => {
@@ -67,6 +69,7 @@ describe('Cpg', () => {
     await expect(first).rejects.toMatchObject({ code: 'CS_ERR_TRY_AGAIN', errno: 6 });
     // '1' was tried once plus once after each delay the policy allows (1, 2, 4, 4 ... = 50 ms).
     expect(fake.calls.length).toBeGreaterThanOrEqual([...backoffDelays(FAST)].length + 1);
+    expect(cpg.sendRetries).toBeGreaterThanOrEqual([...backoffDelays(FAST)].length);
     expect(fake.sent).toEqual([]);
     cpg.close(); // '2' is still retrying; closing rejects it
     await expect(second).rejects.toMatchObject({ code: 'CS_ERR_BAD_HANDLE' });
