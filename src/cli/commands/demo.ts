@@ -69,10 +69,18 @@ async function narrateUntil(
   extra: () => Promise<WatchEvent[]> = async () => [],
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  const narrate = async (): Promise<void> => {
     const events = [...(await watch.poll()), ...(await extra())].sort((a, b) => a.at - b.at);
     for (const e of events) out.event(since, e);
-    if (done()) return true;
+  };
+  for (;;) {
+    await narrate();
+    if (done()) {
+      // `done` reads the recorded commands afresh: one more poll narrates what it saw after the
+      // last one, so that it is told in this section and not in the next.
+      await narrate();
+      return true;
+    }
     if (Date.now() > deadline) return false;
     await delay(POLL_MS);
   }
