@@ -53,6 +53,55 @@ export const COROSYNC_ENUM_KEYS: ReadonlyMap<string, readonly string[]> = new Ma
   ['system.allow_knet_handle_fallback', ['yes', 'no']],
 ]);
 
+/** A word list for keys corosync checks after parsing, on the value that wins. */
+export interface WordRule {
+  readonly words: readonly string[];
+  /** logsys_priority_id_get compares with strcasecmp; every other list is case-sensitive. */
+  readonly ignoreCase: boolean;
+}
+
+const ON_OFF: WordRule = { words: ['on', 'off'], ignoreCase: false };
+const YES_NO: WordRule = { words: ['yes', 'no', 'on', 'off'], ignoreCase: false };
+const PRIORITY: WordRule = {
+  words: ['alert', 'crit', 'debug', 'emerg', 'err', 'error', 'info', 'notice', 'warning'], ignoreCase: true,
+};
+/** libqb's qb_log_facility2int (strcmp). */
+const FACILITY: WordRule = {
+  words: ['auth', 'authpriv', 'cron', 'daemon', 'ftp', 'kern', 'lpr', 'mail', 'news', 'syslog', 'user', 'uucp',
+    'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'],
+  ignoreCase: false,
+};
+
+/**
+ * Logging keys exec/logconfig.c reads (corosync_main_config_set) for the top-level `logging`
+ * section and for every `logging.logger_subsys`; `to_file` and `syslog_level` are the
+ * deprecated spellings, still checked.
+ */
+export const LOGGER_WORD_KEYS: ReadonlyMap<string, WordRule> = new Map([
+  ['to_stderr', YES_NO], ['to_syslog', YES_NO], ['to_file', YES_NO], ['to_logfile', YES_NO],
+  ['syslog_facility', FACILITY], ['syslog_level', PRIORITY], ['syslog_priority', PRIORITY], ['logfile_priority', PRIORITY],
+  ['debug', { words: ['on', 'off', 'trace'], ignoreCase: false }],
+]);
+
+/** Keys logconfig.c reads only from the top-level `logging` section (format and blackbox). */
+export const LOGGING_ONLY_WORD_KEYS: ReadonlyMap<string, WordRule> = new Map([
+  ['fileline', ON_OFF], ['function_name', ON_OFF], ['blackbox', ON_OFF],
+  ['timestamp', { words: ['on', 'off', 'hires'], ignoreCase: false }],
+]);
+
+/** totem.link_mode (totemconfig.c totem_config_validate), any transport. */
+export const TOTEM_LINK_MODE: WordRule = { words: ['active', 'passive', 'rr'], ignoreCase: false };
+/** totem.interface.knet_transport (totemconfig.c get_interface_params), any transport. */
+export const KNET_TRANSPORT: WordRule = { words: ['udp', 'sctp'], ignoreCase: false };
+
+export function wordAllowed(rule: WordRule, value: string): boolean {
+  return rule.ignoreCase ? rule.words.includes(value.toLowerCase()) : rule.words.includes(value);
+}
+
+export function wordRuleDetail(rule: WordRule, value: string): string {
+  return `must be one of ${rule.words.join(', ')}${rule.ignoreCase ? ' (any case)' : ''}, got "${value}"`;
+}
+
 /**
  * strtoll-style integer as corosync reads it: optional sign, decimal digits, nothing else.
  * Returns undefined when corosync would refuse the text.
