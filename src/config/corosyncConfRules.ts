@@ -112,6 +112,27 @@ export function parseCorosyncInteger(text: string, [min, max]: readonly [number,
   return n >= min && n <= max ? n : undefined;
 }
 
+/**
+ * IPv4 address as glibc's inet_aton (used by getaddrinfo, hence by corosync) reads it: one to
+ * four parts, each decimal, octal (leading 0) or hex (0x), the last part filling the remaining
+ * bytes. Returns the dotted-quad decimal form, or undefined when glibc refuses the text.
+ * "172.031.224.74" is 172.25.224.74, "127.1" is 127.0.0.1, "0x7f000001" is 127.0.0.1.
+ */
+export function inetAton(text: string): string | undefined {
+  const parts = text.split('.');
+  if (parts.length > 4) return undefined;
+  const values: number[] = [];
+  for (const part of parts) {
+    if (!/^(?:0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.test(part)) return undefined;
+    values.push(/^0[xX]/.test(part) ? parseInt(part.slice(2), 16) : part.startsWith('0') ? parseInt(part, 8) : Number(part));
+  }
+  const last = values.pop()!;
+  if (values.some((v) => v > 0xff) || last >= 2 ** (8 * (4 - values.length))) return undefined;
+  const bytes = [...values];
+  for (let i = 3 - values.length; i >= 0; i--) bytes.push(Math.floor(last / 2 ** (8 * i)) % 256);
+  return bytes.join('.');
+}
+
 /** Characters icmap accepts in key names (icmap_is_valid_name_char). */
 export const ICMAP_NAME_CHARS = /^[A-Za-z0-9._/:-]*$/;
 /** icmap refuses key names shorter than this (ICMAP_KEYNAME_MINLEN). */

@@ -11,7 +11,7 @@ import {
 import { checkLogging } from './corosyncConfLogging';
 import {
   COROSYNC_ENUM_KEYS, COROSYNC_INTEGER_KEYS, COROSYNC_TRANSPORTS, ICMAP_NAME_CHARS, ICMAP_NAME_MIN, KNET_MAX_NODEID, KNET_TRANSPORT,
-  TOTEM_LINK_MODE, type WordRule, parseCorosyncInteger, wordAllowed, wordRuleDetail,
+  TOTEM_LINK_MODE, type WordRule, inetAton, parseCorosyncInteger, wordAllowed, wordRuleDetail,
 } from './corosyncConfRules';
 import { RING_ADDR_KEY, nodeSections, parseConfigVersion, parseUnsigned } from './corosyncConfView';
 
@@ -99,7 +99,8 @@ function checkWord(entry: ConfEntry | undefined, rule: WordRule, onValue: OnValu
 
 /**
  * totemconfig.c totem_get_crypto: `secauth: on` means aes256 + sha256, crypto_cipher and
- * crypto_hash override it (default none), and a cipher without a hash is refused.
+ * crypto_hash override it (default none), and a cipher without a hash is refused;
+ * totem_config_validate allows crypto only with knet.
  */
 function checkCrypto(doc: CorosyncConfDocument, onValue: OnValue): void {
   const secauth = valueAt(doc, 'totem', 'secauth');
@@ -108,6 +109,12 @@ function checkCrypto(doc: CorosyncConfDocument, onValue: OnValue): void {
   const on = secauth?.value === 'on';
   const cipherValue = cipher?.value ?? (on ? 'aes256' : 'none');
   const hashValue = hash?.value ?? (on ? 'sha256' : 'none');
+  const transport = valueAt(doc, 'totem', 'transport')?.value ?? 'knet';
+  if (transport !== 'knet' && (cipherValue !== 'none' || hashValue !== 'none')) {
+    const entry = cipherValue !== 'none' ? cipher ?? secauth! : hash ?? secauth!;
+    onValue(entry, `crypto (crypto_cipher ${cipherValue}, crypto_hash ${hashValue}) needs the knet transport, not ${transport}`);
+    return;
+  }
   if (cipherValue === 'none' || hashValue !== 'none') return;
   const cause = cipher ? `crypto_cipher is ${cipher.value} (line ${cipher.line + 1})` : `secauth is on (line ${secauth!.line + 1})`;
   if (hash) onValue(hash, `must not be none when ${cause}: corosync requires a hash with a cipher`);
@@ -162,6 +169,13 @@ function checkNodes(
       const link = Number(m[1]);
       if (link > 0) multiLink = true;
       const family = isIP(entry.value);
+      // glibc reads "031" as octal 25 and "127.1" as 127.0.0.1: such a file means another
+      // address than it shows, so we refuse it (corosync accepts it; docs/config.md).
+      const aton = family === 0 ? inetAton(entry.value) : undefined;
+      if (aton !== undefined) {
+        onValue(entry, `ambiguous numeric IPv4 address "${entry.value}": corosync (glibc inet_aton) reads it as ${aton}; write that if it is meant`);
+        continue;
+      }
       // All digits and dots is a mistyped IPv4 address, not a host name ("300.1.1.1", "10.0.0.").
       if (family === 0 && (!HOSTNAME.test(entry.value) || /^[0-9.]+$/.test(entry.value))) {
         onValue(entry, `must be an IPv4 or IPv6 address or a host name, got "${entry.value}"`);

@@ -190,6 +190,11 @@ const CASES: Array<[string, string, string]> = [
   ['crypto_cipher with crypto_hash none', edit({ 2: '\tversion: 2\n\tcrypto_cipher: aes256\n\tcrypto_hash: none' }), 'c.conf:4:15: totem.crypto_hash: must not be none when crypto_cipher is aes256 (line 3)'],
   ['crypto_cipher without crypto_hash', edit({ 2: '\tversion: 2\n\tcrypto_cipher: aes128' }), 'c.conf:3:17: totem.crypto_cipher: needs crypto_hash (other than none)'],
   ['secauth on with crypto_hash none', edit({ 2: '\tversion: 2\n\tsecauth: on\n\tcrypto_hash: none' }), 'c.conf:4:15: totem.crypto_hash: must not be none when secauth is on (line 3)'],
+  ['crypto without knet', edit({ 2: '\tversion: 2\n\ttransport: udpu\n\tcrypto_cipher: aes256\n\tcrypto_hash: sha1' }), 'c.conf:4:17: totem.crypto_cipher: crypto (crypto_cipher aes256, crypto_hash sha1) needs the knet transport, not udpu'],
+  ['leading zero in an IPv4 address (glibc: octal)', edit({ 16: '\t\tring0_addr: 172.031.224.74' }), 'c.conf:16:15: nodelist.node[1].ring0_addr: ambiguous numeric IPv4 address "172.031.224.74": corosync (glibc inet_aton) reads it as 172.25.224.74'],
+  ['short IPv4 form', edit({ 16: '\t\tring0_addr: 127.1' }), 'c.conf:16:15: nodelist.node[1].ring0_addr: ambiguous numeric IPv4 address "127.1": corosync (glibc inet_aton) reads it as 127.0.0.1'],
+  ['hex IPv4 form', edit({ 16: '\t\tring0_addr: 0x7f.0.0.1' }), 'c.conf:16:15: nodelist.node[1].ring0_addr: ambiguous numeric IPv4 address'],
+  ['address glibc refuses too', edit({ 16: '\t\tring0_addr: 10.0.0.080' }), 'c.conf:16:15: nodelist.node[1].ring0_addr: must be an IPv4 or IPv6 address or a host name, got "10.0.0.080"'],
   ['multi-link without names', edit({ 10: '\t\tring0_addr: 10.0.0.1\n\t\tring1_addr: 10.1.0.1' }), 'c.conf:9:2: nodelist.node[0].name: missing'],
 ];
 
