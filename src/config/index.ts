@@ -8,6 +8,7 @@ export { type CorosyncConfView, type CorosyncNode, type CorosyncInterface, viewC
 export { type ValidationResult, validateCorosyncConf } from './corosyncConfValidate';
 export { type PrioRaise, bumpConfigVersion, raiseNodePrioAboveOthers, setNodePrio } from './corosyncConfEdit';
 export { type CorosyncCheckResult, corosyncCheckFile, findCorosync } from './corosyncCheck';
+export { corosyncRefusalError } from './corosyncRefusal';
 export { type AtomicWriteOptions, atomicWriteFile } from '../util/atomic-file';
 export {
   type LoadedCorosyncConf, type WriteCorosyncConfOptions, type WriteResult, decodeUtf8, editCorosyncConf, loadCorosyncConfText,

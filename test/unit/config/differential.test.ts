@@ -32,7 +32,7 @@ const HOST_DEPENDENT: readonly RegExp[] = [/No valid name found for local host/]
  * their relations, exec/totemconfig.c). The writer still never installs such a file, because
  * it runs `corosync -t` on it first.
  */
-const NOT_MODELLED: readonly RegExp[] = [/parameter \(\d+ ms\) may not be less than/];
+const NOT_MODELLED: readonly RegExp[] = [/parameter \(\d+ ms\) may not be less than/, /Not appropriate token or token_retransmits_before_loss_const/];
 
 const verdict = (text: string): { ok: boolean; errors: string[] } => {
   const errors = validateCorosyncConf(parseCorosyncConf(text, 'mutant.conf')).errors.map(String);
