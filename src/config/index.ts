@@ -15,4 +15,4 @@ export {
   readCorosyncConf, writeCorosyncConf,
 } from './corosyncConfFile';
 export { MAX_CONFIG_FILE_BYTES, readConfigText } from './configFileText';
-export { type VmmgrConf, netmaskToPrefix, parseVmmgrConf, readVmmgrConf } from './vmmgrConf';
+export { type VmmgrConf, defaultVmmgrConf, netmaskToPrefix, parseVmmgrConf, readVmmgrConf } from './vmmgrConf';
