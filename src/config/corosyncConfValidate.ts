@@ -228,8 +228,16 @@ function checkNodes(
   }
   const expected = valueAt(doc, 'quorum', 'expected_votes');
   const votes = expected === undefined ? undefined : parseCorosyncInteger(expected.value, [0, 0xffffffff]);
-  if (expected && votes !== undefined && votes !== nodes.length) {
-    onValue(expected, `is ${votes} but the nodelist has ${nodes.length} node${nodes.length === 1 ? '' : 's'}`, warnings);
+  // votequorum counts quorum_votes per node (default 1), so that sum is what expected_votes
+  // should be. An unparsable quorum_votes is an error already: no warning then.
+  const nodeVotes = nodes.map((node) => {
+    const v = lastEntry(node, 'quorum_votes');
+    return v === undefined ? 1 : parseCorosyncInteger(v.value, [0, 0xffffffff]);
+  });
+  const total = nodeVotes.every((v) => v !== undefined) ? nodeVotes.reduce((a, b) => a! + b!, 0)! : undefined;
+  if (expected && votes !== undefined && total !== undefined && votes !== total) {
+    const n = `${nodes.length} node${nodes.length === 1 ? '' : 's'}`;
+    onValue(expected, `is ${votes} but the nodelist has ${total} vote${total === 1 ? '' : 's'} (${n}, quorum_votes default 1)`, warnings);
   }
 }
 

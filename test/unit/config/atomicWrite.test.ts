@@ -132,7 +132,7 @@ describe('writeCorosyncConf refuses invalid documents', () => {
     const target = join(dir, 'roundtrip.conf');
     const text = valid.replace('totem {', 'quorum {\n\texpected_votes: 5\n}\ntotem {');
     const result = await writeCorosyncConf(target, parseCorosyncConf(text), { corosyncCheck: 'off' });
-    expect(result.warnings.map(String)).toEqual([`${target}:3:18: quorum.expected_votes: is 5 but the nodelist has 1 node`]);
+    expect(result.warnings.map(String)).toEqual([`${target}:3:18: quorum.expected_votes: is 5 but the nodelist has 1 vote (1 node, quorum_votes default 1)`]);
     expect(await readFile(target, 'utf8')).toBe(text);
     const loaded = await readCorosyncConf(target);
     expect(loaded.view.nodes[0]!.prio).toBe(7);

@@ -225,8 +225,19 @@ describe('validation errors name file:line:column and field', () => {
   it('expected_votes that disagrees with the node count is a warning, not an error', () => {
     const { errors, warnings } = validateCorosyncConf(parseCorosyncConf(edit({ 6: '\texpected_votes: 3' }), 'c.conf'));
     expect(errors).toEqual([]);
-    expect(warnings.map(String)).toEqual(['c.conf:6:18: quorum.expected_votes: is 3 but the nodelist has 2 nodes']);
+    expect(warnings.map(String)).toEqual(['c.conf:6:18: quorum.expected_votes: is 3 but the nodelist has 2 votes (2 nodes, quorum_votes default 1)']);
     expect(warnings[0]!.severity).toBe('warning');
+  });
+
+  it('expected_votes is compared with the sum of quorum_votes (default 1)', () => {
+    const warningsOf = (changes: Record<number, string>): string[] =>
+      validateCorosyncConf(parseCorosyncConf(edit(changes), 'c.conf')).warnings.map(String);
+    // 2 + 1 = 3: agrees, although there are 2 nodes.
+    expect(warningsOf({ 6: '\texpected_votes: 3', 11: '\t\tnodeid: 1\n\t\tquorum_votes: 2' })).toEqual([]);
+    expect(warningsOf({ 6: '\texpected_votes: 2', 11: '\t\tnodeid: 1\n\t\tquorum_votes: 2' })).toEqual([
+      'c.conf:6:18: quorum.expected_votes: is 2 but the nodelist has 3 votes (2 nodes, quorum_votes default 1)',
+    ]);
+    expect(warningsOf({ 6: '\texpected_votes: 1', 11: '\t\tnodeid: 1\n\t\tquorum_votes: 0' })).toEqual([]);
   });
 
   it('loading throws one ConfigValidationError carrying every error as a ConfigError', () => {
