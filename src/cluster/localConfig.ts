@@ -1,16 +1,18 @@
 // The distributor's and the sync service's view of this node's corosync.conf: read it with its
 // version and digest, and install a file received from a peer (validated by our parser, checked
 // with `corosync -t`, written atomically with the previous file kept as .bak; src/config).
-import { readFile } from 'node:fs/promises';
 import {
-  ConfigError, ConfigValidationError, type WriteCorosyncConfOptions, decodeUtf8, loadCorosyncConfText, writeCorosyncConf,
+  ConfigError, ConfigValidationError, type WriteCorosyncConfOptions, loadCorosyncConfText, readConfigText, writeCorosyncConf,
 } from '../config';
 import type { LocalConfig } from './configDistributor';
 import { sha256Hex } from './configMessages';
 
-/** config_version as corosync reads it: a missing key is 0. */
+/**
+ * config_version as corosync reads it: a missing key is 0. Read like every configuration file
+ * (readConfigText): over 1 MiB or not UTF-8 is refused, naming the file.
+ */
 export async function readLocalConfig(path: string): Promise<LocalConfig> {
-  const content = decodeUtf8(await readFile(path), path);
+  const content = await readConfigText(path);
   const { view } = loadCorosyncConfText(content, path);
   return { version: view.configVersion ?? 0n, sha256: sha256Hex(content), content };
 }

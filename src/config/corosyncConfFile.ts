@@ -8,6 +8,7 @@ import { readConfigText } from './configFileText';
 import { corosyncCheckFile, findCorosync } from './corosyncCheck';
 import { type CorosyncConfDocument, parseCorosyncConf, serializeCorosyncConf } from './corosyncConfDocument';
 import { validateCorosyncConf } from './corosyncConfValidate';
+import { corosyncRefusalError } from './corosyncRefusal';
 import { type CorosyncConfView, viewCorosyncConf } from './corosyncConfView';
 
 export { decodeUtf8 } from './configFileText';
@@ -52,7 +53,8 @@ export async function writeCorosyncConf(
 ): Promise<WriteResult> {
   const text = serializeCorosyncConf(doc);
   // Validate the exact bytes that will be written, under the file name they will have.
-  const { errors, warnings } = validateCorosyncConf(parseCorosyncConf(text, path));
+  const written = parseCorosyncConf(text, path);
+  const { errors, warnings } = validateCorosyncConf(written);
   if (errors.length > 0) throw new ConfigValidationError(errors, warnings);
   const mode = options.corosyncCheck ?? 'auto';
   const binary = mode === 'off' ? undefined : await findCorosync(options.corosyncBinary);
@@ -63,19 +65,11 @@ export async function writeCorosyncConf(
     backupSuffix: options.backupSuffix,
     beforeCommit: binary === undefined ? undefined : async (temp) => {
       const result = await corosyncCheckFile(binary, temp);
-      if (!result.ok) throw corosyncRefusal(path, temp, result.message);
+      // corosync names the temp file: report against the real file name.
+      if (!result.ok) throw new ConfigValidationError([corosyncRefusalError(written, result.message.split(temp).join(path))]);
     },
   });
   return { warnings, corosyncChecked: binary !== undefined };
-}
-
-/** corosync names the temp file and sometimes a line: report it against the real file name. */
-function corosyncRefusal(path: string, temp: string, message: string): ConfigValidationError {
-  const text = message.split(temp).join(path);
-  const line = /:(\d+): /.exec(text);
-  return new ConfigValidationError([new ConfigError({
-    file: path, line: line ? Number(line[1]) : 1, column: 1, field: 'corosync -t', detail: `corosync refuses the file: ${text}`,
-  })]);
 }
 
 /**

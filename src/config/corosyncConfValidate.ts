@@ -6,10 +6,12 @@
 import { isIP } from 'node:net';
 import { ConfigError } from './configError';
 import {
-  type ConfEntry, type ConfSection, type CorosyncConfDocument, entriesOf, sectionsAt, valueAt,
+  type ConfEntry, type ConfSection, type CorosyncConfDocument, entriesOf, lastEntry, sectionsAt, valueAt,
 } from './corosyncConfDocument';
+import { checkLogging } from './corosyncConfLogging';
 import {
-  COROSYNC_ENUM_KEYS, COROSYNC_INTEGER_KEYS, COROSYNC_TRANSPORTS, ICMAP_NAME_CHARS, ICMAP_NAME_MIN, KNET_MAX_NODEID, parseCorosyncInteger,
+  COROSYNC_ENUM_KEYS, COROSYNC_INTEGER_KEYS, COROSYNC_TRANSPORTS, ICMAP_NAME_CHARS, ICMAP_NAME_MIN, KNET_MAX_NODEID, KNET_TRANSPORT,
+  TOTEM_LINK_MODE, type WordRule, inetAton, parseCorosyncInteger, wordAllowed, wordRuleDetail,
 } from './corosyncConfRules';
 import { RING_ADDR_KEY, nodeSections, parseConfigVersion, parseUnsigned } from './corosyncConfView';
 
@@ -34,6 +36,7 @@ export function validateCorosyncConf(doc: CorosyncConfDocument): ValidationResul
 
   checkKeys(doc, errors, onValue, at);
   checkTotem(doc, errors, onValue, at);
+  checkLogging(doc, { onValue: (e, detail) => onValue(e, detail), onSection: (s, field, detail) => onSection(s, field, detail) });
   checkNodes(doc, errors, warnings, onValue, onSection, at);
   checkIhttpd(doc, warnings, onValue);
   return { errors: sortByPosition(errors), warnings: sortByPosition(warnings) };
@@ -60,7 +63,7 @@ function checkKeys(doc: CorosyncConfDocument, errors: ConfigError[], onValue: On
       onValue(e, `must be an integer in ${range[0]}..${range[1]}, got "${e.value}"`);
     }
     const words = COROSYNC_ENUM_KEYS.get(e.path);
-    if (words && !words.includes(e.value)) onValue(e, `must be one of ${words.join(', ')}, got "${e.value}"`);
+    if (words) checkWord(e, { words, ignoreCase: false }, onValue);
     if (e.path === 'totem.config_version' && parseConfigVersion(e.value) === undefined) {
       onValue(e, `must be an unsigned integer (0..18446744073709551615), got "${e.value}"`);
     }
@@ -76,10 +79,46 @@ function checkTotem(doc: CorosyncConfDocument, errors: ConfigError[], onValue: O
   } else if (parseCorosyncInteger(version.value, [0, 0xffffffff]) !== undefined && Number(version.value) !== 2) {
     onValue(version, `must be 2 (the only version corosync parses), got "${version.value}"`);
   }
-  const transport = valueAt(doc, 'totem', 'transport');
-  if (transport && !COROSYNC_TRANSPORTS.includes(transport.value)) {
-    onValue(transport, `must be one of ${COROSYNC_TRANSPORTS.join(', ')}, got "${transport.value}"`);
+  checkWord(valueAt(doc, 'totem', 'transport'), { words: COROSYNC_TRANSPORTS, ignoreCase: false }, onValue);
+  checkWord(valueAt(doc, 'totem', 'link_mode'), TOTEM_LINK_MODE, onValue);
+  // coroparse.c stores an interface's knet_transport under its linknumber (default 0) when the
+  // section ends, so per link the last section that sets it wins, and its last value.
+  const transportOfLink = new Map<string, ConfEntry>();
+  for (const iface of sectionsAt(doc, 'totem.interface')) {
+    const chosen = lastEntry(iface, 'knet_transport');
+    const link = lastEntry(iface, 'linknumber')?.value ?? '0';
+    if (chosen) transportOfLink.set(String(parseCorosyncInteger(link, [0, 0xff]) ?? link), chosen);
   }
+  for (const entry of transportOfLink.values()) checkWord(entry, KNET_TRANSPORT, onValue);
+  checkCrypto(doc, onValue);
+}
+
+function checkWord(entry: ConfEntry | undefined, rule: WordRule, onValue: OnValue): void {
+  if (entry && !wordAllowed(rule, entry.value)) onValue(entry, wordRuleDetail(rule, entry.value));
+}
+
+/**
+ * totemconfig.c totem_get_crypto: `secauth: on` means aes256 + sha256, crypto_cipher and
+ * crypto_hash override it (default none), and a cipher without a hash is refused;
+ * totem_config_validate allows crypto only with knet.
+ */
+function checkCrypto(doc: CorosyncConfDocument, onValue: OnValue): void {
+  const secauth = valueAt(doc, 'totem', 'secauth');
+  const cipher = valueAt(doc, 'totem', 'crypto_cipher');
+  const hash = valueAt(doc, 'totem', 'crypto_hash');
+  const on = secauth?.value === 'on';
+  const cipherValue = cipher?.value ?? (on ? 'aes256' : 'none');
+  const hashValue = hash?.value ?? (on ? 'sha256' : 'none');
+  const transport = valueAt(doc, 'totem', 'transport')?.value ?? 'knet';
+  if (transport !== 'knet' && (cipherValue !== 'none' || hashValue !== 'none')) {
+    const entry = cipherValue !== 'none' ? cipher ?? secauth! : hash ?? secauth!;
+    onValue(entry, `crypto (crypto_cipher ${cipherValue}, crypto_hash ${hashValue}) needs the knet transport, not ${transport}`);
+    return;
+  }
+  if (cipherValue === 'none' || hashValue !== 'none') return;
+  const cause = cipher ? `crypto_cipher is ${cipher.value} (line ${cipher.line + 1})` : `secauth is on (line ${secauth!.line + 1})`;
+  if (hash) onValue(hash, `must not be none when ${cause}: corosync requires a hash with a cipher`);
+  else onValue(cipher!, `needs crypto_hash (other than none): corosync requires a hash with a cipher, and crypto_hash defaults to none`);
 }
 
 function checkNodes(
@@ -130,6 +169,13 @@ function checkNodes(
       const link = Number(m[1]);
       if (link > 0) multiLink = true;
       const family = isIP(entry.value);
+      // glibc reads "031" as octal 25 and "127.1" as 127.0.0.1: such a file means another
+      // address than it shows, so we refuse it (corosync accepts it; docs/config.md).
+      const aton = family === 0 ? inetAton(entry.value) : undefined;
+      if (aton !== undefined) {
+        onValue(entry, `ambiguous numeric IPv4 address "${entry.value}": corosync (glibc inet_aton) reads it as ${aton}; write that if it is meant`);
+        continue;
+      }
       // All digits and dots is a mistyped IPv4 address, not a host name ("300.1.1.1", "10.0.0.").
       if (family === 0 && (!HOSTNAME.test(entry.value) || /^[0-9.]+$/.test(entry.value))) {
         onValue(entry, `must be an IPv4 or IPv6 address or a host name, got "${entry.value}"`);
@@ -182,8 +228,16 @@ function checkNodes(
   }
   const expected = valueAt(doc, 'quorum', 'expected_votes');
   const votes = expected === undefined ? undefined : parseCorosyncInteger(expected.value, [0, 0xffffffff]);
-  if (expected && votes !== undefined && votes !== nodes.length) {
-    onValue(expected, `is ${votes} but the nodelist has ${nodes.length} node${nodes.length === 1 ? '' : 's'}`, warnings);
+  // votequorum counts quorum_votes per node (default 1), so that sum is what expected_votes
+  // should be. An unparsable quorum_votes is an error already: no warning then.
+  const nodeVotes = nodes.map((node) => {
+    const v = lastEntry(node, 'quorum_votes');
+    return v === undefined ? 1 : parseCorosyncInteger(v.value, [0, 0xffffffff]);
+  });
+  const total = nodeVotes.every((v) => v !== undefined) ? nodeVotes.reduce((a, b) => a! + b!, 0)! : undefined;
+  if (expected && votes !== undefined && total !== undefined && votes !== total) {
+    const n = `${nodes.length} node${nodes.length === 1 ? '' : 's'}`;
+    onValue(expected, `is ${votes} but the nodelist has ${total} vote${total === 1 ? '' : 's'} (${n}, quorum_votes default 1)`, warnings);
   }
 }
 

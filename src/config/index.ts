@@ -8,10 +8,11 @@ export { type CorosyncConfView, type CorosyncNode, type CorosyncInterface, viewC
 export { type ValidationResult, validateCorosyncConf } from './corosyncConfValidate';
 export { type PrioRaise, bumpConfigVersion, raiseNodePrioAboveOthers, setNodePrio } from './corosyncConfEdit';
 export { type CorosyncCheckResult, corosyncCheckFile, findCorosync } from './corosyncCheck';
+export { corosyncRefusalError } from './corosyncRefusal';
 export { type AtomicWriteOptions, atomicWriteFile } from '../util/atomic-file';
 export {
   type LoadedCorosyncConf, type WriteCorosyncConfOptions, type WriteResult, decodeUtf8, editCorosyncConf, loadCorosyncConfText,
   readCorosyncConf, writeCorosyncConf,
 } from './corosyncConfFile';
 export { MAX_CONFIG_FILE_BYTES, readConfigText } from './configFileText';
-export { type VmmgrConf, netmaskToPrefix, parseVmmgrConf, readVmmgrConf } from './vmmgrConf';
+export { type VmmgrConf, defaultVmmgrConf, netmaskToPrefix, parseVmmgrConf, readVmmgrConf } from './vmmgrConf';

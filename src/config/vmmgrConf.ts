@@ -1,6 +1,10 @@
-// VMmanager's vmmgr.conf (mgr5 format): one `Name value` per line, `#` starts a comment line.
-// corolistener reads the cluster IP settings and the commands it runs. Unknown directives are
-// kept (in `other`) and otherwise ignored: the file belongs to VMmanager.
+// VMmanager's vmmgr.conf (mgr5 format): one `Name value` per line, `#` starts a comment line
+// (only as the first non-blank: `CloudIp 10.0.0.1 # note` is an invalid address, because mgr5
+// has no trailing comments and a "#" may be part of a command). corolistener reads the cluster
+// IP settings and the commands it runs. Unknown directives are kept (in `other`, every value:
+// mgr5 repeats some, such as `Option`) and otherwise ignored: the file belongs to VMmanager.
+// Names are case-sensitive; a repeated known directive (the last one wins) and an unknown one
+// that differs from a known name only in case (`cloudip`) are warnings, not errors.
 //
 // Commands are argv arrays split on runs of blanks, with no quoting and no shell: a value of
 // `/usr/bin/systemctl start ihttpd` runs /usr/bin/systemctl with two arguments. An argument
@@ -24,8 +28,10 @@ export interface VmmgrConf {
   readonly nodeFailedCommand: readonly string[] | undefined;
   /** Milliseconds to wait before taking over (default 0). */
   readonly takeoverDelayMs: number;
-  /** Directives corolistener does not use, last value wins. */
-  readonly other: Readonly<Record<string, string>>;
+  /** Directives corolistener does not use: every value, in file order. */
+  readonly other: Readonly<Record<string, readonly string[]>>;
+  /** Problems that do not stop corolistener (repeated directives, names in the wrong case). */
+  readonly warnings: readonly ConfigError[];
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -37,6 +43,9 @@ const COMMANDS = {
   VmResumeCommand: 'vmResumeCommand',
   NodeFailedCommand: 'nodeFailedCommand',
 } as const;
+
+const KNOWN: ReadonlySet<string> = new Set([...Object.keys(COMMANDS), 'CloudIp', 'CloudIpDev', 'CloudMask', 'TakeoverDelay']);
+const KNOWN_BY_LOWER_CASE = new Map([...KNOWN].map((name) => [name.toLowerCase(), name]));
 
 /** Linux interface names: 1..15 bytes, no "/", no blanks, not "." or "..". */
 const IFNAME = /^(?!\.{1,2}$)[^/\s:]{1,15}$/;
@@ -53,10 +62,12 @@ export function parseVmmgrConf(text: string, file = 'vmmgr.conf'): VmmgrConf {
   const conf: Mutable<VmmgrConf> = {
     cloudIp: undefined, cloudIpDev: 'vmbr0', cloudMask: 32,
     serviceStartCommand: undefined, serviceStopCommand: undefined, vmSuspendCommand: undefined,
-    vmResumeCommand: undefined, nodeFailedCommand: undefined, takeoverDelayMs: 0, other: {},
+    vmResumeCommand: undefined, nodeFailedCommand: undefined, takeoverDelayMs: 0, other: {}, warnings: [],
   };
-  const other: Record<string, string> = {};
+  const other: Record<string, string[]> = {};
   const errors: ConfigError[] = [];
+  const warnings: ConfigError[] = [];
+  const seen = new Map<string, number>();
   text.split('\n').forEach((rawLine, index) => {
     const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
     const m = /^([ \t]*)(\S+)(?:[ \t]+(.*?))?[ \t]*$/.exec(line);
@@ -72,6 +83,17 @@ export function parseVmmgrConf(text: string, file = 'vmmgr.conf'): VmmgrConf {
     if (line.includes('\0')) {
       errors.push(new ConfigError({ file, line: index + 1, column: line.indexOf('\0') + 1, field: name, detail: 'NUL byte in line' }));
       return;
+    }
+    const warn = (detail: string): void => {
+      warnings.push(new ConfigError({ file, line: index + 1, column: m[1]!.length + 1, field: name, detail, severity: 'warning' }));
+    };
+    if (KNOWN.has(name)) {
+      const earlier = seen.get(name);
+      if (earlier !== undefined) warn(`repeated (also on line ${earlier}): the last value is used`);
+      seen.set(name, index + 1);
+    } else {
+      const known = KNOWN_BY_LOWER_CASE.get(name.toLowerCase());
+      if (known !== undefined) warn(`unknown directive, ignored: names are case-sensitive; did you mean ${known}?`);
     }
     if (name in COMMANDS) {
       const argv = value.split(/[ \t]+/).filter(Boolean);
@@ -99,12 +121,18 @@ export function parseVmmgrConf(text: string, file = 'vmmgr.conf'): VmmgrConf {
         else fail(`must be a whole number of milliseconds (0..999999999), got "${value}"`);
         return;
       default:
-        other[name] = value;
+        (other[name] ??= []).push(value);
     }
   });
-  if (errors.length > 0) throw new ConfigValidationError(errors);
+  if (errors.length > 0) throw new ConfigValidationError(errors, warnings);
   conf.other = other;
+  conf.warnings = warnings;
   return conf;
+}
+
+/** What corolistener uses when there is no vmmgr.conf: every default. */
+export function defaultVmmgrConf(): VmmgrConf {
+  return parseVmmgrConf('');
 }
 
 export async function readVmmgrConf(path: string): Promise<VmmgrConf> {

@@ -23,9 +23,10 @@ import { parseVirshNames, VmCommandError, type ResumeResult, type SuspendResult 
 import { type DecodedMessage, encodeMessage } from '../cluster/envelope';
 import { createMessageCodec, FAILURE_RECORDS, type FailureRecordsBody } from '../cluster/messages';
 import type { CorosyncConfView } from '../config/corosyncConfView';
-import { editCorosyncConf, readCorosyncConf } from '../config/corosyncConfFile';
+import type { ConfigError } from '../config/configError';
+import { type LoadedCorosyncConf, editCorosyncConf, readCorosyncConf } from '../config/corosyncConfFile';
 import { raiseNodePrioAboveOthers } from '../config/corosyncConfEdit';
-import { readVmmgrConf, type VmmgrConf } from '../config/vmmgrConf';
+import { defaultVmmgrConf, readVmmgrConf, type VmmgrConf } from '../config/vmmgrConf';
 import { carryOver } from '../engine/plan';
 import { initialState, sameRing, transition } from '../engine/engine';
 import type { Effect, EngineEvent, EngineState, PersistedState, RingId, Role } from '../engine/types';
@@ -264,7 +265,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
   async start(): Promise<void> {
     this.startedAt = new Date();
     this.vmmgr = await this.readVmmgr();
-    this.conf = (await readCorosyncConf(this.options.corosyncConf)).view;
+    this.conf = this.viewLogged(await readCorosyncConf(this.options.corosyncConf));
     this.actions = this.options.actions ?? this.defaultActions(this.vmmgr);
     this.persisted = await this.loadPersisted();
     if (this.options.configPublisher === undefined) {
@@ -487,12 +488,19 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
 
   private async readVmmgr(): Promise<VmmgrConf> {
     try {
-      return await readVmmgrConf(this.options.vmmgrConf);
+      const conf = await readVmmgrConf(this.options.vmmgrConf);
+      this.logConfigWarnings('vmmgr-conf', conf.warnings);
+      return conf;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       this.logger.warn({ event: 'vmmgr-conf', file: this.options.vmmgrConf }, `${this.options.vmmgrConf} does not exist: no cluster IP, default commands`);
-      return { cloudIp: undefined, cloudIpDev: 'vmbr0', cloudMask: 32, serviceStartCommand: undefined, serviceStopCommand: undefined, vmSuspendCommand: undefined, vmResumeCommand: undefined, nodeFailedCommand: undefined, takeoverDelayMs: 0, other: {} };
+      return defaultVmmgrConf();
     }
+  }
+
+  /** Warnings do not stop the daemon, but the operator should see them (as `config show` does). */
+  private logConfigWarnings(event: string, warnings: readonly ConfigError[]): void {
+    for (const w of warnings) this.logger.warn({ event, file: w.file, line: w.line, field: w.field }, `warning: ${w.message}`);
   }
 
   /**
@@ -618,12 +626,17 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
 
   private async readCorosyncConfOnce(why: string): Promise<void> {
     try {
-      this.conf = (await readCorosyncConf(this.options.corosyncConf)).view;
+      this.conf = this.viewLogged(await readCorosyncConf(this.options.corosyncConf));
     } catch (err) {
       this.logger.error({ event: 'corosync-conf', why, error: errorText(err) }, 'cannot use corosync.conf; keeping the last valid one');
       return;
     }
     if (this.running) this.feedConfig();
+  }
+
+  private viewLogged(loaded: LoadedCorosyncConf): CorosyncConfView {
+    this.logConfigWarnings('corosync-conf', loaded.warnings);
+    return loaded.view;
   }
 
   private feedConfig(): void {

@@ -53,18 +53,20 @@ async function show(command: CommandOf<'config'>, io: CliIo): Promise<number> {
       if (err.code === 'ENOENT') return undefined;
       throw err;
     });
+    const allWarnings = [...warnings, ...(vmmgr?.warnings ?? [])];
     if (command.json) {
-      io.stdout.write(JSON.stringify({ corosync: view, vmmgr: vmmgr ?? null, warnings: warnings.map((w) => w.message) },
+      const vmmgrJson = vmmgr === undefined ? null : { ...vmmgr, warnings: undefined };
+      io.stdout.write(JSON.stringify({ corosync: view, vmmgr: vmmgrJson, warnings: allWarnings.map((w) => w.message) },
         (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
       return EXIT.OK;
     }
     const lines = [
       `${command.corosyncConf}: cluster ${view.clusterName ?? '(unnamed)'}, config_version ${view.configVersion ?? 0}`,
       ...view.nodes.map((n) => `  node ${n.nodeid}  ${n.ringAddrs[0] ?? '-'}  prio ${n.prio ?? '-'}  replication ${n.replication === undefined ? '-' : n.replication ? 'on' : 'off'}`),
-      ...warnings.map((w) => `  warning: ${w.message}`),
       vmmgr === undefined
         ? `${command.vmmgrConf}: not present`
         : `${command.vmmgrConf}: CloudIp ${vmmgr.cloudIp ?? '-'} on ${vmmgr.cloudIpDev}/${vmmgr.cloudMask}`,
+      ...allWarnings.map((w) => `  warning: ${w.message}`),
     ];
     io.stdout.write(lines.join('\n') + '\n');
     return EXIT.OK;

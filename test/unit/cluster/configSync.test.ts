@@ -14,6 +14,7 @@ import {
   newNonce, REQUEST_WINDOW_MS, SyncProtocolError,
 } from '../../../src/cluster/configSync';
 import { readLocalConfig } from '../../../src/cluster/localConfig';
+import { ConfigValidationError, MAX_CONFIG_FILE_BYTES } from '../../../src/config';
 import { syncFromPeers } from '../../../src/cluster/syncFromPeers';
 import { confText, KEY, OTHER_KEY, recordingLog } from './support';
 
@@ -63,6 +64,24 @@ describe('sync protocol codec', () => {
     const forgedVersion = JSON.parse(line(encodeResponse(res, KEY)).toString());
     forgedVersion.version = '99';
     expect(syncError(() => decodeResponse(Buffer.from(JSON.stringify(forgedVersion)), KEY, req.nonce))).toMatch(/bad MAC/);
+  });
+});
+
+describe('readLocalConfig', () => {
+  it('reads version, digest and text; refuses a file over the 1 MiB configuration limit, naming it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'corolistener-localconfig-'));
+    try {
+      const path = join(dir, 'corosync.conf');
+      const text = loopbackConf(7);
+      await writeFile(path, text);
+      expect(await readLocalConfig(path)).toEqual({ version: 7n, sha256: sha256Hex(text), content: text });
+      await writeFile(path, text + `# ${'x'.repeat(MAX_CONFIG_FILE_BYTES)}\n`);
+      const error = await readLocalConfig(path).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigValidationError);
+      expect(String((error as ConfigValidationError).errors[0])).toMatch(new RegExp(`^${path}:\\d+:1: \\(file\\): file is larger than ${MAX_CONFIG_FILE_BYTES} bytes`));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

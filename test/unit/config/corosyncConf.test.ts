@@ -178,6 +178,23 @@ const CASES: Array<[string, string, string]> = [
   ['line too long', edit({ 12: `\t\tprio: ${'9'.repeat(520)}` }), 'c.conf:12:1: nodelist.node[0]: line too long'],
   ['two nodelist sections', edit({}, ['nodelist {', '\tnode {', '\t\tring0_addr: 10.0.0.3', '\t\tnodeid: 3', '\t}', '}']), 'c.conf:22:1: nodelist: second nodelist section (first on line 8)'],
   ['links of unequal size', edit({ 10: '\t\tring0_addr: 10.0.0.1\n\t\tring1_addr: 10.1.0.1\n\t\tname: a', 16: '\t\tring0_addr: 10.0.0.2\n\t\tname: b' }), 'c.conf:17:2: nodelist.node[1].ring1_addr: missing: not all nodes have the same number of links'],
+  ['logging word (to_syslog)', edit({}, ['logging {', '\tto_syslog: maybe', '}']), 'c.conf:23:13: logging.to_syslog: must be one of yes, no, on, off, got "maybe"'],
+  ['logging word (blackbox takes on/off only)', edit({}, ['logging {', '\tblackbox: yes', '}']), 'c.conf:23:12: logging.blackbox: must be one of on, off, got "yes"'],
+  ['logging word (timestamp)', edit({}, ['logging {', '\ttimestamp: ON', '}']), 'c.conf:23:13: logging.timestamp: must be one of on, off, hires, got "ON"'],
+  ['logging priority', edit({}, ['logging {', '\tsyslog_priority: warn', '}']), 'c.conf:23:19: logging.syslog_priority: must be one of alert, crit, debug, emerg, err, error, info, notice, warning (any case), got "warn"'],
+  ['logging facility (case-sensitive)', edit({}, ['logging {', '\tsyslog_facility: DAEMON', '}']), 'c.conf:23:19: logging.syslog_facility: must be one of auth,'],
+  ['logger_subsys: the first value in a section wins', edit({}, ['logging {', '\tlogger_subsys {', '\t\tsubsys: QUORUM', '\t\tdebug: x', '\t\tdebug: on', '\t}', '}']), 'c.conf:25:10: logging.logger_subsys.debug: must be one of on, off, trace, got "x"'],
+  ['logger_subsys without subsys', edit({}, ['logging {', '\tlogger_subsys {', '\t\tdebug: on', '\t}', '}']), 'c.conf:23:2: logging.logger_subsys.subsys: missing'],
+  ['link_mode', edit({ 2: '\tversion: 2\n\tlink_mode: RR' }), 'c.conf:3:13: totem.link_mode: must be one of active, passive, rr, got "RR"'],
+  ['knet_transport', edit({}, ['totem {', '\tinterface {', '\t\tknet_transport: tcp', '\t}', '}']), 'c.conf:24:19: totem.interface[0].knet_transport: must be one of udp, sctp, got "tcp"'],
+  ['crypto_cipher with crypto_hash none', edit({ 2: '\tversion: 2\n\tcrypto_cipher: aes256\n\tcrypto_hash: none' }), 'c.conf:4:15: totem.crypto_hash: must not be none when crypto_cipher is aes256 (line 3)'],
+  ['crypto_cipher without crypto_hash', edit({ 2: '\tversion: 2\n\tcrypto_cipher: aes128' }), 'c.conf:3:17: totem.crypto_cipher: needs crypto_hash (other than none)'],
+  ['secauth on with crypto_hash none', edit({ 2: '\tversion: 2\n\tsecauth: on\n\tcrypto_hash: none' }), 'c.conf:4:15: totem.crypto_hash: must not be none when secauth is on (line 3)'],
+  ['crypto without knet', edit({ 2: '\tversion: 2\n\ttransport: udpu\n\tcrypto_cipher: aes256\n\tcrypto_hash: sha1' }), 'c.conf:4:17: totem.crypto_cipher: crypto (crypto_cipher aes256, crypto_hash sha1) needs the knet transport, not udpu'],
+  ['leading zero in an IPv4 address (glibc: octal)', edit({ 16: '\t\tring0_addr: 172.031.224.74' }), 'c.conf:16:15: nodelist.node[1].ring0_addr: ambiguous numeric IPv4 address "172.031.224.74": corosync (glibc inet_aton) reads it as 172.25.224.74'],
+  ['short IPv4 form', edit({ 16: '\t\tring0_addr: 127.1' }), 'c.conf:16:15: nodelist.node[1].ring0_addr: ambiguous numeric IPv4 address "127.1": corosync (glibc inet_aton) reads it as 127.0.0.1'],
+  ['hex IPv4 form', edit({ 16: '\t\tring0_addr: 0x7f.0.0.1' }), 'c.conf:16:15: nodelist.node[1].ring0_addr: ambiguous numeric IPv4 address'],
+  ['address glibc refuses too', edit({ 16: '\t\tring0_addr: 10.0.0.080' }), 'c.conf:16:15: nodelist.node[1].ring0_addr: must be an IPv4 or IPv6 address or a host name, got "10.0.0.080"'],
   ['multi-link without names', edit({ 10: '\t\tring0_addr: 10.0.0.1\n\t\tring1_addr: 10.1.0.1' }), 'c.conf:9:2: nodelist.node[0].name: missing'],
 ];
 
@@ -194,11 +211,33 @@ describe('validation errors name file:line:column and field', () => {
     });
   }
 
+  it('corosync\'s logging, link and crypto words are accepted, and only the value corosync reads is checked', () => {
+    const text = edit({ 2: '\tversion: 2\n\tlink_mode: passive\n\tlink_mode: x\n\tlink_mode: rr\n\tsecauth: on\n\tcrypto_cipher: aes128' }, [
+      'logging {', '\tto_syslog: maybe', '\tto_syslog: yes', '\tto_stderr: off', '\tto_logfile: on', '\ttimestamp: hires', '\tdebug: trace',
+      '\tblackbox: off', '\tfileline: on', '\tfunction_name: off', '\tsyslog_facility: local7', '\tsyslog_priority: Info',
+      '\tlogfile_priority: WARNING', '\tlogger_subsys {', '\t\tsubsys: QUORUM', '\t\tdebug: x', '\t}', '\tlogger_subsys {', '\t\tsubsys: QUORUM',
+      '\t\tdebug: on', '\t\ttimestamp: ignored-here', '\t}', '\tlogger_subsys {', '\t\tsubsys: A.B', '\t\tdebug: never-read', '\t}', '}',
+      'totem {', '\tinterface {', '\t\tlinknumber: 0', '\t\tknet_transport: tcp', '\t}', '\tinterface {', '\t\tlinknumber: 0', '\t\tknet_transport: sctp', '\t}', '}',
+    ]);
+    expect(validateCorosyncConf(parseCorosyncConf(text, 'c.conf')).errors.map(String)).toEqual([]);
+  });
+
   it('expected_votes that disagrees with the node count is a warning, not an error', () => {
     const { errors, warnings } = validateCorosyncConf(parseCorosyncConf(edit({ 6: '\texpected_votes: 3' }), 'c.conf'));
     expect(errors).toEqual([]);
-    expect(warnings.map(String)).toEqual(['c.conf:6:18: quorum.expected_votes: is 3 but the nodelist has 2 nodes']);
+    expect(warnings.map(String)).toEqual(['c.conf:6:18: quorum.expected_votes: is 3 but the nodelist has 2 votes (2 nodes, quorum_votes default 1)']);
     expect(warnings[0]!.severity).toBe('warning');
+  });
+
+  it('expected_votes is compared with the sum of quorum_votes (default 1)', () => {
+    const warningsOf = (changes: Record<number, string>): string[] =>
+      validateCorosyncConf(parseCorosyncConf(edit(changes), 'c.conf')).warnings.map(String);
+    // 2 + 1 = 3: agrees, although there are 2 nodes.
+    expect(warningsOf({ 6: '\texpected_votes: 3', 11: '\t\tnodeid: 1\n\t\tquorum_votes: 2' })).toEqual([]);
+    expect(warningsOf({ 6: '\texpected_votes: 2', 11: '\t\tnodeid: 1\n\t\tquorum_votes: 2' })).toEqual([
+      'c.conf:6:18: quorum.expected_votes: is 2 but the nodelist has 3 votes (2 nodes, quorum_votes default 1)',
+    ]);
+    expect(warningsOf({ 6: '\texpected_votes: 1', 11: '\t\tnodeid: 1\n\t\tquorum_votes: 0' })).toEqual([]);
   });
 
   it('loading throws one ConfigValidationError carrying every error as a ConfigError', () => {

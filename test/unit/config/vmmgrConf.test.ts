@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigValidationError, netmaskToPrefix, parseVmmgrConf } from '../../../src/config';
+import { ConfigValidationError, defaultVmmgrConf, netmaskToPrefix, parseVmmgrConf } from '../../../src/config';
 
 const errorsOf = (text: string): string[] => {
   try {
@@ -16,8 +16,9 @@ describe('vmmgr.conf', () => {
     expect(parseVmmgrConf('')).toEqual({
       cloudIp: undefined, cloudIpDev: 'vmbr0', cloudMask: 32,
       serviceStartCommand: undefined, serviceStopCommand: undefined, vmSuspendCommand: undefined,
-      vmResumeCommand: undefined, nodeFailedCommand: undefined, takeoverDelayMs: 0, other: {},
+      vmResumeCommand: undefined, nodeFailedCommand: undefined, takeoverDelayMs: 0, other: {}, warnings: [],
     });
+    expect(defaultVmmgrConf()).toEqual(parseVmmgrConf(''));
   });
 
   it('reads every directive, keeps unknown ones, ignores comments, blanks and CRLF', () => {
@@ -46,7 +47,9 @@ describe('vmmgr.conf', () => {
       // No shell and no quoting: shell syntax stays literal arguments.
       nodeFailedCommand: ['/usr/local/bin/node-failed', '"$NODE";', 'rm', '-rf', '/'],
       takeoverDelayMs: 1500,
-      other: { DBHost: 'localhost', Option: 'ClusterMode2' },
+      // mgr5 repeats some directives (Option): every value is kept, in order.
+      other: { DBHost: ['localhost'], Option: ['ClusterMode', 'ClusterMode2'] },
+      warnings: [],
     });
   });
 
@@ -80,5 +83,32 @@ describe('vmmgr.conf', () => {
       '/usr/local/mgr5/etc/vmmgr.conf:8:12: CloudIpDev: must be a network interface name (1-15 characters, no "/", ":" or blanks), got "eth0/1"',
       '/usr/local/mgr5/etc/vmmgr.conf:9:9: CloudIp: must be an IPv4 address, got "fd00::1"',
     ]);
+  });
+
+  it('warns (without failing) about a repeated known directive and a known name in the wrong case', () => {
+    const conf = parseVmmgrConf([
+      'CloudIp 10.0.0.1',
+      'cloudip 10.0.0.9',
+      '  CloudIp 10.0.0.2',
+      'TAKEOVERDELAY 5',
+      'Option A',
+      'Option B',
+    ].join('\n'), 'v.conf');
+    expect(conf.cloudIp).toBe('10.0.0.2');
+    expect(conf.takeoverDelayMs).toBe(0);
+    expect(conf.other).toEqual({ cloudip: ['10.0.0.9'], TAKEOVERDELAY: ['5'], Option: ['A', 'B'] });
+    expect(conf.warnings.map(String)).toEqual([
+      'v.conf:2:1: cloudip: unknown directive, ignored: names are case-sensitive; did you mean CloudIp?',
+      'v.conf:3:3: CloudIp: repeated (also on line 1): the last value is used',
+      'v.conf:4:1: TAKEOVERDELAY: unknown directive, ignored: names are case-sensitive; did you mean TakeoverDelay?',
+    ]);
+    expect(conf.warnings.every((w) => w.severity === 'warning')).toBe(true);
+  });
+
+  it('a "#" after a value is not a comment: it is part of the value', () => {
+    expect(errorsOf('CloudIp 10.0.0.1 # cluster IP')).toEqual([
+      '/usr/local/mgr5/etc/vmmgr.conf:1:9: CloudIp: must be an IPv4 address, got "10.0.0.1 # cluster IP"',
+    ]);
+    expect(parseVmmgrConf('ServiceStopCommand /bin/stop #now').serviceStopCommand).toEqual(['/bin/stop', '#now']);
   });
 });

@@ -94,6 +94,18 @@ function persisted(h: Harness): Record<string, unknown> {
 }
 
 describe('Corolistener', () => {
+  it('logs the warnings of both configuration files at start (and starts)', async () => {
+    const reuse = testDirs(NODES, 'CloudIp 198.18.0.100\ncloudmask 24\n');
+    writeFileSync(reuse.corosyncConf, readFileSync(reuse.corosyncConf, 'utf8').replace(`expected_votes: ${NODES.length}`, 'expected_votes: 9'));
+    const h = await startDaemon(4, { reuse });
+    const warned = h.lines.filter((l) => l.level === 40 && /^warning: /.test(String(l.msg)));
+    expect(warned.map((l) => [l.event, l.field])).toEqual([
+      ['vmmgr-conf', 'cloudmask'],
+      ['corosync-conf', 'quorum.expected_votes'],
+    ]);
+    expect(String(warned[0]!.msg)).toBe(`warning: ${reuse.vmmgrConf}:2:1: cloudmask: unknown directive, ignored: names are case-sensitive; did you mean CloudMask?`);
+  });
+
   it('a takeover plan gets its cluster IP checks prepared before any effect; other plans do not', async () => {
     const h = await startDaemon(4);
     h.corosync.session.quorum(true, [2, 4, 8], 10);
