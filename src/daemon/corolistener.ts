@@ -796,7 +796,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
         await a.nodeFailed(this.context(this.currentRole(), e.nodeIds), signal);
         this.emit('nodesFailed', { nodeIds: [...e.nodeIds] });
         return;
-      case 'raisePriority': return this.raisePriority(e.nodeId);
+      case 'raisePriority': return this.raisePriority(e.nodeId, e.configVersion);
       case 'publishConfig':
         await this.publisher.publish({ configVersion: e.configVersion, corosyncConf: this.options.corosyncConf, localNodeId: this.state?.localNodeId ?? 0 });
         return;
@@ -839,10 +839,18 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     }
   }
 
-  private async raisePriority(nodeId: number): Promise<void> {
-    const edit = () => editCorosyncConf(this.options.corosyncConf, (doc) => raiseNodePrioAboveOthers(doc, nodeId).doc, { corosyncCheck: this.options.corosyncCheck });
+  /**
+   * The engine's raisePriority: prio above every other node and config_version at least the
+   * engine's (one more than the file's, or past a version claimed by another node, or past a
+   * same-version conflict: docs/config-update.md).
+   */
+  private async raisePriority(nodeId: number, configVersion: number): Promise<void> {
+    const edit = () => editCorosyncConf(this.options.corosyncConf, (doc) => raiseNodePrioAboveOthers(doc, nodeId, BigInt(configVersion)).doc, { corosyncCheck: this.options.corosyncCheck });
     const result = await (this.publisher.withConfigLock ? this.publisher.withConfigLock(edit) : edit());
-    this.logger.info({ event: 'raise-priority', nodeId, changed: result.changed }, result.changed ? 'corosync.conf: priority raised above every other node' : 'priority already above every other node');
+    this.logger.info(
+      { event: 'raise-priority', nodeId, configVersion, changed: result.changed },
+      result.changed ? `corosync.conf: priority above every other node, config_version ${configVersion}` : `corosync.conf already has it (config_version ${configVersion} or later, priority on top)`,
+    );
     // Reload everywhere (also when an earlier attempt already wrote the file): every member's
     // cmap then shows our newer version, so no member with the old file can act as master,
     // even before the other nodes have fetched the new file (publishConfig).

@@ -6,7 +6,9 @@
 // Every effect is idempotent ("make it so"), so a plan replayed after a daemon restart is harmless.
 import { electMaster, ineligibility, nodeById, raisedPriority, type Ineligibility } from './election';
 import type {
+  ClaimedVersion,
   ClusterView,
+  ConfigConflict,
   Decision,
   Effect,
   EngineEvent,
@@ -26,6 +28,7 @@ export function emptyPersistedState(): PersistedState {
     suspendedAfterSeq: null,
     suspendRequested: false,
     failureRecords: {},
+    claimedVersion: null,
   };
 }
 
@@ -50,8 +53,15 @@ export function initialState(localNodeId: number, persisted: PersistedState | nu
     recordsSentSeq: null,
     publishedAt: null,
     servedMembers: null,
+    conflict: null,
     restoredRole: p.lastRole,
-    persisted: { ...p, suspendedVms: [...p.suspendedVms], failureRecords: { ...p.failureRecords } },
+    persisted: {
+      ...p,
+      suspendedVms: [...p.suspendedVms],
+      failureRecords: { ...p.failureRecords },
+      // State files written before claims existed have none.
+      claimedVersion: p.claimedVersion ?? null,
+    },
     lastEventAt: null,
   };
 }
@@ -90,8 +100,26 @@ function absorb(state: EngineState, event: EngineEvent): Absorbed {
   const previousMembers = state.quorum?.members ?? [];
   const out: Absorbed = { state: s, timerDue: false, notes: [] };
   switch (event.type) {
-    case 'config':
+    case 'config': {
       s.config = event.view;
+      const claim = s.persisted.claimedVersion;
+      if (claim !== null && event.view.configVersion >= claim.version) {
+        // The claimed version (or a later one) arrived: whatever node claim.by wrote is settled.
+        s.persisted.claimedVersion = null;
+      }
+      if (s.conflict !== null && event.view.configVersion > s.conflict.version) s.conflict = null;
+      break;
+    }
+    case 'configConflict':
+      if (s.config === null || event.version !== s.config.configVersion) {
+        out.notes.push(`ignored a config conflict at version ${event.version} (ours is ${s.config?.configVersion ?? 'unknown'})`);
+      } else if (event.from !== s.localNodeId) {
+        // The master of the other file's side: the sender itself, or the master it follows.
+        const otherMaster = event.peerRole === 'master' ? event.from : event.peerMaster;
+        const c = s.conflict?.version === event.version ? s.conflict : { version: event.version, from: [], yieldTo: null };
+        const lower = otherMaster !== null && otherMaster < s.localNodeId && (c.yieldTo === null || otherMaster < c.yieldTo);
+        s.conflict = { version: c.version, from: [...c.from.filter((id) => id !== event.from), event.from], yieldTo: lower ? otherMaster : c.yieldTo };
+      }
       break;
     case 'quorum': {
       const newRing = !sameRing(state.quorum?.ringId, event.ringId);
@@ -225,6 +253,9 @@ function samePersisted(a: PersistedState, b: PersistedState): boolean {
     if (ka.length !== Object.keys(b.failureRecords).length) return false;
     for (const k of ka) if (a.failureRecords[Number(k)] !== b.failureRecords[Number(k)]) return false;
   }
+  const ca = a.claimedVersion;
+  const cb = b.claimedVersion;
+  if (ca !== cb && (ca === null || cb === null || ca.by !== cb.by || ca.version !== cb.version)) return false;
   if (a.suspendedVms.length !== b.suspendedVms.length) return false;
   return a.suspendedVms.every((vm, i) => vm === b.suspendedVms[i]);
 }
@@ -325,6 +356,8 @@ function decideQuorate(s: EngineState, prev: EngineState, ctx: QuorateContext, e
   const localStale = election.newestVersion !== null && versions[local] < election.newestVersion;
   const localProblem = localStale ? 'stale-config' : ineligibility(local, nodeById(view, local), versions, election.newestVersion);
   const role = decideRole(s, prev, view, q, election.masterId, localProblem, ctx, effects, why);
+  if (s.masterId !== null && s.masterId !== local) claimVersion(s, view, s.masterId);
+  if (s.conflict !== null) resolveConflict(s, view, role, effects, why);
   // Someone must hand the newest configuration to stale members: the elected node (master or
   // takeover pending), or without one (e.g. the edit made the master ineligible) the lowest
   // nodeid holding the newest version.
@@ -409,14 +442,72 @@ function decideRole(
   effects.push({ type: 'startService', failedNodes: failed });
   const prio = raisedPriority(view, local);
   if (prio !== null) {
-    const configVersion = view.configVersion + 1;
+    const skipped: string[] = [];
+    const configVersion = raiseVersion(s, view, skipped);
     effects.push({ type: 'raisePriority', nodeId: local, prio, configVersion }, { type: 'publishConfig', configVersion });
     s.publishedAt = { seq: q.ringId.seq, version: configVersion };
-    why.push(`${restart ? 'master again after a daemon restart' : 'takeover'}; failed node(s): ${failed.join(',') || 'none'}; priority raised to ${prio}`);
+    why.push(`${restart ? 'master again after a daemon restart' : 'takeover'}; failed node(s): ${failed.join(',') || 'none'}; priority raised to ${prio}`, ...skipped);
   } else {
     why.push(`${restart ? 'master again after a daemon restart' : 'takeover'}; failed node(s): ${failed.join(',') || 'none'}`);
   }
   return 'master';
+}
+
+/**
+ * We elected `master`, whose takeover raises its priority and so writes a new config_version:
+ * remember which one (the version after our file's, or after a version claimed earlier), so that
+ * if `master` is cut off before its file reaches us and we take over, we do not write the same
+ * version with other content (docs/engine.md, "Claimed versions"). Once per elected node: the
+ * same master elected again claims nothing more.
+ */
+function claimVersion(s: EngineState, view: ClusterView, master: number): void {
+  if (raisedPriority(view, master) === null) return;
+  const claim = s.persisted.claimedVersion;
+  if (claim !== null && claim.by === master) return;
+  const base = Math.max(view.configVersion, claim?.version ?? 0);
+  s.persisted = { ...s.persisted, claimedVersion: { by: master, version: base + 1 } };
+}
+
+/**
+ * The config_version of our own next write: one above our file's, or above a version another
+ * node may have written (claimedVersion); the explanation says why a version was skipped.
+ */
+function raiseVersion(s: EngineState, view: ClusterView, why: string[]): number {
+  const claim: ClaimedVersion | null = s.persisted.claimedVersion;
+  if (claim === null || claim.version <= view.configVersion) return view.configVersion + 1;
+  const skipped = claim.version === view.configVersion + 1 ? `${claim.version}` : `${view.configVersion + 1}-${claim.version}`;
+  why.push(`config_version ${claim.version + 1}: skipping ${skipped}, which node ${claim.by} may have written (it was elected here, its file never arrived)`);
+  return claim.version + 1;
+}
+
+/**
+ * A member holds another file with our config_version. Versions decide, never digests: the
+ * master raises again on its own file with a higher version, which every member installs (the
+ * other file's holders included); non-masters wait for it. Two masters (each elected from its
+ * own table): the one with the lower nodeid raises, the other installs its file and steps
+ * down. Which master a conflict comes from is the sender itself when it is master, else the
+ * master it follows, so that conflicts reported by the other master's slaves (which may arrive
+ * first) never make both masters raise.
+ */
+function resolveConflict(s: EngineState, view: ClusterView, role: string, effects: Effect[], why: string[]): void {
+  const c = s.conflict as ConfigConflict;
+  const local = s.localNodeId;
+  const who = `node(s) ${c.from.join(',')} hold another corosync.conf with config_version ${c.version}`;
+  if (role !== 'master') {
+    why.push(`${who}: waiting for the master's next version`);
+    return;
+  }
+  if (c.yieldTo !== null) {
+    why.push(`${who}; node ${c.yieldTo} is master on their side and has the lower nodeid: it raises, waiting for its file`);
+    return;
+  }
+  if (s.publishedAt !== null && s.publishedAt.version > c.version) return; // already raised past it
+  const prio = raisedPriority(view, local) ?? nodeById(view, local)?.prio ?? 1;
+  why.push(who);
+  const configVersion = raiseVersion(s, view, why);
+  effects.push({ type: 'raisePriority', nodeId: local, prio, configVersion }, { type: 'publishConfig', configVersion });
+  s.publishedAt = { seq: (s.quorum?.ringId as RingId).seq, version: configVersion };
+  why.push(`raised again as version ${configVersion} so that versions settle it`);
 }
 
 function publishIfStale(s: EngineState, versions: Readonly<Record<number, number>>, ownVersion: number, effects: Effect[], why: string[]): void {

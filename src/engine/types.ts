@@ -47,6 +47,20 @@ export interface PersistedState {
   /** A suspendVms effect was emitted and its result (vmsSuspended) has not come back yet. */
   suspendRequested: boolean;
   failureRecords: FailureRecords;
+  /**
+   * A config_version another node may have written without it reaching us yet: we elected that
+   * node, and its takeover raises its priority (writing the version after ours). Our own next
+   * write skips past it, so two quick takeovers never write the same version (docs/engine.md,
+   * "Claimed versions"). Null: nothing outstanding. Persisted: the other node's file outlives
+   * our process, and a daemon restart between the two takeovers must not forget it.
+   */
+  claimedVersion: ClaimedVersion | null;
+}
+
+/** `version` may have been written by `by` (the master we elected), unseen here so far. */
+export interface ClaimedVersion {
+  by: number;
+  version: number;
 }
 
 // ---- events (inputs). Every event carries `now` (ms, daemon's clock); the engine never reads a clock.
@@ -101,7 +115,22 @@ export interface FailureRecordsEvent {
   records: FailureRecords;
 }
 
+/**
+ * A member holds another corosync.conf with the same config_version as ours (seen by the
+ * config distribution in its offer or hello). `peerRole` and `peerMaster` are the sender's role
+ * and the master its engine named when it sent it (null: none).
+ */
+export interface ConfigConflictEvent {
+  type: 'configConflict';
+  now: number;
+  from: number;
+  version: number;
+  peerRole: Role;
+  peerMaster: number | null;
+}
+
 export type EngineEvent =
+  | ConfigConflictEvent
   | ConfigEvent
   | QuorumEvent
   | ConfigVersionsEvent
@@ -161,10 +190,24 @@ export interface EngineState {
   publishedAt: { seq: number; version: number } | null;
   /** While master: the membership at the last decision (who left since is reported failed). */
   servedMembers: number[] | null;
+  /**
+   * A same-version conflict reported by the distribution, until our file's version passes it:
+   * the master resolves it by raising again with a higher version (see resolveConflict).
+   */
+  conflict: ConfigConflict | null;
   /** Role persisted by the previous daemon run; consulted by the first decision only. */
   restoredRole: Role | null;
   persisted: PersistedState;
   lastEventAt: number | null;
+}
+
+/** What this node knows of the other files with its config_version (see resolveConflict). */
+export interface ConfigConflict {
+  version: number;
+  /** The members that reported one (most recent last). */
+  from: number[];
+  /** The lowest nodeid below ours that is master on the other side: it resolves, we wait. */
+  yieldTo: number | null;
 }
 
 export interface Decision {
