@@ -5,19 +5,22 @@
 //   publisher (the master)               every other member
 //   config.offer {v, sha, content} --->  v < own: ignore (logged), refuse-ack
 //                                        v = own, same sha: ack ok (already installed)
-//                                        v = own, other sha: conflict rule (below), loud log
+//                                        v = own, other sha: conflict (below), refuse-ack + hello
 //                                        v > own: validate + corosync -t + atomic write, ack
 //   all current members acked, or the deadline passed: Cfg.reloadConfig() (cluster-wide)
 //
-// Conflict rule for two different files with the same version: the higher sha256 wins, on
-// every node. CPG delivers both offers to every member in the same order, and the rule does not
-// depend on the order, so all members end with the same file. Versions only grow: an offer
-// older than the installed file never changes anything.
+// Two different files with the same version (two takeovers that both wrote v+1, an operator
+// edit): never settled by comparing digests, which could drop the sitting master's raise.
+// Nothing is installed; every node that sees it (in an offer or a hello) reports it to its
+// engine (`onConflict`, with the sender's role and master), and the engine of the master
+// raises again with a higher version, which every member installs; of two masters the lower
+// nodeid does (src/engine, resolveConflict). Versions only grow: an offer older than the
+// installed file never changes anything.
 //
 // Rejoin: every member announces its file with config.hello whenever someone joins; a member
 // holding a newer file that is the designated publisher answers with an offer; a member holding
 // an older one answers with its own hello, so a joiner that is the newest learns it must push.
-import type { ConfigAck, ConfigHello, ConfigMessage, ConfigOffer } from './configMessages';
+import type { ConfigAck, ConfigHello, ConfigMessage, ConfigOffer, SenderRole, SenderSide } from './configMessages';
 import { CONFIG_ACK, CONFIG_HELLO, CONFIG_OFFER } from './configMessages';
 
 /** The corosync.conf installed on this node. */
@@ -32,6 +35,17 @@ export interface DistributorLog {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
+}
+
+/** A member holds another file with our config_version (an offer or a hello said so). */
+export interface ConfigConflictReport {
+  from: number;
+  version: bigint;
+  ourSha256: string;
+  theirSha256: string;
+  /** The sender's role and the master it named when it sent the message. */
+  peerRole: SenderRole;
+  peerMaster: number | null;
 }
 
 export interface ConfigDistributorDeps {
@@ -67,6 +81,10 @@ export interface ConfigDistributorDeps {
    * installed the master's file must not take the master for stale and elect itself.
    */
   onPeerVersion?(nodeId: number, version: bigint): void;
+  /** This node's engine role and the master it names, sent in offers and hellos (default unknown / null). */
+  localSide?(): SenderSide;
+  /** A same-version conflict: the daemon feeds it to the engine, which decides who raises. */
+  onConflict?(conflict: ConfigConflictReport): void;
 }
 
 export interface DistributionRound {
@@ -86,15 +104,12 @@ interface OpenRound {
 
 export const DEFAULT_ACK_TIMEOUT_MS = 10_000;
 
-/** Which of two files with the same version every node keeps. */
-export function conflictWinner(a: string, b: string): string {
-  return a > b ? a : b;
-}
-
-/** Whether file a replaces file b: a higher version, or the same version and a winning sha256. */
-export function supersedes(a: { version: bigint; sha256: string }, b: { version: bigint; sha256: string }): boolean {
-  if (a.version !== b.version) return a.version > b.version;
-  return a.sha256 !== b.sha256 && conflictWinner(a.sha256, b.sha256) === a.sha256;
+/**
+ * Whether file a replaces file b: only a higher version does. Two files with the same version
+ * and other content are a conflict the master settles with a higher version, never a digest.
+ */
+export function supersedes(a: { version: bigint }, b: { version: bigint }): boolean {
+  return a.version > b.version;
 }
 
 export class ConfigDistributor {
@@ -218,7 +233,7 @@ export class ConfigDistributor {
     this.deps.log.info({ version: local.version.toString(), sha256: local.sha256, waiting: [...waiting] }, 'publishing corosync.conf');
     await this.deps.send({
       type: CONFIG_OFFER,
-      body: { version: local.version, sha256: local.sha256, content: local.content, from: this.deps.localNodeId },
+      body: { version: local.version, sha256: local.sha256, content: local.content, from: this.deps.localNodeId, ...this.side() },
     });
     if (waiting.size === 0) await this.finishRound('no other member');
   }
@@ -245,12 +260,10 @@ export class ConfigDistributor {
     }
     if (offer.version === local.version) {
       if (offer.sha256 === local.sha256) return this.ack(offer, true);
-      const winner = conflictWinner(offer.sha256, local.sha256);
-      this.deps.log.error(
-        { ...fields, offeredSha256: offer.sha256, installedSha256: local.sha256, winner },
-        'CONFLICT: two different corosync.conf files with the same config_version; the higher sha256 wins on every node',
-      );
-      if (winner !== offer.sha256) return this.ack(offer, false, `conflict: keeping the file with sha256 ${local.sha256}`);
+      this.conflict(offer, local);
+      await this.ack(offer, false, `conflict: another file with config_version ${local.version} is installed here (sha256 ${local.sha256}); waiting for a higher version`);
+      // Our file and side, so that the publisher sees the conflict too.
+      return this.sendHello(local);
     }
     try {
       await this.deps.install(offer.content, offer.version);
@@ -293,12 +306,7 @@ export class ConfigDistributor {
     this.heard(hello.from, hello);
     const local = await this.deps.readLocal();
     this.known.set(this.deps.localNodeId, local);
-    if (hello.version === local.version && hello.sha256 !== local.sha256) {
-      this.deps.log.error(
-        { from: hello.from, version: local.version.toString(), theirSha256: hello.sha256, ourSha256: local.sha256, winner: conflictWinner(hello.sha256, local.sha256) },
-        'CONFLICT: a member holds a different corosync.conf with the same config_version; the higher sha256 wins on every node',
-      );
-    }
+    if (hello.version === local.version && hello.sha256 !== local.sha256) this.conflict(hello, local);
     if (supersedes(local, hello) && this.isPublisher()) {
       this.deps.log.info({ from: hello.from, theirs: hello.version.toString(), ours: local.version.toString() }, 'member joined with an older corosync.conf: pushing ours');
       await this.doPublish();
@@ -313,16 +321,28 @@ export class ConfigDistributor {
     if (nodeId !== this.deps.localNodeId) this.deps.onPeerVersion?.(nodeId, file.version);
   }
 
+  /** Logged loudly and handed to the engine, which decides who raises (nothing installed here). */
+  private conflict(peer: ConfigOffer | ConfigHello, local: LocalConfig): void {
+    const c: ConfigConflictReport = { from: peer.from, version: local.version, ourSha256: local.sha256, theirSha256: peer.sha256, peerRole: peer.role, peerMaster: peer.master };
+    this.deps.log.error(
+      { from: c.from, version: c.version.toString(), ourSha256: c.ourSha256, theirSha256: c.theirSha256, peerRole: c.peerRole, peerMaster: c.peerMaster },
+      'CONFLICT: a member holds another corosync.conf with the same config_version; the master raises again with a higher version, nothing installed',
+    );
+    this.deps.onConflict?.(c);
+  }
+
+  private side(): SenderSide {
+    return this.deps.localSide?.() ?? { role: 'unknown', master: null };
+  }
+
   private isPublisher(): boolean {
     const injected = this.deps.isPublisher?.();
     if (injected !== undefined) return injected;
-    // The lowest nodeid among the members holding the file that supersedes every other known one.
-    let best: { id: number; version: bigint; sha256: string } | undefined;
+    // The lowest nodeid among the members holding the newest known version.
+    let best: { id: number; version: bigint } | undefined;
     for (const [id, v] of this.known) {
       if (!this.members.has(id)) continue;
-      if (!best || supersedes(v, best) || (v.sha256 === best.sha256 && v.version === best.version && id < best.id)) {
-        best = { id, version: v.version, sha256: v.sha256 };
-      }
+      if (!best || supersedes(v, best) || (v.version === best.version && id < best.id)) best = { id, version: v.version };
     }
     return best?.id === this.deps.localNodeId;
   }
@@ -330,6 +350,6 @@ export class ConfigDistributor {
   private async sendHello(local?: LocalConfig): Promise<void> {
     const l = local ?? (await this.deps.readLocal());
     this.known.set(this.deps.localNodeId, l);
-    await this.deps.send({ type: CONFIG_HELLO, body: { version: l.version, sha256: l.sha256, from: this.deps.localNodeId } });
+    await this.deps.send({ type: CONFIG_HELLO, body: { version: l.version, sha256: l.sha256, from: this.deps.localNodeId, ...this.side() } });
   }
 }
