@@ -8,6 +8,8 @@
 //                                        v = own, other sha: conflict (below), refuse-ack + hello
 //                                        v > own: validate + corosync -t + atomic write, ack
 //   all current members acked, or the deadline passed: Cfg.reloadConfig() (cluster-wide)
+//   a member refused or missed it: the offer is repeated with backoff (1 s doubling to 30 s)
+//   while that member is in the group and not known to hold the version
 //
 // Two different files with the same version (two takeovers that both wrote v+1, an operator
 // edit): never settled by comparing digests, which could drop the sitting master's raise.
@@ -65,6 +67,8 @@ export interface ConfigDistributorDeps {
   log: DistributorLog;
   /** How long the publisher waits for acks before reloading anyway (default 10 s). */
   ackTimeoutMs?: number;
+  /** Re-offer to members that refused or missed a round: first delay and cap (default 1 s, 30 s). */
+  retryBackoff?: { initialMs: number; maxMs: number };
   /**
    * Whether this node pushes its file to an older member. The daemon answers with the engine's
    * view (this node is master, or with no master the lowest nodeid holding the newest version);
@@ -103,6 +107,16 @@ interface OpenRound {
 }
 
 export const DEFAULT_ACK_TIMEOUT_MS = 10_000;
+/** A transient refusal (ENOSPC, a `corosync -t` timeout) is retried soon, a lasting one rarely. */
+export const DEFAULT_RETRY_BACKOFF = { initialMs: 1_000, maxMs: 30_000 } as const;
+
+/** The next offer to members that refused or missed the one of `version`. */
+interface PendingRetry {
+  version: bigint;
+  laggards: Set<number>;
+  delayMs: number;
+  cancelTimer: () => void;
+}
 
 /**
  * Whether file a replaces file b: only a higher version does. Two files with the same version
@@ -117,6 +131,7 @@ export class ConfigDistributor {
   /** Versions members announced (hello), offered or acknowledged: for the default publisher rule. */
   private readonly known = new Map<number, { version: bigint; sha256: string }>();
   private round: OpenRound | undefined;
+  private retry: PendingRetry | undefined;
   // Messages, publishes and membership changes are handled one at a time, in arrival order:
   // each step reads the file and may write it.
   private queue: Promise<void> = Promise.resolve();
@@ -215,6 +230,8 @@ export class ConfigDistributor {
       throw new Error(`cannot publish config_version ${minVersion}: the installed file has ${local.version}`);
     }
     this.known.set(this.deps.localNodeId, local);
+    // This offer reaches every member: a pending re-offer is moot (the round decides anew).
+    this.retry?.cancelTimer();
     if (this.round) {
       this.round.cancelTimer();
       this.deps.log.info({ version: local.version.toString(), superseded: this.round.version.toString() }, 'config round superseded by a newer publish');
@@ -246,7 +263,45 @@ export class ConfigDistributor {
     const fields = { version: r.version.toString(), why, missing: [...r.waiting], refused: Object.fromEntries(r.refused) };
     if (r.waiting.size > 0 || r.refused.size > 0) this.deps.log.warn(fields, 'reloading corosync.conf without every member having installed it');
     else this.deps.log.info(fields, 'reloading corosync.conf cluster-wide');
+    this.scheduleRetry(r.version, [...r.waiting, ...r.refused.keys()]);
     await this.deps.reload();
+  }
+
+  /**
+   * Members that refused or missed the round of `version` get the offer again, with backoff,
+   * within the same ring: otherwise a transient failure (ENOSPC, a `corosync -t` timeout) would
+   * leave their file stale until the next membership change (nothing else re-offers).
+   */
+  private scheduleRetry(version: bigint, laggards: number[]): void {
+    const previous = this.retry;
+    previous?.cancelTimer();
+    this.retry = undefined;
+    const waiting = new Set(laggards.filter((id) => this.lagging(id, version)));
+    if (waiting.size === 0) return;
+    const backoff = this.deps.retryBackoff ?? DEFAULT_RETRY_BACKOFF;
+    const delayMs = previous?.version === version ? Math.min(previous.delayMs * 2, backoff.maxMs) : backoff.initialMs;
+    const retry: PendingRetry = { version, laggards: waiting, delayMs, cancelTimer: () => {} };
+    this.retry = retry;
+    this.deps.log.warn({ version: version.toString(), members: [...waiting], inMs: delayMs }, 'offering corosync.conf again to members that refused or missed it');
+    retry.cancelTimer = this.deps.setTimer(delayMs, () => {
+      void this.enqueue(async () => {
+        if (this.retry !== retry || this.round) return;
+        const local = await this.deps.readLocal();
+        const still = [...retry.laggards].filter((id) => this.lagging(id, local.version));
+        if (local.version !== version || still.length === 0) {
+          this.retry = undefined;
+          return;
+        }
+        await this.doPublish();
+        // doPublish cancelled the timer; the new round's end schedules the next try (doubled).
+        this.retry = { ...retry, cancelTimer: () => {} };
+      });
+    });
+  }
+
+  /** A member of the group that is not known to hold `version` (or later) yet. */
+  private lagging(id: number, version: bigint): boolean {
+    return id !== this.deps.localNodeId && this.members.has(id) && !((this.known.get(id)?.version ?? -1n) >= version);
   }
 
   private async onOffer(offer: ConfigOffer): Promise<void> {

@@ -2,11 +2,11 @@
 // write with backup; `corosync -t` off because the test nodes are not this host), real message
 // encoding and decoding (ConfigChannel), agreed-order delivery to every connected member,
 // injected timers.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { editCorosyncConf, raiseNodePrioAboveOthers } from '../../../src/config';
+import { editCorosyncConf, raiseNodePrioAboveOthers, type WriteCorosyncConfOptions } from '../../../src/config';
 import { ConfigChannel } from '../../../src/cluster/configChannel';
 import type { ConfigDistributor } from '../../../src/cluster/configDistributor';
 import type { ConfigConflictReport } from '../../../src/cluster/configDistributor';
@@ -60,7 +60,7 @@ class Group {
     return new Group(await mkdtemp(join(tmpdir(), 'confdist-')));
   }
 
-  async add(id: number, text: string, publisher?: () => boolean): Promise<TestNode> {
+  async add(id: number, text: string, publisher?: () => boolean, write: WriteCorosyncConfOptions = { corosyncCheck: 'off' }): Promise<TestNode> {
     const path = join(this.dir, `n${id}.conf`);
     await writeFile(path, text);
     const log = recordingLog();
@@ -79,7 +79,7 @@ class Group {
         node.reloads++;
       },
       log,
-      write: { corosyncCheck: 'off' },
+      write,
       ackTimeoutMs: 5000,
       setTimer: (ms, fn) => {
         const t: Timer = { ms, fn, cancelled: false };
@@ -216,6 +216,60 @@ describe('ConfigDistributor', () => {
     await g.confchg();
     expect(g.nodes.get(3)!.reloads).toBe(1);
     expect(g.timers.every((t) => t.cancelled)).toBe(true);
+  });
+
+  it('a member that refuses once (transient `corosync -t` failure) is offered the file again with backoff, within the ring', async () => {
+    group = await Group.create();
+    const g = group;
+    // Node 3's `corosync -t` fails the first time only (as a full disk or a timeout would).
+    const check = join(g.dir, 'corosync-once');
+    await writeFile(check, `#!/bin/sh\nif [ -e "${check}.failed" ]; then exit 0; fi\n: > "${check}.failed"\necho "No space left on device" >&2\nexit 1\n`);
+    await chmod(check, 0o755);
+    for (const id of [1, 2]) await g.add(id, confText(5));
+    await g.add(3, confText(5), undefined, { corosyncCheck: 'required', corosyncBinary: check });
+    await g.confchg([1, 2, 3]);
+    await g.raise(2);
+    await g.nodes.get(2)!.channel.publishConfig({ configVersion: 6n });
+    await g.flush();
+    expect(await g.file(1)).toBe(await g.file(2));
+    expect(await g.file(3)).toBe(confText(5));
+    const log2 = g.nodes.get(2)!.log.lines;
+    expect(log2.find((l) => l.msg === 'member refused the configuration')?.obj).toMatchObject({ from: 3, error: expect.stringContaining('No space left on device') });
+    expect(log2.find((l) => l.msg === 'offering corosync.conf again to members that refused or missed it')?.obj).toMatchObject({ version: '6', members: [3], inMs: 1000 });
+    expect(g.nodes.get(2)!.reloads).toBe(1);
+    // The retry timer fires (same ring, node 3 still a member and still at 5): offered again, installed.
+    expect(g.timers.filter((t) => !t.cancelled).map((t) => t.ms)).toEqual([1000]);
+    await g.fireTimers();
+    expect(await g.file(3)).toBe(await g.file(2));
+    expect(g.nodes.get(3)!.installed).toEqual([6n]);
+    expect(g.nodes.get(2)!.reloads).toBe(2); // cmap shows version 6 for node 3 too
+    // Everyone has it: no further retry.
+    expect(g.timers.filter((t) => !t.cancelled)).toEqual([]);
+  });
+
+  it('a member that keeps missing the offer is retried with doubling delays (capped), and not once it left', async () => {
+    const g = await threeNodes();
+    g.nodes.get(3)!.deaf = true;
+    await g.raise(2);
+    await g.nodes.get(2)!.channel.publishConfig({ configVersion: 6n });
+    await g.flush();
+    const delays: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      // The ack deadline (5000 ms) ends each round; then the re-offer's delay.
+      const pending = g.timers.filter((t) => !t.cancelled).map((t) => t.ms);
+      expect(pending).toEqual([5000]);
+      await g.fireTimers();
+      const retry = g.timers.filter((t) => !t.cancelled).map((t) => t.ms);
+      expect(retry).toHaveLength(1);
+      delays.push(retry[0]!);
+      await g.fireTimers();
+    }
+    expect(delays).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000]);
+    expect(await g.file(3)).toBe(confText(5));
+    // Node 3 leaves the group: the pending round stops waiting, nothing is offered again.
+    g.nodes.get(3)!.connected = false;
+    await g.confchg();
+    expect(g.timers.filter((t) => !t.cancelled)).toEqual([]);
   });
 
   it('refuses to publish a version the file does not have', async () => {
