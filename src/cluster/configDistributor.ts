@@ -177,8 +177,8 @@ export class ConfigDistributor {
   onMessage(senderNodeId: number, msg: ConfigMessage): Promise<void> {
     if (msg.body.from !== senderNodeId) {
       this.deps.log.warn(
-        { type: msg.type, claimedFrom: msg.body.from, senderNodeId },
-        'config message rejected: sender nodeid differs from the one CPG reports',
+        { from: senderNodeId, code: 'sender-mismatch', type: msg.type, claimedFrom: msg.body.from, error: 'sender nodeid differs from the one CPG reports' },
+        'cluster message rejected',
       );
       return Promise.resolve();
     }

@@ -20,7 +20,7 @@ import { PlanRunner, type StepOutcome, type StepReport } from '../actions/plan-r
 import type { RetryOptions } from '../actions/retry';
 import { StateFile, StateFileError } from '../actions/state-file';
 import { parseVirshNames, VmCommandError, type ResumeResult, type SuspendResult } from '../actions/vm-control';
-import { type DecodedMessage, encodeMessage } from '../cluster/envelope';
+import { type DecodedMessage, encodeMessage, MessageError } from '../cluster/envelope';
 import { createMessageCodec, FAILURE_RECORDS, type FailureRecordsBody } from '../cluster/messages';
 import type { CorosyncConfView } from '../config/corosyncConfView';
 import { editCorosyncConf, readCorosyncConf } from '../config/corosyncConfFile';
@@ -459,7 +459,9 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     try {
       decoded = this.codec.decode(m.data);
     } catch (err) {
-      this.logger.warn({ event: 'message-rejected', from: m.nodeId, bytes: m.data.length, error: errorText(err) }, `rejected a CPG message from node ${m.nodeId}`);
+      // One line per rejected message, the same as ConfigChannel's (docs/config-update.md).
+      const code = err instanceof MessageError ? err.code : 'bad-envelope';
+      this.logger.warn({ event: 'message-rejected', from: m.nodeId, code, bytes: m.data.length, error: errorText(err) }, 'cluster message rejected');
       return;
     }
     if (decoded.type !== FAILURE_RECORDS) {

@@ -486,7 +486,7 @@ describe('ConfigDistributor', () => {
       g.queue.push({ from: 3, data: encodeConfigMessage({ type: CONFIG_OFFER, body: { version: 99n, sha256: sha256Hex(newer), content: newer, from: 1, role: 'master', master: 1 } }, KEY) });
       await g.flush();
       expect(await g.file(2)).toBe(confText(5));
-      expect(g.nodes.get(2)!.log.lines.at(-1)).toMatchObject({ level: 'warn', msg: 'config message rejected: sender nodeid differs from the one CPG reports' });
+      expect(g.nodes.get(2)!.log.lines.at(-1)).toMatchObject({ level: 'warn', msg: 'cluster message rejected', obj: expect.objectContaining({ from: 3, code: 'sender-mismatch', claimedFrom: 1 }) });
     });
 
     it('a content over the config size limit is refused even when signed', async () => {

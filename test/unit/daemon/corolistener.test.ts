@@ -550,6 +550,13 @@ describe('Corolistener', () => {
     expect(persisted(h).failureRecords).toEqual({ 9: 7 });
     const rejected = h.lines.filter((l) => l.event === 'message-rejected');
     expect(rejected).toHaveLength(4);
+    // The documented line (docs/config-update.md) with the codec's code.
+    expect(rejected.map((l) => [l.msg, l.code])).toEqual([
+      ['cluster message rejected', 'bad-body'],
+      ['cluster message rejected', 'bad-body'],
+      ['cluster message rejected', 'not-json'],
+      ['cluster message rejected', 'unknown-type'],
+    ]);
     expect(rejected[0]).toMatchObject({ from: 4, level: 40 });
     expect(String(rejected[0]!.error)).toMatch(/records\[9\]/);
     void before;
