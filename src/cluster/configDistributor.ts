@@ -14,9 +14,9 @@
 // Two different files with the same version (two takeovers that both wrote v+1, an operator
 // edit): never settled by comparing digests, which could drop the sitting master's raise.
 // Nothing is installed; every node that sees it (in an offer or a hello) reports it to its
-// engine (`onConflict`, with the sender's role and master), and the engine of the master
-// raises again with a higher version, which every member installs; of two masters the lower
-// nodeid does (src/engine, resolveConflict). Versions only grow: an offer older than the
+// engine (`onConflict`, with the sender's role, master and since), and the engine of the master
+// raises again with a higher version, which every member installs; of two masters the one
+// master longest does (src/engine, resolveConflict). Versions only grow: an offer older than the
 // installed file never changes anything.
 //
 // Rejoin: every member announces its file with config.hello whenever someone joins; a member
@@ -48,6 +48,7 @@ export interface ConfigConflictReport {
   /** The sender's role and the master it named when it sent the message. */
   peerRole: SenderRole;
   peerMaster: number | null;
+  peerSince: number | null;
 }
 
 export interface ConfigDistributorDeps {
@@ -378,16 +379,16 @@ export class ConfigDistributor {
 
   /** Logged loudly and handed to the engine, which decides who raises (nothing installed here). */
   private conflict(peer: ConfigOffer | ConfigHello, local: LocalConfig): void {
-    const c: ConfigConflictReport = { from: peer.from, version: local.version, ourSha256: local.sha256, theirSha256: peer.sha256, peerRole: peer.role, peerMaster: peer.master };
+    const c: ConfigConflictReport = { from: peer.from, version: local.version, ourSha256: local.sha256, theirSha256: peer.sha256, peerRole: peer.role, peerMaster: peer.master, peerSince: peer.since };
     this.deps.log.error(
-      { from: c.from, version: c.version.toString(), ourSha256: c.ourSha256, theirSha256: c.theirSha256, peerRole: c.peerRole, peerMaster: c.peerMaster },
+      { from: c.from, version: c.version.toString(), ourSha256: c.ourSha256, theirSha256: c.theirSha256, peerRole: c.peerRole, peerMaster: c.peerMaster, peerSince: c.peerSince },
       'CONFLICT: a member holds another corosync.conf with the same config_version; the master raises again with a higher version, nothing installed',
     );
     this.deps.onConflict?.(c);
   }
 
   private side(): SenderSide {
-    return this.deps.localSide?.() ?? { role: 'unknown', master: null };
+    return this.deps.localSide?.() ?? { role: 'unknown', master: null, since: null };
   }
 
   private isPublisher(): boolean {

@@ -1,13 +1,14 @@
 // The configuration-distribution messages exchanged over the CPG group (see
 // docs/config-update.md):
 //
-//   config.offer  {version, sha256, content, from, role, master, mac}  the full corosync.conf
-//   config.ack    {version, sha256, from, ok, error?, mac}              installed (or refused)
-//   config.hello  {version, sha256, from, role, master, mac}           this node's file
+//   config.offer  {version, sha256, content, from, role, master, since, mac}  the full file
+//   config.ack    {version, sha256, from, ok, error?, mac}                     installed or not
+//   config.hello  {version, sha256, from, role, master, since, mac}           this node's file
 //
 // `role` and `master` are the sender's engine role and the master it names (null: none) when it
-// sent the message: a same-version conflict is settled by the master, and of two masters by the
-// lower nodeid (docs/config-update.md), so every node must know which side the sender is on.
+// sent the message, `since` (a master's) the ring seq since which it is master: a same-version
+// conflict is settled by the master, and of two masters by the one master longest
+// (docs/config-update.md), so every node must know which side the sender is on.
 // They were added in protocol version 2 of the envelope (envelope.ts): a version-1 daemon
 // rejects these messages as `unknown-version` instead of misreading them.
 //
@@ -41,6 +42,8 @@ const ROLES: readonly SenderRole[] = ['master', 'slave', 'suspended', 'unknown']
 export interface SenderSide {
   role: SenderRole;
   master: number | null;
+  /** A master's ring seq since which it is master; null otherwise. */
+  since: number | null;
 }
 
 export interface ConfigOffer extends SenderSide {
@@ -78,7 +81,7 @@ export function sha256Hex(content: string): string {
 function macParts(msg: ConfigMessage): string[] {
   const { type, body } = msg;
   const common = [type, body.version.toString(), body.sha256, String(body.from)];
-  const side = (b: SenderSide): string[] => [b.role, b.master === null ? '' : String(b.master)];
+  const side = (b: SenderSide): string[] => [b.role, b.master === null ? '' : String(b.master), b.since === null ? '' : String(b.since)];
   switch (msg.type) {
     case CONFIG_OFFER:
       return [...common, msg.body.content, ...side(msg.body)];
@@ -139,7 +142,8 @@ function nodeId(b: Fields): number {
 function senderSide(b: Fields): SenderSide {
   if (typeof b.role !== 'string' || !(ROLES as readonly string[]).includes(b.role)) throw new Error(`role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(b.role)}`);
   if (b.master !== null && !isNodeId(b.master)) throw new Error(`master must be a nodeid or null, got ${JSON.stringify(b.master)}`);
-  return { role: b.role as SenderRole, master: b.master as number | null };
+  if (b.since !== null && (typeof b.since !== 'number' || !Number.isSafeInteger(b.since) || b.since < 0)) throw new Error(`since must be a ring seq or null, got ${JSON.stringify(b.since)}`);
+  return { role: b.role as SenderRole, master: b.master as number | null, since: b.since as number | null };
 }
 
 function mac(b: Fields): string {
@@ -149,7 +153,7 @@ function mac(b: Fields): string {
 
 export function validateOffer(body: unknown): ConfigOffer & { mac: string } {
   const b = asObject(body);
-  onlyKeys(b, ['version', 'sha256', 'content', 'from', 'role', 'master', 'mac']);
+  onlyKeys(b, ['version', 'sha256', 'content', 'from', 'role', 'master', 'since', 'mac']);
   if (typeof b.content !== 'string') throw new Error('content must be a string');
   const bytes = Buffer.byteLength(b.content, 'utf8');
   if (bytes > MAX_CONFIG_BYTES) throw new Error(`content is ${bytes} bytes, over the ${MAX_CONFIG_BYTES}-byte limit`);
@@ -172,7 +176,7 @@ export function validateAck(body: unknown): ConfigAck & { mac: string } {
 
 export function validateHello(body: unknown): ConfigHello & { mac: string } {
   const b = asObject(body);
-  onlyKeys(b, ['version', 'sha256', 'from', 'role', 'master', 'mac']);
+  onlyKeys(b, ['version', 'sha256', 'from', 'role', 'master', 'since', 'mac']);
   return { version: version(b), sha256: sha(b), from: nodeId(b), ...senderSide(b), mac: mac(b) };
 }
 

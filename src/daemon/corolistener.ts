@@ -88,10 +88,10 @@ export interface ConfigLink {
    * after the cluster-wide reload, and until then the engine must not take it for stale.
    */
   peerVersion(nodeId: number, version: number): void;
-  /** The engine's role and the master it names, for the other nodes (offers and hellos). */
-  localSide(): { role: Role; master: number | null };
+  /** The engine's role, the master it names and (as master) since which ring, for the other nodes (offers and hellos). */
+  localSide(): { role: Role; master: number | null; since: number | null };
   /** A member holds another file with our config_version: the engine decides who raises. */
-  configConflict(conflict: { from: number; version: number; peerRole: Role; peerMaster: number | null }): void;
+  configConflict(conflict: { from: number; version: number; peerRole: Role; peerMaster: number | null; peerSince: number | null }): void;
 }
 
 /** Until configuration distribution exists: say loudly that the change stayed local. */
@@ -398,7 +398,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
       masterId: () => this.state?.masterId ?? null,
       configInstalled: () => void this.reloadCorosyncConf('config-distribution'),
       peerVersion: (nodeId, version) => this.feed({ type: 'configVersions', now: this.clock.now(), versions: { [nodeId]: version } }),
-      localSide: () => ({ role: this.role, master: this.state?.masterId ?? null }),
+      localSide: () => ({ role: this.role, master: this.state?.masterId ?? null, since: this.role === 'master' ? (this.state?.namedSince ?? null) : null }),
       configConflict: (c) => this.feed({ type: 'configConflict', now: this.clock.now(), ...c }),
     });
     // Fresh state: the configuration as it is now (re-read: it may have changed while corosync

@@ -43,6 +43,7 @@ export function initialState(localNodeId: number, persisted: PersistedState | nu
     localNodeId,
     role: 'unknown',
     masterId: null,
+    namedSince: null,
     config: null,
     quorum: null,
     configVersions: {},
@@ -114,11 +115,17 @@ function absorb(state: EngineState, event: EngineEvent): Absorbed {
       if (s.config === null || event.version !== s.config.configVersion) {
         out.notes.push(`ignored a config conflict at version ${event.version} (ours is ${s.config?.configVersion ?? 'unknown'})`);
       } else if (event.from !== s.localNodeId) {
-        // The master of the other file's side: the sender itself, or the master it follows.
-        const otherMaster = event.peerRole === 'master' ? event.from : event.peerMaster;
-        const c = s.conflict?.version === event.version ? s.conflict : { version: event.version, from: [], yieldTo: null };
-        const lower = otherMaster !== null && otherMaster < s.localNodeId && (c.yieldTo === null || otherMaster < c.yieldTo);
-        s.conflict = { version: c.version, from: [...c.from.filter((id) => id !== event.from), event.from], yieldTo: lower ? otherMaster : c.yieldTo };
+        const c: ConfigConflict = s.conflict?.version === event.version ? s.conflict : { version: event.version, from: [], master: null, masterless: false, followers: [] };
+        const next: ConfigConflict = { ...c, from: [...c.from.filter((id) => id !== event.from), event.from] };
+        if (event.peerRole === 'master') {
+          const reported = { id: event.from, since: event.peerSince };
+          if (c.master === null || masterOrder(reported, c.master) < 0) next.master = reported;
+        } else if (event.peerMaster === null || event.peerMaster === s.localNodeId) {
+          next.masterless = true;
+        } else if (!c.followers.includes(event.peerMaster)) {
+          next.followers = [...c.followers, event.peerMaster];
+        }
+        s.conflict = next;
       }
       break;
     case 'quorum': {
@@ -315,6 +322,7 @@ export function transition(state: EngineState, event: EngineEvent): Decision {
 
   if (role !== 'unknown') s.restoredRole = null;
   s.role = role;
+  if (s.masterId !== state.masterId) s.namedSince = s.masterId === null ? null : (s.quorum?.ringId?.seq ?? null);
   s.persisted = s.persisted.lastRole === role ? s.persisted : { ...s.persisted, lastRole: role };
   // Write-ahead: the new state is persisted before any effect runs. A daemon killed in the
   // middle of a takeover then restarts as the master it was becoming (it finishes the idempotent
@@ -480,14 +488,22 @@ function raiseVersion(s: EngineState, view: ClusterView, why: string[]): number 
   return claim.version + 1;
 }
 
+/** Which of two masters keeps the role: the one master longest (lowest ring seq), then the lowest nodeid. */
+function masterOrder(a: { id: number; since: number | null }, b: { id: number; since: number | null }): number {
+  const sa = a.since ?? Number.POSITIVE_INFINITY;
+  const sb = b.since ?? Number.POSITIVE_INFINITY;
+  return sa !== sb ? (sa < sb ? -1 : 1) : a.id - b.id;
+}
+
 /**
  * A member holds another file with our config_version. Versions decide, never digests: the
  * master raises again on its own file with a higher version, which every member installs (the
  * other file's holders included); non-masters wait for it. Two masters (each elected from its
- * own table): the one with the lower nodeid raises, the other installs its file and steps
- * down. Which master a conflict comes from is the sender itself when it is master, else the
- * master it follows, so that conflicts reported by the other master's slaves (which may arrive
- * first) never make both masters raise.
+ * own table, e.g. one returning from a partition): the one that has been master longest keeps
+ * the role (ring seqs are comparable across partitions; ties: lowest nodeid), so a returning
+ * node never preempts the sitting master; it waits for the master's file, installs it and steps
+ * down. Reports from the other master's slaves wait for that master's own report (every member
+ * sends a hello when someone joins), so the order of arrival never makes both raise.
  */
 function resolveConflict(s: EngineState, view: ClusterView, role: string, effects: Effect[], why: string[]): void {
   const c = s.conflict as ConfigConflict;
@@ -497,8 +513,13 @@ function resolveConflict(s: EngineState, view: ClusterView, role: string, effect
     why.push(`${who}: waiting for the master's next version`);
     return;
   }
-  if (c.yieldTo !== null) {
-    why.push(`${who}; node ${c.yieldTo} is master on their side and has the lower nodeid: it raises, waiting for its file`);
+  const ours = { id: local, since: s.namedSince };
+  if (c.master !== null && masterOrder(c.master, ours) < 0) {
+    why.push(`${who}; node ${c.master.id} has been master since ring ${c.master.since ?? '?'} (here since ${ours.since ?? '?'}): it keeps the role and raises, waiting for its file`);
+    return;
+  }
+  if (c.master === null && !c.masterless) {
+    why.push(`${who}; waiting for the report of their master(s) ${c.followers.join(',')}`);
     return;
   }
   if (s.publishedAt !== null && s.publishedAt.version > c.version) return; // already raised past it

@@ -118,7 +118,8 @@ export interface FailureRecordsEvent {
 /**
  * A member holds another corosync.conf with the same config_version as ours (seen by the
  * config distribution in its offer or hello). `peerRole` and `peerMaster` are the sender's role
- * and the master its engine named when it sent it (null: none).
+ * and the master its engine named when it sent it (null: none); `peerSince`, when it was master,
+ * the ring seq since which it was (EngineState.namedSince).
  */
 export interface ConfigConflictEvent {
   type: 'configConflict';
@@ -127,6 +128,7 @@ export interface ConfigConflictEvent {
   version: number;
   peerRole: Role;
   peerMaster: number | null;
+  peerSince: number | null;
 }
 
 export type EngineEvent =
@@ -172,6 +174,8 @@ export interface EngineState {
   role: Role;
   /** Who the election names in the current view (null: none, or this node cannot know yet). */
   masterId: number | null;
+  /** Ring seq of the decision since which this node names `masterId` (null with no master). */
+  namedSince: number | null;
   config: ClusterView | null;
   /** null until the first quorum event (or disconnection) after start. */
   quorum: QuorumState | null;
@@ -206,8 +210,12 @@ export interface ConfigConflict {
   version: number;
   /** The members that reported one (most recent last). */
   from: number[];
-  /** The lowest nodeid below ours that is master on the other side: it resolves, we wait. */
-  yieldTo: number | null;
+  /** Masters that reported it themselves: the one that has been master longest (then lowest nodeid). */
+  master: { id: number; since: number | null } | null;
+  /** Reported by a member without a master, or following us: the other file has no master of its own. */
+  masterless: boolean;
+  /** Slaves of these masters reported it: their master's own report decides. */
+  followers: number[];
 }
 
 export interface Decision {

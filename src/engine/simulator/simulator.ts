@@ -390,7 +390,7 @@ export class Simulator {
   private reportConflict(to: SimNode, from: SimNode): void {
     if (to === from || to.config.configVersion !== from.config.configVersion || sameContent(to.config, from.config)) return;
     this.log.push(`${nodeName(to.nodeId)} conflict: ${nodeName(from.nodeId)} holds another version ${from.config.configVersion}`);
-    this.enqueue(to.nodeId, { type: 'configConflict', now: this.now, from: from.nodeId, version: from.config.configVersion, peerRole: from.engine?.role ?? 'unknown', peerMaster: from.engine?.masterId ?? null });
+    this.enqueue(to.nodeId, { type: 'configConflict', now: this.now, from: from.nodeId, version: from.config.configVersion, peerRole: from.engine?.role ?? 'unknown', peerMaster: from.engine?.masterId ?? null, peerSince: from.engine?.role === 'master' ? from.engine.namedSince : null });
   }
 
   private installConfig(n: SimNode, view: ClusterView, reload = true): void {

@@ -50,8 +50,9 @@ class Group {
   /**
    * Stand-in for the engines' same-version conflict rule (src/engine resolveConflict, tested in
    * test/unit/engine/config-race.test.ts; the daemon wiring in test/unit/daemon): a master
-   * raises again past the conflicting version and publishes, unless the other side's master
-   * has a lower nodeid. Off: conflicts are only recorded.
+   * raises again past the conflicting version and publishes, unless the report comes from a
+   * master that has been master longer (then lower nodeid) or from another master's slave.
+   * Off: conflicts are only recorded.
    */
   resolveConflicts = false;
   private constructor(readonly dir: string) {}
@@ -65,7 +66,7 @@ class Group {
     await writeFile(path, text);
     const log = recordingLog();
     const node: TestNode = {
-      id, path, log, reloads: 0, connected: true, deaf: false, installed: [], side: { role: 'slave', master: null }, conflicts: [],
+      id, path, log, reloads: 0, connected: true, deaf: false, installed: [], side: { role: 'slave', master: null, since: null }, conflicts: [],
       channel: undefined as unknown as ConfigChannel,
     };
     node.channel = new ConfigChannel({
@@ -93,8 +94,12 @@ class Group {
       localSide: () => node.side,
       onConflict: (c) => {
         node.conflicts.push(c);
-        const otherMaster = c.peerRole === 'master' ? c.from : c.peerMaster;
-        if (!this.resolveConflicts || node.side.role !== 'master' || (otherMaster !== null && otherMaster < id)) return;
+        if (!this.resolveConflicts || node.side.role !== 'master') return;
+        // The other master's own report decides: the one master longest (then lower nodeid) raises.
+        const later = (since: number | null) => since ?? Number.POSITIVE_INFINITY;
+        const theirsFirst = c.peerRole === 'master'
+          && (later(c.peerSince) < later(node.side.since) || (later(c.peerSince) === later(node.side.since) && c.from < id));
+        if (theirsFirst || (c.peerRole !== 'master' && c.peerMaster !== null && c.peerMaster !== id)) return;
         // As the daemon runs the engine's raisePriority + publishConfig effects (outside the
         // distributor's own step: the plan runner is separate).
         setImmediate(() => void this.raise(id, c.version + 1n).then(() => node.channel.publishConfig({ configVersion: c.version + 1n })));
@@ -303,8 +308,8 @@ describe('ConfigDistributor', () => {
     await g.add(1, a);
     await g.add(2, b);
     await g.add(3, confText(5));
-    g.nodes.get(1)!.side = { role: 'master', master: 1 };
-    g.nodes.get(2)!.side = { role: 'slave', master: 1 };
+    g.nodes.get(1)!.side = { role: 'master', master: 1, since: 8 };
+    g.nodes.get(2)!.side = { role: 'slave', master: 1, since: null };
     await g.confchg([1, 2, 3]);
     await g.nodes.get(1)!.channel.publishConfig({ configVersion: 6n });
     await g.flush();
@@ -313,8 +318,8 @@ describe('ConfigDistributor', () => {
     expect(await g.file(2)).toBe(b);
     expect(await g.file(3)).toBe(a);
     // Node 2 saw node 1's offer, node 1 saw node 2's hello (its answer to the offer, and at the join).
-    expect(g.nodes.get(2)!.conflicts).toContainEqual({ from: 1, version: 6n, ourSha256: sha256Hex(b), theirSha256: sha256Hex(a), peerRole: 'master', peerMaster: 1 });
-    expect(g.nodes.get(1)!.conflicts).toContainEqual({ from: 2, version: 6n, ourSha256: sha256Hex(a), theirSha256: sha256Hex(b), peerRole: 'slave', peerMaster: 1 });
+    expect(g.nodes.get(2)!.conflicts).toContainEqual({ from: 1, version: 6n, ourSha256: sha256Hex(b), theirSha256: sha256Hex(a), peerRole: 'master', peerMaster: 1, peerSince: 8 });
+    expect(g.nodes.get(1)!.conflicts).toContainEqual({ from: 2, version: 6n, ourSha256: sha256Hex(a), theirSha256: sha256Hex(b), peerRole: 'slave', peerMaster: 1, peerSince: null });
     expect(g.nodes.get(2)!.installed).toEqual([]);
     for (const id of [1, 2]) expect(g.nodes.get(id)!.log.lines.some((l) => l.level === 'error' && l.msg.startsWith('CONFLICT'))).toBe(true);
     const refusal = g.nodes.get(1)!.log.lines.find((l) => l.msg === 'member refused the configuration');
@@ -331,17 +336,17 @@ describe('ConfigDistributor', () => {
     // prio and is cut off before anyone receives its offer.
     g.nodes.get(1)!.connected = false;
     await g.raise(3);
-    g.nodes.get(3)!.side = { role: 'master', master: 3 };
+    g.nodes.get(3)!.side = { role: 'master', master: 3, since: 8 };
     await g.nodes.get(3)!.channel.publishConfig({ configVersion: 5n });
     g.nodes.get(3)!.connected = false;
-    g.nodes.get(3)!.side = { role: 'suspended', master: null };
+    g.nodes.get(3)!.side = { role: 'suspended', master: null, since: null };
     g.queue.length = 0;
     // Node 2 takes over from version 4 as well (node 1 back as its slave).
     g.nodes.get(1)!.connected = true;
     await g.confchg([1]);
     await g.raise(2);
-    g.nodes.get(2)!.side = { role: 'master', master: 2 };
-    g.nodes.get(1)!.side = { role: 'slave', master: 2 };
+    g.nodes.get(2)!.side = { role: 'master', master: 2, since: 12 };
+    g.nodes.get(1)!.side = { role: 'slave', master: 2, since: null };
     await g.nodes.get(2)!.channel.publishConfig({ configVersion: 5n });
     await g.flush();
     const cut = await g.file(3);
@@ -363,24 +368,26 @@ describe('ConfigDistributor', () => {
     expect(g.nodes.get(1)!.installed).toEqual([5n, 6n]);
   });
 
-  it('two masters with the same version and other files: the lower nodeid raises, the other installs its file', async () => {
+  it('two masters with the same version and other files: the one master longest raises (not the lower nodeid), the other installs its file', async () => {
     group = await Group.create();
     const g = group;
     g.resolveConflicts = true;
     await g.add(1, confText(7, [100, 90, 80]));
     await g.add(2, confText(7, [100, 101, 80]));
     await g.add(3, confText(7, [100, 90, 101]));
-    g.nodes.get(1)!.side = { role: 'slave', master: 2 };
-    g.nodes.get(2)!.side = { role: 'master', master: 2 };
-    g.nodes.get(3)!.side = { role: 'master', master: 3 };
+    // Node 3 is the sitting master (since ring 10); node 2 returns from a partition and elects
+    // itself from its own table (since ring 30, the heal).
+    g.nodes.get(1)!.side = { role: 'slave', master: 3, since: null };
+    g.nodes.get(2)!.side = { role: 'master', master: 2, since: 30 };
+    g.nodes.get(3)!.side = { role: 'master', master: 3, since: 10 };
     await g.confchg([1, 2, 3]);
     await g.settleAll();
     const files = await Promise.all([1, 2, 3].map((id) => g.file(id)));
-    expect(files).toEqual([1, 2, 3].map(() => confText(8, [100, 101, 80])));
-    expect(g.nodes.get(3)!.installed).toEqual([8n]);
-    // Node 3 never raised: every conflict it saw came from node 2's side (node 2 or its slave).
-    expect(g.nodes.get(3)!.conflicts.map((c) => (c.peerRole === 'master' ? c.from : c.peerMaster))).toEqual(expect.arrayContaining([2]));
-    expect(g.nodes.get(3)!.log.lines.some((l) => l.msg === 'publishing corosync.conf')).toBe(false);
+    expect(files).toEqual([1, 2, 3].map(() => confText(8, [100, 90, 101])));
+    expect(g.nodes.get(2)!.installed).toEqual([8n]);
+    // Node 2 never raised (no preemption by the lower nodeid); it heard node 3 itself.
+    expect(g.nodes.get(2)!.conflicts).toContainEqual(expect.objectContaining({ from: 3, peerRole: 'master', peerSince: 10 }));
+    expect(g.nodes.get(2)!.log.lines.some((l) => l.msg === 'publishing corosync.conf')).toBe(false);
   });
 
   it('a member that joins with an older file announces it and gets the newest pushed by the publisher', async () => {
@@ -414,7 +421,7 @@ describe('ConfigDistributor', () => {
     const bad = confText(6).replace('prio: 90', 'prio: high');
     g.queue.push({
       from: 1,
-      data: encodeConfigMessage({ type: CONFIG_OFFER, body: { version: 6n, sha256: sha256Hex(bad), content: bad, from: 1, role: 'master', master: 1 } }, KEY),
+      data: encodeConfigMessage({ type: CONFIG_OFFER, body: { version: 6n, sha256: sha256Hex(bad), content: bad, from: 1, role: 'master', master: 1, since: null } }, KEY),
     });
     await g.flush();
     for (const id of [2, 3]) {
@@ -428,7 +435,7 @@ describe('ConfigDistributor', () => {
   it('a file whose config_version differs from the one the message claims is refused', async () => {
     const g = await threeNodes();
     const text = confText(9);
-    g.queue.push({ from: 1, data: encodeConfigMessage({ type: CONFIG_OFFER, body: { version: 6n, sha256: sha256Hex(text), content: text, from: 1, role: 'master', master: 1 } }, KEY) });
+    g.queue.push({ from: 1, data: encodeConfigMessage({ type: CONFIG_OFFER, body: { version: 6n, sha256: sha256Hex(text), content: text, from: 1, role: 'master', master: 1, since: null } }, KEY) });
     await g.flush();
     expect(await g.file(2)).toBe(confText(5));
   });
@@ -444,7 +451,7 @@ describe('ConfigDistributor', () => {
       return 'raised';
     });
     const newer = confText(7, [10, 20, 30]);
-    g.queue.push({ from: 1, data: encodeConfigMessage({ type: CONFIG_OFFER, body: { version: 7n, sha256: sha256Hex(newer), content: newer, from: 1, role: 'master', master: 1 } }, KEY) });
+    g.queue.push({ from: 1, data: encodeConfigMessage({ type: CONFIG_OFFER, body: { version: 7n, sha256: sha256Hex(newer), content: newer, from: 1, role: 'master', master: 1, since: null } }, KEY) });
     setTimeout(release, 50);
     await g.flush();
     expect(await edit).toBe('raised');
@@ -456,7 +463,7 @@ describe('ConfigDistributor', () => {
 
   describe('forged, malformed, oversized messages change nothing and are logged', () => {
     const newer = confText(99, [1, 2, 3]);
-    const offerBody = { version: '99', sha256: sha256Hex(newer), content: newer, from: 1, role: 'master' as const, master: 1 };
+    const offerBody = { version: '99', sha256: sha256Hex(newer), content: newer, from: 1, role: 'master' as const, master: 1, since: null };
     const cases: Array<[string, Buffer, string]> = [
       ['bad signature (another key)', encodeConfigMessage({ type: CONFIG_OFFER, body: { ...offerBody, version: 99n } }, OTHER_KEY), 'bad-mac'],
       ['no signature', encodeMessage(CONFIG_OFFER, offerBody), 'bad-body'],
@@ -483,7 +490,7 @@ describe('ConfigDistributor', () => {
 
     it('a correctly signed message whose claimed sender is not the CPG sender', async () => {
       const g = await threeNodes();
-      g.queue.push({ from: 3, data: encodeConfigMessage({ type: CONFIG_OFFER, body: { version: 99n, sha256: sha256Hex(newer), content: newer, from: 1, role: 'master', master: 1 } }, KEY) });
+      g.queue.push({ from: 3, data: encodeConfigMessage({ type: CONFIG_OFFER, body: { version: 99n, sha256: sha256Hex(newer), content: newer, from: 1, role: 'master', master: 1, since: null } }, KEY) });
       await g.flush();
       expect(await g.file(2)).toBe(confText(5));
       expect(g.nodes.get(2)!.log.lines.at(-1)).toMatchObject({ level: 'warn', msg: 'cluster message rejected', obj: expect.objectContaining({ from: 3, code: 'sender-mismatch', claimedFrom: 1 }) });

@@ -13,8 +13,8 @@ afterEach(stopPublisherDaemon);
 
 /** Node 4's own version 2: it raised itself above node 2's 99 while cut off (other content than node 2's). */
 const node4File = corosyncConfText([{ id: 2, prio: 99 }, { id: 4, prio: 101 }, { id: 8, prio: 98 }], 2);
-const hello = (from: number, content: string, version: bigint, role: 'master' | 'slave', master: number | null) =>
-  encodeConfigMessage({ type: CONFIG_HELLO, body: { version, sha256: sha256Hex(content), from, role, master } }, KEY);
+const hello = (from: number, content: string, version: bigint, role: 'master' | 'slave', master: number | null, since: number | null) =>
+  encodeConfigMessage({ type: CONFIG_HELLO, body: { version, sha256: sha256Hex(content), from, role, master, since } }, KEY);
 
 describe('same-version conflicts in the daemon', () => {
   it('the master raises again past the conflicting version and offers it, whatever the digests say', async () => {
@@ -31,18 +31,19 @@ describe('same-version conflicts in the daemon', () => {
     expect(h.daemon.role).toBe('master');
     const ours = readFileSync(h.conf, 'utf8');
     expect(ours).toMatch(/config_version: 2\n/);
-    // Node 4 returns with its own version 2 and says it is master.
+    // Node 4 returns with its own version 2 and says it is master, since the ring that just
+    // formed (12): node 2 has been master longer (ring 11), so node 2 keeps the role and raises.
     h.corosync.versions[4] = 2;
     session.handlers.onGroupMembership!({ members: [2, 4, 8], joined: [4] });
     session.quorum(true, [2, 4, 8], 12);
-    session.message(4, hello(4, node4File, 2n, 'master', 4));
+    session.message(4, hello(4, node4File, 2n, 'master', 4, 12));
     const offerOf = (v: bigint) => sentOf(session, CONFIG_OFFER).find((m) => (m.body as { version: bigint }).version === v);
     await waitFor(() => offerOf(3n) !== undefined);
     await h.daemon.settled();
     const raised = readFileSync(h.conf, 'utf8');
     // Only config_version changed: node 2 already outranks every node (prio 101).
     expect(raised).toBe(ours.replace('config_version: 2\n', 'config_version: 3\n'));
-    expect(offerOf(3n)!.body).toMatchObject({ version: 3n, content: raised, from: 2, role: 'master', master: 2 });
+    expect(offerOf(3n)!.body).toMatchObject({ version: 3n, content: raised, from: 2, role: 'master', master: 2, since: 11 });
     expect(h.daemon.role).toBe('master');
     expect(h.lines.some((l) => String(l.msg).startsWith('CONFLICT') && l.from === 4 && l.peerRole === 'master')).toBe(true);
     const decision = h.lines.find((l) => l.event === 'decision' && l.trigger === 'configConflict');
@@ -58,7 +59,7 @@ describe('same-version conflicts in the daemon', () => {
     expect(h.daemon.role).toBe('slave');
     const before = readFileSync(h.conf, 'utf8');
     const other = corosyncConfText([{ id: 2, prio: 99 }, { id: 4, prio: 100 }, { id: 8, prio: 500 }], 1);
-    session.message(2, encodeConfigMessage({ type: CONFIG_OFFER, body: { version: 1n, sha256: sha256Hex(other), content: other, from: 2, role: 'slave', master: 4 } }, KEY));
+    session.message(2, encodeConfigMessage({ type: CONFIG_OFFER, body: { version: 1n, sha256: sha256Hex(other), content: other, from: 2, role: 'slave', master: 4, since: null } }, KEY));
     await waitFor(() => h.lines.some((l) => l.event === 'decision' && l.trigger === 'configConflict'));
     await h.daemon.settled();
     await settle();

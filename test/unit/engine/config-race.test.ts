@@ -22,7 +22,8 @@ const view = (configVersion: number, prios: Record<number, number> = {}): Cluste
 const config = (v: ClusterView): EngineEvent => ({ type: 'config', now: 0, view: v });
 const quorum = (seq: number, members: number[]): EngineEvent => ({ type: 'quorum', now: seq, quorate: true, ringId: { nodeId: members[0], seq }, members });
 const versions = (ids: number[], v: number): EngineEvent => ({ type: 'configVersions', now: 0, versions: Object.fromEntries(ids.map((id) => [id, v])) });
-const conflict = (from: number, version: number, peerRole: 'master' | 'slave', peerMaster: number | null = null): EngineEvent => ({ type: 'configConflict', now: 0, from, version, peerRole, peerMaster });
+const conflict = (from: number, version: number, peerRole: 'master' | 'slave', peerMaster: number | null = null, peerSince: number | null = null): EngineEvent =>
+  ({ type: 'configConflict', now: 0, from, version, peerRole, peerMaster: peerRole === 'master' ? from : peerMaster, peerSince });
 
 function run(state: EngineState, events: EngineEvent[]): { state: EngineState; effects: Effect[]; explanation: string } {
   // Effects and explanations of every decision: a decision may be taken on the quorum event
@@ -137,23 +138,38 @@ describe('same-version conflicts', () => {
     ]);
     expect(r.explanation).toMatch(/node\(s\) 4 hold another corosync.conf with config_version 3.*raised again as version 4/);
     // Further reports of the same conflict do not raise again; the new file ends it.
-    const again = transition(r.state, conflict(2, 3, 'slave', 4));
+    const again = transition(r.state, conflict(2, 3, 'slave', null));
     expect(raises(again.effects)).toEqual([]);
     expect(transition(again.state, config(view(4, { 3: 51 }))).state.conflict).toBeNull();
   });
 
-  it('of two masters, the lower nodeid raises and the other waits, whoever reports it', () => {
+  it('of two masters, the one master longest keeps the role and raises (ties: lower nodeid); the other waits', () => {
     const m3 = master3();
-    // Node 4 is master on the other side (higher nodeid): node 3 raises.
-    expect(raises(transition(m3, conflict(4, 3, 'master')).effects)).toHaveLength(2);
-    // Node 2 is master on the other side (lower nodeid), reported by itself or by its slave.
-    for (const event of [conflict(2, 3, 'master'), conflict(1, 3, 'slave', 2)]) {
+    expect(m3.namedSince).toBe(12); // node 3 took over in ring 12
+    // Node 4 returns as master since ring 16 (it elected itself from its own table on the heal).
+    expect(raises(transition(m3, conflict(4, 3, 'master', null, 16)).effects)).toHaveLength(2);
+    // Node 5 master since ring 8, or node 2 since ring 12 (the tie goes to the lower nodeid): node 3 waits.
+    for (const [event, text] of [
+      [conflict(5, 3, 'master', null, 8), /node 5 has been master since ring 8 \(here since 12\): it keeps the role and raises, waiting for its file/],
+      [conflict(2, 3, 'master', null, 12), /node 2 has been master since ring 12 \(here since 12\)/],
+    ] as const) {
       const r = transition(m3, event);
       expect(raises(r.effects)).toEqual([]);
-      expect(r.explanation).toMatch(/node 2 is master on their side and has the lower nodeid: it raises, waiting for its file/);
-      // A later report from a slave following nobody does not override the yield.
-      expect(raises(transition(r.state, conflict(4, 3, 'slave', null)).effects)).toEqual([]);
+      expect(r.explanation).toMatch(text);
+      // A later report from a member without a master does not override it.
+      expect(raises(transition(r.state, conflict(1, 3, 'slave', null)).effects)).toEqual([]);
     }
+  });
+
+  it('a report from the other master\'s slave waits for that master\'s own report; one from a masterless member does not', () => {
+    const m3 = master3();
+    const bySlave = transition(m3, conflict(1, 3, 'slave', 4));
+    expect(raises(bySlave.effects)).toEqual([]);
+    expect(bySlave.explanation).toMatch(/waiting for the report of their master\(s\) 4/);
+    // Node 4's own hello: master since ring 16, later than node 3: node 3 raises.
+    expect(raises(transition(bySlave.state, conflict(4, 3, 'master', null, 16)).effects)).toHaveLength(2);
+    // Node 4's own hello, sent before it decided (no master yet): nobody else will raise.
+    expect(raises(transition(bySlave.state, conflict(4, 3, 'slave', null)).effects)).toHaveLength(2);
   });
 
   it('a non-master never raises, and a conflict about another version is ignored', () => {

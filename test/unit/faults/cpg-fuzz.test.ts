@@ -57,7 +57,7 @@ function refusal(data: Buffer): string {
 const envelope = (fields: Record<string, unknown>): Buffer => Buffer.from(JSON.stringify(fields));
 const newer = confText(99, [1, 2, 3]);
 const offer = (content = newer, version = 99n, from = 1): ConfigMessage =>
-  ({ type: CONFIG_OFFER, body: { version, sha256: sha256Hex(content), content, from, role: 'master', master: from } });
+  ({ type: CONFIG_OFFER, body: { version, sha256: sha256Hex(content), content, from, role: 'master', master: from, since: null } });
 
 /**
  * Bodies that look right but are forged, replayed, tampered with or of the wrong shape, with
@@ -66,7 +66,7 @@ const offer = (content = newer, version = 99n, from = 1): ConfigMessage =>
  */
 function forgedMessages(): Array<[string, Buffer, string]> {
   const good = signedBody(offer(), KEY);
-  const hello = signedBody({ type: CONFIG_HELLO, body: { version: 99n, sha256: sha256Hex(newer), from: 1, role: 'master', master: 1 } }, KEY);
+  const hello = signedBody({ type: CONFIG_HELLO, body: { version: 99n, sha256: sha256Hex(newer), from: 1, role: 'master', master: 1, since: null } }, KEY);
   const tampered = newer.replace('prio: 3', 'prio: 1000');
   const flip = (mac: string): string => (mac[0] === '0' ? '1' : '0') + mac.slice(1);
   return [
@@ -85,6 +85,8 @@ function forgedMessages(): Array<[string, Buffer, string]> {
     ['protocol version as a string', envelope({ proto: PROTOCOL, v: String(PROTOCOL_VERSION), type: CONFIG_OFFER, body: good }), 'unknown-version'],
     ['role changed after signing', encodeMessage(CONFIG_OFFER, { ...good, role: 'slave' }), 'bad-mac'],
     ['master changed after signing', encodeMessage(CONFIG_OFFER, { ...good, master: 2 }), 'bad-mac'],
+    ['since changed after signing', encodeMessage(CONFIG_OFFER, { ...good, since: 4 }), 'bad-mac'],
+    ['since not a ring seq', encodeMessage(CONFIG_OFFER, { ...good, since: -1 }), 'bad-body'],
     ['unknown role', encodeMessage(CONFIG_OFFER, { ...good, role: 'boss' }), 'bad-body'],
     ['master not a nodeid', encodeMessage(CONFIG_OFFER, { ...good, master: 0 }), 'bad-body'],
     ['no role', encodeMessage(CONFIG_OFFER, { ...good, role: undefined }), 'bad-body'],
