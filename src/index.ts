@@ -71,7 +71,7 @@ export {
   CONFIG_ACK, CONFIG_HELLO, CONFIG_OFFER, MAX_CONFIG_BYTES, encodeConfigMessage, isConfigMessageType, registerConfigMessages, sha256Hex,
 } from './cluster/configMessages';
 export type { ConfigAck, ConfigHello, ConfigMessage, ConfigOffer } from './cluster/configMessages';
-export { ConfigDistributor, DEFAULT_ACK_TIMEOUT_MS, conflictWinner, supersedes } from './cluster/configDistributor';
+export { ConfigDistributor, DEFAULT_ACK_TIMEOUT_MS, DEFAULT_RETRY_BACKOFF, supersedes, type ConfigConflictReport } from './cluster/configDistributor';
 export type { ConfigDistributorDeps, DistributionRound, DistributorLog, LocalConfig } from './cluster/configDistributor';
 export { ConfigSyncServer, DEFAULT_SYNC_PORT, SyncProtocolError, fetchConfigFromPeer } from './cluster/configSync';
 export type { ConfigSyncServerOptions, FetchOptions, SyncResponse } from './cluster/configSync';

@@ -428,7 +428,7 @@ Commands:
   run                      run the daemon (in the foreground; systemd runs it)
   -l, list [--json]        print the cluster node list
   status [--json]          the running daemon's state and the node list
-  config sync|show         distribute / show the cluster configuration
+  config sync|show         fetch the newest corosync.conf from a peer / show the configuration
   sandbox ACTION           local multi-node corosync cluster in network namespaces
   demo                     3-node sandbox failover demonstration
   help [COMMAND]           help on one command (also: COMMAND --help)

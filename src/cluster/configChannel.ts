@@ -6,8 +6,8 @@
 // rejected message is logged with the sender and the reason and changes nothing.
 import type { WriteCorosyncConfOptions } from '../config';
 import type { ClusterKey } from './clusterKey';
-import { ConfigDistributor, type DistributorLog, type LocalConfig } from './configDistributor';
-import { type ConfigMessage, encodeConfigMessage, isConfigMessageType, verifyConfigMessage } from './configMessages';
+import { ConfigDistributor, type ConfigConflictReport, type DistributorLog, type LocalConfig } from './configDistributor';
+import { type ConfigMessage, type SenderSide, encodeConfigMessage, isConfigMessageType, verifyConfigMessage } from './configMessages';
 import { type DecodedMessage, type MessageCodec, MessageError } from './envelope';
 import { installConfig, readLocalConfig } from './localConfig';
 import { createMessageCodec } from './messages';
@@ -28,6 +28,8 @@ export interface ConfigChannelOptions {
   isPublisher?(): boolean | undefined;
   onInstalled?(config: LocalConfig): void;
   onPeerVersion?(nodeId: number, version: bigint): void;
+  localSide?(): SenderSide;
+  onConflict?(conflict: ConfigConflictReport): void;
 }
 
 export class ConfigChannel {
@@ -50,6 +52,8 @@ export class ConfigChannel {
       isPublisher: options.isPublisher,
       onInstalled: options.onInstalled,
       onPeerVersion: options.onPeerVersion,
+      localSide: options.localSide,
+      onConflict: options.onConflict,
     });
   }
 

@@ -5,19 +5,24 @@
 //   publisher (the master)               every other member
 //   config.offer {v, sha, content} --->  v < own: ignore (logged), refuse-ack
 //                                        v = own, same sha: ack ok (already installed)
-//                                        v = own, other sha: conflict rule (below), loud log
+//                                        v = own, other sha: conflict (below), refuse-ack + hello
 //                                        v > own: validate + corosync -t + atomic write, ack
 //   all current members acked, or the deadline passed: Cfg.reloadConfig() (cluster-wide)
+//   a member refused or missed it: the offer is repeated with backoff (1 s doubling to 30 s)
+//   while that member is in the group and not known to hold the version
 //
-// Conflict rule for two different files with the same version: the higher sha256 wins, on
-// every node. CPG delivers both offers to every member in the same order, and the rule does not
-// depend on the order, so all members end with the same file. Versions only grow: an offer
-// older than the installed file never changes anything.
+// Two different files with the same version (two takeovers that both wrote v+1, an operator
+// edit): never settled by comparing digests, which could drop the sitting master's raise.
+// Nothing is installed; every node that sees it (in an offer or a hello) reports it to its
+// engine (`onConflict`, with the sender's role, master and since), and the engine of the master
+// raises again with a higher version, which every member installs; of two masters the one
+// master longest does (src/engine, resolveConflict). Versions only grow: an offer older than the
+// installed file never changes anything.
 //
 // Rejoin: every member announces its file with config.hello whenever someone joins; a member
 // holding a newer file that is the designated publisher answers with an offer; a member holding
 // an older one answers with its own hello, so a joiner that is the newest learns it must push.
-import type { ConfigAck, ConfigHello, ConfigMessage, ConfigOffer } from './configMessages';
+import type { ConfigAck, ConfigHello, ConfigMessage, ConfigOffer, SenderRole, SenderSide } from './configMessages';
 import { CONFIG_ACK, CONFIG_HELLO, CONFIG_OFFER } from './configMessages';
 
 /** The corosync.conf installed on this node. */
@@ -32,6 +37,18 @@ export interface DistributorLog {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
+}
+
+/** A member holds another file with our config_version (an offer or a hello said so). */
+export interface ConfigConflictReport {
+  from: number;
+  version: bigint;
+  ourSha256: string;
+  theirSha256: string;
+  /** The sender's role and the master it named when it sent the message. */
+  peerRole: SenderRole;
+  peerMaster: number | null;
+  peerSince: number | null;
 }
 
 export interface ConfigDistributorDeps {
@@ -51,6 +68,8 @@ export interface ConfigDistributorDeps {
   log: DistributorLog;
   /** How long the publisher waits for acks before reloading anyway (default 10 s). */
   ackTimeoutMs?: number;
+  /** Re-offer to members that refused or missed a round: first delay and cap (default 1 s, 30 s). */
+  retryBackoff?: { initialMs: number; maxMs: number };
   /**
    * Whether this node pushes its file to an older member. The daemon answers with the engine's
    * view (this node is master, or with no master the lowest nodeid holding the newest version);
@@ -67,6 +86,10 @@ export interface ConfigDistributorDeps {
    * installed the master's file must not take the master for stale and elect itself.
    */
   onPeerVersion?(nodeId: number, version: bigint): void;
+  /** This node's engine role and the master it names, sent in offers and hellos (default unknown / null). */
+  localSide?(): SenderSide;
+  /** A same-version conflict: the daemon feeds it to the engine, which decides who raises. */
+  onConflict?(conflict: ConfigConflictReport): void;
 }
 
 export interface DistributionRound {
@@ -85,16 +108,23 @@ interface OpenRound {
 }
 
 export const DEFAULT_ACK_TIMEOUT_MS = 10_000;
+/** A transient refusal (ENOSPC, a `corosync -t` timeout) is retried soon, a lasting one rarely. */
+export const DEFAULT_RETRY_BACKOFF = { initialMs: 1_000, maxMs: 30_000 } as const;
 
-/** Which of two files with the same version every node keeps. */
-export function conflictWinner(a: string, b: string): string {
-  return a > b ? a : b;
+/** The next offer to members that refused or missed the one of `version`. */
+interface PendingRetry {
+  version: bigint;
+  laggards: Set<number>;
+  delayMs: number;
+  cancelTimer: () => void;
 }
 
-/** Whether file a replaces file b: a higher version, or the same version and a winning sha256. */
-export function supersedes(a: { version: bigint; sha256: string }, b: { version: bigint; sha256: string }): boolean {
-  if (a.version !== b.version) return a.version > b.version;
-  return a.sha256 !== b.sha256 && conflictWinner(a.sha256, b.sha256) === a.sha256;
+/**
+ * Whether file a replaces file b: only a higher version does. Two files with the same version
+ * and other content are a conflict the master settles with a higher version, never a digest.
+ */
+export function supersedes(a: { version: bigint }, b: { version: bigint }): boolean {
+  return a.version > b.version;
 }
 
 export class ConfigDistributor {
@@ -102,6 +132,7 @@ export class ConfigDistributor {
   /** Versions members announced (hello), offered or acknowledged: for the default publisher rule. */
   private readonly known = new Map<number, { version: bigint; sha256: string }>();
   private round: OpenRound | undefined;
+  private retry: PendingRetry | undefined;
   // Messages, publishes and membership changes are handled one at a time, in arrival order:
   // each step reads the file and may write it.
   private queue: Promise<void> = Promise.resolve();
@@ -147,8 +178,8 @@ export class ConfigDistributor {
   onMessage(senderNodeId: number, msg: ConfigMessage): Promise<void> {
     if (msg.body.from !== senderNodeId) {
       this.deps.log.warn(
-        { type: msg.type, claimedFrom: msg.body.from, senderNodeId },
-        'config message rejected: sender nodeid differs from the one CPG reports',
+        { from: senderNodeId, code: 'sender-mismatch', type: msg.type, claimedFrom: msg.body.from, error: 'sender nodeid differs from the one CPG reports' },
+        'cluster message rejected',
       );
       return Promise.resolve();
     }
@@ -200,6 +231,8 @@ export class ConfigDistributor {
       throw new Error(`cannot publish config_version ${minVersion}: the installed file has ${local.version}`);
     }
     this.known.set(this.deps.localNodeId, local);
+    // This offer reaches every member: a pending re-offer is moot (the round decides anew).
+    this.retry?.cancelTimer();
     if (this.round) {
       this.round.cancelTimer();
       this.deps.log.info({ version: local.version.toString(), superseded: this.round.version.toString() }, 'config round superseded by a newer publish');
@@ -218,7 +251,7 @@ export class ConfigDistributor {
     this.deps.log.info({ version: local.version.toString(), sha256: local.sha256, waiting: [...waiting] }, 'publishing corosync.conf');
     await this.deps.send({
       type: CONFIG_OFFER,
-      body: { version: local.version, sha256: local.sha256, content: local.content, from: this.deps.localNodeId },
+      body: { version: local.version, sha256: local.sha256, content: local.content, from: this.deps.localNodeId, ...this.side() },
     });
     if (waiting.size === 0) await this.finishRound('no other member');
   }
@@ -231,7 +264,45 @@ export class ConfigDistributor {
     const fields = { version: r.version.toString(), why, missing: [...r.waiting], refused: Object.fromEntries(r.refused) };
     if (r.waiting.size > 0 || r.refused.size > 0) this.deps.log.warn(fields, 'reloading corosync.conf without every member having installed it');
     else this.deps.log.info(fields, 'reloading corosync.conf cluster-wide');
+    this.scheduleRetry(r.version, [...r.waiting, ...r.refused.keys()]);
     await this.deps.reload();
+  }
+
+  /**
+   * Members that refused or missed the round of `version` get the offer again, with backoff,
+   * within the same ring: otherwise a transient failure (ENOSPC, a `corosync -t` timeout) would
+   * leave their file stale until the next membership change (nothing else re-offers).
+   */
+  private scheduleRetry(version: bigint, laggards: number[]): void {
+    const previous = this.retry;
+    previous?.cancelTimer();
+    this.retry = undefined;
+    const waiting = new Set(laggards.filter((id) => this.lagging(id, version)));
+    if (waiting.size === 0) return;
+    const backoff = this.deps.retryBackoff ?? DEFAULT_RETRY_BACKOFF;
+    const delayMs = previous?.version === version ? Math.min(previous.delayMs * 2, backoff.maxMs) : backoff.initialMs;
+    const retry: PendingRetry = { version, laggards: waiting, delayMs, cancelTimer: () => {} };
+    this.retry = retry;
+    this.deps.log.warn({ version: version.toString(), members: [...waiting], inMs: delayMs }, 'offering corosync.conf again to members that refused or missed it');
+    retry.cancelTimer = this.deps.setTimer(delayMs, () => {
+      void this.enqueue(async () => {
+        if (this.retry !== retry || this.round) return;
+        const local = await this.deps.readLocal();
+        const still = [...retry.laggards].filter((id) => this.lagging(id, local.version));
+        if (local.version !== version || still.length === 0) {
+          this.retry = undefined;
+          return;
+        }
+        await this.doPublish();
+        // doPublish cancelled the timer; the new round's end schedules the next try (doubled).
+        this.retry = { ...retry, cancelTimer: () => {} };
+      });
+    });
+  }
+
+  /** A member of the group that is not known to hold `version` (or later) yet. */
+  private lagging(id: number, version: bigint): boolean {
+    return id !== this.deps.localNodeId && this.members.has(id) && !((this.known.get(id)?.version ?? -1n) >= version);
   }
 
   private async onOffer(offer: ConfigOffer): Promise<void> {
@@ -245,12 +316,10 @@ export class ConfigDistributor {
     }
     if (offer.version === local.version) {
       if (offer.sha256 === local.sha256) return this.ack(offer, true);
-      const winner = conflictWinner(offer.sha256, local.sha256);
-      this.deps.log.error(
-        { ...fields, offeredSha256: offer.sha256, installedSha256: local.sha256, winner },
-        'CONFLICT: two different corosync.conf files with the same config_version; the higher sha256 wins on every node',
-      );
-      if (winner !== offer.sha256) return this.ack(offer, false, `conflict: keeping the file with sha256 ${local.sha256}`);
+      this.conflict(offer, local);
+      await this.ack(offer, false, `conflict: another file with config_version ${local.version} is installed here (sha256 ${local.sha256}); waiting for a higher version`);
+      // Our file and side, so that the publisher sees the conflict too.
+      return this.sendHello(local);
     }
     try {
       await this.deps.install(offer.content, offer.version);
@@ -293,12 +362,7 @@ export class ConfigDistributor {
     this.heard(hello.from, hello);
     const local = await this.deps.readLocal();
     this.known.set(this.deps.localNodeId, local);
-    if (hello.version === local.version && hello.sha256 !== local.sha256) {
-      this.deps.log.error(
-        { from: hello.from, version: local.version.toString(), theirSha256: hello.sha256, ourSha256: local.sha256, winner: conflictWinner(hello.sha256, local.sha256) },
-        'CONFLICT: a member holds a different corosync.conf with the same config_version; the higher sha256 wins on every node',
-      );
-    }
+    if (hello.version === local.version && hello.sha256 !== local.sha256) this.conflict(hello, local);
     if (supersedes(local, hello) && this.isPublisher()) {
       this.deps.log.info({ from: hello.from, theirs: hello.version.toString(), ours: local.version.toString() }, 'member joined with an older corosync.conf: pushing ours');
       await this.doPublish();
@@ -313,16 +377,28 @@ export class ConfigDistributor {
     if (nodeId !== this.deps.localNodeId) this.deps.onPeerVersion?.(nodeId, file.version);
   }
 
+  /** Logged loudly and handed to the engine, which decides who raises (nothing installed here). */
+  private conflict(peer: ConfigOffer | ConfigHello, local: LocalConfig): void {
+    const c: ConfigConflictReport = { from: peer.from, version: local.version, ourSha256: local.sha256, theirSha256: peer.sha256, peerRole: peer.role, peerMaster: peer.master, peerSince: peer.since };
+    this.deps.log.error(
+      { from: c.from, version: c.version.toString(), ourSha256: c.ourSha256, theirSha256: c.theirSha256, peerRole: c.peerRole, peerMaster: c.peerMaster, peerSince: c.peerSince },
+      'CONFLICT: a member holds another corosync.conf with the same config_version; the master raises again with a higher version, nothing installed',
+    );
+    this.deps.onConflict?.(c);
+  }
+
+  private side(): SenderSide {
+    return this.deps.localSide?.() ?? { role: 'unknown', master: null, since: null };
+  }
+
   private isPublisher(): boolean {
     const injected = this.deps.isPublisher?.();
     if (injected !== undefined) return injected;
-    // The lowest nodeid among the members holding the file that supersedes every other known one.
-    let best: { id: number; version: bigint; sha256: string } | undefined;
+    // The lowest nodeid among the members holding the newest known version.
+    let best: { id: number; version: bigint } | undefined;
     for (const [id, v] of this.known) {
       if (!this.members.has(id)) continue;
-      if (!best || supersedes(v, best) || (v.sha256 === best.sha256 && v.version === best.version && id < best.id)) {
-        best = { id, version: v.version, sha256: v.sha256 };
-      }
+      if (!best || supersedes(v, best) || (v.version === best.version && id < best.id)) best = { id, version: v.version };
     }
     return best?.id === this.deps.localNodeId;
   }
@@ -330,6 +406,6 @@ export class ConfigDistributor {
   private async sendHello(local?: LocalConfig): Promise<void> {
     const l = local ?? (await this.deps.readLocal());
     this.known.set(this.deps.localNodeId, l);
-    await this.deps.send({ type: CONFIG_HELLO, body: { version: l.version, sha256: l.sha256, from: this.deps.localNodeId } });
+    await this.deps.send({ type: CONFIG_HELLO, body: { version: l.version, sha256: l.sha256, from: this.deps.localNodeId, ...this.side() } });
   }
 }

@@ -1,9 +1,16 @@
 // The configuration-distribution messages exchanged over the CPG group (see
 // docs/config-update.md):
 //
-//   config.offer  {version, sha256, content, from, mac}   the full corosync.conf text
-//   config.ack    {version, sha256, from, ok, error?, mac} a member installed (or refused) it
-//   config.hello  {version, sha256, from, mac}             a member (re)joined with this file
+//   config.offer  {version, sha256, content, from, role, master, since, mac}  the full file
+//   config.ack    {version, sha256, from, ok, error?, mac}                     installed or not
+//   config.hello  {version, sha256, from, role, master, since, mac}           this node's file
+//
+// `role` and `master` are the sender's engine role and the master it names (null: none) when it
+// sent the message, `since` (a master's) the ring seq since which it is master: a same-version
+// conflict is settled by the master, and of two masters by the one master longest
+// (docs/config-update.md), so every node must know which side the sender is on.
+// They were added in protocol version 2 of the envelope (envelope.ts): a version-1 daemon
+// rejects these messages as `unknown-version` instead of misreading them.
 //
 // Why the full file in the offer rather than an announcement that members then request: CPG
 // delivers one multicast to every member in the same agreed order, so all members see the
@@ -27,7 +34,19 @@ export const MAX_CONFIG_BYTES = 128 * 1024;
 const MAX_ERROR_CHARS = 2000;
 const UINT64_MAX = (1n << 64n) - 1n;
 
-export interface ConfigOffer {
+/** The sender's engine role (same values as the engine's Role). */
+export type SenderRole = 'master' | 'slave' | 'suspended' | 'unknown';
+const ROLES: readonly SenderRole[] = ['master', 'slave', 'suspended', 'unknown'];
+
+/** Which side of a same-version conflict the sender is on. */
+export interface SenderSide {
+  role: SenderRole;
+  master: number | null;
+  /** A master's ring seq since which it is master; null otherwise. */
+  since: number | null;
+}
+
+export interface ConfigOffer extends SenderSide {
   version: bigint;
   sha256: string;
   content: string;
@@ -42,7 +61,7 @@ export interface ConfigAck {
   error?: string;
 }
 
-export interface ConfigHello {
+export interface ConfigHello extends SenderSide {
   version: bigint;
   sha256: string;
   from: number;
@@ -62,13 +81,14 @@ export function sha256Hex(content: string): string {
 function macParts(msg: ConfigMessage): string[] {
   const { type, body } = msg;
   const common = [type, body.version.toString(), body.sha256, String(body.from)];
+  const side = (b: SenderSide): string[] => [b.role, b.master === null ? '' : String(b.master), b.since === null ? '' : String(b.since)];
   switch (msg.type) {
     case CONFIG_OFFER:
-      return [...common, msg.body.content];
+      return [...common, msg.body.content, ...side(msg.body)];
     case CONFIG_ACK:
       return [...common, msg.body.ok ? 'ok' : 'refused', msg.body.error ?? ''];
     case CONFIG_HELLO:
-      return common;
+      return [...common, ...side(msg.body)];
   }
 }
 
@@ -109,10 +129,21 @@ function sha(b: Fields): string {
   return b.sha256;
 }
 
+function isNodeId(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 0xffffffff;
+}
+
 function nodeId(b: Fields): number {
   const v = b.from;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 0xffffffff) throw new Error(`from must be a nodeid, got ${JSON.stringify(v)}`);
+  if (!isNodeId(v)) throw new Error(`from must be a nodeid, got ${JSON.stringify(v)}`);
   return v;
+}
+
+function senderSide(b: Fields): SenderSide {
+  if (typeof b.role !== 'string' || !(ROLES as readonly string[]).includes(b.role)) throw new Error(`role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(b.role)}`);
+  if (b.master !== null && !isNodeId(b.master)) throw new Error(`master must be a nodeid or null, got ${JSON.stringify(b.master)}`);
+  if (b.since !== null && (typeof b.since !== 'number' || !Number.isSafeInteger(b.since) || b.since < 0)) throw new Error(`since must be a ring seq or null, got ${JSON.stringify(b.since)}`);
+  return { role: b.role as SenderRole, master: b.master as number | null, since: b.since as number | null };
 }
 
 function mac(b: Fields): string {
@@ -122,11 +153,11 @@ function mac(b: Fields): string {
 
 export function validateOffer(body: unknown): ConfigOffer & { mac: string } {
   const b = asObject(body);
-  onlyKeys(b, ['version', 'sha256', 'content', 'from', 'mac']);
+  onlyKeys(b, ['version', 'sha256', 'content', 'from', 'role', 'master', 'since', 'mac']);
   if (typeof b.content !== 'string') throw new Error('content must be a string');
   const bytes = Buffer.byteLength(b.content, 'utf8');
   if (bytes > MAX_CONFIG_BYTES) throw new Error(`content is ${bytes} bytes, over the ${MAX_CONFIG_BYTES}-byte limit`);
-  const offer = { version: version(b), sha256: sha(b), content: b.content, from: nodeId(b), mac: mac(b) };
+  const offer = { version: version(b), sha256: sha(b), content: b.content, from: nodeId(b), ...senderSide(b), mac: mac(b) };
   if (sha256Hex(offer.content) !== offer.sha256) throw new Error('sha256 does not match the content');
   return offer;
 }
@@ -145,8 +176,8 @@ export function validateAck(body: unknown): ConfigAck & { mac: string } {
 
 export function validateHello(body: unknown): ConfigHello & { mac: string } {
   const b = asObject(body);
-  onlyKeys(b, ['version', 'sha256', 'from', 'mac']);
-  return { version: version(b), sha256: sha(b), from: nodeId(b), mac: mac(b) };
+  onlyKeys(b, ['version', 'sha256', 'from', 'role', 'master', 'since', 'mac']);
+  return { version: version(b), sha256: sha(b), from: nodeId(b), ...senderSide(b), mac: mac(b) };
 }
 
 /**

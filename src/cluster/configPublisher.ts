@@ -58,6 +58,10 @@ export class ClusterConfigPublisher {
         onPeerVersion: (nodeId, version) => {
           if (version <= BigInt(Number.MAX_SAFE_INTEGER)) this.link?.peerVersion(nodeId, Number(version));
         },
+        localSide: () => this.link?.localSide() ?? { role: 'unknown', master: null, since: null },
+        onConflict: (c) => {
+          if (c.version <= BigInt(Number.MAX_SAFE_INTEGER)) this.link?.configConflict({ from: c.from, version: Number(c.version), peerRole: c.peerRole, peerMaster: c.peerMaster, peerSince: c.peerSince });
+        },
       });
       if (this.options.syncPort !== null) void this.startSyncServer(localNodeId);
     }

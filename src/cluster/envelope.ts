@@ -5,10 +5,14 @@
 // is validated by the validator registered for its type before anything uses it. Bodies are
 // JSON: messages are rare (membership changes, config updates) and readable in logs.
 //
-// Wire format (UTF-8 JSON): {"proto":"corolistener","v":1,"type":"<type>","body":<any>}
+// Wire format (UTF-8 JSON): {"proto":"corolistener","v":2,"type":"<type>","body":<any>}
+//
+// Versions: 1 = the first release; 2 = config.offer and config.hello carry the sender's role
+// and master (configMessages.ts). Every node of a cluster runs the same version: a message of
+// another version is rejected (`unknown-version`), never half understood.
 
 export const PROTOCOL = 'corolistener';
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** corosync.conf files are a few KiB; nothing we send comes near this. */
 export const MAX_MESSAGE_BYTES = 256 * 1024;
 

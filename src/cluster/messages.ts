@@ -3,7 +3,7 @@
 // message type (e.g. configuration distribution) registers here, so one codec decodes them all.
 import { registerConfigMessages } from './configMessages';
 import { MessageCodec } from './envelope';
-import type { FailureRecords, RingId } from '../engine/types';
+import type { ClaimedVersion, FailureRecords, RingId } from '../engine/types';
 
 /** The CPG group every corolistener joins. */
 export const CPG_GROUP = 'corolistener';
@@ -14,6 +14,8 @@ export const FAILURE_RECORDS = 'failureRecords';
 export interface FailureRecordsBody {
   ringId: RingId;
   records: FailureRecords;
+  /** The sender's claimed version (a master elected there may have written it unseen), if any. */
+  claim?: ClaimedVersion;
 }
 
 /** Corosync node ids and ring seqs: non-negative safe integers. */
@@ -44,7 +46,9 @@ export function validateFailureRecordsBody(body: unknown): FailureRecordsBody {
     if (!/^(0|[1-9][0-9]{0,9})$/.test(key)) throw new Error(`records key ${JSON.stringify(key)} is not a node id`);
     records[Number(key)] = count(raw[key], `records[${key}]`);
   }
-  return { ringId, records };
+  if (b.claim === undefined) return { ringId, records };
+  const c = plainObject(b.claim, 'claim');
+  return { ringId, records, claim: { by: count(c.by, 'claim.by'), version: count(c.version, 'claim.version') } };
 }
 
 /** A codec that decodes every registered corolistener message type. */

@@ -57,15 +57,11 @@ export function setNodePrio(doc: CorosyncConfDocument, nodeid: number, prio: num
   return entry ? replaceValue(doc, entry, String(prio)) : appendEntry(doc, node, 'prio', String(prio));
 }
 
-/** config_version + 1 (or `config_version: 1` added to totem when absent). */
-export function bumpConfigVersion(doc: CorosyncConfDocument): CorosyncConfDocument {
+/** The config_version entry and its value (absent: 0, as corosync reads it). */
+function configVersionOf(doc: CorosyncConfDocument): { entry: ConfEntry | undefined; current: bigint } {
   requireParsable(doc);
   const entry = valueAt(doc, 'totem', 'config_version');
-  if (!entry) {
-    const totem = sectionsAt(doc, 'totem')[0];
-    if (!totem) throw new ConfigError({ file: doc.file, line: 1, column: 1, field: 'totem', detail: 'no totem section' });
-    return appendEntry(doc, totem, 'config_version', '1');
-  }
+  if (!entry) return { entry, current: 0n };
   const current = parseConfigVersion(entry.value);
   if (current === undefined) {
     throw new ConfigError({
@@ -73,12 +69,32 @@ export function bumpConfigVersion(doc: CorosyncConfDocument): CorosyncConfDocume
       detail: `cannot bump: not an unsigned integer: "${entry.value}"`,
     });
   }
+  return { entry, current };
+}
+
+/** Set totem.config_version (added to totem when absent). */
+function setConfigVersion(doc: CorosyncConfDocument, entry: ConfEntry | undefined, version: bigint): CorosyncConfDocument {
+  if (entry) return replaceValue(doc, entry, String(version));
+  const totem = sectionsAt(doc, 'totem')[0];
+  if (!totem) throw new ConfigError({ file: doc.file, line: 1, column: 1, field: 'totem', detail: 'no totem section' });
+  return appendEntry(doc, totem, 'config_version', String(version));
+}
+
+/**
+ * config_version + 1 (or `config_version: 1` added to totem when absent); with `atLeast`, the
+ * higher of that and `atLeast` (a version claimed elsewhere is skipped, see docs/engine.md).
+ */
+export function bumpConfigVersion(doc: CorosyncConfDocument, atLeast?: bigint): CorosyncConfDocument {
+  const { entry, current } = configVersionOf(doc);
   if (current === UINT64_MAX) {
+    const e = entry as ConfEntry;
     throw new ConfigError({
-      file: doc.file, line: entry.line + 1, column: entry.valueStart + 1, field: entry.field, detail: 'cannot bump: at the uint64 maximum',
+      file: doc.file, line: e.line + 1, column: e.valueStart + 1, field: e.field, detail: 'cannot bump: at the uint64 maximum',
     });
   }
-  return replaceValue(doc, entry, String(current + 1n));
+  const next = atLeast !== undefined && atLeast > current + 1n ? atLeast : current + 1n;
+  if (next > UINT64_MAX) throw new RangeError(`config_version ${next} is above the uint64 maximum`);
+  return setConfigVersion(doc, entry, next);
 }
 
 export interface PrioRaise {
@@ -94,15 +110,23 @@ export interface PrioRaise {
  * of the others; nodes without prio count as 0) and bump config_version, so a returning old
  * master does not take the role back. When the node already outranks all others the document
  * is returned unchanged: raising again would only inflate prio on every restart.
+ *
+ * `minVersion` (the engine's raisePriority configVersion): the written config_version is at
+ * least this. It skips a version another node may have written (a claimed version), and lets
+ * a master that already outranks everyone re-raise past a same-version conflict: then only the
+ * version changes. A file already at `minVersion` or above is left as it is (a retried edit).
  */
-export function raiseNodePrioAboveOthers(doc: CorosyncConfDocument, nodeid: number): PrioRaise {
+export function raiseNodePrioAboveOthers(doc: CorosyncConfDocument, nodeid: number, minVersion?: bigint): PrioRaise {
   requireParsable(doc);
   const node = findNode(doc, nodeid);
   const prioOf = (s: ConfSection): number => parseUnsigned(lastEntry(s, 'prio')?.value, Number.MAX_SAFE_INTEGER) ?? 0;
   const others = nodeSections(doc).filter((s) => s !== node);
   const target = others.reduce((max, s) => Math.max(max, prioOf(s) + 1), 1);
   const own = lastEntry(node, 'prio') ? prioOf(node) : undefined;
-  if (own !== undefined && own >= target) return { doc, prio: own, changed: false };
-  return { doc: bumpConfigVersion(setNodePrio(doc, nodeid, target)), prio: target, changed: true };
+  const outranks = own !== undefined && own >= target;
+  const versionReached = minVersion === undefined || configVersionOf(doc).current >= minVersion;
+  if (outranks && versionReached) return { doc, prio: own, changed: false };
+  const raised = outranks ? doc : setNodePrio(doc, nodeid, target);
+  return { doc: bumpConfigVersion(raised, minVersion), prio: outranks ? own : target, changed: true };
 }
 

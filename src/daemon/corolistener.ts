@@ -20,7 +20,7 @@ import { PlanRunner, type StepOutcome, type StepReport } from '../actions/plan-r
 import type { RetryOptions } from '../actions/retry';
 import { StateFile, StateFileError } from '../actions/state-file';
 import { parseVirshNames, VmCommandError, type ResumeResult, type SuspendResult } from '../actions/vm-control';
-import { type DecodedMessage, encodeMessage } from '../cluster/envelope';
+import { type DecodedMessage, encodeMessage, MessageError } from '../cluster/envelope';
 import { createMessageCodec, FAILURE_RECORDS, type FailureRecordsBody } from '../cluster/messages';
 import type { CorosyncConfView } from '../config/corosyncConfView';
 import type { ConfigError } from '../config/configError';
@@ -90,6 +90,10 @@ export interface ConfigLink {
    * after the cluster-wide reload, and until then the engine must not take it for stale.
    */
   peerVersion(nodeId: number, version: number): void;
+  /** The engine's role, the master it names and (as master) since which ring, for the other nodes (offers and hellos). */
+  localSide(): { role: Role; master: number | null; since: number | null };
+  /** A member holds another file with our config_version: the engine decides who raises. */
+  configConflict(conflict: { from: number; version: number; peerRole: Role; peerMaster: number | null; peerSince: number | null }): void;
 }
 
 export { localOnlyPublisher };
@@ -408,6 +412,8 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
       masterId: () => this.state?.masterId ?? null,
       configInstalled: () => void this.reloadCorosyncConf('config-distribution'),
       peerVersion: (nodeId, version) => this.feed({ type: 'configVersions', now: this.clock.now(), versions: { [nodeId]: version } }),
+      localSide: () => ({ role: this.role, master: this.state?.masterId ?? null, since: this.role === 'master' ? (this.state?.namedSince ?? null) : null }),
+      configConflict: (c) => this.feed({ type: 'configConflict', now: this.clock.now(), ...c }),
     });
     // Fresh state: the configuration as it is now (re-read: it may have changed while corosync
     // was away, e.g. by `config sync`); the quorum handle delivers the current membership itself.
@@ -467,7 +473,9 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     try {
       decoded = this.codec.decode(m.data);
     } catch (err) {
-      this.logger.warn({ event: 'message-rejected', from: m.nodeId, bytes: m.data.length, error: errorText(err) }, `rejected a CPG message from node ${m.nodeId}`);
+      // One line per rejected message, the same as ConfigChannel's (docs/config-update.md).
+      const code = err instanceof MessageError ? err.code : 'bad-envelope';
+      this.logger.warn({ event: 'message-rejected', from: m.nodeId, code, bytes: m.data.length, error: errorText(err) }, 'cluster message rejected');
       return;
     }
     if (decoded.type !== FAILURE_RECORDS) {
@@ -481,7 +489,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
       return;
     }
     const body = decoded.body as FailureRecordsBody;
-    this.feed({ type: 'failureRecords', now: this.clock.now(), from: m.nodeId, ringId: body.ringId, records: body.records });
+    this.feed({ type: 'failureRecords', now: this.clock.now(), from: m.nodeId, ringId: body.ringId, records: body.records, ...(body.claim === undefined ? {} : { claim: body.claim }) });
   }
 
   // ---- configuration
@@ -513,7 +521,8 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     const localId = s?.localNodeId;
     const ringId = s?.quorum?.quorate ? s.quorum.ringId : null;
     if (s === undefined || ringId === null || !joined.some((id) => id !== localId)) return;
-    this.submit([{ type: 'broadcastFailureRecords', ringId, records: s.persisted.failureRecords }]);
+    const claim = s.persisted.claimedVersion;
+    this.submit([{ type: 'broadcastFailureRecords', ringId, records: s.persisted.failureRecords, ...(claim === null ? {} : { claim }) }]);
   }
 
   /** Carrier tracking of the cluster IP's device, when there is a cluster IP and NodeActions run it. */
@@ -823,11 +832,11 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
         await a.nodeFailed(this.context(this.currentRole(), e.nodeIds), signal);
         this.emit('nodesFailed', { nodeIds: [...e.nodeIds], atTakeover: false });
         return;
-      case 'raisePriority': return this.raisePriority(e.nodeId);
+      case 'raisePriority': return this.raisePriority(e.nodeId, e.configVersion);
       case 'publishConfig':
         await this.publisher.publish({ configVersion: e.configVersion, corosyncConf: this.options.corosyncConf, localNodeId: this.state?.localNodeId ?? 0 });
         return;
-      case 'broadcastFailureRecords': return this.broadcast({ ringId: e.ringId, records: e.records });
+      case 'broadcastFailureRecords': return this.broadcast({ ringId: e.ringId, records: e.records, ...(e.claim === undefined ? {} : { claim: e.claim }) });
       case 'startTimer': {
         const old = this.timers.get(e.id);
         if (old !== undefined) this.clock.clearTimeout(old);
@@ -869,10 +878,18 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     }
   }
 
-  private async raisePriority(nodeId: number): Promise<void> {
-    const edit = () => editCorosyncConf(this.options.corosyncConf, (doc) => raiseNodePrioAboveOthers(doc, nodeId).doc, { corosyncCheck: this.options.corosyncCheck });
+  /**
+   * The engine's raisePriority: prio above every other node and config_version at least the
+   * engine's (one more than the file's, or past a version claimed by another node, or past a
+   * same-version conflict: docs/config-update.md).
+   */
+  private async raisePriority(nodeId: number, configVersion: number): Promise<void> {
+    const edit = () => editCorosyncConf(this.options.corosyncConf, (doc) => raiseNodePrioAboveOthers(doc, nodeId, BigInt(configVersion)).doc, { corosyncCheck: this.options.corosyncCheck });
     const result = await (this.publisher.withConfigLock ? this.publisher.withConfigLock(edit) : edit());
-    this.logger.info({ event: 'raise-priority', nodeId, changed: result.changed }, result.changed ? 'corosync.conf: priority raised above every other node' : 'priority already above every other node');
+    this.logger.info(
+      { event: 'raise-priority', nodeId, configVersion, changed: result.changed },
+      result.changed ? `corosync.conf: priority above every other node, config_version ${configVersion}` : `corosync.conf already has it (config_version ${configVersion} or later, priority on top)`,
+    );
     // Reload everywhere (also when an earlier attempt already wrote the file): every member's
     // cmap then shows our newer version, so no member with the old file can act as master,
     // even before the other nodes have fetched the new file (publishConfig).

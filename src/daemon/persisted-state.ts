@@ -1,7 +1,7 @@
 // Validation of the engine's PersistedState as read back from the state file: the file is
 // local, but a truncated or hand-edited file must never become a decision input unchecked
 // (a wrong lastRole could repeat a takeover, a wrong suspendedVms resume restored VMs).
-import type { FailureRecords, PersistedState, RingId, Role } from '../engine/types';
+import type { ClaimedVersion, FailureRecords, PersistedState, RingId, Role } from '../engine/types';
 
 const ROLES: readonly Role[] = ['master', 'slave', 'suspended', 'unknown'];
 
@@ -39,6 +39,12 @@ function records(v: unknown, field: string): FailureRecords {
   return out;
 }
 
+function claimedVersion(v: unknown, field: string): ClaimedVersion | null {
+  if (v === null) return null;
+  const c = obj(v, field);
+  return { by: int(c.by, `${field}.by`), version: int(c.version, `${field}.version`) };
+}
+
 export function validatePersistedState(raw: unknown): PersistedState {
   const s = obj(raw, 'state');
   if (typeof s.lastRole !== 'string' || !(ROLES as readonly string[]).includes(s.lastRole)) fail('lastRole', `one of ${ROLES.join(', ')}`);
@@ -52,5 +58,7 @@ export function validatePersistedState(raw: unknown): PersistedState {
     suspendedAfterSeq: nullableInt(s.suspendedAfterSeq, 'suspendedAfterSeq'),
     suspendRequested: s.suspendRequested,
     failureRecords: records(s.failureRecords, 'failureRecords'),
+    // Absent in state files written before claimed versions existed.
+    claimedVersion: s.claimedVersion === undefined ? null : claimedVersion(s.claimedVersion, 'claimedVersion'),
   };
 }

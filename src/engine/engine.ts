@@ -6,7 +6,9 @@
 // Every effect is idempotent ("make it so"), so a plan replayed after a daemon restart is harmless.
 import { STALE_SYNC_WAIT_MS, electMaster, ineligibility, nodeById, raisedPriority, staleMembersOutranking, type Ineligibility } from './election';
 import type {
+  ClaimedVersion,
   ClusterView,
+  ConfigConflict,
   Decision,
   Effect,
   EngineEvent,
@@ -26,6 +28,7 @@ export function emptyPersistedState(): PersistedState {
     suspendedAfterSeq: null,
     suspendRequested: false,
     failureRecords: {},
+    claimedVersion: null,
   };
 }
 
@@ -40,6 +43,7 @@ export function initialState(localNodeId: number, persisted: PersistedState | nu
     localNodeId,
     role: 'unknown',
     masterId: null,
+    namedSince: null,
     config: null,
     quorum: null,
     configVersions: {},
@@ -50,8 +54,15 @@ export function initialState(localNodeId: number, persisted: PersistedState | nu
     recordsSentSeq: null,
     publishedAt: null,
     servedMembers: null,
+    conflict: null,
     restoredRole: p.lastRole,
-    persisted: { ...p, suspendedVms: [...p.suspendedVms], failureRecords: { ...p.failureRecords } },
+    persisted: {
+      ...p,
+      suspendedVms: [...p.suspendedVms],
+      failureRecords: { ...p.failureRecords },
+      // State files written before claims existed have none.
+      claimedVersion: p.claimedVersion ?? null,
+    },
     lastEventAt: null,
   };
 }
@@ -90,8 +101,32 @@ function absorb(state: EngineState, event: EngineEvent): Absorbed {
   const previousMembers = state.quorum?.members ?? [];
   const out: Absorbed = { state: s, timerDue: false, notes: [] };
   switch (event.type) {
-    case 'config':
+    case 'config': {
       s.config = event.view;
+      const claim = s.persisted.claimedVersion;
+      if (claim !== null && event.view.configVersion >= claim.version) {
+        // The claimed version (or a later one) arrived: whatever node claim.by wrote is settled.
+        s.persisted.claimedVersion = null;
+      }
+      if (s.conflict !== null && event.view.configVersion > s.conflict.version) s.conflict = null;
+      break;
+    }
+    case 'configConflict':
+      if (s.config === null || event.version !== s.config.configVersion) {
+        out.notes.push(`ignored a config conflict at version ${event.version} (ours is ${s.config?.configVersion ?? 'unknown'})`);
+      } else if (event.from !== s.localNodeId) {
+        const c: ConfigConflict = s.conflict?.version === event.version ? s.conflict : { version: event.version, from: [], master: null, masterless: false, followers: [] };
+        const next: ConfigConflict = { ...c, from: [...c.from.filter((id) => id !== event.from), event.from] };
+        if (event.peerRole === 'master') {
+          const reported = { id: event.from, since: event.peerSince };
+          if (c.master === null || masterOrder(reported, c.master) < 0) next.master = reported;
+        } else if (event.peerMaster === null || event.peerMaster === s.localNodeId) {
+          next.masterless = true;
+        } else if (!c.followers.includes(event.peerMaster)) {
+          next.followers = [...c.followers, event.peerMaster];
+        }
+        s.conflict = next;
+      }
       break;
     case 'quorum': {
       const newRing = !sameRing(state.quorum?.ringId, event.ringId);
@@ -140,6 +175,14 @@ function absorb(state: EngineState, event: EngineEvent): Absorbed {
     case 'failureRecords': {
       const merged = mergeFailureRecords(state.persisted.failureRecords, event.records);
       s.persisted.failureRecords = merged.records;
+      // A member's claim counts here too: the node that takes over may not have been there (or
+      // may have been stale) when the claiming master was elected. A claim on our own behalf is
+      // not one: we know what we wrote.
+      const theirs = event.claim;
+      const ours = s.persisted.claimedVersion;
+      if (theirs !== undefined && theirs.by !== s.localNodeId && theirs.version > (ours?.version ?? 0) && theirs.version > (s.config?.configVersion ?? 0)) {
+        s.persisted.claimedVersion = { by: theirs.by, version: theirs.version };
+      }
       if (sameRing(s.recordsRing, event.ringId)) {
         if (!s.recordsFrom.includes(event.from)) s.recordsFrom = [...s.recordsFrom, event.from];
       } else if (event.ringId.seq > (s.recordsRing?.seq ?? -1)) {
@@ -181,7 +224,8 @@ function recordFailures(s: EngineState, nodeIds: readonly number[], seq: number)
 
 function broadcast(s: EngineState, effects: Effect[]): void {
   const ringId = s.quorum?.ringId as RingId;
-  effects.push({ type: 'broadcastFailureRecords', ringId, records: s.persisted.failureRecords });
+  const claim = s.persisted.claimedVersion;
+  effects.push({ type: 'broadcastFailureRecords', ringId, records: s.persisted.failureRecords, ...(claim === null ? {} : { claim }) });
   s.recordsSentSeq = ringId.seq;
   if (!sameRing(s.recordsRing, ringId)) {
     s.recordsRing = ringId;
@@ -225,6 +269,9 @@ function samePersisted(a: PersistedState, b: PersistedState): boolean {
     if (ka.length !== Object.keys(b.failureRecords).length) return false;
     for (const k of ka) if (a.failureRecords[Number(k)] !== b.failureRecords[Number(k)]) return false;
   }
+  const ca = a.claimedVersion;
+  const cb = b.claimedVersion;
+  if (ca !== cb && (ca === null || cb === null || ca.by !== cb.by || ca.version !== cb.version)) return false;
   if (a.suspendedVms.length !== b.suspendedVms.length) return false;
   return a.suspendedVms.every((vm, i) => vm === b.suspendedVms[i]);
 }
@@ -284,6 +331,7 @@ export function transition(state: EngineState, event: EngineEvent): Decision {
 
   if (role !== 'unknown') s.restoredRole = null;
   s.role = role;
+  if (s.masterId !== state.masterId) s.namedSince = s.masterId === null ? null : (s.quorum?.ringId?.seq ?? null);
   s.persisted = s.persisted.lastRole === role ? s.persisted : { ...s.persisted, lastRole: role };
   // Write-ahead: the new state is persisted before any effect runs. A daemon killed in the
   // middle of a takeover then restarts as the master it was becoming (it finishes the idempotent
@@ -320,11 +368,19 @@ function decideQuorate(s: EngineState, prev: EngineState, ctx: QuorateContext, e
     return prev.role === 'suspended' ? 'unknown' : prev.role;
   }
   const election = electMaster(view, q.members, versions);
+  const claim = s.persisted.claimedVersion;
+  if (claim !== null && claim.by !== election.masterId && q.members.includes(claim.by) && versions[claim.by] < claim.version) {
+    // The claiming node is here, no longer elected, and its file does not have the version: it
+    // never wrote it (e.g. its TakeoverDelay never ran out). Nothing to skip any more.
+    s.persisted = { ...s.persisted, claimedVersion: null };
+  }
   // Staleness first: a stale node cannot even know whom the others elect (its table is old),
   // whatever else makes it ineligible.
   const localStale = election.newestVersion !== null && versions[local] < election.newestVersion;
   const localProblem = localStale ? 'stale-config' : ineligibility(local, nodeById(view, local), versions, election.newestVersion);
   const role = decideRole(s, prev, view, q, election.masterId, versions, localProblem, ctx, effects, why);
+  if (s.masterId !== null && s.masterId !== local) claimVersion(s, view, s.masterId);
+  if (s.conflict !== null) resolveConflict(s, view, role, effects, why);
   // Someone must hand the newest configuration to stale members: the elected node (master or
   // takeover pending), or without one (e.g. the edit made the master ineligible) the lowest
   // nodeid holding the newest version.
@@ -380,6 +436,7 @@ function decideRole(
     } else {
       why.push('still master');
     }
+    raiseOverClaim(s, view, effects, why);
     return 'master';
   }
 
@@ -418,16 +475,111 @@ function decideRole(
   recordFailures(s, failed, q.ringId.seq);
   broadcast(s, effects);
   effects.push({ type: 'startService', failedNodes: failed });
-  const prio = raisedPriority(view, local);
+  // Already above every node, we still write when a version is claimed by a master elected here
+  // that never delivered its file: that file would otherwise be newer than ours when it returns,
+  // and its writer would take the role back (preemption, two takeovers).
+  const claimed = s.persisted.claimedVersion !== null && s.persisted.claimedVersion.version > view.configVersion;
+  const prio = raisedPriority(view, local) ?? (claimed ? nodeById(view, local)?.prio ?? null : null);
   if (prio !== null) {
-    const configVersion = view.configVersion + 1;
+    const skipped: string[] = [];
+    const configVersion = raiseVersion(s, view, skipped);
     effects.push({ type: 'raisePriority', nodeId: local, prio, configVersion }, { type: 'publishConfig', configVersion });
     s.publishedAt = { seq: q.ringId.seq, version: configVersion };
-    why.push(`${restart ? 'master again after a daemon restart' : 'takeover'}; failed node(s): ${failed.join(',') || 'none'}; priority raised to ${prio}`);
+    why.push(`${restart ? 'master again after a daemon restart' : 'takeover'}; failed node(s): ${failed.join(',') || 'none'}; priority raised to ${prio}`, ...skipped);
   } else {
     why.push(`${restart ? 'master again after a daemon restart' : 'takeover'}; failed node(s): ${failed.join(',') || 'none'}`);
   }
   return 'master';
+}
+
+/**
+ * We elected `master`, whose takeover raises its priority and so writes a new config_version:
+ * remember which one (the version after our file's, or after a version claimed earlier), so that
+ * if `master` is cut off before its file reaches us and we take over, we do not write the same
+ * version with other content (docs/engine.md, "Claimed versions"). Once per elected node: the
+ * same master elected again claims nothing more.
+ */
+function claimVersion(s: EngineState, view: ClusterView, master: number): void {
+  const claim = s.persisted.claimedVersion;
+  // It writes when it raises, and also (prio kept) above a version claimed before it (the same
+  // claim reaches it with our failure records): see the takeover in decideRole.
+  const outstanding = claim !== null && claim.version > view.configVersion;
+  if (raisedPriority(view, master) === null && !outstanding) return;
+  if (claim !== null && claim.by === master) return;
+  const base = Math.max(view.configVersion, claim?.version ?? 0);
+  s.persisted = { ...s.persisted, claimedVersion: { by: master, version: base + 1 } };
+}
+
+/**
+ * A member told us of a version claimed by a master elected while we were away or stale, which
+ * that master may have written and never delivered: write above it now (prio kept, or raised if
+ * someone outranks us), so that the file it returns with is older than ours and it comes back as
+ * a slave instead of taking the role back.
+ */
+function raiseOverClaim(s: EngineState, view: ClusterView, effects: Effect[], why: string[]): void {
+  const claim = s.persisted.claimedVersion;
+  if (claim === null || claim.version <= view.configVersion) return;
+  if (s.publishedAt !== null && s.publishedAt.version > claim.version) return; // already written above it
+  const prio = raisedPriority(view, s.localNodeId) ?? nodeById(view, s.localNodeId)?.prio;
+  if (prio === undefined) return;
+  const configVersion = raiseVersion(s, view, why);
+  effects.push({ type: 'raisePriority', nodeId: s.localNodeId, prio, configVersion }, { type: 'publishConfig', configVersion });
+  s.publishedAt = { seq: (s.quorum?.ringId as RingId).seq, version: configVersion };
+}
+
+/**
+ * The config_version of our own next write: one above our file's, or above a version another
+ * node may have written (claimedVersion); the explanation says why a version was skipped.
+ */
+function raiseVersion(s: EngineState, view: ClusterView, why: string[]): number {
+  const claim: ClaimedVersion | null = s.persisted.claimedVersion;
+  if (claim === null || claim.version <= view.configVersion) return view.configVersion + 1;
+  const skipped = claim.version === view.configVersion + 1 ? `${claim.version}` : `${view.configVersion + 1}-${claim.version}`;
+  why.push(`config_version ${claim.version + 1}: skipping ${skipped}, which node ${claim.by} may have written (it was elected here, its file never arrived)`);
+  return claim.version + 1;
+}
+
+/** Which of two masters keeps the role: the one master longest (lowest ring seq), then the lowest nodeid. */
+function masterOrder(a: { id: number; since: number | null }, b: { id: number; since: number | null }): number {
+  const sa = a.since ?? Number.POSITIVE_INFINITY;
+  const sb = b.since ?? Number.POSITIVE_INFINITY;
+  return sa !== sb ? (sa < sb ? -1 : 1) : a.id - b.id;
+}
+
+/**
+ * A member holds another file with our config_version. Versions decide, never digests: the
+ * master raises again on its own file with a higher version, which every member installs (the
+ * other file's holders included); non-masters wait for it. Two masters (each elected from its
+ * own table, e.g. one returning from a partition): the one that has been master longest keeps
+ * the role (ring seqs are comparable across partitions; ties: lowest nodeid), so a returning
+ * node never preempts the sitting master; it waits for the master's file, installs it and steps
+ * down. Reports from the other master's slaves wait for that master's own report (every member
+ * sends a hello when someone joins), so the order of arrival never makes both raise.
+ */
+function resolveConflict(s: EngineState, view: ClusterView, role: string, effects: Effect[], why: string[]): void {
+  const c = s.conflict as ConfigConflict;
+  const local = s.localNodeId;
+  const who = `node(s) ${c.from.join(',')} hold another corosync.conf with config_version ${c.version}`;
+  if (role !== 'master') {
+    why.push(`${who}: waiting for the master's next version`);
+    return;
+  }
+  const ours = { id: local, since: s.namedSince };
+  if (c.master !== null && masterOrder(c.master, ours) < 0) {
+    why.push(`${who}; node ${c.master.id} has been master since ring ${c.master.since ?? '?'} (here since ${ours.since ?? '?'}): it keeps the role and raises, waiting for its file`);
+    return;
+  }
+  if (c.master === null && !c.masterless) {
+    why.push(`${who}; waiting for the report of their master(s) ${c.followers.join(',')}`);
+    return;
+  }
+  if (s.publishedAt !== null && s.publishedAt.version > c.version) return; // already raised past it
+  const prio = raisedPriority(view, local) ?? nodeById(view, local)?.prio ?? 1;
+  why.push(who);
+  const configVersion = raiseVersion(s, view, why);
+  effects.push({ type: 'raisePriority', nodeId: local, prio, configVersion }, { type: 'publishConfig', configVersion });
+  s.publishedAt = { seq: (s.quorum?.ringId as RingId).seq, version: configVersion };
+  why.push(`raised again as version ${configVersion} so that versions settle it`);
 }
 
 function publishIfStale(s: EngineState, versions: Readonly<Record<number, number>>, ownVersion: number, effects: Effect[], why: string[]): void {

@@ -47,6 +47,20 @@ export interface PersistedState {
   /** A suspendVms effect was emitted and its result (vmsSuspended) has not come back yet. */
   suspendRequested: boolean;
   failureRecords: FailureRecords;
+  /**
+   * A config_version another node may have written without it reaching us yet: we elected that
+   * node, and its takeover raises its priority (writing the version after ours). Our own next
+   * write skips past it, so two quick takeovers never write the same version (docs/engine.md,
+   * "Claimed versions"). Null: nothing outstanding. Persisted: the other node's file outlives
+   * our process, and a daemon restart between the two takeovers must not forget it.
+   */
+  claimedVersion: ClaimedVersion | null;
+}
+
+/** `version` may have been written by `by` (the master we elected), unseen here so far. */
+export interface ClaimedVersion {
+  by: number;
+  version: number;
 }
 
 // ---- events (inputs). Every event carries `now` (ms, daemon's clock); the engine never reads a clock.
@@ -99,9 +113,28 @@ export interface FailureRecordsEvent {
   from: number;
   ringId: RingId;
   records: FailureRecords;
+  /** The sender's claimed version, if any (see ClaimedVersion). */
+  claim?: ClaimedVersion;
+}
+
+/**
+ * A member holds another corosync.conf with the same config_version as ours (seen by the
+ * config distribution in its offer or hello). `peerRole` and `peerMaster` are the sender's role
+ * and the master its engine named when it sent it (null: none); `peerSince`, when it was master,
+ * the ring seq since which it was (EngineState.namedSince).
+ */
+export interface ConfigConflictEvent {
+  type: 'configConflict';
+  now: number;
+  from: number;
+  version: number;
+  peerRole: Role;
+  peerMaster: number | null;
+  peerSince: number | null;
 }
 
 export type EngineEvent =
+  | ConfigConflictEvent
   | ConfigEvent
   | QuorumEvent
   | ConfigVersionsEvent
@@ -120,7 +153,7 @@ export type Effect =
   | { type: 'raisePriority'; nodeId: number; prio: number; configVersion: number }
   | { type: 'publishConfig'; configVersion: number }
   | { type: 'reportNodesFailed'; nodeIds: number[] }
-  | { type: 'broadcastFailureRecords'; ringId: RingId; records: FailureRecords }
+  | { type: 'broadcastFailureRecords'; ringId: RingId; records: FailureRecords; claim?: ClaimedVersion }
   | { type: 'stopService' }
   | { type: 'removeServiceLock' }
   | { type: 'removeClusterIp' }
@@ -143,6 +176,8 @@ export interface EngineState {
   role: Role;
   /** Who the election names in the current view (null: none, or this node cannot know yet). */
   masterId: number | null;
+  /** Ring seq of the decision since which this node names `masterId` (null with no master). */
+  namedSince: number | null;
   config: ClusterView | null;
   /** null until the first quorum event (or disconnection) after start. */
   quorum: QuorumState | null;
@@ -161,10 +196,28 @@ export interface EngineState {
   publishedAt: { seq: number; version: number } | null;
   /** While master: the membership at the last decision (who left since is reported failed). */
   servedMembers: number[] | null;
+  /**
+   * A same-version conflict reported by the distribution, until our file's version passes it:
+   * the master resolves it by raising again with a higher version (see resolveConflict).
+   */
+  conflict: ConfigConflict | null;
   /** Role persisted by the previous daemon run; consulted by the first decision only. */
   restoredRole: Role | null;
   persisted: PersistedState;
   lastEventAt: number | null;
+}
+
+/** What this node knows of the other files with its config_version (see resolveConflict). */
+export interface ConfigConflict {
+  version: number;
+  /** The members that reported one (most recent last). */
+  from: number[];
+  /** Masters that reported it themselves: the one that has been master longest (then lowest nodeid). */
+  master: { id: number; since: number | null } | null;
+  /** Reported by a member without a master, or following us: the other file has no master of its own. */
+  masterless: boolean;
+  /** Slaves of these masters reported it: their master's own report decides. */
+  followers: number[];
 }
 
 export interface Decision {

@@ -119,7 +119,7 @@ describeIntegration('cluster-wide configuration update (issue 6)', () => {
     await delay(500);
     const before = [1, 2, 3].map(file);
     const forged = before[0]!.replace(/config_version: \d+/, 'config_version: 99').replace(/prio: 80/, 'prio: 999');
-    const offer = (content: string, version: bigint) => ({ version, sha256: sha256Hex(content), content, from: 3 });
+    const offer = (content: string, version: bigint) => ({ version, sha256: sha256Hex(content), content, from: 3, role: 'master' as const, master: 3, since: null });
     const older = before[0]!.replace(/config_version: \d+/, 'config_version: 1');
     const key = ClusterKey.fromSecret(fs.readFileSync(keyFile), keyFile);
     const messages: Array<[string, Buffer, string]> = [

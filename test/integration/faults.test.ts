@@ -8,7 +8,7 @@
 // times with the full flapping series (20 cuts in 60 s) and writes RELIABILITY.md (FAULTS_REPORT).
 import * as fs from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
-import { ClusterMonitor, cliMainScript, holdersOf, joinPartitions, partition, type SandboxCluster, type SandboxListener } from '../../src/sandbox';
+import { ClusterMonitor, cliMainScript, holdersOf, joinPartitions, LISTENER_FILES, partition, type SandboxCluster, type SandboxListener } from '../../src/sandbox';
 import { FaultRecorder, type ScenarioContext, writeReliabilityReport } from './fault-support';
 import { callsNamed, CLUSTER_IP, useListeners, waitUntil } from './listener-support';
 import { describeIntegration, useCluster } from './support';
@@ -354,7 +354,72 @@ matrix(3, [
   },
 ]);
 
+/** totem.config_version of `node`'s corosync.conf (0 when absent). */
+function configVersionOf(ctx: ScenarioContext, node: string): number {
+  const m = /^\s*config_version:\s*(\d+)/m.exec(fs.readFileSync(ctx.cluster.node(node).confPath, 'utf8'));
+  return m === null ? 0 : Number(m[1]);
+}
+
+/**
+ * Two takeovers in quick succession (issue 6, racing changes): the new master writes its raised
+ * priority and is cut off before its offer reaches anyone, and the next node takes over. To
+ * hit that window every time, the new master's ServiceStartCommand (the step just before
+ * raisePriority) records the call as usual and then waits for a go file; the test freezes the
+ * node's corosync (SIGSTOP: neither a reload nor a CPG offer can leave), lets the start finish,
+ * waits for the raised file, cuts the node's link and thaws corosync.
+ */
+async function cutRightAfterRaise(ctx: ScenarioContext): Promise<void> {
+  const master = ctx.master();
+  const next = await nextMaster(ctx);
+  const listener = ctx.listeners.get(next)!;
+  const conf = fs.readFileSync(listener.hostPath('vmmgrConf'), 'utf8');
+  const start = /^ServiceStartCommand (.*)$/m.exec(conf)![1]!;
+  const dir = listener.hostPath('dir');
+  const go = `${dir}/go`;
+  fs.rmSync(go, { force: true });
+  // As the node sees it: /run/corolistener is its listener directory. No shell in the daemon:
+  // vmmgr.conf splits the command into argv; the script is a file run by /bin/sh.
+  fs.writeFileSync(`${dir}/start-then-wait.sh`, `${start}\nstatus=$?\ni=0\nwhile [ ! -e ${LISTENER_FILES.dir}/go ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done\nexit $status\n`);
+  const base = configVersionOf(ctx, master);
+  await withServiceStart(ctx, next, `/bin/sh ${LISTENER_FILES.dir}/start-then-wait.sh`, async () => {
+    await ctx.settle(`${next} restarted with a start that waits for the test`);
+    const since = Date.now();
+    ctx.fault();
+    await ctx.cluster.cut(master);
+    await waitUntil(`${next} takes over (ServiceStartCommand)`, () => callsNamed(listener, 'ServiceStartCommand', since).length > 0, { timeoutMs: 30_000 });
+    const pid = ctx.cluster.corosyncPid(next)!;
+    ctx.monitor.setListenerDown(next, true); // its daemon may block on corosync meanwhile
+    process.kill(pid, 'SIGSTOP');
+    try {
+      fs.writeFileSync(go, '');
+      await waitUntil(`${next} writes its raised priority (config_version ${base + 1})`, () => configVersionOf(ctx, next) === base + 1, { timeoutMs: 30_000 });
+      await ctx.cluster.cut(next);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+      fs.rmSync(go, { force: true });
+    }
+    ctx.monitor.setListenerDown(next, false);
+    await ctx.settle(`${master} and ${next} cut off, ${next} right after writing version ${base + 1}`);
+    const third = ctx.master();
+    expect([master, next]).not.toContain(third);
+    // The third master had elected `next` before: it knows base + 1 may exist and skips it.
+    expect(configVersionOf(ctx, next)).toBe(base + 1);
+    expect(configVersionOf(ctx, third)).toBe(base + 2);
+    expect(logEvents(ctx, third, 'decision', since).some((l) => /skipping \d+, which node \d+ may have written/.test(String(l['explanation'])))).toBe(true);
+    ctx.fault();
+    await Promise.all([ctx.cluster.heal(master), ctx.cluster.heal(next)]);
+    await ctx.settle(`${master} and ${next} back`);
+    // No preemption, and the files agree (the monitor checks identical files once settled).
+    expect(ctx.master()).toBe(third);
+    expect(configVersionOf(ctx, next)).toBe(base + 2);
+  });
+}
+
 matrix(5, [
+  {
+    name: 'the new master cut right after its raise, before its offer (two takeovers in quick succession)',
+    body: cutRightAfterRaise,
+  },
   {
     name: '3|2 split, master in the minority',
     body: async (ctx) => {

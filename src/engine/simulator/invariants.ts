@@ -28,17 +28,18 @@ export function checkInvariants(sim: Simulator): string[] {
     else if (!(n.corosyncUp && n.quorate)) problems.push(`${nodeName(n.nodeId)} holds ${duties.join(',')} without quorum`);
   }
 
-  // One content per config_version: two different files with one version would let corosync
-  // accept both and the nodes elect from different tables.
-  const contents = new Map<number, { nodeId: number; table: string }>();
-  for (const n of sim.nodes.values()) {
-    const table = describeTable(n.config);
-    const seen = contents.get(n.config.configVersion);
-    if (seen === undefined) contents.set(n.config.configVersion, { nodeId: n.nodeId, table });
-    else if (seen.table !== table) problems.push(`config_version ${n.config.configVersion} has two contents: ${nodeName(seen.nodeId)} ${seen.table} vs ${nodeName(n.nodeId)} ${table}`);
-  }
-
   for (const [ring, members] of partitions) {
+    // One content per config_version among the members of a partition: two files with one
+    // version would let the nodes elect from different tables. (Across partitions a fork can
+    // exist, e.g. a master cut off right after its raise while a node that never saw it elected
+    // takes over elsewhere; it is settled when they merge, and the healed cluster must have one.)
+    const contents = new Map<number, { nodeId: number; table: string }>();
+    for (const n of members) {
+      const table = describeTable(n.config);
+      const seen = contents.get(n.config.configVersion);
+      if (seen === undefined) contents.set(n.config.configVersion, { nodeId: n.nodeId, table });
+      else if (seen.table !== table) problems.push(`ring ${ring}: config_version ${n.config.configVersion} has two contents: ${nodeName(seen.nodeId)} ${seen.table} vs ${nodeName(n.nodeId)} ${table}`);
+    }
     const holders = members.filter((n) => n.held.clusterIp);
     if (holders.length > 1) problems.push(`ring ${ring}: cluster IP held by ${holders.map((n) => nodeName(n.nodeId)).join(',')}`);
     const masters = members.filter((n) => n.engine?.role === 'master');

@@ -12,7 +12,8 @@
 //
 // Commands: start, crash (alias kill: power loss), cut, split (groups separated by |), heal, kill-corosync,
 // start-corosync, restart-listener, set-prio NODE PRIO [on NODES], set-replication NODE on|off
-// [on NODES], wait MS. A line `! ...` in the log is an invariant violation (see invariants.ts).
+// [on NODES], wait MS, cut-on-raise [NODE] (arms a fault: the next priority raise of NODE, or of
+// any node, cuts it off right after its own write, before its file reaches anyone). A line `! ...` in the log is an invariant violation (see invariants.ts).
 import { checkInvariants } from './invariants';
 import { Simulator, type SimNodeSpec, type SimOptions } from './simulator';
 
@@ -136,6 +137,10 @@ export function runCommand(sim: Simulator, file: string, line: number, command: 
       sim.editNode(nodesOf([nodeArg ?? ''])[0], { replication: value === 'on' }, onList(rest));
       break;
     }
+    case 'cut-on-raise':
+      if (args.length > 1) throw new ScenarioError(file, line, 'cut-on-raise: at most one node');
+      sim.cutOnRaise(args.length === 0 ? undefined : nodesOf(args)[0]);
+      break;
     case 'wait': sim.wait(parseInteger(file, line, 'wait', args[0])); break;
     default: throw new ScenarioError(file, line, `unknown command '${verb ?? ''}'`);
   }

@@ -105,6 +105,13 @@ export class Simulator {
   private deferred: Delivery[] = [];
   private timers: Timer[] = [];
   private log: string[] = [];
+  /**
+   * Armed by `cutOnRaise`: the next raise of a listed node (null entry: of any node) cuts that
+   * node off right after its own write, before its file or cmap version reaches anyone.
+   */
+  private cutOnRaiseArmed = new Set<number | null>();
+  /** A node was cut while events were being processed: new rings once the queue is empty. */
+  private ringsDirty = false;
 
   constructor(options: SimOptions) {
     const view: ClusterView = {
@@ -290,6 +297,24 @@ export class Simulator {
     this.drain();
   }
 
+  /**
+   * Arm a fault: the next time `id` (undefined: any node) raises its priority, it is cut off
+   * (its own link group) right after writing its file: the new version is on its disk, but
+   * neither its offer nor corosync's reload reaches another node. Models a master killed or
+   * partitioned between its write and its CPG offer (the race of issue 6's "two failovers in
+   * quick succession").
+   */
+  cutOnRaise(id?: number): void {
+    if (id !== undefined) this.node(id);
+    this.cutOnRaiseArmed.add(id ?? null);
+    this.log.push(`armed: cut ${id === undefined ? 'the next node' : nodeName(id)} right after its next priority raise`);
+  }
+
+  /** Disarm every `cutOnRaise` not fired yet (before checking that a healed cluster settles). */
+  disarmFaults(): void {
+    this.cutOnRaiseArmed.clear();
+  }
+
   /** Advance simulated time, firing due timers in order. */
   wait(ms: number): void {
     const until = this.now + ms;
@@ -319,8 +344,15 @@ export class Simulator {
     return versions;
   }
 
-  /** Recompute partitions; every partition whose membership changed gets a new ring. */
+  /** Recompute partitions, then process what that delivers. */
   private membershipChanged(): void {
+    this.recomputeRings();
+    this.drain();
+  }
+
+  /** Every partition whose membership changed gets a new ring (events queued, not processed). */
+  private recomputeRings(): void {
+    this.ringsDirty = false;
     const byGroup = new Map<number, number[]>();
     for (const n of this.nodes.values()) {
       if (!n.corosyncUp) continue;
@@ -348,15 +380,34 @@ export class Simulator {
         this.enqueue(id, { type: 'quorum', now: this.now, quorate, ringId, members: [...members] });
       }
       for (const id of members) this.enqueue(id, { type: 'configVersions', now: this.now, versions: { ...versions } });
+      // config.hello from every member: each learns who holds another file with its version.
+      for (const a of members) for (const b of members) this.reportConflict(this.node(a), this.node(b));
     }
-    this.drain();
   }
 
-  private installConfig(n: SimNode, view: ClusterView): void {
+  /**
+   * What the config distribution tells `to`'s engine when `from`'s file has the same version
+   * but other content (src/cluster/configDistributor.ts): a configConflict with `from`'s role.
+   */
+  private reportConflict(to: SimNode, from: SimNode): void {
+    if (to === from || to.config.configVersion !== from.config.configVersion || sameContent(to.config, from.config)) return;
+    this.log.push(`${nodeName(to.nodeId)} conflict: ${nodeName(from.nodeId)} holds another version ${from.config.configVersion}`);
+    this.enqueue(to.nodeId, { type: 'configConflict', now: this.now, from: from.nodeId, version: from.config.configVersion, peerRole: from.engine?.role ?? 'unknown', peerMaster: from.engine?.masterId ?? null, peerSince: from.engine?.role === 'master' ? from.engine.namedSince : null });
+  }
+
+  private installConfig(n: SimNode, view: ClusterView, reload = true): void {
     n.config = view;
     this.enqueue(n.nodeId, { type: 'config', now: this.now, view: cloneView(view) });
     // corosync reloads the file: cmap shows the new version to every member of the ring.
-    if (n.corosyncUp) for (const id of n.members) this.enqueue(id, { type: 'configVersions', now: this.now, versions: { [n.nodeId]: view.configVersion } });
+    if (reload && n.corosyncUp) for (const id of n.members) this.enqueue(id, { type: 'configVersions', now: this.now, versions: { [n.nodeId]: view.configVersion } });
+  }
+
+  /** Whether `n`'s next raise is the armed fault (disarming it). */
+  private takeCutOnRaise(n: SimNode): boolean {
+    const key = this.cutOnRaiseArmed.has(n.nodeId) ? n.nodeId : this.cutOnRaiseArmed.has(null) ? null : undefined;
+    if (key === undefined) return false;
+    this.cutOnRaiseArmed.delete(key);
+    return true;
   }
 
   private enqueue(to: number, event: EngineEvent): void {
@@ -366,10 +417,16 @@ export class Simulator {
   private drain(): void {
     const late = this.deferred;
     this.deferred = [];
+    // A cluster that keeps deciding without outside events is a livelock: fail loudly.
+    let budget = 200_000;
     for (;;) {
+      if (--budget < 0) throw new Error(`t=${this.now}: the simulated cluster does not settle (200000 events in one step)`);
       if (this.queue.length === 0) {
-        if (late.length === 0) break;
-        this.queue.push(...late.splice(0));
+        // Late results first: a cut made in this command (cutOnRaise) reaches the engines as a
+        // new ring like any other command's, after the results held back from the last one.
+        if (late.length > 0) this.queue.push(...late.splice(0));
+        else if (this.ringsDirty) this.recomputeRings();
+        else break;
       }
       const { to, event } = this.nextDelivery();
       const n = this.node(to);
@@ -430,20 +487,35 @@ export class Simulator {
         view.configVersion = e.configVersion;
         const info = nodeById(view, e.nodeId);
         if (info !== undefined) info.prio = e.prio;
+        if (this.takeCutOnRaise(n)) {
+          // Written here, nothing more: cut off before corosync's reload or the offer goes out.
+          this.installConfig(n, view, false);
+          n.group = this.nextGroup++;
+          this.ringsDirty = true;
+          this.log.push(`${nodeName(id)} ${line}`, `${nodeName(id)} cut off right after writing version ${e.configVersion}`);
+          return;
+        }
         this.installConfig(n, view);
         break;
       }
       case 'publishConfig':
+        // CPG reaches the members that are still connected to this node.
         for (const mid of n.members) {
           const m = this.node(mid);
-          if (mid !== id && m.config.configVersion < n.config.configVersion) this.installConfig(m, cloneView(n.config));
+          if (mid === id || m.group !== n.group || !m.corosyncUp) continue;
+          if (m.config.configVersion < n.config.configVersion) this.installConfig(m, cloneView(n.config));
+          else {
+            // Same version, other content: the member refuses it and answers with its hello.
+            this.reportConflict(m, n);
+            this.reportConflict(n, m);
+          }
         }
         break;
       case 'broadcastFailureRecords':
         // CPG: delivered to the members of the ring it was sent in.
         if (n.corosyncUp && n.ring !== null && n.ring.seq === e.ringId.seq) {
           for (const mid of n.members) {
-            if (mid !== id) this.enqueue(mid, { type: 'failureRecords', now: this.now, from: id, ringId: e.ringId, records: { ...e.records } });
+            if (mid !== id) this.enqueue(mid, { type: 'failureRecords', now: this.now, from: id, ringId: e.ringId, records: { ...e.records }, ...(e.claim === undefined ? {} : { claim: { ...e.claim } }) });
           }
         }
         break;
@@ -504,6 +576,11 @@ function describeEffect(e: Effect): string | null {
 
 function cloneView(v: ClusterView): ClusterView {
   return { ...v, nodes: v.nodes.map((n) => ({ ...n })) };
+}
+
+/** Whether two views are the same file (what the distribution compares by sha256). */
+function sameContent(a: ClusterView, b: ClusterView): boolean {
+  return JSON.stringify(cloneView(a)) === JSON.stringify(cloneView(b));
 }
 
 function sameMembers(a: readonly number[], b: readonly number[]): boolean {

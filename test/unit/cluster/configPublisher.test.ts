@@ -3,46 +3,12 @@
 // newer file is installed and re-read by the daemon, a forged one is rejected and logged.
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ClusterConfigPublisher } from '../../../src/cluster/configPublisher';
 import { CONFIG_ACK, CONFIG_OFFER, encodeConfigMessage, sha256Hex } from '../../../src/cluster/configMessages';
-import { createMessageCodec } from '../../../src/cluster/messages';
-import { Corolistener } from '../../../src/daemon/corolistener';
-import { captureLogger, corosyncConfText, DOC_EXAMPLE_NODES, FakeCorosync, type FakeSession, ManualClock, RecordingActions, testDirs, type TestDirs } from '../daemon/fakes';
+import { corosyncConfText } from '../daemon/fakes';
+import { NODES, sentOf, settle, startWithPublisher as start, stopPublisherDaemon, waitFor } from '../daemon/publisher-harness';
 import { KEY, OTHER_KEY } from './support';
 
-const NODES = DOC_EXAMPLE_NODES;
-
-let dirs: TestDirs | undefined;
-let daemon: Corolistener | undefined;
-afterEach(async () => {
-  await daemon?.stop();
-  dirs?.cleanup();
-  daemon = undefined;
-  dirs = undefined;
-});
-
-async function start(localNodeId: number) {
-  dirs = testDirs(NODES);
-  const corosync = new FakeCorosync(localNodeId);
-  for (const n of NODES) corosync.versions[n.id] = 1;
-  const { logger, lines } = captureLogger();
-  const publisher = new ClusterConfigPublisher({ key: KEY, confPath: dirs.corosyncConf, log: logger, write: { corosyncCheck: 'off' }, syncPort: null });
-  daemon = new Corolistener({
-    corosyncConf: dirs.corosyncConf, vmmgrConf: dirs.vmmgrConf, stateDir: dirs.stateDir, logger, corosync,
-    actions: new RecordingActions(), clock: new ManualClock(), configPublisher: publisher,
-    retry: { attempts: 1, initialDelayMs: 5, maxDelayMs: 20 }, corosyncCheck: 'off',
-  });
-  await daemon.start();
-  return { daemon, corosync, lines, reloads: () => corosync.session.reloads, conf: dirs.corosyncConf };
-}
-
-const settle = () => new Promise((r) => setTimeout(r, 50));
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !condition(); await settle()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-  }
-}
-const sentOf = (s: FakeSession, type: string) => s.sent.map((d) => createMessageCodec().decode(d)).filter((m) => m.type === type);
+afterEach(stopPublisherDaemon);
 
 describe('ClusterConfigPublisher in the daemon', () => {
   it('takeover: the raised file is offered to the group; the last ack triggers the reload', async () => {
@@ -74,12 +40,12 @@ describe('ClusterConfigPublisher in the daemon', () => {
     session.quorum(true, [2, 4, 8], 10);
     await h.daemon.settled();
     const forged = corosyncConfText([{ id: 2, prio: 1 }, { id: 4, prio: 1 }, { id: 8, prio: 500 }], 9);
-    session.message(4, encodeConfigMessage({ type: CONFIG_OFFER, body: { version: 9n, sha256: sha256Hex(forged), content: forged, from: 4 } }, OTHER_KEY));
+    session.message(4, encodeConfigMessage({ type: CONFIG_OFFER, body: { version: 9n, sha256: sha256Hex(forged), content: forged, from: 4, role: 'master', master: 4, since: null } }, OTHER_KEY));
     await settle();
     expect(readFileSync(h.conf, 'utf8')).toBe(corosyncConfText(NODES));
     expect(h.lines.find((l) => l.msg === 'cluster message rejected')).toMatchObject({ from: 4, code: 'bad-mac' });
     const next = corosyncConfText([{ id: 2, prio: 99 }, { id: 4, prio: 101 }, { id: 8, prio: 98 }], 2);
-    session.message(4, encodeConfigMessage({ type: CONFIG_OFFER, body: { version: 2n, sha256: sha256Hex(next), content: next, from: 4 } }, KEY));
+    session.message(4, encodeConfigMessage({ type: CONFIG_OFFER, body: { version: 2n, sha256: sha256Hex(next), content: next, from: 4, role: 'master', master: 4, since: null } }, KEY));
     // Installing validates and writes the file (seconds on a loaded machine): wait for the ack.
     await waitFor(() => sentOf(session, CONFIG_ACK).length > 0);
     await h.daemon.settled();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeMessage, MAX_MESSAGE_BYTES, MessageCodec, MessageError } from '../../../src/cluster/envelope';
+import { encodeMessage, MAX_MESSAGE_BYTES, MessageCodec, MessageError, PROTOCOL_VERSION } from '../../../src/cluster/envelope';
 
 function pingCodec(): MessageCodec {
   return new MessageCodec().register('ping', (body) => {
@@ -30,9 +30,9 @@ describe('cluster message envelope', () => {
     expect(codeOf(() => codec.decode(Buffer.from([0xff, 0x00, 0x13])))).toBe('not-json');
     expect(codeOf(() => codec.decode(raw([1, 2])))).toBe('bad-envelope');
     expect(codeOf(() => codec.decode(raw({ proto: 'other', v: 1, type: 'ping', body: { n: 1 } })))).toBe('bad-envelope');
-    expect(codeOf(() => codec.decode(raw({ proto: 'corolistener', v: 2, type: 'ping', body: { n: 1 } })))).toBe('unknown-version');
-    expect(codeOf(() => codec.decode(raw({ proto: 'corolistener', v: 1, type: 'pong', body: {} })))).toBe('unknown-type');
-    expect(codeOf(() => codec.decode(raw({ proto: 'corolistener', v: 1, type: 'ping', body: { n: 'x' } })))).toBe('bad-body');
+    expect(codeOf(() => codec.decode(raw({ proto: 'corolistener', v: 9, type: 'ping', body: { n: 1 } })))).toBe('unknown-version');
+    expect(codeOf(() => codec.decode(raw({ proto: 'corolistener', v: PROTOCOL_VERSION, type: 'pong', body: {} })))).toBe('unknown-type');
+    expect(codeOf(() => codec.decode(raw({ proto: 'corolistener', v: PROTOCOL_VERSION, type: 'ping', body: { n: 'x' } })))).toBe('bad-body');
     expect(codeOf(() => codec.decode(Buffer.alloc(MAX_MESSAGE_BYTES + 1, 0x20)))).toBe('too-large');
   });
 

@@ -586,6 +586,13 @@ describe('Corolistener', () => {
     expect(persisted(h).failureRecords).toEqual({ 9: 7 });
     const rejected = h.lines.filter((l) => l.event === 'message-rejected');
     expect(rejected).toHaveLength(4);
+    // The documented line (docs/config-update.md) with the codec's code.
+    expect(rejected.map((l) => [l.msg, l.code])).toEqual([
+      ['cluster message rejected', 'bad-body'],
+      ['cluster message rejected', 'bad-body'],
+      ['cluster message rejected', 'not-json'],
+      ['cluster message rejected', 'unknown-type'],
+    ]);
     expect(rejected[0]).toMatchObject({ from: 4, level: 40 });
     expect(String(rejected[0]!.error)).toMatch(/records\[9\]/);
     void before;
@@ -608,6 +615,19 @@ describe('Corolistener', () => {
     expect(discarded).toEqual([['vm1', 'vm2']]);
     expect(h.actions.names()).not.toContain('resumeVms');
     expect(h.lines.some((l) => l.event === 'vms-discarded')).toBe(true);
+  });
+
+  it('a version claimed by a master elected while we were away arrives with the records: the master writes above it', async () => {
+    const h = await startDaemon(4);
+    h.corosync.session.quorum(true, [2, 4], 10);
+    await h.daemon.settled();
+    expect(h.published).toEqual([]); // already the highest: nothing to raise
+    // Node 2 saw node 8 elected while we were away; node 8 (gone now) may have written version 2 unseen.
+    h.corosync.session.message(2, encodeMessage(FAILURE_RECORDS, { ringId: { nodeId: 2, seq: 10 }, records: {}, claim: { by: 8, version: 2 } }));
+    await h.daemon.settled();
+    expect(h.published).toEqual([3]);
+    expect(readFileSync(h.dirs.corosyncConf, 'utf8')).toMatch(/config_version: 3/);
+    expect(persisted(h).claimedVersion).toBeNull(); // our file is above it now
   });
 
   it('a takeover waits for its own failure records to come back before starting VMmanager', async () => {

@@ -57,7 +57,7 @@ function refusal(data: Buffer): string {
 const envelope = (fields: Record<string, unknown>): Buffer => Buffer.from(JSON.stringify(fields));
 const newer = confText(99, [1, 2, 3]);
 const offer = (content = newer, version = 99n, from = 1): ConfigMessage =>
-  ({ type: CONFIG_OFFER, body: { version, sha256: sha256Hex(content), content, from } });
+  ({ type: CONFIG_OFFER, body: { version, sha256: sha256Hex(content), content, from, role: 'master', master: from, since: null } });
 
 /**
  * Bodies that look right but are forged, replayed, tampered with or of the wrong shape, with
@@ -66,7 +66,7 @@ const offer = (content = newer, version = 99n, from = 1): ConfigMessage =>
  */
 function forgedMessages(): Array<[string, Buffer, string]> {
   const good = signedBody(offer(), KEY);
-  const hello = signedBody({ type: CONFIG_HELLO, body: { version: 99n, sha256: sha256Hex(newer), from: 1 } }, KEY);
+  const hello = signedBody({ type: CONFIG_HELLO, body: { version: 99n, sha256: sha256Hex(newer), from: 1, role: 'master', master: 1, since: null } }, KEY);
   const tampered = newer.replace('prio: 3', 'prio: 1000');
   const flip = (mac: string): string => (mac[0] === '0' ? '1' : '0') + mac.slice(1);
   return [
@@ -80,17 +80,28 @@ function forgedMessages(): Array<[string, Buffer, string]> {
     ['MAC in upper case', encodeMessage(CONFIG_OFFER, { ...good, mac: (good.mac as string).toUpperCase() }), 'bad-body'],
     ['no MAC', encodeMessage(CONFIG_OFFER, { ...good, mac: undefined }), 'bad-body'],
     ['signed body under an old protocol version', envelope({ proto: PROTOCOL, v: 0, type: CONFIG_OFFER, body: good }), 'unknown-version'],
-    ['signed body under a future protocol version', envelope({ proto: PROTOCOL, v: 2, type: CONFIG_OFFER, body: good }), 'unknown-version'],
-    ['protocol version as a string', envelope({ proto: PROTOCOL, v: '1', type: CONFIG_OFFER, body: good }), 'unknown-version'],
+    ['signed body under the previous protocol version (no role)', envelope({ proto: PROTOCOL, v: PROTOCOL_VERSION - 1, type: CONFIG_OFFER, body: good }), 'unknown-version'],
+    ['signed body under a future protocol version', envelope({ proto: PROTOCOL, v: PROTOCOL_VERSION + 1, type: CONFIG_OFFER, body: good }), 'unknown-version'],
+    ['protocol version as a string', envelope({ proto: PROTOCOL, v: String(PROTOCOL_VERSION), type: CONFIG_OFFER, body: good }), 'unknown-version'],
+    ['role changed after signing', encodeMessage(CONFIG_OFFER, { ...good, role: 'slave' }), 'bad-mac'],
+    ['master changed after signing', encodeMessage(CONFIG_OFFER, { ...good, master: 2 }), 'bad-mac'],
+    ['since changed after signing', encodeMessage(CONFIG_OFFER, { ...good, since: 4 }), 'bad-mac'],
+    ['since not a ring seq', encodeMessage(CONFIG_OFFER, { ...good, since: -1 }), 'bad-body'],
+    ['unknown role', encodeMessage(CONFIG_OFFER, { ...good, role: 'boss' }), 'bad-body'],
+    ['master not a nodeid', encodeMessage(CONFIG_OFFER, { ...good, master: 0 }), 'bad-body'],
+    ['no role', encodeMessage(CONFIG_OFFER, { ...good, role: undefined }), 'bad-body'],
     ['another protocol', envelope({ proto: 'corosync', v: 1, type: CONFIG_OFFER, body: good }), 'bad-envelope'],
     ['failure records from a negative node', encodeMessage(FAILURE_RECORDS, { ringId: { nodeId: 1, seq: 4 }, records: { '-1': 3 } }), 'bad-body'],
-    ['failure records with __proto__', Buffer.from(`{"proto":"${PROTOCOL}","v":1,"type":"${FAILURE_RECORDS}","body":{"ringId":{"nodeId":1,"seq":4},"records":{"__proto__":{"polluted":1}}}}`), 'bad-body'],
+    ['failure records with __proto__', Buffer.from(`{"proto":"${PROTOCOL}","v":${PROTOCOL_VERSION},"type":"${FAILURE_RECORDS}","body":{"ringId":{"nodeId":1,"seq":4},"records":{"__proto__":{"polluted":1}}}}`), 'bad-body'],
     ['failure records, 2000 entries', encodeMessage(FAILURE_RECORDS, { ringId: { nodeId: 1, seq: 4 }, records: Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [String(i + 1), 1])) }), 'bad-body'],
+    ['failure records with a claim that is not an object', encodeMessage(FAILURE_RECORDS, { ringId: { nodeId: 1, seq: 4 }, records: {}, claim: 3 }), 'bad-body'],
+    ['failure records with a negative claimed version', encodeMessage(FAILURE_RECORDS, { ringId: { nodeId: 1, seq: 4 }, records: {}, claim: { by: 2, version: -1 } }), 'bad-body'],
+    ['failure records with a claim of no node', encodeMessage(FAILURE_RECORDS, { ringId: { nodeId: 1, seq: 4 }, records: {}, claim: { version: 3 } }), 'bad-body'],
     ['deeply nested JSON', Buffer.from(`${'['.repeat(100_000)}${']'.repeat(100_000)}`), 'bad-envelope'],
     ['oversized by one byte', Buffer.alloc(MAX_MESSAGE_BYTES + 1, 0x20), 'too-large'],
     ['oversized: 64 MiB', Buffer.alloc(64 * 1024 * 1024, 0x7b), 'too-large'],
     ['empty', Buffer.alloc(0), 'not-json'],
-    ['UTF-16 JSON', Buffer.from(JSON.stringify({ proto: PROTOCOL, v: 1, type: CONFIG_HELLO, body: hello }), 'utf16le'), 'not-json'],
+    ['UTF-16 JSON', Buffer.from(JSON.stringify({ proto: PROTOCOL, v: PROTOCOL_VERSION, type: CONFIG_HELLO, body: hello }), 'utf16le'), 'not-json'],
   ];
 }
 
