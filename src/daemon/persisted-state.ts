@@ -49,14 +49,15 @@ export function validatePersistedState(raw: unknown): PersistedState {
   const s = obj(raw, 'state');
   if (typeof s.lastRole !== 'string' || !(ROLES as readonly string[]).includes(s.lastRole)) fail('lastRole', `one of ${ROLES.join(', ')}`);
   if (!Array.isArray(s.suspendedVms) || !s.suspendedVms.every((vm) => typeof vm === 'string')) fail('suspendedVms', 'an array of strings');
-  if (typeof s.suspendRequested !== 'boolean') fail('suspendRequested', 'true or false');
+  // suspendRequested (a boolean) is what state files written before the count held.
+  const pending = s.suspendsPending ?? (s.suspendRequested === true ? 1 : s.suspendRequested === false ? 0 : undefined);
   return {
     lastRole: s.lastRole as Role,
     ringId: ringId(s.ringId, 'ringId'),
     lastQuorateSeq: nullableInt(s.lastQuorateSeq, 'lastQuorateSeq'),
     suspendedVms: [...(s.suspendedVms as string[])],
     suspendedAfterSeq: nullableInt(s.suspendedAfterSeq, 'suspendedAfterSeq'),
-    suspendRequested: s.suspendRequested,
+    suspendsPending: int(pending, 'suspendsPending'),
     failureRecords: records(s.failureRecords, 'failureRecords'),
     // Absent in state files written before claimed versions existed.
     claimedVersion: s.claimedVersion === undefined ? null : claimedVersion(s.claimedVersion, 'claimedVersion'),

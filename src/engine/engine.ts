@@ -26,7 +26,7 @@ export function emptyPersistedState(): PersistedState {
     lastQuorateSeq: null,
     suspendedVms: [],
     suspendedAfterSeq: null,
-    suspendRequested: false,
+    suspendsPending: 0,
     failureRecords: {},
     claimedVersion: null,
   };
@@ -62,6 +62,9 @@ export function initialState(localNodeId: number, persisted: PersistedState | nu
       failureRecords: { ...p.failureRecords },
       // State files written before claims existed have none.
       claimedVersion: p.claimedVersion ?? null,
+      // Results of suspends the previous run asked for died with it: those VMs are unknown here,
+      // so they stay suspended (never resumed blindly), and nothing is waited for any more.
+      suspendsPending: 0,
     },
     lastEventAt: null,
   };
@@ -166,7 +169,7 @@ function absorb(state: EngineState, event: EngineEvent): Absorbed {
       else out.notes.push(`ignored stale timer ${event.id}`);
       break;
     case 'vmsSuspended': {
-      s.persisted.suspendRequested = false;
+      s.persisted.suspendsPending = Math.max(0, state.persisted.suspendsPending - 1);
       const vms = [...state.persisted.suspendedVms];
       for (const vm of event.vms) if (!vms.includes(vm)) vms.push(vm);
       s.persisted.suspendedVms = vms;
@@ -238,7 +241,7 @@ function broadcast(s: EngineState, effects: Effect[]): void {
 function settleVms(s: EngineState, effects: Effect[], why: string[]): void {
   const p = s.persisted;
   if (p.suspendedAfterSeq === null || !s.quorum?.quorate) return;
-  if (p.suspendRequested) {
+  if (p.suspendsPending > 0) {
     why.push('VM decision waits for the suspend result');
     return;
   }
@@ -262,7 +265,7 @@ function settleVms(s: EngineState, effects: Effect[], why: string[]): void {
 
 function samePersisted(a: PersistedState, b: PersistedState): boolean {
   if (a.lastRole !== b.lastRole || a.lastQuorateSeq !== b.lastQuorateSeq) return false;
-  if (a.suspendedAfterSeq !== b.suspendedAfterSeq || a.suspendRequested !== b.suspendRequested) return false;
+  if (a.suspendedAfterSeq !== b.suspendedAfterSeq || a.suspendsPending !== b.suspendsPending) return false;
   if (!sameRing(a.ringId, b.ringId)) return false;
   if (a.failureRecords !== b.failureRecords) {
     const ka = Object.keys(a.failureRecords);
@@ -301,7 +304,7 @@ export function transition(state: EngineState, event: EngineEvent): Decision {
       const p = s.persisted;
       s.persisted = {
         ...p,
-        suspendRequested: true,
+        suspendsPending: p.suspendsPending + 1,
         // Keep the oldest pending point: any failure report after it means the VMs were restored.
         suspendedAfterSeq: p.suspendedAfterSeq ?? p.lastQuorateSeq ?? -1,
       };
@@ -316,12 +319,6 @@ export function transition(state: EngineState, event: EngineEvent): Decision {
   }
 
   if (q?.quorate) {
-    if (firstDecision && s.persisted.suspendRequested) {
-      // The previous run asked for a suspend and died before reporting what it suspended:
-      // those VMs are unknown, so they stay suspended (never resumed blindly).
-      s.persisted = { ...s.persisted, suspendRequested: false };
-      why.push('suspend result lost in a daemon restart: those VMs stay suspended');
-    }
     // Share what this node knows about failures with the partition, once per ring (see
     // docs/engine.md). Records learnt from a member later in the same ring are not re-sent:
     // CPG delivered that member's message to every member already.

@@ -44,8 +44,11 @@ export interface PersistedState {
   suspendedVms: string[];
   /** lastQuorateSeq at the first quorum loss since the VMs were last settled (null: nothing pending). */
   suspendedAfterSeq: number | null;
-  /** A suspendVms effect was emitted and its result (vmsSuspended) has not come back yet. */
-  suspendRequested: boolean;
+  /**
+   * suspendVms effects emitted whose result (vmsSuspended) has not come back yet: a count, since
+   * quorum can be lost again before the first result is in, and the VM verdict must wait for both.
+   */
+  suspendsPending: number;
   failureRecords: FailureRecords;
   /**
    * A config_version another node may have written without it reaching us yet: we elected that

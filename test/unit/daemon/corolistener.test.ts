@@ -208,7 +208,7 @@ describe('Corolistener', () => {
     expect(h.actions.names()).toEqual(['removeClusterIp', 'stopService', 'removeServiceLock', 'removeStaleRelocatedLock', 'suspendVms']);
     // the result came back as an event: the engine now knows which VMs it suspended
     expect(h.lines.some((l) => l.event === 'decision' && l.trigger === 'vmsSuspended')).toBe(true);
-    expect(persisted(h)).toMatchObject({ lastRole: 'suspended', suspendedVms: ['vm1', 'vm2'], suspendRequested: false, suspendedAfterSeq: 10 });
+    expect(persisted(h)).toMatchObject({ lastRole: 'suspended', suspendedVms: ['vm1', 'vm2'], suspendsPending: 0, suspendedAfterSeq: 10 });
   });
 
   it('an empty suspend result is fed back too', async () => {
@@ -325,7 +325,7 @@ describe('Corolistener', () => {
 
   it('a state file of the wrong shape is quarantined too (never used half-checked)', async () => {
     dirs = testDirs(NODES);
-    const bad = JSON.stringify({ lastRole: 'boss', ringId: null, lastQuorateSeq: null, suspendedVms: [], suspendedAfterSeq: null, suspendRequested: false, failureRecords: {} });
+    const bad = JSON.stringify({ lastRole: 'boss', ringId: null, lastQuorateSeq: null, suspendedVms: [], suspendedAfterSeq: null, suspendsPending: 0, failureRecords: {} });
     writeFileSync(join(dirs.stateDir, 'state.json'), bad);
     const h = await startDaemon(4, { reuse: dirs });
     const error = h.lines.find((l) => l.event === 'state-file');

@@ -102,7 +102,7 @@ describe('transition', () => {
   it('resumes suspended VMs only when no member knows of a failure report after the last quorate ring', () => {
     const slave = run(initialState(8, { ...emptyPersistedState(), lastRole: 'slave' }), [config, quorum(4, [2, 4, 8]), versions([2, 4, 8])]).state;
     const cut = run(slave, [quorum(8, [8], false), { type: 'vmsSuspended', now: 1, vms: ['a', 'b'] }]).state;
-    expect(cut.persisted).toMatchObject({ suspendedVms: ['a', 'b'], suspendedAfterSeq: 4, suspendRequested: false });
+    expect(cut.persisted).toMatchObject({ suspendedVms: ['a', 'b'], suspendedAfterSeq: 4, suspendsPending: 0 });
     const back = run(cut, [quorum(16, [2, 4, 8]), versions([2, 4, 8])]);
     expect(back.effects.flatMap(types)).not.toContain('resumeVms');
     expect(back.explanations[1]).toMatch(/until failure records of node\(s\) 2,4 arrive/);
@@ -121,6 +121,26 @@ describe('transition', () => {
     // Records of the next ring that arrive before its quorum event are kept for it.
     const early = run(cut, [records(2, {}, 16), records(4, { 8: 12 }, 16), quorum(16, [2, 4, 8]), versions([2, 4, 8])]);
     expect(early.effects.flat()).toContainEqual({ type: 'reportVmsDiscarded', vms: ['a', 'b'] });
+  });
+
+  it('quorum lost again before the first suspend result: the VM verdict waits for both results', () => {
+    const slave = run(initialState(8, { ...emptyPersistedState(), lastRole: 'slave' }), [config, quorum(4, [2, 4, 8]), versions([2, 4, 8])]).state;
+    const records = (from: number, seq: number): EngineEvent => ({ type: 'failureRecords', now: 2, from, ringId: { nodeId: 2, seq }, records: {} });
+    const twice = run(slave, [
+      quorum(8, [8], false), // suspend 1
+      quorum(12, [2, 4, 8]), versions([2, 4, 8]),
+      quorum(16, [8], false), // suspend 2, before result 1
+      { type: 'vmsSuspended', now: 3, vms: ['a'] },
+      quorum(20, [2, 4, 8]), versions([2, 4, 8]), records(2, 20), records(4, 20),
+    ]);
+    expect(twice.effects.flat().filter((e) => e.type === 'suspendVms')).toHaveLength(2);
+    expect(twice.effects.flat().map((e) => e.type)).not.toContain('resumeVms');
+    expect(twice.state.persisted.suspendsPending).toBe(1);
+    expect(twice.explanations.at(-1)).toMatch(/waits for the suspend result/);
+    // The second result: both lists are settled together (nobody reported node 8 failed).
+    const settled = run(twice.state, [{ type: 'vmsSuspended', now: 4, vms: ['b'] }]);
+    expect(settled.effects[0]).toContainEqual({ type: 'resumeVms', vms: ['a', 'b'] });
+    expect(settled.state.persisted).toMatchObject({ suspendedVms: [], suspendedAfterSeq: null, suspendsPending: 0 });
   });
 
   it('decides with its own table: versions saying it is newer than its view make it stale, not master', () => {
