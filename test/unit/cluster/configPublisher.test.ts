@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CONFIG_ACK, CONFIG_OFFER, encodeConfigMessage, sha256Hex } from '../../../src/cluster/configMessages';
 import { corosyncConfText } from '../daemon/fakes';
-import { NODES, sentOf, settle, startWithPublisher as start, stopPublisherDaemon, waitFor } from '../daemon/publisher-harness';
+import { formed, node4CutOff, NODES, sentOf, settle, startWithPublisher as start, stopPublisherDaemon, waitFor } from '../daemon/publisher-harness';
 import { KEY, OTHER_KEY } from './support';
 
 afterEach(stopPublisherDaemon);
@@ -14,12 +14,8 @@ describe('ClusterConfigPublisher in the daemon', () => {
   it('takeover: the raised file is offered to the group; the last ack triggers the reload', async () => {
     const h = await start(2);
     const session = h.corosync.session;
-    session.handlers.onGroupMembership!({ members: [2, 4, 8], joined: [2, 4, 8] });
-    session.quorum(true, [2, 4, 8], 10);
-    await h.daemon.settled();
-    session.handlers.onGroupMembership!({ members: [2, 8], joined: [] });
-    session.quorum(true, [2, 8], 11);
-    await h.daemon.settled();
+    await formed(h);
+    await node4CutOff(h);
     await settle();
     expect(h.daemon.role).toBe('master');
     const conf = readFileSync(h.conf, 'utf8');
@@ -36,9 +32,7 @@ describe('ClusterConfigPublisher in the daemon', () => {
   it('a member installs a peer\'s newer file and the daemon re-reads it; a forged one is rejected and logged', async () => {
     const h = await start(8);
     const session = h.corosync.session;
-    session.handlers.onGroupMembership!({ members: [2, 4, 8], joined: [2, 4, 8] });
-    session.quorum(true, [2, 4, 8], 10);
-    await h.daemon.settled();
+    await formed(h);
     const forged = corosyncConfText([{ id: 2, prio: 1 }, { id: 4, prio: 1 }, { id: 8, prio: 500 }], 9);
     session.message(4, encodeConfigMessage({ type: CONFIG_OFFER, body: { version: 9n, sha256: sha256Hex(forged), content: forged, from: 4, role: 'master', master: 4, since: null } }, OTHER_KEY));
     await settle();

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CONFIG_HELLO, CONFIG_OFFER, encodeConfigMessage, sha256Hex } from '../../../src/cluster/configMessages';
 import { KEY } from '../cluster/support';
 import { corosyncConfText } from './fakes';
-import { sentOf, settle, startWithPublisher, stopPublisherDaemon, waitFor } from './publisher-harness';
+import { formed, node4CutOff, sentOf, settle, startWithPublisher, stopPublisherDaemon, waitFor } from './publisher-harness';
 
 afterEach(stopPublisherDaemon);
 
@@ -20,13 +20,8 @@ describe('same-version conflicts in the daemon', () => {
   it('the master raises again past the conflicting version and offers it, whatever the digests say', async () => {
     const h = await startWithPublisher(2);
     const session = h.corosync.session;
-    session.handlers.onGroupMembership!({ members: [2, 4, 8], joined: [2, 4, 8] });
-    session.quorum(true, [2, 4, 8], 10);
-    await h.daemon.settled();
-    // Node 4 (the master) is cut off: node 2 takes over and writes version 2.
-    session.handlers.onGroupMembership!({ members: [2, 8], joined: [] });
-    session.quorum(true, [2, 8], 11);
-    await h.daemon.settled();
+    await formed(h);
+    await node4CutOff(h);
     await waitFor(() => sentOf(session, CONFIG_OFFER).length === 1);
     expect(h.daemon.role).toBe('master');
     const ours = readFileSync(h.conf, 'utf8');
@@ -53,9 +48,7 @@ describe('same-version conflicts in the daemon', () => {
   it('a slave never installs the other file and raises nothing; it waits for the master\'s version', async () => {
     const h = await startWithPublisher(8);
     const session = h.corosync.session;
-    session.handlers.onGroupMembership!({ members: [2, 4, 8], joined: [2, 4, 8] });
-    session.quorum(true, [2, 4, 8], 10);
-    await h.daemon.settled();
+    await formed(h);
     expect(h.daemon.role).toBe('slave');
     const before = readFileSync(h.conf, 'utf8');
     const other = corosyncConfText([{ id: 2, prio: 99 }, { id: 4, prio: 100 }, { id: 8, prio: 500 }], 1);

@@ -35,6 +35,22 @@ export async function startWithPublisher(localNodeId: number) {
   return { daemon, corosync, lines, reloads: () => corosync.session.reloads, conf: dirs.corosyncConf };
 }
 
+type PublisherHarness = Awaited<ReturnType<typeof startWithPublisher>>;
+
+/** Nodes 2, 4 and 8 form ring 10 (every one in the CPG group); node 4 is master. */
+export async function formed(h: PublisherHarness): Promise<void> {
+  h.corosync.session.handlers.onGroupMembership!({ members: [2, 4, 8], joined: [2, 4, 8] });
+  h.corosync.session.quorum(true, [2, 4, 8], 10);
+  await h.daemon.settled();
+}
+
+/** Then the master, node 4, is cut off (ring 11): node 2 takes over and writes version 2. */
+export async function node4CutOff(h: PublisherHarness): Promise<void> {
+  h.corosync.session.handlers.onGroupMembership!({ members: [2, 8], joined: [] });
+  h.corosync.session.quorum(true, [2, 8], 11);
+  await h.daemon.settled();
+}
+
 export const settle = () => new Promise((r) => setTimeout(r, 50));
 export async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   for (const deadline = Date.now() + timeoutMs; !condition(); await settle()) {
