@@ -4,7 +4,7 @@
 // asserted is read from outside the daemons (files, cmap, addresses, `corolistener -l`).
 import * as fs from 'node:fs';
 import { expect, it } from 'vitest';
-import { holdersOf, type SandboxCluster } from '../../src/sandbox';
+import { AddressMonitor, holdersOf, type SandboxCluster } from '../../src/sandbox';
 import { CLUSTER_IP, diagnostics, roles, SERVICE_LOCK, useListeners, waitMaster, waitUntil } from './listener-support';
 import { describeIntegration, useCluster } from './support';
 
@@ -51,19 +51,42 @@ describeIntegration('configuration update with the daemon (issue 6 acceptance 1-
   it('2: the healed old master rejoins as slave (no preemption), receives the new file; never two IP holders once they reach each other', async () => {
     const c = cluster();
     const ls = listeners();
-    await c.heal('n4');
-    await c.waitFormed(undefined, { timeoutMs: 30_000 });
-    // From the moment the ring is formed again both can reach each other: at most one holder.
-    const holders: string[][] = [];
-    await waitUntil('n4 to hold the newest file, with config_version 2 in every cmap', async () => {
-      holders.push(await holdersOf(c, CLUSTER_IP));
-      return new Set(['n2', 'n4', 'n8'].map(file)).size === 1 && (await versionsOk(['n2', 'n4', 'n8'], '2'));
-    }, { timeoutMs: 30_000, diag: () => diagnostics(ls) });
-    for (let i = 0; i < 20; i++) {
-      holders.push(await holdersOf(c, CLUSTER_IP));
-      await new Promise((r) => setTimeout(r, 100));
+    // Every change of the cluster IP on every node, as `ip monitor` reports it (event driven,
+    // not sampled), from a polled starting point taken once the monitors are subscribed.
+    const nodes = ['n2', 'n4', 'n8'];
+    const monitors = new Map(nodes.map((n) => [n, new AddressMonitor(c, n, CLUSTER_IP)]));
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const initially = await holdersOf(c, CLUSTER_IP);
+      expect(initially).toEqual(['n2']);
+      const healAt = Date.now();
+      await c.heal('n4');
+      await c.waitFormed(undefined, { timeoutMs: 30_000 });
+      // Never two holders: not before the ring forms again (n4 is suspended, holding nothing)
+      // and not after, when both can reach each other.
+      const formedAt = Date.now();
+      await waitUntil('n4 to hold the newest file, with config_version 2 in every cmap', async () =>
+        new Set(nodes.map(file)).size === 1 && (await versionsOk(nodes, '2')),
+      { timeoutMs: 30_000, diag: () => diagnostics(ls) });
+      await new Promise((r) => setTimeout(r, 2000));
+      const changes = [...monitors].flatMap(([n, m]) => m.events.map((e) => ({ ...e, n }))).sort((a, b) => a.at - b.at);
+      const held = new Set(initially);
+      const overlaps: string[] = [];
+      for (const e of changes) {
+        if (e.added) held.add(e.n);
+        else held.delete(e.n);
+        if (held.size > 1) overlaps.push(`${e.at - formedAt} ms from the ring forming: ${[...held].join(' and ')}`);
+      }
+      expect(overlaps).toEqual([]);
+      expect([...held]).toEqual(['n2']);
+      // And from n4's own log: after the heal it never even tried to take the address.
+      const n4Log = ls.get('n4')!.logLines();
+      expect(n4Log.some((l) => l.event === 'decision' && Date.parse(String(l.time)) >= healAt)).toBe(true);
+      expect(n4Log.filter((l) => l.event === 'step' && l.effect === 'addClusterIp' && Date.parse(String(l.time)) >= healAt)).toEqual([]);
+      expect(await holdersOf(c, CLUSTER_IP)).toEqual(['n2']);
+    } finally {
+      for (const m of monitors.values()) m.stop();
     }
-    expect(holders.filter((h) => h.length > 1)).toEqual([]);
     await waitMaster(c, ls, 'n2');
     expect(await roles(ls)).toEqual({ n2: 'master', n4: 'slave', n8: 'slave' });
     const table = JSON.parse((await ls.get('n4')!.cli(['-l', '--json'])).stdout) as { masterNodeId: number; nodes: Array<{ id: number; priority: number }> };
