@@ -28,7 +28,7 @@ import { type LoadedCorosyncConf, editCorosyncConf, readCorosyncConf } from '../
 import { raiseNodePrioAboveOthers } from '../config/corosyncConfEdit';
 import { defaultVmmgrConf, readVmmgrConf, type VmmgrConf } from '../config/vmmgrConf';
 import { carryOver } from '../engine/plan';
-import { initialState, sameRing, transition } from '../engine/engine';
+import { failureRecordsBroadcast, initialState, sameRing, transition } from '../engine/engine';
 import type { Effect, EngineEvent, EngineState, PersistedState, RingId, Role } from '../engine/types';
 import { VERSION } from '../version';
 import { defaultConfigPublisher, localOnlyPublisher } from './config-publisher';
@@ -488,8 +488,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
       this.deliveryWaiters.shift()?.resolve();
       return;
     }
-    const body = decoded.body as FailureRecordsBody;
-    this.feed({ type: 'failureRecords', now: this.clock.now(), from: m.nodeId, ringId: body.ringId, records: body.records, ...(body.claim === undefined ? {} : { claim: body.claim }) });
+    this.feed({ type: 'failureRecords', now: this.clock.now(), from: m.nodeId, ...(decoded.body as FailureRecordsBody) });
   }
 
   // ---- configuration
@@ -521,8 +520,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     const localId = s?.localNodeId;
     const ringId = s?.quorum?.quorate ? s.quorum.ringId : null;
     if (s === undefined || ringId === null || !joined.some((id) => id !== localId)) return;
-    const claim = s.persisted.claimedVersion;
-    this.submit([{ type: 'broadcastFailureRecords', ringId, records: s.persisted.failureRecords, ...(claim === null ? {} : { claim }) }]);
+    this.submit([failureRecordsBroadcast(s, ringId)]);
   }
 
   /** Carrier tracking of the cluster IP's device, when there is a cluster IP and NodeActions run it. */
@@ -836,7 +834,10 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
       case 'publishConfig':
         await this.publisher.publish({ configVersion: e.configVersion, corosyncConf: this.options.corosyncConf, localNodeId: this.state?.localNodeId ?? 0 });
         return;
-      case 'broadcastFailureRecords': return this.broadcast({ ringId: e.ringId, records: e.records, ...(e.claim === undefined ? {} : { claim: e.claim }) });
+      case 'broadcastFailureRecords': {
+        const { type: _, ...body } = e;
+        return this.broadcast(body);
+      }
       case 'startTimer': {
         const old = this.timers.get(e.id);
         if (old !== undefined) this.clock.clearTimeout(old);

@@ -225,10 +225,15 @@ function recordFailures(s: EngineState, nodeIds: readonly number[], seq: number)
   return merged.changed;
 }
 
+/** What this node tells a ring it is in: its failure records and the version it claims, if any. */
+export function failureRecordsBroadcast(s: EngineState, ringId: RingId): Effect {
+  const claim = s.persisted.claimedVersion;
+  return { type: 'broadcastFailureRecords', ringId, records: s.persisted.failureRecords, ...(claim === null ? {} : { claim }) };
+}
+
 function broadcast(s: EngineState, effects: Effect[]): void {
   const ringId = s.quorum?.ringId as RingId;
-  const claim = s.persisted.claimedVersion;
-  effects.push({ type: 'broadcastFailureRecords', ringId, records: s.persisted.failureRecords, ...(claim === null ? {} : { claim }) });
+  effects.push(failureRecordsBroadcast(s, ringId));
   s.recordsSentSeq = ringId.seq;
   if (!sameRing(s.recordsRing, ringId)) {
     s.recordsRing = ringId;
@@ -475,13 +480,10 @@ function decideRole(
   // Already above every node, we still write when a version is claimed by a master elected here
   // that never delivered its file: that file would otherwise be newer than ours when it returns,
   // and its writer would take the role back (preemption, two takeovers).
-  const claimed = s.persisted.claimedVersion !== null && s.persisted.claimedVersion.version > view.configVersion;
-  const prio = raisedPriority(view, local) ?? (claimed ? nodeById(view, local)?.prio ?? null : null);
+  const prio = raisedPriority(view, local) ?? (outstandingClaim(s, view) !== null ? nodeById(view, local)?.prio ?? null : null);
   if (prio !== null) {
     const skipped: string[] = [];
-    const configVersion = raiseVersion(s, view, skipped);
-    effects.push({ type: 'raisePriority', nodeId: local, prio, configVersion }, { type: 'publishConfig', configVersion });
-    s.publishedAt = { seq: q.ringId.seq, version: configVersion };
+    writeOwnPriority(s, view, prio, effects, skipped);
     why.push(`${restart ? 'master again after a daemon restart' : 'takeover'}; failed node(s): ${failed.join(',') || 'none'}; priority raised to ${prio}`, ...skipped);
   } else {
     why.push(`${restart ? 'master again after a daemon restart' : 'takeover'}; failed node(s): ${failed.join(',') || 'none'}`);
@@ -500,8 +502,7 @@ function claimVersion(s: EngineState, view: ClusterView, master: number): void {
   const claim = s.persisted.claimedVersion;
   // It writes when it raises, and also (prio kept) above a version claimed before it (the same
   // claim reaches it with our failure records): see the takeover in decideRole.
-  const outstanding = claim !== null && claim.version > view.configVersion;
-  if (raisedPriority(view, master) === null && !outstanding) return;
+  if (raisedPriority(view, master) === null && outstandingClaim(s, view) === null) return;
   if (claim !== null && claim.by === master) return;
   const base = Math.max(view.configVersion, claim?.version ?? 0);
   s.persisted = { ...s.persisted, claimedVersion: { by: master, version: base + 1 } };
@@ -514,14 +515,34 @@ function claimVersion(s: EngineState, view: ClusterView, master: number): void {
  * a slave instead of taking the role back.
  */
 function raiseOverClaim(s: EngineState, view: ClusterView, effects: Effect[], why: string[]): void {
-  const claim = s.persisted.claimedVersion;
-  if (claim === null || claim.version <= view.configVersion) return;
+  const claim = outstandingClaim(s, view);
+  if (claim === null) return;
   if (s.publishedAt !== null && s.publishedAt.version > claim.version) return; // already written above it
-  const prio = raisedPriority(view, s.localNodeId) ?? nodeById(view, s.localNodeId)?.prio;
+  const prio = ownWritePriority(view, s.localNodeId);
   if (prio === undefined) return;
+  writeOwnPriority(s, view, prio, effects, why);
+}
+
+/** A claimed version our file does not have yet (one a master elected here may have written), or null. */
+function outstandingClaim(s: EngineState, view: ClusterView): ClaimedVersion | null {
+  const claim = s.persisted.claimedVersion;
+  return claim !== null && claim.version > view.configVersion ? claim : null;
+}
+
+/** The prio this node writes for itself: raised above every other node, or kept when it already is. */
+function ownWritePriority(view: ClusterView, local: number): number | undefined {
+  return raisedPriority(view, local) ?? nodeById(view, local)?.prio;
+}
+
+/**
+ * Our own write: `prio` for this node with the next config_version (raiseVersion), then publish
+ * it; remembered in publishedAt. The explanation of a skipped version goes to `why`. Returns the version.
+ */
+function writeOwnPriority(s: EngineState, view: ClusterView, prio: number, effects: Effect[], why: string[]): number {
   const configVersion = raiseVersion(s, view, why);
   effects.push({ type: 'raisePriority', nodeId: s.localNodeId, prio, configVersion }, { type: 'publishConfig', configVersion });
   s.publishedAt = { seq: (s.quorum?.ringId as RingId).seq, version: configVersion };
+  return configVersion;
 }
 
 /**
@@ -529,8 +550,8 @@ function raiseOverClaim(s: EngineState, view: ClusterView, effects: Effect[], wh
  * node may have written (claimedVersion); the explanation says why a version was skipped.
  */
 function raiseVersion(s: EngineState, view: ClusterView, why: string[]): number {
-  const claim: ClaimedVersion | null = s.persisted.claimedVersion;
-  if (claim === null || claim.version <= view.configVersion) return view.configVersion + 1;
+  const claim = outstandingClaim(s, view);
+  if (claim === null) return view.configVersion + 1;
   const skipped = claim.version === view.configVersion + 1 ? `${claim.version}` : `${view.configVersion + 1}-${claim.version}`;
   why.push(`config_version ${claim.version + 1}: skipping ${skipped}, which node ${claim.by} may have written (it was elected here, its file never arrived)`);
   return claim.version + 1;
@@ -571,11 +592,8 @@ function resolveConflict(s: EngineState, view: ClusterView, role: string, effect
     return;
   }
   if (s.publishedAt !== null && s.publishedAt.version > c.version) return; // already raised past it
-  const prio = raisedPriority(view, local) ?? nodeById(view, local)?.prio ?? 1;
   why.push(who);
-  const configVersion = raiseVersion(s, view, why);
-  effects.push({ type: 'raisePriority', nodeId: local, prio, configVersion }, { type: 'publishConfig', configVersion });
-  s.publishedAt = { seq: (s.quorum?.ringId as RingId).seq, version: configVersion };
+  const configVersion = writeOwnPriority(s, view, ownWritePriority(view, local) ?? 1, effects, why);
   why.push(`raised again as version ${configVersion} so that versions settle it`);
 }
 
