@@ -364,6 +364,12 @@ export class ConfigDistributor {
     this.known.set(this.deps.localNodeId, local);
     if (hello.version === local.version && hello.sha256 !== local.sha256) this.conflict(hello, local);
     if (supersedes(local, hello) && this.isPublisher()) {
+      const r = this.round;
+      // The open round's offer of this very file was sent while the sender was a member, so CPG
+      // delivers it there after this hello (virtual synchrony); a member that refuses it is
+      // offered it again when the round ends. Several joins at once bring several hellos from
+      // every older member: one offer, not one per hello.
+      if (r && r.version === local.version && r.sha256 === local.sha256 && r.waiting.has(hello.from)) return;
       this.deps.log.info({ from: hello.from, theirs: hello.version.toString(), ours: local.version.toString() }, 'member joined with an older corosync.conf: pushing ours');
       await this.doPublish();
     } else if (supersedes(hello, local)) {

@@ -404,6 +404,27 @@ describe('ConfigDistributor', () => {
     expect(g.nodes.get(2)!.reloads).toBe(0);
   });
 
+  it('several older members joining at once, each announcing its file several times, get one offer (not one per hello)', async () => {
+    group = await Group.create();
+    const g = group;
+    await g.add(1, confText(6, [100, 90, 80]), () => true);
+    await g.add(2, confText(6, [100, 90, 80]), () => false);
+    await g.confchg([1, 2]);
+    await g.add(3, confText(5));
+    await g.add(4, confText(5));
+    await g.confchg([3, 4]);
+    for (const id of [3, 4]) expect(await g.file(id)).toBe(await g.file(1));
+    const published = g.nodes.get(1)!.log.lines.filter((l) => l.msg === 'publishing corosync.conf');
+    expect(published).toHaveLength(1);
+    expect(g.nodes.get(1)!.log.lines.filter((l) => l.msg === 'config round superseded by a newer publish')).toEqual([]);
+    expect(g.nodes.get(1)!.reloads).toBe(1);
+    // A member that joins after the offer was sent is not in its round: it gets its own.
+    await g.add(5, confText(5));
+    await g.confchg([5]);
+    expect(await g.file(5)).toBe(await g.file(1));
+    expect(g.nodes.get(1)!.log.lines.filter((l) => l.msg === 'publishing corosync.conf')).toHaveLength(2);
+  });
+
   it('a joiner holding the newest file learns from the others\' hellos that it must push (default publisher rule)', async () => {
     group = await Group.create();
     const g = group;
