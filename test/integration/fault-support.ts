@@ -36,6 +36,8 @@ export interface ScenarioContext {
 }
 
 export const SETTLE_TIMEOUT_MS = 45_000;
+/** A settle this slow passes but keeps the logs (FAULTS_LOG_DIR): outliers deserve a post-mortem. */
+const SLOW_SETTLE_MS = 15_000;
 /** A scenario starts from the previous one's end, already settled unless that one failed. */
 const INITIAL_SETTLE_TIMEOUT_MS = 20_000;
 
@@ -62,6 +64,7 @@ export class FaultRecorder {
           keepLogs(name, listeners);
           throw new Error(`${name}: ${label}: not settled after ${timeoutMs} ms:\n${r.problems.map((p) => p.detail).join('\n')}\n${diagnostics(listeners)}`);
         }
+        if (r.settleMs > SLOW_SETTLE_MS) keepLogs(name, listeners, `slow-${label}`);
         return r.settleMs;
       },
       master: () => {
@@ -101,14 +104,14 @@ export class FaultRecorder {
 }
 
 /**
- * FAULTS_LOG_DIR=dir keeps every node's whole daemon log when a scenario fails or does not
- * settle (the sandbox and its logs are gone once it cleaned up), for the post-mortem.
+ * FAULTS_LOG_DIR=dir keeps every node's whole daemon log when a scenario fails, does not settle
+ * or settles slowly (the sandbox and its logs are gone once it cleaned up), for the post-mortem.
  */
-function keepLogs(scenario: string, listeners: Map<string, SandboxListener>): void {
+function keepLogs(scenario: string, listeners: Map<string, SandboxListener>, why = 'failed'): void {
   const dir = process.env['FAULTS_LOG_DIR'];
   if (!dir) return;
   fs.mkdirSync(dir, { recursive: true });
-  const slug = scenario.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 60);
+  const slug = `${scenario.slice(0, 60)}-${why.slice(0, 40)}`.replace(/[^A-Za-z0-9]+/g, '-');
   for (const l of listeners.values()) {
     try {
       fs.copyFileSync(l.hostPath('log'), path.join(dir, `${slug}-${l.node.name}-${Date.now()}.log`));
