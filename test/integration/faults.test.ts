@@ -188,11 +188,12 @@ async function waitForRaise(ctx: ScenarioContext, nodes: readonly string[], abov
   }, { timeoutMs: 30_000, last: () => nodes.map((n) => `${n}: ${configVersionOf(ctx, n)}`) });
 }
 
-/** Cut `node` off, settle, heal it, settle. */
-async function cutAndHeal(ctx: ScenarioContext, node: string): Promise<void> {
+/** Cut `node` off, settle, (run `whileCut`,) heal it, settle. */
+async function cutAndHeal(ctx: ScenarioContext, node: string, whileCut?: () => Promise<unknown>): Promise<void> {
   ctx.fault();
   await ctx.cluster.cut(node);
   await ctx.settle(`${node} cut off`);
+  await whileCut?.();
   ctx.fault();
   await ctx.cluster.heal(node);
   await ctx.settle(`${node} back`);
@@ -204,14 +205,8 @@ matrix(3, [
     body: async (ctx) => {
       const master = ctx.master();
       const base = configVersionOf(ctx, master);
-      ctx.fault();
-      await ctx.cluster.cut(master);
-      await ctx.settle(`${master} cut off`);
       const others = ctx.cluster.nodes.map((n) => n.name).filter((n) => n !== master);
-      await waitForRaise(ctx, others, base, `${ctx.master()} raised its priority`);
-      ctx.fault();
-      await ctx.cluster.heal(master);
-      await ctx.settle(`${master} back`);
+      await cutAndHeal(ctx, master, () => waitForRaise(ctx, others, base, `${ctx.master()} raised its priority`));
       // Stickiness: the new master raised its priority; the old one must not take the role back.
       expect(ctx.master()).not.toBe(master);
     },

@@ -170,6 +170,15 @@ afterEach(async () => {
   await group?.cleanup();
 });
 
+/** Node 1 (the publisher, as its engine says) and node 2, both at version 6, in one group. */
+async function publisherAndSlave(): Promise<Group> {
+  group = await Group.create();
+  await group.add(1, confText(6, [100, 90, 80]), () => true);
+  await group.add(2, confText(6, [100, 90, 80]), () => false);
+  await group.confchg([1, 2]);
+  return group;
+}
+
 async function threeNodes(version = 5): Promise<Group> {
   group = await Group.create();
   for (const id of [1, 2, 3]) await group.add(id, confText(version));
@@ -391,11 +400,7 @@ describe('ConfigDistributor', () => {
   });
 
   it('a member that joins with an older file announces it and gets the newest pushed by the publisher', async () => {
-    group = await Group.create();
-    const g = group;
-    await g.add(1, confText(6, [100, 90, 80]), () => true);
-    await g.add(2, confText(6, [100, 90, 80]), () => false);
-    await g.confchg([1, 2]);
+    const g = await publisherAndSlave();
     await g.add(3, confText(5));
     await g.confchg([3]);
     expect(await g.file(3)).toBe(await g.file(1));
@@ -405,24 +410,20 @@ describe('ConfigDistributor', () => {
   });
 
   it('several older members joining at once, each announcing its file several times, get one offer (not one per hello)', async () => {
-    group = await Group.create();
-    const g = group;
-    await g.add(1, confText(6, [100, 90, 80]), () => true);
-    await g.add(2, confText(6, [100, 90, 80]), () => false);
-    await g.confchg([1, 2]);
+    const g = await publisherAndSlave();
     await g.add(3, confText(5));
     await g.add(4, confText(5));
     await g.confchg([3, 4]);
     for (const id of [3, 4]) expect(await g.file(id)).toBe(await g.file(1));
-    const published = g.nodes.get(1)!.log.lines.filter((l) => l.msg === 'publishing corosync.conf');
-    expect(published).toHaveLength(1);
-    expect(g.nodes.get(1)!.log.lines.filter((l) => l.msg === 'config round superseded by a newer publish')).toEqual([]);
+    const logged = (msg: string) => g.nodes.get(1)!.log.lines.filter((l) => l.msg === msg).length;
+    expect(logged('publishing corosync.conf')).toBe(1);
+    expect(logged('config round superseded by a newer publish')).toBe(0);
     expect(g.nodes.get(1)!.reloads).toBe(1);
     // A member that joins after the offer was sent is not in its round: it gets its own.
     await g.add(5, confText(5));
     await g.confchg([5]);
     expect(await g.file(5)).toBe(await g.file(1));
-    expect(g.nodes.get(1)!.log.lines.filter((l) => l.msg === 'publishing corosync.conf')).toHaveLength(2);
+    expect(logged('publishing corosync.conf')).toBe(2);
   });
 
   it('a joiner holding the newest file learns from the others\' hellos that it must push (default publisher rule)', async () => {
