@@ -66,19 +66,19 @@ export { StateFileError } from './actions/state-file';
 export * from './engine';
 
 // cluster: configuration distribution over CPG and the config sync service (confsync)
-export { ClusterKey, DEFAULT_AUTHKEY_FILE } from './cluster/clusterKey';
+export { ClusterKey, DEFAULT_AUTHKEY_FILE } from './cluster/cluster-key';
 export {
   CONFIG_ACK, CONFIG_HELLO, CONFIG_OFFER, MAX_CONFIG_BYTES, encodeConfigMessage, isConfigMessageType, registerConfigMessages, sha256Hex,
-} from './cluster/configMessages';
-export type { ConfigAck, ConfigHello, ConfigMessage, ConfigOffer } from './cluster/configMessages';
-export { ConfigDistributor, DEFAULT_ACK_TIMEOUT_MS, DEFAULT_RETRY_BACKOFF, supersedes, type ConfigConflictReport } from './cluster/configDistributor';
-export type { ConfigDistributorDeps, DistributionRound, DistributorLog, LocalConfig } from './cluster/configDistributor';
-export { ConfigSyncServer, DEFAULT_SYNC_PORT, SyncProtocolError, fetchConfigFromPeer } from './cluster/configSync';
-export type { ConfigSyncServerOptions, FetchOptions, SyncResponse } from './cluster/configSync';
-export { installConfig, readLocalConfig } from './cluster/localConfig';
-export { ConfigChannel } from './cluster/configChannel';
-export type { ConfigChannelOptions } from './cluster/configChannel';
-export { ClusterConfigPublisher } from './cluster/configPublisher';
-export type { ClusterConfigPublisherOptions } from './cluster/configPublisher';
-export { syncFromPeers } from './cluster/syncFromPeers';
-export type { SyncFromPeersOptions, SyncOutcome } from './cluster/syncFromPeers';
+} from './cluster/config-messages';
+export type { ConfigAck, ConfigHello, ConfigMessage, ConfigOffer } from './cluster/config-messages';
+export { ConfigDistributor, DEFAULT_ACK_TIMEOUT_MS, DEFAULT_RETRY_BACKOFF, supersedes, type ConfigConflictReport } from './cluster/config-distributor';
+export type { ConfigDistributorDeps, DistributionRound, DistributorLog, LocalConfig } from './cluster/config-distributor';
+export { ConfigSyncServer, DEFAULT_SYNC_PORT, SyncProtocolError, fetchConfigFromPeer } from './cluster/config-sync';
+export type { ConfigSyncServerOptions, FetchOptions, SyncResponse } from './cluster/config-sync';
+export { installConfig, readLocalConfig } from './cluster/local-config';
+export { ConfigChannel } from './cluster/config-channel';
+export type { ConfigChannelOptions } from './cluster/config-channel';
+export { ClusterConfigPublisher } from './cluster/config-publisher';
+export type { ClusterConfigPublisherOptions } from './cluster/config-publisher';
+export { syncFromPeers } from './cluster/sync-from-peers';
+export type { SyncFromPeersOptions, SyncOutcome } from './cluster/sync-from-peers';

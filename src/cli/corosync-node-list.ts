@@ -1,7 +1,7 @@
 // `-l` without a daemon: the same NodeListReport straight from corosync (the quorum service's
 // current state, cmap's members' config versions) and corosync.conf, naming the master with
 // the engine's election function, so the table agrees with what the daemons decide.
-import { readCorosyncConf } from '../config/corosyncConfFile';
+import { readCorosyncConf } from '../config/corosync-conf-file';
 import { Cfg } from '../corosync/cfg';
 import { Cmap } from '../corosync/cmap';
 import { Quorum } from '../corosync/quorum';

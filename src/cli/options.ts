@@ -4,8 +4,8 @@
 // tables, so documented defaults and environment variables cannot drift from the parser.
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { DEFAULT_AUTHKEY_FILE } from '../cluster/clusterKey';
-import { DEFAULT_SYNC_PORT } from '../cluster/configSync';
+import { DEFAULT_AUTHKEY_FILE } from '../cluster/cluster-key';
+import { DEFAULT_SYNC_PORT } from '../cluster/config-sync';
 import type { NodeSpec } from '../sandbox/spec';
 import { MAX_SANDBOX_NODES, NodesOptionError, parseNodesOption } from './sandbox-args';
 
@@ -33,7 +33,7 @@ export class UsageError extends Error {
 
 export interface DaemonOptions {
   corosyncConf: string;
-  /** The cluster key file (config distribution and config sync, src/cluster/clusterKey.ts). */
+  /** The cluster key file (config distribution and config sync, src/cluster/cluster-key.ts). */
   keyFile: string;
   vmmgrConf: string;
   log: string;

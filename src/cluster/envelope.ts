@@ -8,7 +8,7 @@
 // Wire format (UTF-8 JSON): {"proto":"corolistener","v":2,"type":"<type>","body":<any>}
 //
 // Versions: 1 = the first release; 2 = config.offer and config.hello carry the sender's role
-// and master (configMessages.ts). Every node of a cluster runs the same version: a message of
+// and master (config-messages.ts). Every node of a cluster runs the same version: a message of
 // another version is rejected (`unknown-version`), never half understood.
 
 export const PROTOCOL = 'corolistener';

@@ -1,7 +1,7 @@
 // The registry of message types corolistener nodes exchange over the CPG group `corolistener`:
 // each type's name, body shape and validator, and the codec that knows all of them. Every new
 // message type (e.g. configuration distribution) registers here, so one codec decodes them all.
-import { registerConfigMessages } from './configMessages';
+import { registerConfigMessages } from './config-messages';
 import { MessageCodec } from './envelope';
 import type { ClaimedVersion, FailureRecords, RingId } from '../engine/types';
 
@@ -53,6 +53,6 @@ export function validateFailureRecordsBody(body: unknown): FailureRecordsBody {
 
 /** A codec that decodes every registered corolistener message type. */
 export function createMessageCodec(): MessageCodec {
-  // Configuration distribution (configMessages.ts): config.offer, config.ack, config.hello.
+  // Configuration distribution (config-messages.ts): config.offer, config.ack, config.hello.
   return registerConfigMessages(new MessageCodec().register(FAILURE_RECORDS, validateFailureRecordsBody));
 }

@@ -22,16 +22,16 @@ import { StateFile, StateFileError } from '../actions/state-file';
 import { parseVirshNames, VmCommandError, type ResumeResult, type SuspendResult } from '../actions/vm-control';
 import { type DecodedMessage, encodeMessage, MessageError } from '../cluster/envelope';
 import { createMessageCodec, FAILURE_RECORDS, type FailureRecordsBody } from '../cluster/messages';
-import type { CorosyncConfView } from '../config/corosyncConfView';
-import type { ConfigError } from '../config/configError';
-import { type LoadedCorosyncConf, editCorosyncConf, readCorosyncConf } from '../config/corosyncConfFile';
-import { raiseNodePrioAboveOthers } from '../config/corosyncConfEdit';
-import { defaultVmmgrConf, readVmmgrConf, type VmmgrConf } from '../config/vmmgrConf';
+import type { CorosyncConfView } from '../config/corosync-conf-view';
+import type { ConfigError } from '../config/config-error';
+import { type LoadedCorosyncConf, editCorosyncConf, readCorosyncConf } from '../config/corosync-conf-file';
+import { raiseNodePrioAboveOthers } from '../config/corosync-conf-edit';
+import { defaultVmmgrConf, readVmmgrConf, type VmmgrConf } from '../config/vmmgr-conf';
 import { carryOver } from '../engine/plan';
 import { failureRecordsBroadcast, initialState, sameRing, transition } from '../engine/engine';
 import type { Effect, EngineEvent, EngineState, PersistedState, RingId, Role } from '../engine/types';
 import { VERSION } from '../version';
-import { defaultConfigPublisher, localOnlyPublisher } from './config-publisher';
+import { defaultConfigPublisher, localOnlyPublisher } from './default-publisher';
 import { startControlSocket, type ControlCommand, type ControlSocketServer } from './control-socket';
 import { NativeCorosyncPort, type CorosyncPort, type CorosyncSession } from './corosync-port';
 import { buildNodeListReport, clusterViewOf } from './node-report';
@@ -59,7 +59,7 @@ export interface DaemonActions {
 }
 
 /**
- * Tells the other members to take the new corosync.conf (src/cluster/configPublisher.ts is the
+ * Tells the other members to take the new corosync.conf (src/cluster/config-publisher.ts is the
  * real one). The optional hooks give it the CPG group: the session, configuration messages and
  * group membership.
  */
@@ -479,7 +479,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
       return;
     }
     if (decoded.type !== FAILURE_RECORDS) {
-      // Configuration distribution (src/cluster/configPublisher.ts); it ignores its own messages.
+      // Configuration distribution (src/cluster/config-publisher.ts); it ignores its own messages.
       if (!this.publisher.onMessage?.(m.nodeId, decoded)) this.logger.warn({ event: 'message-unhandled', from: m.nodeId, type: decoded.type }, `no handler for CPG message type ${decoded.type}`);
       return;
     }

@@ -1,6 +1,6 @@
 // What the daemon and `corolistener -l` (without a daemon) derive from corosync.conf: the
 // engine's ClusterView and the NodeListReport. One place, so both show the same table.
-import type { CorosyncConfView } from '../config/corosyncConfView';
+import type { CorosyncConfView } from '../config/corosync-conf-view';
 import type { ClusterView, NodeInfo } from '../engine/types';
 import type { NodeListReport } from './report';
 

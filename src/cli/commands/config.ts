@@ -1,12 +1,12 @@
 // `corolistener config sync|show`.
 //
 // sync runs before corosync starts (systemd/corosync.service.d/corolistener-sync.conf): it
-// fetches the newest corosync.conf from a live peer (src/cluster/syncFromPeers.ts). Having no
+// fetches the newest corosync.conf from a live peer (src/cluster/sync-from-peers.ts). Having no
 // peer is normal for the first node up, so that is exit 0 with a warning; a bad key file, an
 // unreadable own file or a refused install is exit 1 (the drop-in's `-` still lets corosync start).
 import { ConfigValidationError, readCorosyncConf, readVmmgrConf } from '../../config';
-import { ClusterKey } from '../../cluster/clusterKey';
-import { syncFromPeers } from '../../cluster/syncFromPeers';
+import { ClusterKey } from '../../cluster/cluster-key';
+import { syncFromPeers } from '../../cluster/sync-from-peers';
 import { CliError, type CliIo } from '../io';
 import { EXIT } from '../options';
 import type { CommandOf } from './types';

@@ -387,7 +387,7 @@ export class Simulator {
 
   /**
    * What the config distribution tells `to`'s engine when `from`'s file has the same version
-   * but other content (src/cluster/configDistributor.ts): a configConflict with `from`'s role.
+   * but other content (src/cluster/config-distributor.ts): a configConflict with `from`'s role.
    */
   private reportConflict(to: SimNode, from: SimNode): void {
     if (to === from || to.config.configVersion !== from.config.configVersion || sameContent(to.config, from.config)) return;

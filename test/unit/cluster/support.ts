@@ -1,6 +1,6 @@
 // Shared by the cluster tests: corosync.conf texts for a 3-node cluster, a cluster key, a
 // recording logger.
-import { ClusterKey } from '../../../src/cluster/clusterKey';
+import { ClusterKey } from '../../../src/cluster/cluster-key';
 
 export const KEY = ClusterKey.fromSecret(Buffer.alloc(64, 7), 'test key');
 export const OTHER_KEY = ClusterKey.fromSecret(Buffer.alloc(64, 8), 'other key');

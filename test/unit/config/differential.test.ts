@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corosyncCheckFile, parseCorosyncConf, validateCorosyncConf } from '../../../src/config';
-import { corosyncForTests } from './corosyncAvailability';
+import { corosyncForTests } from './corosync-availability';
 import { DESIGN_EXAMPLES, corpus } from './support';
 
 /** Rules where we are stricter than corosync 3.1.7 on purpose. */

@@ -4,7 +4,7 @@
 // changes nothing. Real daemon, real ClusterConfigPublisher, fake corosync.
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CONFIG_HELLO, CONFIG_OFFER, encodeConfigMessage, sha256Hex } from '../../../src/cluster/configMessages';
+import { CONFIG_HELLO, CONFIG_OFFER, encodeConfigMessage, sha256Hex } from '../../../src/cluster/config-messages';
 import { KEY } from '../cluster/support';
 import { corosyncConfText } from './fakes';
 import { formed, node4CutOff, sentOf, settle, startWithPublisher, stopPublisherDaemon, waitFor } from './publisher-harness';

@@ -4,8 +4,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ClusterKey } from '../../../src/cluster/clusterKey';
-import { CONFIG_OFFER, isConfigMessageType, verifyConfigMessage } from '../../../src/cluster/configMessages';
+import { ClusterKey } from '../../../src/cluster/cluster-key';
+import { CONFIG_OFFER, isConfigMessageType, verifyConfigMessage } from '../../../src/cluster/config-messages';
 import { createMessageCodec } from '../../../src/cluster/messages';
 import { Corolistener } from '../../../src/daemon/corolistener';
 import { captureLogger, DOC_EXAMPLE_NODES, FakeCorosync, ManualClock, RecordingActions, testDirs, type TestDirs } from './fakes';

@@ -1,6 +1,6 @@
 // A running daemon with the real configuration publisher (fake corosync): shared by the
-// publisher's tests (test/unit/cluster/configPublisher.test.ts) and the daemon's conflict tests.
-import { ClusterConfigPublisher } from '../../../src/cluster/configPublisher';
+// publisher's tests (test/unit/cluster/config-publisher.test.ts) and the daemon's conflict tests.
+import { ClusterConfigPublisher } from '../../../src/cluster/config-publisher';
 import { createMessageCodec } from '../../../src/cluster/messages';
 import { Corolistener } from '../../../src/daemon/corolistener';
 import { KEY } from '../cluster/support';

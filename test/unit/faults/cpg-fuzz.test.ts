@@ -9,11 +9,11 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigChannel } from '../../../src/cluster/configChannel';
-import { ClusterConfigPublisher } from '../../../src/cluster/configPublisher';
+import { ConfigChannel } from '../../../src/cluster/config-channel';
+import { ClusterConfigPublisher } from '../../../src/cluster/config-publisher';
 import {
   CONFIG_ACK, CONFIG_HELLO, CONFIG_OFFER, type ConfigMessage, encodeConfigMessage, isConfigMessageType, sha256Hex, signedBody, verifyConfigMessage,
-} from '../../../src/cluster/configMessages';
+} from '../../../src/cluster/config-messages';
 import { MAX_MESSAGE_BYTES, MessageCodec, MessageError, PROTOCOL, PROTOCOL_VERSION, encodeMessage } from '../../../src/cluster/envelope';
 import { FAILURE_RECORDS, createMessageCodec } from '../../../src/cluster/messages';
 import { Corolistener } from '../../../src/daemon/corolistener';

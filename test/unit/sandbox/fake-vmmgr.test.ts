@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseVmmgrConf } from '../../../src/config/vmmgrConf';
+import { parseVmmgrConf } from '../../../src/config/vmmgr-conf';
 import { callRecord, readCalls, recorderScript, renderFakeVmmgrConf, VMMGR_COMMANDS } from '../../../src/sandbox/fake-vmmgr';
 
 const dirs: string[] = [];

@@ -2,12 +2,12 @@
 // it concerns (or adds one line when the key is absent), keeping indentation, separators,
 // trailing blanks and "\r". The result is re-parsed from its text, so tree and text agree.
 
-import { ConfigError, ConfigValidationError } from './configError';
+import { ConfigError, ConfigValidationError } from './config-error';
 import {
   type ConfEntry, type ConfSection, type CorosyncConfDocument, lastEntry, parseCorosyncConf, sectionsAt,
   valueAt,
-} from './corosyncConfDocument';
-import { UINT64_MAX, nodeOf, nodeSections, parseConfigVersion, parseUnsigned } from './corosyncConfView';
+} from './corosync-conf-document';
+import { UINT64_MAX, nodeOf, nodeSections, parseConfigVersion, parseUnsigned } from './corosync-conf-view';
 
 function withLines(doc: CorosyncConfDocument, lines: string[]): CorosyncConfDocument {
   return parseCorosyncConf(lines.join('\n'), doc.file);

@@ -1,10 +1,10 @@
 // The daemon's default ConfigPublisher, built in one place for `corolistener run` and for
 // `new Corolistener()` in a node agent, so the library runs the same daemon as the CLI: the
 // master's raised priority and new config_version reach every node over CPG, and starting
-// nodes can fetch corosync.conf from this one (src/cluster/configPublisher.ts).
+// nodes can fetch corosync.conf from this one (src/cluster/config-publisher.ts).
 import type { Logger } from 'pino';
-import { ClusterKey, DEFAULT_AUTHKEY_FILE } from '../cluster/clusterKey';
-import { ClusterConfigPublisher } from '../cluster/configPublisher';
+import { ClusterKey, DEFAULT_AUTHKEY_FILE } from '../cluster/cluster-key';
+import { ClusterConfigPublisher } from '../cluster/config-publisher';
 import type { ConfigPublisher } from './corolistener';
 
 export interface DefaultPublisherOptions {

@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { editCorosyncConf, raiseNodePrioAboveOthers, type WriteCorosyncConfOptions } from '../../../src/config';
-import { ConfigChannel } from '../../../src/cluster/configChannel';
-import type { ConfigDistributor } from '../../../src/cluster/configDistributor';
-import type { ConfigConflictReport } from '../../../src/cluster/configDistributor';
-import { CONFIG_OFFER, encodeConfigMessage, sha256Hex, type SenderSide } from '../../../src/cluster/configMessages';
+import { ConfigChannel } from '../../../src/cluster/config-channel';
+import type { ConfigDistributor } from '../../../src/cluster/config-distributor';
+import type { ConfigConflictReport } from '../../../src/cluster/config-distributor';
+import { CONFIG_OFFER, encodeConfigMessage, sha256Hex, type SenderSide } from '../../../src/cluster/config-messages';
 import { encodeMessage, MAX_MESSAGE_BYTES } from '../../../src/cluster/envelope';
 import { confText, KEY, OTHER_KEY, recordingLog } from './support';
 

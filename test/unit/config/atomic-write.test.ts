@@ -8,7 +8,7 @@ import {
   ConfigValidationError, atomicWriteFile, corosyncCheckFile, corosyncRefusalError, editCorosyncConf, parseCorosyncConf,
   raiseNodePrioAboveOthers, readCorosyncConf, writeCorosyncConf,
 } from '../../../src/config';
-import { corosyncForTests } from './corosyncAvailability';
+import { corosyncForTests } from './corosync-availability';
 
 
 /** A valid corosync.conf, padded with comment lines so that writing it takes a while. */

@@ -9,9 +9,9 @@
 //   the "."), so its values are not checked.
 // `logging_daemon` sections are not modelled (docs/config.md): `corosync -t` judges them.
 
-import type { ConfEntry, ConfSection, CorosyncConfDocument } from './corosyncConfDocument';
-import { sectionsAt, valueAt } from './corosyncConfDocument';
-import { LOGGER_WORD_KEYS, LOGGING_ONLY_WORD_KEYS, type WordRule, wordAllowed, wordRuleDetail } from './corosyncConfRules';
+import type { ConfEntry, ConfSection, CorosyncConfDocument } from './corosync-conf-document';
+import { sectionsAt, valueAt } from './corosync-conf-document';
+import { LOGGER_WORD_KEYS, LOGGING_ONLY_WORD_KEYS, type WordRule, wordAllowed, wordRuleDetail } from './corosync-conf-rules';
 
 export interface LoggingProblems {
   /** A value corosync refuses. */

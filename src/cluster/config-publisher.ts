@@ -1,16 +1,16 @@
 // The daemon's ConfigPublisher (src/daemon/corolistener.ts): configuration distribution over
 // the CPG group (ConfigChannel) plus the config sync service for starting nodes
 // (ConfigSyncServer on this node's ring0 address). Typed structurally so src/cluster does not
-// depend on src/daemon; test/unit/cluster/configPublisher.test.ts runs it inside the daemon.
+// depend on src/daemon; test/unit/cluster/config-publisher.test.ts runs it inside the daemon.
 import type { WriteCorosyncConfOptions } from '../config';
 import type { ConfigLink } from '../daemon/corolistener';
-import type { ClusterKey } from './clusterKey';
-import { ConfigChannel } from './configChannel';
-import type { DistributorLog } from './configDistributor';
-import { isConfigMessageType } from './configMessages';
-import { ConfigSyncServer, DEFAULT_SYNC_PORT } from './configSync';
+import type { ClusterKey } from './cluster-key';
+import { ConfigChannel } from './config-channel';
+import type { DistributorLog } from './config-distributor';
+import { isConfigMessageType } from './config-messages';
+import { ConfigSyncServer, DEFAULT_SYNC_PORT } from './config-sync';
 import type { DecodedMessage } from './envelope';
-import { readLocalConfig } from './localConfig';
+import { readLocalConfig } from './local-config';
 import { loadCorosyncConfText } from '../config';
 
 

@@ -3,7 +3,7 @@
 // newer file is installed and re-read by the daemon, a forged one is rejected and logged.
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CONFIG_ACK, CONFIG_OFFER, encodeConfigMessage, sha256Hex } from '../../../src/cluster/configMessages';
+import { CONFIG_ACK, CONFIG_OFFER, encodeConfigMessage, sha256Hex } from '../../../src/cluster/config-messages';
 import { corosyncConfText } from '../daemon/fakes';
 import { formed, node4CutOff, NODES, sentOf, settle, startWithPublisher as start, stopPublisherDaemon, waitFor } from '../daemon/publisher-harness';
 import { KEY, OTHER_KEY } from './support';

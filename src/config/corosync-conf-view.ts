@@ -1,8 +1,8 @@
 // Typed, read-only view of a corosync.conf document: the fields corolistener decides with.
 // Values that do not parse are left undefined here; validateCorosyncConf reports them.
 
-import { type CorosyncConfDocument, type ConfEntry, type ConfSection, sectionsAt, valueAt, lastEntry } from './corosyncConfDocument';
-import { parseCorosyncInteger } from './corosyncConfRules';
+import { type CorosyncConfDocument, type ConfEntry, type ConfSection, sectionsAt, valueAt, lastEntry } from './corosync-conf-document';
+import { parseCorosyncInteger } from './corosync-conf-rules';
 
 const UINT32: readonly [number, number] = [0, 0xffffffff];
 

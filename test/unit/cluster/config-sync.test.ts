@@ -7,15 +7,15 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../../src/cli/io';
 import { main } from '../../../src/cli/main';
-import type { ClusterKey } from '../../../src/cluster/clusterKey';
-import { sha256Hex } from '../../../src/cluster/configMessages';
+import type { ClusterKey } from '../../../src/cluster/cluster-key';
+import { sha256Hex } from '../../../src/cluster/config-messages';
 import {
   ConfigSyncServer, decodeRequest, decodeResponse, encodeRequest, encodeResponse, fetchConfigFromPeer, MAX_REQUEST_BYTES,
   newNonce, REQUEST_WINDOW_MS, SyncProtocolError,
-} from '../../../src/cluster/configSync';
-import { readLocalConfig } from '../../../src/cluster/localConfig';
+} from '../../../src/cluster/config-sync';
+import { readLocalConfig } from '../../../src/cluster/local-config';
 import { ConfigValidationError, MAX_CONFIG_FILE_BYTES } from '../../../src/config';
-import { syncFromPeers } from '../../../src/cluster/syncFromPeers';
+import { syncFromPeers } from '../../../src/cluster/sync-from-peers';
 import { confText, KEY, OTHER_KEY, recordingLog } from './support';
 
 const line = (b: Buffer) => b.subarray(0, b.length - 1);

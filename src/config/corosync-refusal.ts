@@ -5,11 +5,11 @@
 // exec/totemconfig.c of 3.1.7) are mapped back to the entry here. Anything else falls back to
 // the line corosync names, or line 1, with the field "corosync -t".
 
-import { ConfigError } from './configError';
+import { ConfigError } from './config-error';
 import {
   type ConfEntry, type ConfSection, type CorosyncConfDocument, entriesOf, sectionsAt, valueAt,
-} from './corosyncConfDocument';
-import { LOGGER_WORD_KEYS, LOGGING_ONLY_WORD_KEYS, wordAllowed } from './corosyncConfRules';
+} from './corosync-conf-document';
+import { LOGGER_WORD_KEYS, LOGGING_ONLY_WORD_KEYS, wordAllowed } from './corosync-conf-rules';
 
 type Located = ConfEntry | { readonly section: ConfSection; readonly field: string };
 type Locator = (m: RegExpExecArray, doc: CorosyncConfDocument) => Located | undefined;

@@ -8,15 +8,15 @@
 //   <- {"proto":"corolistener-sync","v":1,"type":"response","nonce":N,"version":"V","sha256":S,"content":C,"mac":M}
 //   <- {"proto":"corolistener-sync","v":1,"type":"error","error":"..."}   (unsigned; a failure)
 //
-// Both MACs are HMAC-SHA256 with the cluster key (clusterKey.ts). The server answers only a
+// Both MACs are HMAC-SHA256 with the cluster key (cluster-key.ts). The server answers only a
 // request signed with the key, whose timestamp is within REQUEST_WINDOW_MS of its clock, and
 // whose nonce it has not seen in that window (replay). The response is bound to the client's
 // fresh nonce, so a recorded response cannot be replayed to a later client.
 import { randomBytes } from 'node:crypto';
 import * as net from 'node:net';
-import type { ClusterKey } from './clusterKey';
-import type { LocalConfig } from './configDistributor';
-import { MAX_CONFIG_BYTES, sha256Hex } from './configMessages';
+import type { ClusterKey } from './cluster-key';
+import type { LocalConfig } from './config-distributor';
+import { MAX_CONFIG_BYTES, sha256Hex } from './config-messages';
 
 export const SYNC_PROTO = 'corolistener-sync';
 export const SYNC_VERSION = 1;

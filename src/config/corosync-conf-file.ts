@@ -2,16 +2,16 @@
 // must pass validateCorosyncConf, then (when corosync is installed) `corosync -t` on the
 // complete temp file, before it replaces the old file (see src/util/atomic-file.ts).
 
-import { ConfigError, ConfigValidationError } from './configError';
+import { ConfigError, ConfigValidationError } from './config-error';
 import { atomicWriteFile } from '../util/atomic-file';
-import { readConfigText } from './configFileText';
-import { corosyncCheckFile, findCorosync } from './corosyncCheck';
-import { type CorosyncConfDocument, parseCorosyncConf, serializeCorosyncConf } from './corosyncConfDocument';
-import { validateCorosyncConf } from './corosyncConfValidate';
-import { corosyncRefusalError } from './corosyncRefusal';
-import { type CorosyncConfView, viewCorosyncConf } from './corosyncConfView';
+import { readConfigText } from './config-file-text';
+import { corosyncCheckFile, findCorosync } from './corosync-check';
+import { type CorosyncConfDocument, parseCorosyncConf, serializeCorosyncConf } from './corosync-conf-document';
+import { validateCorosyncConf } from './corosync-conf-validate';
+import { corosyncRefusalError } from './corosync-refusal';
+import { type CorosyncConfView, viewCorosyncConf } from './corosync-conf-view';
 
-export { decodeUtf8 } from './configFileText';
+export { decodeUtf8 } from './config-file-text';
 
 export interface LoadedCorosyncConf {
   readonly doc: CorosyncConfDocument;

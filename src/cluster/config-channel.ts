@@ -5,11 +5,11 @@
 // version, schema, digest: messages.ts); here its MAC is checked with the cluster key. A
 // rejected message is logged with the sender and the reason and changes nothing.
 import type { WriteCorosyncConfOptions } from '../config';
-import type { ClusterKey } from './clusterKey';
-import { ConfigDistributor, type ConfigConflictReport, type DistributorLog, type LocalConfig } from './configDistributor';
-import { type ConfigMessage, type SenderSide, encodeConfigMessage, isConfigMessageType, verifyConfigMessage } from './configMessages';
+import type { ClusterKey } from './cluster-key';
+import { ConfigDistributor, type ConfigConflictReport, type DistributorLog, type LocalConfig } from './config-distributor';
+import { type ConfigMessage, type SenderSide, encodeConfigMessage, isConfigMessageType, verifyConfigMessage } from './config-messages';
 import { type DecodedMessage, type MessageCodec, MessageError } from './envelope';
-import { installConfig, readLocalConfig } from './localConfig';
+import { installConfig, readLocalConfig } from './local-config';
 import { createMessageCodec } from './messages';
 
 export interface ConfigChannelOptions {

@@ -19,10 +19,10 @@
 // file is a few KiB, far below the envelope's 256 KiB limit.
 //
 // Versions travel as decimal strings: config_version is a uint64, beyond JSON's safe integers.
-// Every body carries an HMAC-SHA256 (cluster key, clusterKey.ts) over all its other fields, so
+// Every body carries an HMAC-SHA256 (cluster key, cluster-key.ts) over all its other fields, so
 // a process that can reach the local corosync IPC but does not hold the key cannot forge one.
 import { createHash } from 'node:crypto';
-import type { ClusterKey } from './clusterKey';
+import type { ClusterKey } from './cluster-key';
 import { type MessageCodec, encodeMessage } from './envelope';
 
 export const CONFIG_OFFER = 'config.offer';

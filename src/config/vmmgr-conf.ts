@@ -11,8 +11,8 @@
 // cannot contain blanks; wrap anything more complex in a script.
 
 import { isIPv4 } from 'node:net';
-import { ConfigError, ConfigValidationError } from './configError';
-import { readConfigText } from './configFileText';
+import { ConfigError, ConfigValidationError } from './config-error';
+import { readConfigText } from './config-file-text';
 
 export interface VmmgrConf {
   /** The cluster (license) IP the master holds; undefined when not set. */

@@ -2,7 +2,7 @@
 // indentation, trailing blanks, comments and the final newline all survive); the section tree
 // only points into those lines. Serialising an unedited document is `lines.join("\n")`, which
 // gives back the input byte for byte. Edits replace whole lines and re-parse (see
-// corosyncConfEdit.ts), so the tree can never drift from the text.
+// corosync-conf-edit.ts), so the tree can never drift from the text.
 //
 // Line classification follows corosync 3.1.7's own parser (exec/coroparse.c parse_section),
 // checked by experiment with `corosync -t`: after dropping one trailing "\r" and trailing
@@ -12,7 +12,7 @@
 // anything else is an error. Corosync stops at the first error; we record every error and
 // carry on so that one run reports them all.
 
-import { ConfigError } from './configError';
+import { ConfigError } from './config-error';
 
 /** corosync reads lines with fgets into a 512-byte buffer: at most 510 bytes plus "\n". */
 export const COROSYNC_MAX_LINE_BYTES = 510;

@@ -4,8 +4,8 @@
 import {
   ConfigError, ConfigValidationError, type WriteCorosyncConfOptions, loadCorosyncConfText, readConfigText, writeCorosyncConf,
 } from '../config';
-import type { LocalConfig } from './configDistributor';
-import { sha256Hex } from './configMessages';
+import type { LocalConfig } from './config-distributor';
+import { sha256Hex } from './config-messages';
 
 /**
  * config_version as corosync reads it: a missing key is 0. Read like every configuration file

@@ -22,8 +22,8 @@
 // Rejoin: every member announces its file with config.hello whenever someone joins; a member
 // holding a newer file that is the designated publisher answers with an offer; a member holding
 // an older one answers with its own hello, so a joiner that is the newest learns it must push.
-import type { ConfigAck, ConfigHello, ConfigMessage, ConfigOffer, SenderRole, SenderSide } from './configMessages';
-import { CONFIG_ACK, CONFIG_HELLO, CONFIG_OFFER } from './configMessages';
+import type { ConfigAck, ConfigHello, ConfigMessage, ConfigOffer, SenderRole, SenderSide } from './config-messages';
+import { CONFIG_ACK, CONFIG_HELLO, CONFIG_OFFER } from './config-messages';
 
 /** The corosync.conf installed on this node. */
 export interface LocalConfig {

@@ -4,10 +4,10 @@
 // With no peer answering, the file is left as it is: the node may be the first one up.
 import { networkInterfaces } from 'node:os';
 import type { WriteCorosyncConfOptions } from '../config';
-import type { ClusterKey } from './clusterKey';
-import { supersedes } from './configDistributor';
-import { type FetchOptions, type SyncResponse, fetchConfigFromPeer } from './configSync';
-import { installConfig, readLocalConfig } from './localConfig';
+import type { ClusterKey } from './cluster-key';
+import { supersedes } from './config-distributor';
+import { type FetchOptions, type SyncResponse, fetchConfigFromPeer } from './config-sync';
+import { installConfig, readLocalConfig } from './local-config';
 import { loadCorosyncConfText } from '../config';
 
 export interface SyncFromPeersOptions {

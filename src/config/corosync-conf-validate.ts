@@ -1,19 +1,19 @@
-// Validation of a corosync.conf document: what corosync itself refuses (corosyncConfRules.ts)
+// Validation of a corosync.conf document: what corosync itself refuses (corosync-conf-rules.ts)
 // plus corolistener's own rules for the VMmanager keys (prio, replication, ihttpd) and the
 // election (every node needs a nodeid and a ring0_addr, no duplicates). Errors make the
 // document unusable; warnings are reported but do not stop a write.
 
 import { isIP } from 'node:net';
-import { ConfigError } from './configError';
+import { ConfigError } from './config-error';
 import {
   type ConfEntry, type ConfSection, type CorosyncConfDocument, entriesOf, lastEntry, sectionsAt, valueAt,
-} from './corosyncConfDocument';
-import { checkLogging } from './corosyncConfLogging';
+} from './corosync-conf-document';
+import { checkLogging } from './corosync-conf-logging';
 import {
   COROSYNC_ENUM_KEYS, COROSYNC_INTEGER_KEYS, COROSYNC_TRANSPORTS, ICMAP_NAME_CHARS, ICMAP_NAME_MIN, KNET_MAX_NODEID, KNET_TRANSPORT,
   TOTEM_LINK_MODE, type WordRule, inetAton, parseCorosyncInteger, wordAllowed, wordRuleDetail,
-} from './corosyncConfRules';
-import { RING_ADDR_KEY, nodeSections, parseConfigVersion, parseUnsigned } from './corosyncConfView';
+} from './corosync-conf-rules';
+import { RING_ADDR_KEY, nodeSections, parseConfigVersion, parseUnsigned } from './corosync-conf-view';
 
 export interface ValidationResult {
   readonly errors: readonly ConfigError[];

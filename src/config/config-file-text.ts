@@ -5,7 +5,7 @@
 
 import { isUtf8 } from 'node:buffer';
 import { open } from 'node:fs/promises';
-import { ConfigError, ConfigValidationError } from './configError';
+import { ConfigError, ConfigValidationError } from './config-error';
 
 /** corosync.conf and vmmgr.conf are a few KiB; a thousand times that is not a configuration. */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
