@@ -43,6 +43,8 @@ export interface PlanRunnerOptions<E> {
   /** A failed attempt that will be retried after `delayMs`. */
   readonly onRetry?: (info: { planId: number; index: number; name: string; attempt: number; delayMs: number; error: unknown }) => void;
   readonly retry?: RetryOptions;
+  /** Waits between attempts (default: a timer; see RetryHooks.sleep). */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Per-effect overrides of `retry` (e.g. a step that must keep trying). */
   readonly retryFor?: (effect: E) => RetryOptions | undefined;
   /** Abort the in-flight step's signal when a newer plan arrives (default false: let it finish). */
@@ -197,6 +199,7 @@ export class PlanRunner<E> {
         {
           signal: supersede,
           onRetry: (error, attempt, delayMs) => this.options.onRetry?.({ planId: plan.id, index, name, attempt, delayMs, error }),
+          sleep: this.options.sleep,
         },
       );
       this.report({ planId: plan.id, index, name, effect, outcome: 'ok', attempts, durationMs: performance.now() - start });

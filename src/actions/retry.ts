@@ -19,6 +19,8 @@ export interface RetryHooks {
   readonly signal?: AbortSignal;
   /** Called after a failed attempt that will be retried, before the wait. */
   readonly onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
+  /** Waits between attempts (default: a timer); rejects when `signal` aborts. The simulator passes its clock's. */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export const DEFAULT_RETRY: Required<Omit<RetryOptions, 'isRetryable'>> = {
@@ -66,7 +68,7 @@ export async function retry<T>(
       const delay = backoffDelay(attempt, options);
       hooks.onRetry?.(error, attempt, delay);
       try {
-        await sleep(delay, undefined, { signal: hooks.signal });
+        await (hooks.sleep ? hooks.sleep(delay, hooks.signal) : sleep(delay, undefined, { signal: hooks.signal }));
       } catch {
         throw new RetryAbortedError(attempt, error);
       }

@@ -1,9 +1,9 @@
-// The daemon's ConfigPublisher (src/daemon/corolistener.ts): configuration distribution over
+// The daemon's ConfigPublisher (the port in publisher-port.ts): configuration distribution over
 // the CPG group (ConfigChannel) plus the config sync service for starting nodes
-// (ConfigSyncServer on this node's ring0 address). Typed structurally so src/cluster does not
-// depend on src/daemon; test/unit/cluster/config-publisher.test.ts runs it inside the daemon.
+// (ConfigSyncServer on this node's ring0 address). src/cluster never imports src/daemon;
+// test/unit/cluster/config-publisher.test.ts runs it inside the daemon.
 import type { WriteCorosyncConfOptions } from '../config';
-import type { ConfigLink } from '../daemon/corolistener';
+import type { ConfigLink, ConfigPublisher } from './publisher-port';
 import type { ClusterKey } from './cluster-key';
 import { ConfigChannel } from './config-channel';
 import type { DistributorLog } from './config-distributor';

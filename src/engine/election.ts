@@ -119,3 +119,35 @@ export function raisedPriority(view: ClusterView, nodeId: number): number | null
   if (own !== undefined && own > highestOther) return null;
   return highestOther === -Infinity ? (own ?? 1) : highestOther + 1;
 }
+
+/** Whom this node names master in a quorate membership, and why it may not know. */
+export interface MasterNaming {
+  /** The master this node names: null when none is eligible, or when this node cannot know (stale, versions unknown). */
+  masterId: number | null;
+  /** The election's winner by this node's table (named unless this node is stale). */
+  elected: number | null;
+  newestVersion: number | null;
+  /** The members' versions, this node's own being its file's (the table it elects with). */
+  versions: Readonly<Record<number, number>>;
+  /** Members whose config_version is not known yet: no decision until it is. */
+  unknown: number[];
+  /** Why this node cannot be master (stale-config first: then it cannot even know who is). */
+  localProblem: Ineligibility | null;
+}
+
+/**
+ * The one rule for naming the master, used by the engine and by `corolistener -l` without a
+ * daemon. This node decides with the table of its view, so its own version is the view's,
+ * whatever cmap (or a peer) says: the file may be newer than cmap (re-read before corosync's
+ * reload) or older (a newer file installed, its re-read still pending). In the second case the
+ * node is stale until the re-read, and names nobody: its old table could name the old master.
+ */
+export function nameMaster(view: ClusterView, local: number, members: readonly number[], memberVersions: Readonly<Record<number, number>>): MasterNaming {
+  const versions = memberVersions[local] === view.configVersion ? memberVersions : { ...memberVersions, [local]: view.configVersion };
+  const unknown = members.filter((id) => versions[id] === undefined);
+  const { masterId: elected, newestVersion } = electMaster(view, members, versions);
+  const localStale = newestVersion !== null && versions[local] < newestVersion;
+  const localProblem = localStale ? 'stale-config' : ineligibility(local, nodeById(view, local), versions, newestVersion);
+  const masterId = unknown.length > 0 || localProblem === 'stale-config' ? null : elected;
+  return { masterId, elected, newestVersion, versions, unknown, localProblem };
+}

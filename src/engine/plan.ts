@@ -3,23 +3,13 @@
 // The actions' PlanRunner drops the not-started steps of a plan when a newer plan is
 // submitted. Many engine decisions produce small plans that do not restate the role (a
 // persistState after learning failure records, a broadcast on a new ring): submitted as they
-// are, they would cancel e.g. the rest of a takeover. The daemon therefore submits
-// `carryOver(notStarted, next)` instead of `next`.
-import type { Effect, EffectType } from './types';
-
-/** Steps that set the node's role state; a newer plan that has any of them restates that state. */
-const STATE_STEPS: ReadonlySet<EffectType> = new Set<EffectType>([
-  'removeRelocatedLock',
-  'addClusterIp',
-  'createServiceLock',
-  'startService',
-  'stopService',
-  'removeServiceLock',
-  'removeClusterIp',
-]);
+// are, they would cancel e.g. the rest of a takeover. The interpreter therefore submits
+// `nextPlan(owed, decision)` instead of the decision's effects alone.
+import { traitsOf } from './effect-traits';
+import type { Decision, Effect } from './types';
 
 export function isStateStep(effect: Effect): boolean {
-  return STATE_STEPS.has(effect.type);
+  return traitsOf(effect).roleState;
 }
 
 /**
@@ -40,4 +30,27 @@ export function carryOver(notStarted: readonly Effect[], next: readonly Effect[]
     return !(nextRestates && isStateStep(e));
   });
   return [...kept, ...next];
+}
+
+/** A step an older plan still owes: not run yet, in flight, or waiting in its retry backoff. */
+export interface OwedStep {
+  effect: Effect;
+  retrying: boolean;
+}
+
+/**
+ * The plan the interpreter submits for a decision (its at-once effects run beside it):
+ * - 'append': carryOver. The owed steps go first, unless one of them is failing (waiting in its
+ *   retry backoff): then the decision's steps go first, so a failing step never delays a later
+ *   decision; the owed steps keep their order among themselves.
+ * - 'clusterIpFirst' (the link's decisions): the decision's cluster IP steps before every owed
+ *   step, which are all kept except the owed cluster IP steps they replace.
+ */
+export function nextPlan(owed: readonly OwedStep[], decision: Pick<Decision, 'effects' | 'order'>): Effect[] {
+  const effects = decision.effects.filter((e) => !traitsOf(e).atOnce);
+  const owedEffects = owed.map((s) => s.effect);
+  if (decision.order === 'clusterIpFirst') return [...effects, ...owedEffects.filter((e) => !traitsOf(e).clusterIpStep)];
+  const merged = carryOver(owedEffects, effects);
+  const kept = merged.slice(0, merged.length - effects.length);
+  return owed.some((s) => s.retrying) ? [...effects, ...kept] : merged;
 }

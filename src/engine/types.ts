@@ -4,11 +4,10 @@
 
 export type Role = 'master' | 'slave' | 'suspended' | 'unknown';
 
-/** Same shape as the corosync binding's ring id: the representative node and the ring sequence. */
-export interface RingId {
-  nodeId: number;
-  seq: number;
-}
+import type { QuorumEvent, RingId } from '../corosync/bindings';
+
+// The ring id and the quorum report are the corosync binding's own types (one declaration each).
+export type { QuorumEvent, RingId };
 
 /** One configured node as the engine needs it (the daemon maps the config module's view to this). */
 export interface NodeInfo {
@@ -74,14 +73,8 @@ export interface ConfigEvent {
   view: ClusterView;
 }
 
-/** Same shape as the corosync binding's 'quorum' event. */
-export interface QuorumEvent {
-  type: 'quorum';
-  now: number;
-  quorate: boolean;
-  ringId: RingId;
-  members: number[];
-}
+/** The corosync binding's 'quorum' event, as the engine receives it. */
+export type QuorumChangeEvent = { type: 'quorum'; now: number } & QuorumEvent;
 
 /** cmap runtime.members.ID.config_version for the current members (partial updates are merged). */
 export interface ConfigVersionsEvent {
@@ -136,10 +129,41 @@ export interface ConfigConflictEvent {
   peerSince: number | null;
 }
 
+/**
+ * The cluster IP's device lost or regained its carrier (keepalived's `track_interface`).
+ * `confirmMs`: how long corosync takes to declare a silent member gone (+10%), the time after the
+ * carrier's return when a membership corosync has not changed counts as confirmed.
+ */
+export interface CarrierEvent {
+  type: 'carrier';
+  now: number;
+  dev: string;
+  up: boolean;
+  confirmMs: number;
+}
+
+/** How an attempt of addClusterIp ended: the address is held here, or why not. */
+export interface ClusterIpEvent {
+  type: 'clusterIp';
+  now: number;
+  held: boolean;
+  why?: string;
+}
+
+/** Listeners joined the CPG group (they missed what was broadcast on this ring before them). */
+export interface GroupJoinedEvent {
+  type: 'groupJoined';
+  now: number;
+  nodeIds: number[];
+}
+
 export type EngineEvent =
+  | CarrierEvent
+  | ClusterIpEvent
+  | GroupJoinedEvent
   | ConfigConflictEvent
   | ConfigEvent
-  | QuorumEvent
+  | QuorumChangeEvent
   | ConfigVersionsEvent
   | DisconnectedEvent
   | TimerFiredEvent
@@ -160,6 +184,10 @@ export type Effect =
   | { type: 'stopService' }
   | { type: 'removeServiceLock' }
   | { type: 'removeClusterIp' }
+  /** Carrier lost: the address goes at once, beside the plan (the step in flight may wait for seconds). */
+  | { type: 'removeClusterIpNow' }
+  /** Re-read corosync.conf: a member has a newer config_version than our view (our file may have been replaced). */
+  | { type: 'readConfig' }
   | { type: 'suspendVms' }
   | { type: 'resumeVms'; vms: string[] }
   | { type: 'reportVmsDiscarded'; vms: string[] }
@@ -204,10 +232,29 @@ export interface EngineState {
    * the master resolves it by raising again with a higher version (see resolveConflict).
    */
   conflict: ConfigConflict | null;
+  /** The cluster IP's device (carrier tracking); see src/engine/link.ts. */
+  link: LinkState;
+  /**
+   * Whether the last addClusterIp succeeded and no removal was decided since: VMmanager is never
+   * started here without the cluster IP (another host may hold it).
+   */
+  clusterIp: { held: boolean; why: string };
   /** Role persisted by the previous daemon run; consulted by the first decision only. */
   restoredRole: Role | null;
   persisted: PersistedState;
   lastEventAt: number | null;
+}
+
+export interface LinkState {
+  /** Device name, once a carrier event named it. */
+  dev: string | null;
+  carrier: boolean;
+  /**
+   * Set when the carrier went while this node was master or held the cluster IP: the IP is taken
+   * back only once corosync confirms the membership after the carrier's return (a new ring), or
+   * once `confirmMs` has passed since `backAt` (null: not back yet).
+   */
+  hold: { ring: RingId | null; backAt: number | null; confirmMs: number; timer: string | null } | null;
 }
 
 /** What this node knows of the other files with its config_version (see resolveConflict). */
@@ -226,6 +273,11 @@ export interface ConfigConflict {
 export interface Decision {
   state: EngineState;
   effects: Effect[];
+  /**
+   * How the interpreter orders these effects with the steps an older plan still owes (plan.ts):
+   * 'append' (default) after them; 'clusterIpFirst' before them, replacing their cluster IP steps.
+   */
+  order?: 'append' | 'clusterIpFirst';
   /** One line for the log: why the node is in its role and what the plan does. */
   explanation: string;
 }

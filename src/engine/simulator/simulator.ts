@@ -569,6 +569,7 @@ function describeEffect(e: Effect): string | null {
     // Protocol chatter, visible through its consequences (resume or discard) instead.
     case 'broadcastFailureRecords':
     case 'persistState':
+    case 'readConfig':
       return null;
     default: return e.type;
   }
