@@ -41,8 +41,14 @@ export type { DaemonLogger, LoggerOptions } from './daemon/logger';
 export { createLogger, reopenOnSighup, DEFAULT_LOG_FILE } from './daemon/logger';
 
 // daemon: the corolistener daemon in-process (corosync -> engine -> actions)
-export { Corolistener, localOnlyPublisher, SYSTEM_CLOCK } from './daemon/corolistener';
-export type { Clock, ConfigLink, ConfigPublisher, CorolistenerEvents, CorolistenerOptions, DaemonActions, DecisionEvent } from './daemon/corolistener';
+export { Corolistener } from './daemon/corolistener';
+export type { CorolistenerOptions } from './daemon/corolistener';
+export { localOnlyPublisher } from './daemon/default-publisher';
+export { SYSTEM_CLOCK } from './daemon/ports';
+export type { Clock, CorolistenerEvents, DaemonActions, DecisionEvent, LinkMonitorLike } from './daemon/ports';
+export type { ConfigLink, ConfigPublisher } from './cluster/publisher-port';
+export { Interpreter } from './daemon/interpreter';
+export type { EffectHandlers, InterpreterOptions } from './daemon/interpreter';
 export { NativeCorosyncPort } from './daemon/corosync-port';
 export type { CorosyncHandlers, CorosyncPort, CorosyncSession } from './daemon/corosync-port';
 export { buildNodeListReport, clusterViewOf } from './daemon/node-report';

@@ -7,6 +7,7 @@ import {
   type ConfEntry, type ConfSection, type CorosyncConfDocument, lastEntry, parseCorosyncConf, sectionsAt,
   valueAt,
 } from './corosync-conf-document';
+import { raisedPriority } from '../engine/election';
 import { UINT64_MAX, nodeOf, nodeSections, parseConfigVersion, parseUnsigned } from './corosync-conf-view';
 
 function withLines(doc: CorosyncConfDocument, lines: string[]): CorosyncConfDocument {
@@ -106,8 +107,8 @@ export interface PrioRaise {
 }
 
 /**
- * The takeover edit: make node `nodeid` outrank every other node (prio = 1 + the highest prio
- * of the others; nodes without prio count as 0) and bump config_version, so a returning old
+ * An operator's takeover edit: make node `nodeid` outrank every other node (the engine's rule:
+ * prio = 1 + the highest prio of the others that have one) and bump config_version, so a returning old
  * master does not take the role back. When the node already outranks all others the document
  * is returned unchanged: raising again would only inflate prio on every restart.
  *
@@ -119,14 +120,43 @@ export interface PrioRaise {
 export function raiseNodePrioAboveOthers(doc: CorosyncConfDocument, nodeid: number, minVersion?: bigint): PrioRaise {
   requireParsable(doc);
   const node = findNode(doc, nodeid);
-  const prioOf = (s: ConfSection): number => parseUnsigned(lastEntry(s, 'prio')?.value, Number.MAX_SAFE_INTEGER) ?? 0;
-  const others = nodeSections(doc).filter((s) => s !== node);
-  const target = others.reduce((max, s) => Math.max(max, prioOf(s) + 1), 1);
-  const own = lastEntry(node, 'prio') ? prioOf(node) : undefined;
-  const outranks = own !== undefined && own >= target;
+  const own = parseUnsigned(lastEntry(node, 'prio')?.value, Number.MAX_SAFE_INTEGER);
+  // The engine's rule (src/engine/election.ts raisedPriority), so a takeover and this edit agree.
+  const nodes = nodeSections(doc).map(nodeOf).flatMap((n) => (n.nodeid === undefined ? [] : [{ nodeId: n.nodeid, ip: '', prio: n.prio, replication: true }]));
+  const target = raisedPriority({ configVersion: 0, nodes, takeoverDelayMs: 0 }, nodeid);
   const versionReached = minVersion === undefined || configVersionOf(doc).current >= minVersion;
-  if (outranks && versionReached) return { doc, prio: own, changed: false };
-  const raised = outranks ? doc : setNodePrio(doc, nodeid, target);
-  return { doc: bumpConfigVersion(raised, minVersion), prio: outranks ? own : target, changed: true };
+  if (target === null && own !== undefined && versionReached) return { doc, prio: own, changed: false };
+  const prio = target ?? own ?? 1;
+  const raised = prio === own ? doc : setNodePrio(doc, nodeid, prio);
+  return { doc: bumpConfigVersion(raised, minVersion), prio, changed: true };
 }
 
+
+/**
+ * The engine's raisePriority, written as decided: node `nodeid`'s prio and totem.config_version
+ * (the engine chose both: docs/engine.md, "Claimed versions"; no second rule here). A file that
+ * already has `version` or later with that prio is left as it is (a retried edit). A file at
+ * `version` or later with another prio moved on since the decision (a newer file installed): it
+ * is not written over, the error says so, and the engine decides again from the file it re-reads.
+ */
+export function writeRaisedPriority(doc: CorosyncConfDocument, nodeid: number, prio: number, version: bigint): PrioRaise {
+  requireParsable(doc);
+  const node = findNode(doc, nodeid);
+  const prioEntry = lastEntry(node, 'prio');
+  const own = prioEntry === undefined ? undefined : parseUnsigned(prioEntry.value, Number.MAX_SAFE_INTEGER);
+  const { current } = configVersionOf(doc);
+  if (current >= version) {
+    if (own === prio) return { doc, prio, changed: false };
+    const where = valueAt(doc, 'totem', 'config_version');
+    throw Object.assign(
+      new ConfigError({
+        file: doc.file, line: (where?.line ?? 0) + 1, column: (where?.valueStart ?? 0) + 1, field: 'totem.config_version',
+        detail: `already ${current}, not below ${version} as decided for prio ${prio} of node ${nodeid}: the file changed since; not written`,
+      }),
+      { retryable: false },
+    );
+  }
+  if (version > UINT64_MAX) throw new RangeError(`config_version ${version} is above the uint64 maximum`);
+  const withPrio = own === prio ? doc : setNodePrio(doc, nodeid, prio);
+  return { doc: setConfigVersion(withPrio, configVersionOf(withPrio).entry, version), prio, changed: true };
+}

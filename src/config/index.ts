@@ -6,7 +6,7 @@ export {
 } from './corosync-conf-document';
 export { type CorosyncConfView, type CorosyncNode, type CorosyncInterface, viewCorosyncConf } from './corosync-conf-view';
 export { type ValidationResult, validateCorosyncConf } from './corosync-conf-validate';
-export { type PrioRaise, bumpConfigVersion, raiseNodePrioAboveOthers, setNodePrio } from './corosync-conf-edit';
+export { type PrioRaise, bumpConfigVersion, raiseNodePrioAboveOthers, setNodePrio, writeRaisedPriority } from './corosync-conf-edit';
 export { type CorosyncCheckResult, corosyncCheckFile, findCorosync } from './corosync-check';
 export { corosyncRefusalError } from './corosync-refusal';
 export { type AtomicWriteOptions, atomicWriteFile } from '../util/atomic-file';

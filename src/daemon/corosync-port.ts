@@ -5,13 +5,12 @@ import { Cfg } from '../corosync/cfg';
 import { Cmap } from '../corosync/cmap';
 import { Cpg } from '../corosync/cpg';
 import { Quorum } from '../corosync/quorum';
-import type { CmapValue } from '../corosync/bindings';
+import type { CmapValue, QuorumEvent } from '../corosync/bindings';
 import { CPG_GROUP } from '../cluster/messages';
-import type { RingId } from '../engine/types';
 
 export interface CorosyncHandlers {
   /** Quorum state (the current one first, then every change). */
-  onQuorum(event: { quorate: boolean; ringId: RingId; members: number[] }): void;
+  onQuorum(event: QuorumEvent): void;
   /** A message delivered in agreed order on the CPG group; `own` = sent by this process. */
   onMessage(message: { nodeId: number; own: boolean; data: Buffer }): void;
   /** `totem.config_version` or a `nodelist.` key changed in cmap (corosync reloaded its config). */

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { ClusterKey, DEFAULT_AUTHKEY_FILE } from '../cluster/cluster-key';
 import { ClusterConfigPublisher } from '../cluster/config-publisher';
-import type { ConfigPublisher } from './corolistener';
+import type { ConfigPublisher } from '../cluster/publisher-port';
 
 export interface DefaultPublisherOptions {
   /** The shared cluster key file (default /etc/corosync/authkey). */

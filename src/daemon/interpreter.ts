@@ -47,6 +47,11 @@ export interface InterpreterOptions {
   /** Retries of a failed step (default: PlanRunner's, 4 attempts from 250 ms). */
   retry?: RetryOptions;
   /**
+   * The wait between attempts (default: a real timer, whatever the clock). The simulator passes
+   * `clockSleep(itsClock)`: its time moves only when a scenario says so.
+   */
+  sleep?(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
    * Where the events that running effects produce (results, fired timers) go. Default: fed to
    * this interpreter right after the step (outside the runner's callback). The simulator queues
    * them with the rest of its deliveries.
@@ -90,7 +95,7 @@ export class Interpreter {
       retry: options.retry,
       retryFor: (step) => (traitsOf(step.effect).retryWhilePlanned ? RETRY_WHILE_PLANNED : undefined),
       continueAfterFailure: true,
-      sleep: (ms, signal) => this.sleep(ms, signal),
+      sleep: options.sleep,
     });
   }
 
@@ -220,24 +225,8 @@ export class Interpreter {
       }, ms),
     );
   }
-
-  /** The runner's backoff on the injected clock (the simulator's time only moves when it says). */
-  private sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    const { clock } = this.options;
-    return new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(new Error('aborted'));
-      const handle = clock.setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      const onAbort = (): void => {
-        clock.clearTimeout(handle);
-        reject(new Error('aborted'));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  }
 }
+
 
 /** Calls the handler of the effect's own type (one switch, so each handler gets its own effect type). */
 function dispatch(h: EffectHandlers, e: Exclude<Effect, { type: OwnEffect }>, signal: AbortSignal): Promise<unknown> {
@@ -260,4 +249,21 @@ function dispatch(h: EffectHandlers, e: Exclude<Effect, { type: OwnEffect }>, si
     case 'reportVmsDiscarded': return h.reportVmsDiscarded(e, signal);
     case 'persistState': return h.persistState(e, signal);
   }
+}
+
+/** A sleep on `clock` for InterpreterOptions.sleep (rejects when `signal` aborts). */
+export function clockSleep(clock: Clock): (ms: number, signal?: AbortSignal) => Promise<void> {
+  return (ms, signal) =>
+    new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(new Error('aborted'));
+      const onAbort = (): void => {
+        clock.clearTimeout(handle);
+        reject(new Error('aborted'));
+      };
+      const handle = clock.setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
 }

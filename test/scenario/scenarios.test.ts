@@ -4,7 +4,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeMismatches, parseScenario, renderScenario, runScenario } from '../../src/engine';
+import { describeMismatches, parseScenario, renderScenario, runScenario } from '../../src/simulator';
 
 const dir = join(__dirname, 'scenarios');
 const files = readdirSync(dir).filter((f) => f.endsWith('.txt')).sort();
@@ -14,10 +14,10 @@ describe('text scenarios', () => {
     expect(files.length).toBeGreaterThanOrEqual(25);
   });
 
-  it.each(files)('%s', (name) => {
+  it.each(files)('%s', async (name) => {
     const path = join(dir, name);
     const scenario = parseScenario(`test/scenario/scenarios/${name}`, readFileSync(path, 'utf8'));
-    const results = runScenario(scenario);
+    const results = await runScenario(scenario);
     if (process.env.UPDATE_SCENARIOS === '1') {
       writeFileSync(path, renderScenario(scenario, results));
       return;

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import type { CommandContext } from '../../../src/actions/command-context';
 import type { ResumeResult, SuspendResult } from '../../../src/actions/vm-control';
-import type { Clock, DaemonActions } from '../../../src/daemon/corolistener';
+import type { Clock, DaemonActions } from '../../../src/daemon/ports';
 import type { CorosyncHandlers, CorosyncPort, CorosyncSession } from '../../../src/daemon/corosync-port';
 
 export class FakeSession implements CorosyncSession {

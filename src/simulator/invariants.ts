@@ -1,7 +1,7 @@
 // Safety invariants of the whole cluster, checked by the scenario and randomised tests after
 // every step has been processed everywhere (the simulator is quiescent).
-import { nodeById } from '../election';
-import type { ClusterView } from '../types';
+import { nodeById } from '../engine/election';
+import type { ClusterView } from '../engine/types';
 import { nodeName, type SimNode, type Simulator } from './simulator';
 
 export function checkInvariants(sim: Simulator): string[] {

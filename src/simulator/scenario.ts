@@ -11,7 +11,7 @@
 //     n4 removeRelocatedLock
 //
 // Commands: start, crash (alias kill: power loss), cut, split (groups separated by |), heal, kill-corosync,
-// start-corosync, restart-listener, set-prio NODE PRIO [on NODES], set-replication NODE on|off
+// start-corosync, restart-listener, carrier-down, carrier-up (the cluster IP's device), set-prio NODE PRIO [on NODES], set-replication NODE on|off
 // [on NODES], wait MS, cut-on-raise [NODE] (arms a fault: the next priority raise of NODE, or of
 // any node, cuts it off right after its own write, before its file reaches anyone). A line `! ...` in the log is an invariant violation (see invariants.ts).
 import { checkInvariants } from './invariants';
@@ -104,7 +104,7 @@ export function parseScenario(file: string, text: string): Scenario {
 }
 
 /** Run one command against the simulator. Throws ScenarioError on a malformed command. */
-export function runCommand(sim: Simulator, file: string, line: number, command: string): void {
+export async function runCommand(sim: Simulator, file: string, line: number, command: string): Promise<void> {
   const [verb, ...args] = command.split(/\s+/).filter((w) => w !== '');
   const nodesOf = (tokens: string[]): number[] => tokens.map((t) => {
     const id = parseNodeRef(file, line, t);
@@ -117,48 +117,52 @@ export function runCommand(sim: Simulator, file: string, line: number, command: 
     return nodesOf(rest.slice(1));
   };
   switch (verb) {
-    case 'start': sim.start(nodesOf(args)); break;
+    case 'start': await sim.start(nodesOf(args)); break;
     case 'crash':
-    case 'kill': sim.crash(nodesOf(args)); break;
-    case 'cut': sim.cut(nodesOf(args)); break;
-    case 'split': sim.split(args.join(' ').split('|').map((g) => nodesOf(g.trim().split(/\s+/).filter((w) => w !== '')))); break;
-    case 'heal': sim.heal(nodesOf(args)); break;
-    case 'kill-corosync': sim.killCorosync(nodesOf(args)); break;
-    case 'start-corosync': sim.startCorosync(nodesOf(args)); break;
-    case 'restart-listener': sim.restartListener(nodesOf(args)); break;
+    case 'kill': await sim.crash(nodesOf(args)); break;
+    case 'cut': await sim.cut(nodesOf(args)); break;
+    case 'split': await sim.split(args.join(' ').split('|').map((g) => nodesOf(g.trim().split(/\s+/).filter((w) => w !== '')))); break;
+    case 'heal': await sim.heal(nodesOf(args)); break;
+    case 'kill-corosync': await sim.killCorosync(nodesOf(args)); break;
+    case 'start-corosync': await sim.startCorosync(nodesOf(args)); break;
+    case 'restart-listener': await sim.restartListener(nodesOf(args)); break;
     case 'set-prio': {
       const [nodeArg, prio, ...rest] = args;
-      sim.editNode(nodesOf([nodeArg ?? ''])[0], { prio: parseInteger(file, line, 'set-prio', prio) }, onList(rest));
+      await sim.editNode(nodesOf([nodeArg ?? ''])[0], { prio: parseInteger(file, line, 'set-prio', prio) }, onList(rest));
       break;
     }
     case 'set-replication': {
       const [nodeArg, value, ...rest] = args;
       if (value !== 'on' && value !== 'off') throw new ScenarioError(file, line, `set-replication: expected on or off, got '${value ?? ''}'`);
-      sim.editNode(nodesOf([nodeArg ?? ''])[0], { replication: value === 'on' }, onList(rest));
+      await sim.editNode(nodesOf([nodeArg ?? ''])[0], { replication: value === 'on' }, onList(rest));
       break;
     }
     case 'cut-on-raise':
       if (args.length > 1) throw new ScenarioError(file, line, 'cut-on-raise: at most one node');
       sim.cutOnRaise(args.length === 0 ? undefined : nodesOf(args)[0]);
       break;
-    case 'wait': sim.wait(parseInteger(file, line, 'wait', args[0])); break;
+    case 'wait': await sim.wait(parseInteger(file, line, 'wait', args[0])); break;
+    case 'carrier-down': await sim.carrierDown(nodesOf(args)); break;
+    case 'carrier-up': await sim.carrierUp(nodesOf(args)); break;
     default: throw new ScenarioError(file, line, `unknown command '${verb ?? ''}'`);
   }
 }
 
 /** Run every step; the actual log of a step includes `! ...` lines for invariant violations. */
-export function runScenario(scenario: Scenario): StepResult[] {
+export async function runScenario(scenario: Scenario): Promise<StepResult[]> {
   const sim = new Simulator(scenario.options);
   const reported = new Set<string>();
-  return scenario.steps.map((step) => {
-    runCommand(sim, scenario.file, step.line, step.command);
+  const results: StepResult[] = [];
+  for (const step of scenario.steps) {
+    await runCommand(sim, scenario.file, step.line, step.command);
     const actual = sim.takeLog();
     for (const p of checkInvariants(sim)) {
       if (!reported.has(p)) actual.push(`! ${p}`);
       reported.add(p);
     }
-    return { ...step, actual };
-  });
+    results.push({ ...step, actual });
+  }
+  return results;
 }
 
 /** The scenario file with the actual logs in place of the expected ones (for review in a diff). */

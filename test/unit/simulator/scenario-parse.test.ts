@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ScenarioError, Simulator, parseScenario, runCommand } from '../../../src/engine';
+import { ScenarioError, Simulator, parseScenario, runCommand } from '../../../src/simulator';
 
 describe('scenario parsing', () => {
   it('names file, line and field on bad input', () => {
@@ -10,11 +10,11 @@ describe('scenario parsing', () => {
     expect(() => parseScenario('s.txt', 'node 2 prio=1\n')).toThrow('s.txt:1: no commands');
   });
 
-  it('rejects unknown commands and nodes with the line', () => {
+  it('rejects unknown commands and nodes with the line', async () => {
     const sim = new Simulator({ nodes: [{ nodeId: 2, prio: 1, replication: true, vms: [] }] });
-    expect(() => runCommand(sim, 's.txt', 7, 'explode n2')).toThrow("s.txt:7: unknown command 'explode'");
-    expect(() => runCommand(sim, 's.txt', 8, 'cut n5')).toThrow('s.txt:8: cut: node n5 is not defined in the header');
-    expect(() => runCommand(sim, 's.txt', 9, 'set-replication n2 maybe')).toThrow("s.txt:9: set-replication: expected on or off, got 'maybe'");
+    await expect(runCommand(sim, 's.txt', 7, 'explode n2')).rejects.toThrow("s.txt:7: unknown command 'explode'");
+    await expect(runCommand(sim, 's.txt', 8, 'cut n5')).rejects.toThrow('s.txt:8: cut: node n5 is not defined in the header');
+    await expect(runCommand(sim, 's.txt', 9, 'set-replication n2 maybe')).rejects.toThrow("s.txt:9: set-replication: expected on or off, got 'maybe'");
   });
 
   it('keeps header lines and expected logs per command', () => {

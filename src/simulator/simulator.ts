@@ -1,14 +1,19 @@
-// A deterministic multi-node simulator: N engines against one simulated corosync.
+// A deterministic multi-node simulator: N nodes, each running the real engine and the daemon's
+// real interpreter (src/daemon/interpreter.ts) against one simulated corosync, in the spirit of
+// pve-ha-manager's simulated environment.
 //
 // The simulated corosync computes partitions from link groups and corosync liveness, and gives
 // every member of a partition the same totally ordered events (quorum, then cmap config
-// versions). A simulated daemon per node executes the engine's effects against a model of the
-// node (cluster IP, locks, VMmanager, VMs) and feeds results back as events. Time is simulated;
-// timers fire only when a `wait` advances the clock. Used by the scenario tests, the randomised
-// invariant tests and the benchmarks, so it is pure too (no I/O, clock or randomness).
-import { nodeById } from '../election';
-import { initialState, transition } from '../engine';
-import type { ClusterView, Effect, EngineEvent, EngineState, NodeInfo, PersistedState, RingId, Role } from '../types';
+// versions). Each node's interpreter runs the engine's effects with fake handlers: a model of
+// the node (cluster IP, locks, VMmanager, VMs, its link's carrier); so the plans, the carry-over,
+// the guards and the carrier policy are production's. Results come back as events. Time is
+// simulated: timers and retry backoffs fire only when a `wait` advances the clock. No I/O, no
+// real clock, no randomness (an interleaving PRNG is seeded): the same commands give the same log.
+import { Interpreter, clockSleep, type EffectHandlers } from '../daemon/interpreter';
+import type { Clock } from '../daemon/ports';
+import { nodeById } from '../engine/election';
+import { initialState } from '../engine/engine';
+import type { ClusterView, Effect, EngineEvent, EngineState, NodeInfo, PersistedState, RingId, Role } from '../engine/types';
 
 export interface SimNodeSpec {
   nodeId: number;
@@ -53,7 +58,11 @@ export interface SimNode {
   /** The node's disk: its corosync.conf view and the engine's state file. */
   config: ClusterView;
   persisted: PersistedState | null;
+  /** The engine's state as its interpreter last decided (null: no listener running). */
   engine: EngineState | null;
+  interpreter: Interpreter | null;
+  /** The cluster IP's device has carrier (carrier-down/carrier-up commands). */
+  carrier: boolean;
   /** Current corosync membership as delivered to this node. */
   ring: RingId | null;
   members: number[];
@@ -74,8 +83,12 @@ interface Delivery {
 interface Timer {
   at: number;
   nodeId: number;
-  id: string;
+  handle: number;
+  fire: () => void;
 }
+
+/** What a node's interpreter gets as its carrier news says about corosync's failure detection (ms). */
+const SIM_CONFIRM_MS = 4_000;
 
 export const nodeName = (id: number): string => `n${id}`;
 
@@ -104,6 +117,7 @@ export class Simulator {
   /** Results held back by `lateResults` until the next command's events are processed. */
   private deferred: Delivery[] = [];
   private timers: Timer[] = [];
+  private timerHandles = 0;
   private log: string[] = [];
   /**
    * Armed by `cutOnRaise`: the next raise of a listed node (null entry: of any node) cuts that
@@ -131,6 +145,8 @@ export class Simulator {
         config: cloneView(view),
         persisted: null,
         engine: null,
+        interpreter: null,
+        carrier: true,
         ring: null,
         members: [],
         quorate: false,
@@ -160,7 +176,7 @@ export class Simulator {
   // ---- commands (each runs to quiescence)
 
   /** Power on: corosync and the listener start; the listener restores its state file. */
-  start(ids: number[]): void {
+  async start(ids: number[]): Promise<void> {
     for (const id of ids) {
       const n = this.node(id);
       if (n.powered) throw new Error(`${nodeName(id)} is already running`);
@@ -170,25 +186,24 @@ export class Simulator {
       n.booted = true;
       this.startListener(n);
     }
-    this.membershipChanged();
+    await this.membershipChanged();
   }
 
   /** Power loss: corosync, the listener and the running VMs are gone; the disk survives. */
-  crash(ids: number[]): void {
+  async crash(ids: number[]): Promise<void> {
     for (const id of ids) {
       const n = this.node(id);
       n.powered = false;
       n.corosyncUp = false;
-      n.engine = null;
+      this.stopListener(n);
       n.running.clear();
       n.held = { ...n.held, clusterIp: false, service: false, serviceLock: false };
       n.ring = null;
       n.members = [];
       n.quorate = false;
-      this.timers = this.timers.filter((t) => t.nodeId !== id);
       this.loseResultsOf(id);
     }
-    this.membershipChanged();
+    await this.membershipChanged();
   }
 
   /** Results in flight to a daemon that dies are lost with it. */
@@ -202,14 +217,14 @@ export class Simulator {
   }
 
   /** Isolate the listed nodes together (they still see each other). */
-  cut(ids: number[]): void {
+  async cut(ids: number[]): Promise<void> {
     const g = this.nextGroup++;
     for (const id of ids) this.node(id).group = g;
-    this.membershipChanged();
+    await this.membershipChanged();
   }
 
   /** Each list becomes its own link group; nodes not listed form one more group. */
-  split(groups: number[][]): void {
+  async split(groups: number[][]): Promise<void> {
     const listed = new Set(groups.flat());
     const rest = this.nextGroup++;
     for (const n of this.nodes.values()) if (!listed.has(n.nodeId)) n.group = rest;
@@ -217,17 +232,17 @@ export class Simulator {
       const g = this.nextGroup++;
       for (const id of ids) this.node(id).group = g;
     }
-    this.membershipChanged();
+    await this.membershipChanged();
   }
 
   /** Reconnect the listed nodes (all when empty) to the main network. */
-  heal(ids: number[]): void {
+  async heal(ids: number[]): Promise<void> {
     const targets = ids.length > 0 ? ids : [...this.nodes.keys()];
     for (const id of targets) this.node(id).group = 0;
-    this.membershipChanged();
+    await this.membershipChanged();
   }
 
-  killCorosync(ids: number[]): void {
+  async killCorosync(ids: number[]): Promise<void> {
     for (const id of ids) {
       const n = this.node(id);
       if (!n.powered || !n.corosyncUp) continue;
@@ -237,23 +252,23 @@ export class Simulator {
       n.quorate = false;
       this.enqueue(id, { type: 'disconnected', now: this.now });
     }
-    this.membershipChanged();
+    await this.membershipChanged();
   }
 
-  startCorosync(ids: number[]): void {
+  async startCorosync(ids: number[]): Promise<void> {
     for (const id of ids) {
       const n = this.node(id);
       if (n.powered) n.corosyncUp = true;
     }
-    this.membershipChanged();
+    await this.membershipChanged();
   }
 
   /** The daemon restarts: a fresh engine from the state file, fed the current view. */
-  restartListener(ids: number[]): void {
+  async restartListener(ids: number[]): Promise<void> {
     for (const id of ids) {
       const n = this.node(id);
       if (!n.powered) continue;
-      this.timers = this.timers.filter((t) => t.nodeId !== id);
+      this.stopListener(n);
       this.loseResultsOf(id);
       this.startListener(n);
       if (n.corosyncUp && n.ring !== null) {
@@ -263,7 +278,7 @@ export class Simulator {
         this.enqueue(id, { type: 'disconnected', now: this.now });
       }
     }
-    this.drain();
+    await this.drain();
   }
 
   /**
@@ -273,7 +288,7 @@ export class Simulator {
    * Editing a slave first would make it the only member with the newest version, i.e. the only
    * one eligible (docs/engine.md, "Configuration changes go through the master").
    */
-  editNode(nodeId: number, change: Partial<Pick<NodeInfo, 'prio' | 'replication'>>, on: number[] | null): void {
+  async editNode(nodeId: number, change: Partial<Pick<NodeInfo, 'prio' | 'replication'>>, on: number[] | null): Promise<void> {
     const subject = this.node(nodeId);
     const connected = [...this.nodes.values()].filter((n) => n.powered && n.group === subject.group);
     const master = connected.find((n) => n.engine?.role === 'master');
@@ -294,7 +309,7 @@ export class Simulator {
     if (info === undefined) throw new Error(`${nodeName(nodeId)} is not in the configuration`);
     Object.assign(info, change);
     for (const id of targets) this.installConfig(this.node(id), cloneView(view));
-    this.drain();
+    await this.drain();
   }
 
   /**
@@ -316,26 +331,110 @@ export class Simulator {
   }
 
   /** Advance simulated time, firing due timers in order. */
-  wait(ms: number): void {
+  async wait(ms: number): Promise<void> {
     const until = this.now + ms;
     for (;;) {
-      this.timers.sort((a, b) => a.at - b.at || a.nodeId - b.nodeId);
+      this.timers.sort((a, b) => a.at - b.at || a.nodeId - b.nodeId || a.handle - b.handle);
       const next = this.timers[0];
       if (next === undefined || next.at > until) break;
       this.timers.shift();
       this.now = next.at;
-      this.enqueue(next.nodeId, { type: 'timerFired', now: this.now, id: next.id });
-      this.drain();
+      next.fire();
+      await this.drain();
     }
     this.now = until;
-    this.drain();
+    await this.drain();
+  }
+
+  /** The cluster IP's device of each listed node loses its carrier (the node stays in corosync). */
+  async carrierDown(ids: number[]): Promise<void> {
+    await this.setCarrier(ids, false);
+  }
+
+  /** The carrier returns. */
+  async carrierUp(ids: number[]): Promise<void> {
+    await this.setCarrier(ids, true);
+  }
+
+  private async setCarrier(ids: number[], up: boolean): Promise<void> {
+    for (const id of ids) {
+      const n = this.node(id);
+      n.carrier = up;
+      this.log.push(`${nodeName(id)} carrier ${up ? 'up' : 'down'}`);
+      if (n.interpreter !== null) this.enqueue(id, { type: 'carrier', now: this.now, dev: 'vmbr0', up, confirmMs: SIM_CONFIRM_MS });
+    }
+    await this.drain();
   }
 
   // ---- simulated corosync
 
   private startListener(n: SimNode): void {
-    n.engine = initialState(n.nodeId, n.persisted);
+    const interpreter = new Interpreter({
+      handlers: this.handlers(n),
+      clock: this.clockOf(n.nodeId),
+      sleep: clockSleep(this.clockOf(n.nodeId)),
+      deliver: (event) => {
+        if (n.interpreter !== interpreter) return; // a result for a listener that is gone
+        // Results of local steps (the cluster IP's) reach the engine right away, as in the
+        // daemon; suspend results and fired timers queue with the other deliveries.
+        if (event.type === 'vmsSuspended') (this.lateResults ? this.deferred : this.queue).push({ to: n.nodeId, event });
+        else if (event.type === 'timerFired') this.enqueue(n.nodeId, event);
+        else queueMicrotask(() => interpreter.feed(event));
+      },
+      onDecision: (decision, _event, before) => {
+        this.decisions++;
+        n.engine = decision.state;
+        const s = decision.state;
+        if (s.role !== before.role || s.masterId !== before.masterId) {
+          const m = s.masterId;
+          const whom = m === null ? '' : m === n.nodeId ? (s.role === 'master' ? '' : ' elected') : ` master=${nodeName(m)}`;
+          this.log.push(`${nodeName(n.nodeId)} ${s.role}${whom}`);
+        }
+        // Timers are the interpreter's own (on this node's clock): logged as they are decided.
+        for (const e of decision.effects) if (e.type === 'startTimer') this.log.push(`${nodeName(n.nodeId)} startTimer ${e.ms}ms`);
+      },
+    });
+    const state = initialState(n.nodeId, n.persisted);
+    interpreter.start(state);
+    n.interpreter = interpreter;
+    n.engine = state;
     this.enqueue(n.nodeId, { type: 'config', now: this.now, view: cloneView(n.config) });
+    if (!n.carrier) this.enqueue(n.nodeId, { type: 'carrier', now: this.now, dev: 'vmbr0', up: false, confirmMs: SIM_CONFIRM_MS });
+  }
+
+  /** The listener dies: its interpreter stops (the step in flight cancelled), its timers go. */
+  private stopListener(n: SimNode): void {
+    const old = n.interpreter;
+    n.interpreter = null;
+    n.engine = null;
+    this.timers = this.timers.filter((t) => t.nodeId !== n.nodeId);
+    if (old !== null) void old.close();
+  }
+
+  /** Node `nodeId`'s view of the simulated clock: its timers fire in `wait`. */
+  private clockOf(nodeId: number): Clock {
+    return {
+      now: () => this.now,
+      setTimeout: (fire, ms) => {
+        const handle = ++this.timerHandles;
+        this.timers.push({ at: this.now + ms, nodeId, handle, fire });
+        return handle;
+      },
+      clearTimeout: (handle) => {
+        this.timers = this.timers.filter((t) => t.handle !== handle);
+      },
+    };
+  }
+
+  /** What each effect does to the simulated node (every effect goes through execute). */
+  private handlers(n: SimNode): EffectHandlers {
+    const run = async (e: Effect): Promise<unknown> => this.execute(n, e);
+    return {
+      removeRelocatedLock: run, addClusterIp: run, createServiceLock: run, startService: run, raisePriority: run,
+      publishConfig: run, reportNodesFailed: run, broadcastFailureRecords: run, stopService: run, removeServiceLock: run,
+      removeClusterIp: run, removeClusterIpNow: run, readConfig: run, suspendVms: run, resumeVms: run,
+      reportVmsDiscarded: run, persistState: run,
+    };
   }
 
   private versionsOf(members: number[]): Record<number, number> {
@@ -345,9 +444,9 @@ export class Simulator {
   }
 
   /** Recompute partitions, then process what that delivers. */
-  private membershipChanged(): void {
+  private async membershipChanged(): Promise<void> {
     this.recomputeRings();
-    this.drain();
+    await this.drain();
   }
 
   /** Every partition whose membership changed gets a new ring (events queued, not processed). */
@@ -414,12 +513,14 @@ export class Simulator {
     this.queue.push({ to, event });
   }
 
-  private drain(): void {
+  /** Processes deliveries one at a time, each decision's plan run to quiescence before the next. */
+  private async drain(): Promise<void> {
     const late = this.deferred;
     this.deferred = [];
     // A cluster that keeps deciding without outside events is a livelock: fail loudly.
     let budget = 200_000;
     for (;;) {
+      await settle();
       if (--budget < 0) throw new Error(`t=${this.now}: the simulated cluster does not settle (200000 events in one step)`);
       if (this.queue.length === 0) {
         // Late results first: a cut made in this command (cutOnRaise) reaches the engines as a
@@ -427,20 +528,10 @@ export class Simulator {
         if (late.length > 0) this.queue.push(...late.splice(0));
         else if (this.ringsDirty) this.recomputeRings();
         else break;
+        continue;
       }
       const { to, event } = this.nextDelivery();
-      const n = this.node(to);
-      if (n.engine === null) continue;
-      const before: [Role, number | null] = [n.engine.role, n.engine.masterId];
-      const decision = transition(n.engine, event);
-      this.decisions++;
-      n.engine = decision.state;
-      if (decision.state.role !== before[0] || decision.state.masterId !== before[1]) {
-        const m = decision.state.masterId;
-        const whom = m === null ? '' : m === to ? (decision.state.role === 'master' ? '' : ' elected') : ` master=${nodeName(m)}`;
-        this.log.push(`${nodeName(to)} ${decision.state.role}${whom}`);
-      }
-      for (const effect of decision.effects) this.execute(n, effect);
+      this.node(to).interpreter?.feed(event);
     }
   }
 
@@ -459,14 +550,15 @@ export class Simulator {
     return this.queue.splice(index, 1)[0];
   }
 
-  // ---- simulated daemon + actions
+  // ---- the fake actions: a model of each node
 
-  private execute(n: SimNode, e: Effect): void {
+  private execute(n: SimNode, e: Effect): unknown {
     const id = n.nodeId;
     const line = describeEffect(e);
     switch (e.type) {
       case 'removeRelocatedLock': n.held.relocatedLock = false; break;
       case 'addClusterIp': {
+        if (!n.carrier) throw new Error('no carrier on vmbr0');
         // Checked at every delivery, not only at quiescence: the moment a second member of the
         // same ring takes the address while the first still holds it.
         const other = n.ring === null ? undefined : n.members.find((mid) => mid !== id && this.node(mid).held.clusterIp && sameRingOf(this.node(mid), n));
@@ -493,7 +585,7 @@ export class Simulator {
           n.group = this.nextGroup++;
           this.ringsDirty = true;
           this.log.push(`${nodeName(id)} ${line}`, `${nodeName(id)} cut off right after writing version ${e.configVersion}`);
-          return;
+          return undefined;
         }
         this.installConfig(n, view);
         break;
@@ -521,16 +613,17 @@ export class Simulator {
         break;
       case 'stopService': n.held.service = false; break;
       case 'removeServiceLock': n.held.serviceLock = false; break;
-      case 'removeClusterIp': n.held.clusterIp = false; break;
+      case 'removeClusterIp':
+      case 'removeClusterIpNow':
+        n.held.clusterIp = false;
+        break;
+      case 'readConfig': return undefined; // the simulated disk is always what the engine was fed
       case 'suspendVms': {
         const vms = [...n.running].sort();
         for (const vm of vms) n.suspended.add(vm);
         n.running.clear();
-        const result: Delivery = { to: id, event: { type: 'vmsSuspended', now: this.now, vms } };
-        if (this.lateResults) this.deferred.push(result);
-        else this.queue.push(result);
         this.log.push(`${nodeName(id)} suspendVms${vms.length > 0 ? ` ${vms.join(',')}` : ''}`);
-        return;
+        return vms;
       }
       case 'resumeVms':
         for (const vm of e.vms) {
@@ -541,10 +634,11 @@ export class Simulator {
         }
         break;
       case 'reportVmsDiscarded': for (const vm of e.vms) n.suspended.delete(vm); break;
-      case 'startTimer': this.timers.push({ at: this.now + e.ms, nodeId: id, id: e.id }); break;
-      case 'persistState': n.persisted = e.state; return;
+      case 'startTimer': break; // the interpreter's own (on this node's clock)
+      case 'persistState': n.persisted = e.state; return undefined;
     }
     if (line !== null) this.log.push(`${nodeName(id)} ${line}`);
+    return undefined;
   }
 
   /** What VMmanager on the master does for a failed node: its VMs now run on the master. */
@@ -590,4 +684,9 @@ function sameMembers(a: readonly number[], b: readonly number[]): boolean {
 
 function sameRingOf(a: SimNode, b: SimNode): boolean {
   return a.ring !== null && b.ring !== null && a.ring.nodeId === b.ring.nodeId && a.ring.seq === b.ring.seq;
+}
+
+/** Lets every interpreter run until it waits: the fake actions resolve at once, so one turn of the event loop runs every microtask. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
