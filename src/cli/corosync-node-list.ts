@@ -8,7 +8,7 @@ import { Quorum } from '../corosync/quorum';
 import { readMemberVersions } from '../daemon/corosync-port';
 import { buildNodeListReport, clusterViewOf } from '../daemon/node-report';
 import type { NodeListReport } from '../daemon/report';
-import { electMaster } from '../engine/election';
+import { nameMaster } from '../engine/election';
 import { CliError } from './io';
 import { EXIT } from './options';
 
@@ -71,8 +71,7 @@ export async function readNodeListFromCorosync(
     throw new CliError(`${noDaemon}, and corosync cannot be read: ${(err as Error).message}`, EXIT.UNREACHABLE);
   }
   const view = clusterViewOf(conf, 0);
-  // As the engine does: our own version is our file's (the table we elect with), whatever cmap says.
-  const versions = { ...snap.versions, [snap.localNodeId]: view.configVersion };
-  const masterId = snap.quorate ? electMaster(view, snap.members, versions).masterId : null;
+  // The engine's own rule: our version is our file's, a stale node or an unknown version names nobody.
+  const masterId = snap.quorate ? nameMaster(view, snap.localNodeId, snap.members, snap.versions).masterId : null;
   return buildNodeListReport({ conf, localNodeId: snap.localNodeId, quorum: snap, masterId });
 }

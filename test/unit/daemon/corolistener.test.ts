@@ -632,6 +632,23 @@ describe('Corolistener', () => {
     expect(persisted(h).claimedVersion).toBeNull(); // our file is above it now
   });
 
+  it('raisePriority is written as the engine decided it: prio 0 above a node without prio stays 0', async () => {
+    // Node 4 (prio 0) is the only eligible node: node 2 has no prio. The engine keeps prio 0 (it
+    // already outranks a node that can never be master) and only writes above a claimed version.
+    const h = await startDaemon(4, { nodes: [{ id: 2 }, { id: 4, prio: 0 }, { id: 8 }] });
+    h.corosync.session.quorum(true, [2, 4], 10);
+    await h.daemon.settled();
+    expect(h.daemon.role).toBe('master');
+    // Node 2 tells of version 2 claimed for node 8 (away): node 4 writes above it, keeping prio 0.
+    h.corosync.session.message(2, encodeMessage(FAILURE_RECORDS, { ringId: { nodeId: 2, seq: 10 }, records: {}, claim: { by: 8, version: 2 } }));
+    await h.daemon.settled();
+    const raise = h.decisions.flatMap((d) => d.effects).find((e) => e.type === 'raisePriority');
+    expect(raise).toEqual({ type: 'raisePriority', nodeId: 4, prio: 0, configVersion: 3 });
+    const text = readFileSync(h.dirs.corosyncConf, 'utf8');
+    expect(text).toMatch(/config_version: 3/);
+    expect(text).toMatch(/ring0_addr: 198\.18\.0\.4\n {4}nodeid: 4\n {4}prio: 0\n/);
+  });
+
   it('a takeover waits for its own failure records to come back before starting VMmanager', async () => {
     const h = await startDaemon(2);
     h.corosync.session.quorum(true, [2, 4, 8], 10);

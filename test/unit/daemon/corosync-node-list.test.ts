@@ -35,6 +35,19 @@ describe('-l straight from corosync', () => {
     expect(minority.nodes.map((n) => n.role)).toEqual(['-', '-', '-']);
   });
 
+  it('this node stale or a member\'s version unknown: no master named, as the engine decides (nameMaster)', async () => {
+    dirs = testDirs([{ id: 7, prio: 100 }, { id: 9, prio: 40 }, { id: 13, prio: 10 }]);
+    // Our file is version 1 and node 7 has 2: our table may be out of date, the engine names nobody.
+    const stale = await readNodeListFromCorosync(dirs.corosyncConf, '/x.sock', 1000,
+      snapshot({ localNodeId: 9, quorate: true, members: [7, 9, 13], versions: { 7: 2, 9: 1, 13: 2 } }));
+    expect(stale.masterNodeId).toBeNull();
+    expect(stale.nodes.map((n) => n.role)).toEqual(['-', '-', '-']);
+    // Node 13's version not in cmap yet: the engine waits for it before naming anyone.
+    const unknown = await readNodeListFromCorosync(dirs.corosyncConf, '/x.sock', 1000,
+      snapshot({ localNodeId: 9, quorate: true, members: [7, 9, 13], versions: { 7: 1, 9: 1 } }));
+    expect(unknown.masterNodeId).toBeNull();
+  });
+
   it('corosync not reachable: one clear error, exit code 3', async () => {
     dirs = testDirs([{ id: 7, prio: 100 }]);
     const err = await readNodeListFromCorosync(dirs.corosyncConf, '/x.sock', 1000, async () => {
