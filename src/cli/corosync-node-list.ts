@@ -6,7 +6,7 @@ import { Cfg } from '../corosync/cfg';
 import { Cmap } from '../corosync/cmap';
 import { Quorum } from '../corosync/quorum';
 import { readMemberVersions } from '../daemon/corosync-port';
-import { buildNodeListReport, clusterViewOf } from '../daemon/node-report';
+import { buildNodeListReport, clusterViewOf, engineVersion } from '../daemon/node-report';
 import type { NodeListReport } from '../daemon/report';
 import { nameMaster } from '../engine/election';
 import { CliError } from './io';
@@ -61,6 +61,7 @@ export async function readNodeListFromCorosync(
   let conf;
   try {
     conf = (await readCorosyncConf(corosyncConf)).view;
+    engineVersion(conf.configVersion, corosyncConf);
   } catch (err) {
     throw new CliError(`${noDaemon}, and ${corosyncConf} cannot be used: ${(err as Error).message}`, EXIT.FAILURE);
   }

@@ -30,7 +30,7 @@ import { CorosyncConnection, errorText } from './corosync-session';
 import { defaultConfigPublisher, localOnlyPublisher } from './default-publisher';
 import { Interpreter } from './interpreter';
 import { nodeEffects } from './node-effects';
-import { buildNodeListReport, clusterViewOf } from './node-report';
+import { buildNodeListReport, clusterViewOf, engineVersion } from './node-report';
 import { validatePersistedState } from './persisted-state';
 import { SYSTEM_CLOCK, type Clock, type CorolistenerEvents, type DaemonActions, type LinkMonitorLike } from './ports';
 import type { NodeListReport, StatusReport } from './report';
@@ -433,6 +433,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
   }
 
   private viewLogged(loaded: LoadedCorosyncConf): CorosyncConfView {
+    engineVersion(loaded.view.configVersion, this.options.corosyncConf); // refuses a version the engine cannot compare
     this.logConfigWarnings('corosync-conf', loaded.warnings);
     return loaded.view;
   }

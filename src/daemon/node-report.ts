@@ -6,7 +6,7 @@ import type { NodeListReport } from './report';
 
 /**
  * The engine's view of a validated corosync.conf. A node without `replication` counts as
- * `on`: only an explicit `replication: off` says the node has no replica (DESIGN.md §1).
+ * `on`: only an explicit `replication: off` says the node has no replica (docs/design.md §1).
  */
 export function clusterViewOf(conf: CorosyncConfView, takeoverDelayMs: number): ClusterView {
   const nodes: NodeInfo[] = [];
@@ -14,7 +14,22 @@ export function clusterViewOf(conf: CorosyncConfView, takeoverDelayMs: number): 
     if (n.nodeid === undefined) continue;
     nodes.push({ nodeId: n.nodeid, ip: n.ringAddrs[0] ?? '', prio: n.prio, replication: n.replication ?? true });
   }
-  return { configVersion: Number(conf.configVersion ?? 0n), nodes, takeoverDelayMs };
+  return { configVersion: engineVersion(conf.configVersion), nodes, takeoverDelayMs };
+}
+
+/** The largest config_version the engine compares exactly (it keeps versions as JavaScript numbers). */
+export const MAX_ENGINE_CONFIG_VERSION = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * corosync's uint64 config_version as the engine's number; a version above 2^53-1 cannot be
+ * compared exactly, so it is refused (never silently rounded: two files would look the same).
+ */
+export function engineVersion(version: bigint | undefined, file = 'corosync.conf'): number {
+  const v = version ?? 0n;
+  if (v > MAX_ENGINE_CONFIG_VERSION) {
+    throw new RangeError(`${file}: totem.config_version ${v} is above ${MAX_ENGINE_CONFIG_VERSION}, the largest corolistener compares exactly; lower it`);
+  }
+  return Number(v);
 }
 
 export interface ReportInput {

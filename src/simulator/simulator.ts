@@ -12,85 +12,13 @@
 import { Interpreter, clockSleep, type EffectHandlers } from '../daemon/interpreter';
 import type { Clock } from '../daemon/ports';
 import { nodeById } from '../engine/election';
+import { runFakeEffect, type FakeWorld } from './fake-actions';
+import { SIM_CONFIRM_MS, cloneView, nodeName, sameContent, sameMembers, settle, type Delivery, type Held, type SimNode, type SimNodeSpec, type SimOptions, type Timer } from './model';
 import { initialState } from '../engine/engine';
 import type { ClusterView, Effect, EngineEvent, EngineState, NodeInfo, PersistedState, RingId, Role } from '../engine/types';
 
-export interface SimNodeSpec {
-  nodeId: number;
-  prio: number | undefined;
-  replication: boolean;
-  vms: string[];
-}
-
-export interface SimOptions {
-  nodes: SimNodeSpec[];
-  takeoverDelayMs?: number;
-  /** quorum.expected_votes; defaults to the number of nodes (one vote each). */
-  expectedVotes?: number;
-  /**
-   * Without it, pending deliveries are processed in one global FIFO order (stable logs for the
-   * scenarios). With it, the next node to process one of its pending events is picked by a
-   * PRNG seeded with this value: every node still sees its own events in order, but nodes
-   * interleave like real daemons do. Deterministic for a given seed.
-   */
-  interleaveSeed?: number;
-  /**
-   * Slow daemons: the result of a `suspendVms` reaches the engine only after the events of the
-   * next command (e.g. after quorum is back), as when the VM commands take their time.
-   */
-  lateResults?: boolean;
-}
-
-/** What a node holds, as the actions would leave it. */
-export interface Held {
-  clusterIp: boolean;
-  serviceLock: boolean;
-  relocatedLock: boolean;
-  service: boolean;
-}
-
-export interface SimNode {
-  nodeId: number;
-  powered: boolean;
-  corosyncUp: boolean;
-  /** Link group: nodes in the same group can talk to each other. */
-  group: number;
-  /** The node's disk: its corosync.conf view and the engine's state file. */
-  config: ClusterView;
-  persisted: PersistedState | null;
-  /** The engine's state as its interpreter last decided (null: no listener running). */
-  engine: EngineState | null;
-  interpreter: Interpreter | null;
-  /** The cluster IP's device has carrier (carrier-down/carrier-up commands). */
-  carrier: boolean;
-  /** Current corosync membership as delivered to this node. */
-  ring: RingId | null;
-  members: number[];
-  quorate: boolean;
-  held: Held;
-  running: Set<string>;
-  suspended: Set<string>;
-  /** VMs the node starts on its first boot (unless restored elsewhere before that). */
-  initialVms: string[];
-  booted: boolean;
-}
-
-interface Delivery {
-  to: number;
-  event: EngineEvent;
-}
-
-interface Timer {
-  at: number;
-  nodeId: number;
-  handle: number;
-  fire: () => void;
-}
-
-/** What a node's interpreter gets as its carrier news says about corosync's failure detection (ms). */
-const SIM_CONFIRM_MS = 4_000;
-
-export const nodeName = (id: number): string => `n${id}`;
+export { nodeName } from './model';
+export type { Held, SimNode, SimNodeSpec, SimOptions } from './model';
 
 export class Simulator {
   now = 0;
@@ -126,6 +54,24 @@ export class Simulator {
   private cutOnRaiseArmed = new Set<number | null>();
   /** A node was cut while events were being processed: new rings once the queue is empty. */
   private ringsDirty = false;
+
+  /** What the fake actions may use of this simulator (fake-actions.ts). */
+  private readonly world: FakeWorld = {
+    now: () => this.now,
+    ipOverlaps: this.ipOverlaps,
+    violations: this.violations,
+    vmOwner: this.vmOwner,
+    node: (id) => this.node(id),
+    log: (...lines) => this.log.push(...lines),
+    enqueue: (to, event) => this.enqueue(to, event),
+    installConfig: (n, view, reload) => this.installConfig(n, view, reload),
+    reportConflict: (to, from) => this.reportConflict(to, from),
+    takeCutOnRaise: (n) => this.takeCutOnRaise(n),
+    isolate: (n) => {
+      n.group = this.nextGroup++;
+      this.ringsDirty = true;
+    },
+  };
 
   constructor(options: SimOptions) {
     const view: ClusterView = {
@@ -428,7 +374,7 @@ export class Simulator {
 
   /** What each effect does to the simulated node (every effect goes through execute). */
   private handlers(n: SimNode): EffectHandlers {
-    const run = async (e: Effect): Promise<unknown> => this.execute(n, e);
+    const run = async (e: Effect): Promise<unknown> => runFakeEffect(this.world, n, e);
     return {
       removeRelocatedLock: run, addClusterIp: run, createServiceLock: run, startService: run, raisePriority: run,
       publishConfig: run, reportNodesFailed: run, broadcastFailureRecords: run, stopService: run, removeServiceLock: run,
@@ -549,144 +495,4 @@ export class Simulator {
     const index = this.queue.findIndex((d) => d.to === to);
     return this.queue.splice(index, 1)[0];
   }
-
-  // ---- the fake actions: a model of each node
-
-  private execute(n: SimNode, e: Effect): unknown {
-    const id = n.nodeId;
-    const line = describeEffect(e);
-    switch (e.type) {
-      case 'removeRelocatedLock': n.held.relocatedLock = false; break;
-      case 'addClusterIp': {
-        if (!n.carrier) throw new Error('no carrier on vmbr0');
-        // Checked at every delivery, not only at quiescence: the moment a second member of the
-        // same ring takes the address while the first still holds it.
-        const other = n.ring === null ? undefined : n.members.find((mid) => mid !== id && this.node(mid).held.clusterIp && sameRingOf(this.node(mid), n));
-        if (other !== undefined) this.ipOverlaps.push(`t=${this.now}: ${nodeName(id)} added the cluster IP while ${nodeName(other)} of the same ring held it`);
-        n.held.clusterIp = true;
-        break;
-      }
-      case 'createServiceLock': n.held.serviceLock = true; break;
-      case 'startService':
-        n.held.service = true;
-        // VMmanager writes .relocated once it has restored what it had to.
-        n.held.relocatedLock = true;
-        this.restoreVmsOf(e.failedNodes, id);
-        break;
-      case 'reportNodesFailed': this.restoreVmsOf(e.nodeIds, id); break;
-      case 'raisePriority': {
-        const view = cloneView(n.config);
-        view.configVersion = e.configVersion;
-        const info = nodeById(view, e.nodeId);
-        if (info !== undefined) info.prio = e.prio;
-        if (this.takeCutOnRaise(n)) {
-          // Written here, nothing more: cut off before corosync's reload or the offer goes out.
-          this.installConfig(n, view, false);
-          n.group = this.nextGroup++;
-          this.ringsDirty = true;
-          this.log.push(`${nodeName(id)} ${line}`, `${nodeName(id)} cut off right after writing version ${e.configVersion}`);
-          return undefined;
-        }
-        this.installConfig(n, view);
-        break;
-      }
-      case 'publishConfig':
-        // CPG reaches the members that are still connected to this node.
-        for (const mid of n.members) {
-          const m = this.node(mid);
-          if (mid === id || m.group !== n.group || !m.corosyncUp) continue;
-          if (m.config.configVersion < n.config.configVersion) this.installConfig(m, cloneView(n.config));
-          else {
-            // Same version, other content: the member refuses it and answers with its hello.
-            this.reportConflict(m, n);
-            this.reportConflict(n, m);
-          }
-        }
-        break;
-      case 'broadcastFailureRecords':
-        // CPG: delivered to the members of the ring it was sent in.
-        if (n.corosyncUp && n.ring !== null && n.ring.seq === e.ringId.seq) {
-          for (const mid of n.members) {
-            if (mid !== id) this.enqueue(mid, { type: 'failureRecords', now: this.now, from: id, ringId: e.ringId, records: { ...e.records }, ...(e.claim === undefined ? {} : { claim: { ...e.claim } }) });
-          }
-        }
-        break;
-      case 'stopService': n.held.service = false; break;
-      case 'removeServiceLock': n.held.serviceLock = false; break;
-      case 'removeClusterIp':
-      case 'removeClusterIpNow':
-        n.held.clusterIp = false;
-        break;
-      case 'readConfig': return undefined; // the simulated disk is always what the engine was fed
-      case 'suspendVms': {
-        const vms = [...n.running].sort();
-        for (const vm of vms) n.suspended.add(vm);
-        n.running.clear();
-        this.log.push(`${nodeName(id)} suspendVms${vms.length > 0 ? ` ${vms.join(',')}` : ''}`);
-        return vms;
-      }
-      case 'resumeVms':
-        for (const vm of e.vms) {
-          const owner = this.vmOwner.get(vm);
-          if (owner !== id) this.violations.push(`t=${this.now}: ${nodeName(id)} resumed ${vm} although it was restored on ${owner === undefined ? '?' : nodeName(owner)}`);
-          if (!n.suspended.delete(vm)) continue;
-          n.running.add(vm);
-        }
-        break;
-      case 'reportVmsDiscarded': for (const vm of e.vms) n.suspended.delete(vm); break;
-      case 'startTimer': break; // the interpreter's own (on this node's clock)
-      case 'persistState': n.persisted = e.state; return undefined;
-    }
-    if (line !== null) this.log.push(`${nodeName(id)} ${line}`);
-    return undefined;
-  }
-
-  /** What VMmanager on the master does for a failed node: its VMs now run on the master. */
-  private restoreVmsOf(failed: number[], on: number): void {
-    for (const [vm, owner] of this.vmOwner) {
-      if (!failed.includes(owner)) continue;
-      this.vmOwner.set(vm, on);
-      this.node(on).running.add(vm);
-    }
-  }
-}
-
-function describeEffect(e: Effect): string | null {
-  switch (e.type) {
-    case 'startService': return `startService failed=${e.failedNodes.map(nodeName).join(',') || '-'}`;
-    case 'raisePriority': return `raisePriority prio=${e.prio} version=${e.configVersion}`;
-    case 'publishConfig': return `publishConfig version=${e.configVersion}`;
-    case 'reportNodesFailed': return `reportNodesFailed ${e.nodeIds.map(nodeName).join(',')}`;
-    case 'resumeVms': return `resumeVms ${e.vms.join(',')}`;
-    case 'reportVmsDiscarded': return `reportVmsDiscarded ${e.vms.join(',')}`;
-    case 'startTimer': return `startTimer ${e.ms}ms`;
-    // Protocol chatter, visible through its consequences (resume or discard) instead.
-    case 'broadcastFailureRecords':
-    case 'persistState':
-    case 'readConfig':
-      return null;
-    default: return e.type;
-  }
-}
-
-function cloneView(v: ClusterView): ClusterView {
-  return { ...v, nodes: v.nodes.map((n) => ({ ...n })) };
-}
-
-/** Whether two views are the same file (what the distribution compares by sha256). */
-function sameContent(a: ClusterView, b: ClusterView): boolean {
-  return JSON.stringify(cloneView(a)) === JSON.stringify(cloneView(b));
-}
-
-function sameMembers(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-function sameRingOf(a: SimNode, b: SimNode): boolean {
-  return a.ring !== null && b.ring !== null && a.ring.nodeId === b.ring.nodeId && a.ring.seq === b.ring.seq;
-}
-
-/** Lets every interpreter run until it waits: the fake actions resolve at once, so one turn of the event loop runs every microtask. */
-function settle(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }

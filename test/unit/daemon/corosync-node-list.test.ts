@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readNodeListFromCorosync, type CorosyncSnapshot } from '../../../src/cli/corosync-node-list';
 import { CliError } from '../../../src/cli/io';
@@ -46,6 +47,14 @@ describe('-l straight from corosync', () => {
     const unknown = await readNodeListFromCorosync(dirs.corosyncConf, '/x.sock', 1000,
       snapshot({ localNodeId: 9, quorate: true, members: [7, 9, 13], versions: { 7: 1, 9: 1 } }));
     expect(unknown.masterNodeId).toBeNull();
+  });
+
+  it('a config_version above 2^53-1 is refused with the file and field named, never rounded', async () => {
+    dirs = testDirs([{ id: 7, prio: 100 }]);
+    writeFileSync(dirs.corosyncConf, readFileSync(dirs.corosyncConf, 'utf8').replace('config_version: 1', 'config_version: 9007199254740993'));
+    const err = await readNodeListFromCorosync(dirs.corosyncConf, '/x.sock', 1000, snapshot({ localNodeId: 7, quorate: true, members: [7], versions: { 7: 1 } })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CliError);
+    expect((err as Error).message).toContain(`${dirs.corosyncConf}: totem.config_version 9007199254740993 is above 9007199254740991`);
   });
 
   it('corosync not reachable: one clear error, exit code 3', async () => {

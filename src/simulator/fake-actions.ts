@@ -1,0 +1,123 @@
+// The fake actions: what each effect does to the simulated node (the model of its cluster IP,
+// locks, VMmanager, VMs and corosync.conf), with the safety checks only a simulator can make at
+// the moment of the action (a cluster IP added while another member of the ring holds it, a VM
+// resumed after it was restored elsewhere).
+import { nodeById } from '../engine/election';
+import type { ClusterView, Effect, EngineEvent } from '../engine/types';
+import { cloneView, describeEffect, nodeName, sameRingOf, type SimNode } from './model';
+
+/** What the fake actions may use of the simulated cluster. */
+export interface FakeWorld {
+  now(): number;
+  readonly ipOverlaps: string[];
+  readonly violations: string[];
+  readonly vmOwner: Map<string, number>;
+  node(id: number): SimNode;
+  log(...lines: string[]): void;
+  enqueue(to: number, event: EngineEvent): void;
+  /** A new corosync.conf on `n`'s disk (and, with `reload`, corosync's reload everywhere). */
+  installConfig(n: SimNode, view: ClusterView, reload?: boolean): void;
+  /** Same version, other content: `to` hears of `from`'s file (a config conflict). */
+  reportConflict(to: SimNode, from: SimNode): void;
+  /** Whether `n`'s next raise is the armed cut-on-raise fault (disarming it). */
+  takeCutOnRaise(n: SimNode): boolean;
+  /** Cuts `n` off in a link group of its own (new rings once the queue is empty). */
+  isolate(n: SimNode): void;
+}
+
+export function runFakeEffect(w: FakeWorld, n: SimNode, e: Effect): unknown {
+  const id = n.nodeId;
+  const line = describeEffect(e);
+  switch (e.type) {
+    case 'removeRelocatedLock': n.held.relocatedLock = false; break;
+    case 'addClusterIp': {
+      if (!n.carrier) throw new Error('no carrier on vmbr0');
+      // Checked at every delivery, not only at quiescence: the moment a second member of the
+      // same ring takes the address while the first still holds it.
+      const other = n.ring === null ? undefined : n.members.find((mid) => mid !== id && w.node(mid).held.clusterIp && sameRingOf(w.node(mid), n));
+      if (other !== undefined) w.ipOverlaps.push(`t=${w.now()}: ${nodeName(id)} added the cluster IP while ${nodeName(other)} of the same ring held it`);
+      n.held.clusterIp = true;
+      break;
+    }
+    case 'createServiceLock': n.held.serviceLock = true; break;
+    case 'startService':
+      n.held.service = true;
+      // VMmanager writes .relocated once it has restored what it had to.
+      n.held.relocatedLock = true;
+      restoreVmsOf(w, e.failedNodes, id);
+      break;
+    case 'reportNodesFailed': restoreVmsOf(w, e.nodeIds, id); break;
+    case 'raisePriority': {
+      const view = cloneView(n.config);
+      view.configVersion = e.configVersion;
+      const info = nodeById(view, e.nodeId);
+      if (info !== undefined) info.prio = e.prio;
+      if (w.takeCutOnRaise(n)) {
+        // Written here, nothing more: cut off before corosync's reload or the offer goes out.
+        w.installConfig(n, view, false);
+        w.isolate(n);
+        w.log(`${nodeName(id)} ${line}`, `${nodeName(id)} cut off right after writing version ${e.configVersion}`);
+        return undefined;
+      }
+      w.installConfig(n, view);
+      break;
+    }
+    case 'publishConfig':
+      // CPG reaches the members that are still connected to this node.
+      for (const mid of n.members) {
+        const m = w.node(mid);
+        if (mid === id || m.group !== n.group || !m.corosyncUp) continue;
+        if (m.config.configVersion < n.config.configVersion) w.installConfig(m, cloneView(n.config));
+        else {
+          // Same version, other content: the member refuses it and answers with its hello.
+          w.reportConflict(m, n);
+          w.reportConflict(n, m);
+        }
+      }
+      break;
+    case 'broadcastFailureRecords':
+      // CPG: delivered to the members of the ring it was sent in.
+      if (n.corosyncUp && n.ring !== null && n.ring.seq === e.ringId.seq) {
+        for (const mid of n.members) {
+          if (mid !== id) w.enqueue(mid, { type: 'failureRecords', now: w.now(), from: id, ringId: e.ringId, records: { ...e.records }, ...(e.claim === undefined ? {} : { claim: { ...e.claim } }) });
+        }
+      }
+      break;
+    case 'stopService': n.held.service = false; break;
+    case 'removeServiceLock': n.held.serviceLock = false; break;
+    case 'removeClusterIp':
+    case 'removeClusterIpNow':
+      n.held.clusterIp = false;
+      break;
+    case 'readConfig': return undefined; // the simulated disk is always what the engine was fed
+    case 'suspendVms': {
+      const vms = [...n.running].sort();
+      for (const vm of vms) n.suspended.add(vm);
+      n.running.clear();
+      w.log(`${nodeName(id)} suspendVms${vms.length > 0 ? ` ${vms.join(',')}` : ''}`);
+      return vms;
+    }
+    case 'resumeVms':
+      for (const vm of e.vms) {
+        const owner = w.vmOwner.get(vm);
+        if (owner !== id) w.violations.push(`t=${w.now()}: ${nodeName(id)} resumed ${vm} although it was restored on ${owner === undefined ? '?' : nodeName(owner)}`);
+        if (!n.suspended.delete(vm)) continue;
+        n.running.add(vm);
+      }
+      break;
+    case 'reportVmsDiscarded': for (const vm of e.vms) n.suspended.delete(vm); break;
+    case 'startTimer': break; // the interpreter's own (on this node's clock)
+    case 'persistState': n.persisted = e.state; return undefined;
+  }
+  if (line !== null) w.log(`${nodeName(id)} ${line}`);
+  return undefined;
+}
+
+/** What VMmanager on the master does for a failed node: its VMs now run on the master. */
+function restoreVmsOf(w: FakeWorld, failed: number[], on: number): void {
+  for (const [vm, owner] of w.vmOwner) {
+    if (!failed.includes(owner)) continue;
+    w.vmOwner.set(vm, on);
+    w.node(on).running.add(vm);
+  }
+}
