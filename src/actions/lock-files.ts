@@ -1,4 +1,4 @@
-// VMmanager's lock files in the lock dir (default /tmp), DESIGN.md §1:
+// VMmanager's lock files in the lock dir (default /tmp), docs/design.md §1:
 // - `.lock.vmmgr.service`: this node is the master and runs VMmanager; corolistener owns it.
 // - `.lock.vmmgr.relocated`: created by VMmanager itself once it has restored after a move.
 //   corolistener only removes a stale one on a fresh takeover, never on its own restart.

@@ -1,5 +1,5 @@
 // `corolistener -l`: the node table in the format of the VMmanager documentation
-// (DESIGN.md §1), which operators and their scripts already know:
+// (docs/design.md §1), which operators and their scripts already know:
 //
 //    VMmanager-cloud node list
 //    =============================================================

@@ -1,4 +1,4 @@
-// The daemon's log: pino JSON lines in /usr/local/mgr5/var/corolistener.log (DESIGN.md §1).
+// The daemon's log: pino JSON lines in /usr/local/mgr5/var/corolistener.log (docs/design.md §1).
 //
 // Writes are synchronous: the volume is a few lines per membership change, and a line
 // written just before a crash or a SIGKILL must be on disk, because it explains what the

@@ -1,4 +1,4 @@
-// The example of `corolistener -l` in DESIGN.md §1 (the VMmanager documentation), verbatim,
+// The example of `corolistener -l` in docs/design.md §1 (the VMmanager documentation), verbatim,
 // one string per line: what the node table tests (unit and integration) compare against.
 export const DOCUMENTED_NODE_TABLE: readonly string[] = [
   ' VMmanager-cloud node list',

@@ -3,7 +3,7 @@ import { formatNodeListJson, formatNodeTable } from '../../../src/cli/node-table
 import { parseNodeListReport, type NodeListEntry, type NodeListReport } from '../../../src/daemon/report';
 import { DOCUMENTED_NODE_TABLE } from '../../support/documented-node-table';
 
-// Verbatim from DESIGN.md §1 (the VMmanager documentation's example).
+// Verbatim from docs/design.md §1 (the VMmanager documentation's example).
 const DOCUMENTED = [...DOCUMENTED_NODE_TABLE, ''].join('\n');
 
 function node(id: number, ip: string, role: NodeListEntry['role'], priority: number | null, status: NodeListEntry['status'] = 'joined'): NodeListEntry {

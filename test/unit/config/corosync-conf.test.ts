@@ -39,7 +39,7 @@ describe('corosync.conf round trip', () => {
 });
 
 describe('typed view', () => {
-  it('reads the DESIGN.md cluster, unknown sections and node keys included', () => {
+  it('reads the docs/design.md §1 cluster, unknown sections and node keys included', () => {
     const text = corpus().find((f) => f.name === 'design-sketch.conf')!.text;
     const view = viewCorosyncConf(parseCorosyncConf(text));
     expect(view.clusterName).toBe('VMmanager');
@@ -72,7 +72,7 @@ describe('typed view', () => {
 describe('minimal edits', () => {
   const design = (): string => corpus().find((f) => f.name === 'design-node-list.conf')!.text;
 
-  it('prio + config_version on the DESIGN.md example changes exactly those two lines', () => {
+  it('prio + config_version on the docs/design.md §1 example changes exactly those two lines', () => {
     const before = design();
     const doc = bumpConfigVersion(setNodePrio(parseCorosyncConf(before), 9, 101));
     const after = serializeCorosyncConf(doc);

@@ -194,7 +194,7 @@ describe.skipIf(skip)('differential: our validation vs corosync -t', () => {
     expect(binary, 'corosync must be installed where CI runs this test').toBeDefined();
   });
 
-  it('DESIGN.md examples: we accept; corosync only objects that no node is this host', async () => {
+  it('docs/design.md §1 examples: we accept; corosync only objects that no node is this host', async () => {
     for (const name of DESIGN_EXAMPLES) {
       const text = corpus().find((f) => f.name === name)!.text;
       expect(verdict(text).errors).toEqual([]);

@@ -18,7 +18,7 @@ export function corpus(): CorpusFile[] {
     .map((name) => ({ name, text: readFileSync(join(CORPUS_DIR, name), 'utf8') }));
 }
 
-/** The two files written from DESIGN.md's examples; their nodes are not this host. */
+/** The two files written from the examples in docs/design.md §1; their nodes are not this host. */
 export const DESIGN_EXAMPLES = ['design-sketch.conf', 'design-node-list.conf'];
 
 /** Line diff (longest common subsequence): the lines only in `before` and only in `after`. */

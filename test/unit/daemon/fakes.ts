@@ -183,7 +183,7 @@ export interface NodeConf {
   replication?: 'on' | 'off';
 }
 
-/** The DESIGN.md example: nodeids 2/4/8 with prio 99/100/98 (node 4 is master). */
+/** The README's example (its `corolistener -l` output): nodeids 2/4/8 with prio 99/100/98 (node 4 is master). */
 export const DOC_EXAMPLE_NODES: readonly NodeConf[] = [
   { id: 2, prio: 99 },
   { id: 4, prio: 100 },
