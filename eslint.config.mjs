@@ -7,6 +7,7 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
 import importX from 'eslint-plugin-import-x';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import local from './scripts/eslint-no-type-import-cycle.mjs';
 
 export default tseslint.config(
   { ignores: ['dist/', 'build/', '.bench-out/', 'node_modules/'] },
@@ -64,7 +65,7 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
-    plugins: { 'import-x': importX },
+    plugins: { 'import-x': importX, local },
     settings: {
       // import-x's TypeScript settings (which files it parses, with which parser), with the
       // TypeScript resolver reading tsconfig.json (extensionless relative imports, index.ts).
@@ -72,8 +73,10 @@ export default tseslint.config(
       'import-x/resolver-next': [createTypeScriptImportResolver({ project: 'tsconfig.json' })],
     },
     rules: {
-      // A cycle through runtime imports; import-x skips `import type` (erased by tsc).
+      // No import cycle in src/: import-x/no-cycle finds those of runtime imports (it skips
+      // `import type`, erased by tsc); local/no-type-import-cycle the ones a type-only import closes.
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'local/no-type-import-cycle': 'error',
     },
   },
   prettier,
