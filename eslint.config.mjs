@@ -1,7 +1,8 @@
-// ESLint 9 flat config: typescript-eslint's recommended rules over src, test, bench and scripts,
-// eslint-config-prettier last (formatting is prettier's job, `npm run lint` checks it), and
-// import-x/no-cycle over src/ (no import cycle in the product code).
+// ESLint 9 flat config: typescript-eslint's recommended rules (and its type-checked ones for
+// TypeScript) over src, test, bench and scripts, eslint-config-prettier last (formatting is
+// prettier's job: `npm run lint` checks it), and no import cycle in src/.
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import prettier from 'eslint-config-prettier';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 import importX from 'eslint-plugin-import-x';
@@ -9,7 +10,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 import local from './scripts/eslint-no-type-import-cycle.mjs';
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['dist/', 'build/', '.bench-out/', 'node_modules/'] },
   {
     files: ['**/*.{ts,mts,cts,js,mjs,cjs}'],
