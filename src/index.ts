@@ -28,9 +28,8 @@ export type {
 export { SEND_RETRY, SYNC_RETRY } from './corosync/retry';
 export type { RetryPolicy } from './corosync/retry';
 
-// sandbox: real corosync clusters in network namespaces (`sandbox.createCluster(...)`); a
-// namespace so its names never clash with the corosync binding's (Quorum, Cpg, ...).
-export * as sandbox from './sandbox';
+// The sandbox (real corosync clusters in network namespaces, test machinery) is not part of the
+// product: its own entry point is `corolistener/sandbox` (src/sandbox/index.ts).
 
 // daemon: reports, control socket, logger (cli work)
 export type { NodeListReport, NodeListEntry, NodeStatus, NodeRole, DaemonStatus, StatusReport } from './daemon/report';

@@ -48,7 +48,7 @@ export class LineProbe<T> {
       }),
     );
     const ready = this.#ready;
-    this.#ready = Promise.race([ready, this.#exited.then(() => Promise.reject(this.#failure))]);
+    this.#ready = Promise.race([ready, this.#exited.then(() => Promise.reject(this.#failure ?? new Error(`${this.what} exited`)))]);
   }
 
   get pid(): number {
@@ -70,7 +70,8 @@ export class LineProbe<T> {
       const check = (): void => {
         const found = this.samples.slice(from).find(match);
         if (found !== undefined) return finish(() => resolve(found));
-        if (this.#failure) return finish(() => reject(this.#failure));
+        const failure = this.#failure;
+        if (failure) return finish(() => reject(failure));
       };
       const finish = (settle: () => void): void => {
         this.#waiters.delete(check);

@@ -37,11 +37,12 @@ export function parseIpAddrJson(text: string, source: string): InterfaceInfo[] {
   if (!Array.isArray(raw)) throw new IpOutputError(source, 'not a JSON array');
   return raw.map((link, i) => {
     if (!isRecord(link) || typeof link.ifname !== 'string') throw new IpOutputError(source, `entry ${i} has no ifname`);
+    const ifname = link.ifname;
     const addrInfo = link.addr_info ?? [];
-    if (!Array.isArray(addrInfo)) throw new IpOutputError(source, `${link.ifname}: addr_info is not an array`);
+    if (!Array.isArray(addrInfo)) throw new IpOutputError(source, `${ifname}: addr_info is not an array`);
     const addresses = addrInfo.map((a, j) => {
       if (!isRecord(a) || typeof a.family !== 'string' || typeof a.local !== 'string' || typeof a.prefixlen !== 'number') {
-        throw new IpOutputError(source, `${link.ifname}: addr_info[${j}] lacks family/local/prefixlen`);
+        throw new IpOutputError(source, `${ifname}: addr_info[${j}] lacks family/local/prefixlen`);
       }
       return { family: a.family, local: a.local, prefixlen: a.prefixlen };
     });

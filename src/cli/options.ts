@@ -185,7 +185,7 @@ function pathValue(key: keyof DaemonOptions, flagValue: unknown, env: Env, topic
   return resolve(fromEnv !== undefined && fromEnv !== '' ? fromEnv : spec.default);
 }
 
-function timeoutValue(flagValue: unknown, topic: CommandName): number {
+function timeoutValue(flagValue: string | boolean | (string | boolean)[] | undefined, topic: CommandName): number {
   if (flagValue === undefined) return DEFAULT_QUERY_TIMEOUT_MS;
   const text = String(flagValue);
   if (!/^[1-9][0-9]{0,6}$/.test(text)) {
@@ -231,7 +231,7 @@ function sandboxUsage(message: string): UsageError {
   return new UsageError(message, 'sandbox');
 }
 
-function clusterValue(value: unknown): string | undefined {
+function clusterValue(value: string | boolean | (string | boolean)[] | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (value === '') throw sandboxUsage('--cluster must not be empty');
   return String(value);

@@ -23,13 +23,15 @@ export interface ConfigChannelOptions {
   log: DistributorLog;
   write?: WriteCorosyncConfOptions;
   ackTimeoutMs?: number;
+  // Function properties rather than methods: they are handed on to the distributor as they are,
+  // not called on this object.
   /** Timers (default setTimeout); injected by tests. */
-  setTimer?(ms: number, fn: () => void): () => void;
-  isPublisher?(): boolean | undefined;
-  onInstalled?(config: LocalConfig): void;
-  onPeerVersion?(nodeId: number, version: bigint): void;
-  localSide?(): SenderSide;
-  onConflict?(conflict: ConfigConflictReport): void;
+  setTimer?: (ms: number, fn: () => void) => () => void;
+  isPublisher?: () => boolean | undefined;
+  onInstalled?: (config: LocalConfig) => void;
+  onPeerVersion?: (nodeId: number, version: bigint) => void;
+  localSide?: () => SenderSide;
+  onConflict?: (conflict: ConfigConflictReport) => void;
 }
 
 export class ConfigChannel {

@@ -95,7 +95,7 @@ const value = (e: ConfEntry | undefined): string | undefined => e?.value;
 
 export function viewCorosyncConf(doc: CorosyncConfDocument): CorosyncConfView {
   const ihttpd = sectionsAt(doc, 'ihttpd');
-  const ihttpdKeys: Record<string, string> = Object.assign({}, ...ihttpd.map(keysOf));
+  const ihttpdKeys: Record<string, string> = Object.fromEntries(ihttpd.flatMap((section) => Object.entries(keysOf(section))));
   const count = parseUnsigned(ihttpdKeys['count'], 0xffffffff);
   const ports: (number | undefined)[] = [];
   for (const k of Object.keys(ihttpdKeys)) {

@@ -37,7 +37,7 @@ export class Cmap extends CorosyncHandle<NativeCmap, NativeCmapEvents, CmapEvent
     };
   }
 
-  protected override onNativeEvent<K extends keyof NativeCmapEvents & string>(
+  protected override onNativeEvent<K extends keyof NativeCmapEvents>(
     event: K,
     payload: NativeCmapEvents[K],
   ): void {

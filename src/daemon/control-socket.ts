@@ -360,7 +360,7 @@ export function queryDaemon(
   socketPath: string,
   cmd: ControlCommand,
   timeoutMs: number,
-): Promise<unknown | undefined> {
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const socket = net.createConnection({ path: socketPath });
     let received = '';

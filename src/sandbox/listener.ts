@@ -164,9 +164,11 @@ export class SandboxListener {
     const timeoutMs = opts.timeoutMs ?? 20_000;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (this.ended !== null || Date.now() > deadline) {
-        const how = this.ended !== null ? `ended (${this.ended})` : `did not answer on its control socket within ${timeoutMs} ms`;
-        if (this.ended === null) await this.kill();
+      // Set meanwhile by the exit/error handlers (TypeScript keeps the `= null` narrowing across await).
+      const ended = this.ended as string | null;
+      if (ended !== null || Date.now() > deadline) {
+        const how = ended !== null ? `ended (${ended})` : `did not answer on its control socket within ${timeoutMs} ms`;
+        if (ended === null) await this.kill();
         throw new Error(`node ${this.node.name}: the listener ${how}\n${this.diagnostics()}`);
       }
       if ((await this.status().catch(() => undefined)) !== undefined) return child.pid!;

@@ -151,7 +151,8 @@ export function isClusterId(s: string): boolean {
   return ID_RE.test(s);
 }
 
-export function netnsName(id: string, nodeName: string | 'hub'): string {
+/** `nodeName` is a node's name, or 'hub' for the namespace holding the bridge. */
+export function netnsName(id: string, nodeName: string): string {
   return `${NETNS_PREFIX}${id}-${nodeName}`;
 }
 

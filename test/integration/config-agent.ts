@@ -58,7 +58,8 @@ export class ConfigAgent {
 
   /** totem.config_version as this node's corosync has it now. */
   async cmapVersion(): Promise<string> {
-    const v = await this.request<{ $bigint?: string } | string | number>('cmap', { key: 'totem.config_version' });
+    // The agent's JSON turns bigints (the uint64 config_version) into decimal strings.
+    const v = await this.request<string | number>('cmap', { key: 'totem.config_version' });
     return String(v);
   }
 

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { inspect } from 'node:util';
 import { ClusterMonitor, type SandboxCluster, type SandboxListener, type Violation } from '../../src/sandbox';
 import { diagnostics } from './listener-support';
 
@@ -98,7 +99,7 @@ export class FaultRecorder {
     }
     keepLogs(name, listeners);
     const lines = violations.map((v) => `  ${new Date(v.at).toISOString()} ${v.invariant}: ${v.detail}`);
-    const why = failure instanceof Error ? failure.message : failure === undefined ? '' : String(failure);
+    const why = failure instanceof Error ? failure.message : failure === undefined ? '' : inspect(failure);
     throw new Error(`${name}: ${violations.length} invariant violation(s)${why ? `; ${why}` : ''}\n${lines.join('\n')}\n${diagnostics(listeners)}`);
   }
 }

@@ -38,7 +38,7 @@ export function describeLogLine(node: string, line: Record<string, unknown>, pre
     return { at, text: `${node} ${ROLE_TEXT[line.role] ?? `decides ${line.role}`}${why}` };
   }
   if (line.event === 'step' && line.outcome === 'failed') {
-    return { at, text: `${node}: ${String(line.effect)} failed: ${String(line.error ?? '?')}` };
+    return { at, text: `${node}: ${String(line.effect)} failed: ${typeof line.error === 'string' ? line.error : '?'}` };
   }
   return null;
 }

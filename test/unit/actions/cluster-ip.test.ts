@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { announceArgv, DuplicateAddressError, parseArpingReplies, parseProbesSent } from '../../../src/actions/arping';
-import { ClusterIp, localClusterIpStatus, PREPARED_CHECK_MAX_AGE_MS, VerificationError } from '../../../src/actions/cluster-ip';
+import { ClusterIp, localClusterIpStatus, PREPARED_CHECK_MAX_AGE_MS } from '../../../src/actions/cluster-ip';
 import { CommandFailedError, type CommandRunner, type RunOptions } from '../../../src/actions/command-runner';
 import { IpOutputError, parseIpAddrJson } from '../../../src/actions/ip-addr';
 import { fakeIpBatch, FakeRunner, type FakeAnswer } from './fake-runner';

@@ -132,8 +132,13 @@ export class FakeCmap extends FakeBase<NativeCmapEvents> implements NativeCmap {
   }
 }
 
+export const cfgs = registry<FakeCfg>();
 export class FakeCfg extends FakeBase<{ disconnect: CorosyncError }> implements NativeCfg {
   reloads = 0;
+  constructor(emit: NativeEmit<{ disconnect: CorosyncError }>) {
+    super(emit);
+    cfgs.instances.push(this);
+  }
   localNodeId(): number {
     this.record('localNodeId');
     return 3;
@@ -144,9 +149,14 @@ export class FakeCfg extends FakeBase<{ disconnect: CorosyncError }> implements 
   }
 }
 
+export const votequorums = registry<FakeVotequorum>();
 export class FakeVotequorum extends FakeBase<{ disconnect: CorosyncError }> implements NativeVotequorum {
   readonly asked: number[] = [];
   flags = 2;
+  constructor(emit: NativeEmit<{ disconnect: CorosyncError }>) {
+    super(emit);
+    votequorums.instances.push(this);
+  }
   info(nodeId: number): NativeVotequorumInfo {
     this.record('info');
     this.asked.push(nodeId);

@@ -3,10 +3,12 @@ import { CorosyncError } from '../../../src/corosync/errors';
 import { Quorum } from '../../../src/corosync/quorum';
 import { Cfg } from '../../../src/corosync/cfg';
 import { Votequorum } from '../../../src/corosync/votequorum';
-import { FakeCfg, FakeQuorum, FakeVotequorum, failingConstructor, quorums } from './fakes';
+import { FakeCfg, FakeQuorum, FakeVotequorum, cfgs, failingConstructor, quorums, votequorums } from './fakes';
 
 afterEach(() => {
   quorums.instances.length = 0;
+  cfgs.instances.length = 0;
+  votequorums.instances.length = 0;
 });
 
 describe('Quorum', () => {
@@ -91,36 +93,22 @@ describe('Quorum', () => {
 
 describe('Cfg', () => {
   it('forwards localNodeId and reloadConfig, retrying TRY_AGAIN', () => {
-    let fake: FakeCfg | undefined;
-    const cfg = new Cfg(
-      class extends FakeCfg {
-        constructor(emit: ConstructorParameters<typeof FakeCfg>[0]) {
-          super(emit);
-          fake = this;
-        }
-      },
-    );
-    fake!.failNext('reloadConfig', 'CS_ERR_TRY_AGAIN', 2);
+    const cfg = new Cfg(FakeCfg);
+    const fake = cfgs.last();
+    fake.failNext('reloadConfig', 'CS_ERR_TRY_AGAIN', 2);
     cfg.reloadConfig();
-    expect(fake!.reloads).toBe(1);
+    expect(fake.reloads).toBe(1);
     expect(cfg.localNodeId()).toBe(3);
   });
 });
 
 describe('Votequorum', () => {
   it('asks for the local node by default and decodes the flags', () => {
-    let fake: FakeVotequorum | undefined;
-    const vq = new Votequorum(
-      class extends FakeVotequorum {
-        constructor(emit: ConstructorParameters<typeof FakeVotequorum>[0]) {
-          super(emit);
-          fake = this;
-        }
-      },
-    );
-    fake!.flags = 2 | 1 | 4; // quorate, two_node, wait_for_all
+    const vq = new Votequorum(FakeVotequorum);
+    const fake = votequorums.last();
+    fake.flags = 2 | 1 | 4; // quorate, two_node, wait_for_all
     const info = vq.info();
-    expect(fake!.asked).toEqual([0]);
+    expect(fake.asked).toEqual([0]);
     expect(info).toMatchObject({
       nodeId: 1,
       expectedVotes: 3,
@@ -131,7 +119,7 @@ describe('Votequorum', () => {
       waitForAll: true,
       lastManStanding: false,
     });
-    fake!.flags = 0;
+    fake.flags = 0;
     expect(vq.info(2)).toMatchObject({ nodeId: 2, quorate: false });
   });
 });
