@@ -26,7 +26,7 @@ export interface ClusterConfigPublisherOptions {
   syncHost?: string;
 }
 
-export class ClusterConfigPublisher {
+export class ClusterConfigPublisher implements ConfigPublisher {
   private link: ConfigLink | undefined;
   private channel: ConfigChannel | undefined;
   private server: ConfigSyncServer | undefined;

@@ -50,7 +50,7 @@ export interface InterpreterOptions {
    * The wait between attempts (default: a real timer, whatever the clock). The simulator passes
    * `clockSleep(itsClock)`: its time moves only when a scenario says so.
    */
-  sleep?(ms: number, signal?: AbortSignal): Promise<void>;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /**
    * Where the events that running effects produce (results, fired timers) go. Default: fed to
    * this interpreter right after the step (outside the runner's callback). The simulator queues

@@ -13,9 +13,9 @@ import { Interpreter, clockSleep, type EffectHandlers } from '../daemon/interpre
 import type { Clock } from '../daemon/ports';
 import { nodeById } from '../engine/election';
 import { runFakeEffect, type FakeWorld } from './fake-actions';
-import { SIM_CONFIRM_MS, cloneView, nodeName, sameContent, sameMembers, settle, type Delivery, type Held, type SimNode, type SimNodeSpec, type SimOptions, type Timer } from './model';
+import { SIM_CONFIRM_MS, cloneView, nodeName, sameContent, sameMembers, settle, type Delivery, type SimNode, type SimOptions, type Timer } from './model';
 import { initialState } from '../engine/engine';
-import type { ClusterView, Effect, EngineEvent, EngineState, NodeInfo, PersistedState, RingId, Role } from '../engine/types';
+import type { ClusterView, Effect, EngineEvent, NodeInfo, RingId } from '../engine/types';
 
 export { nodeName } from './model';
 export type { Held, SimNode, SimNodeSpec, SimOptions } from './model';

@@ -1,5 +1,5 @@
 // The package's entry points, as a user of the built package reaches them by name: `corolistener`
-// (the product) and `corolistener/sandbox` (test machinery). A separate node process requires
+// (the product), `corolistener/sandbox` and `corolistener/simulator` (test machinery). A separate node process requires
 // them through the package's own `exports` (a package can require itself by name), so this
 // checks package.json and dist/ together, exactly as node resolves them. Needs `npm run build`.
 import { execFileSync } from 'node:child_process';
@@ -12,6 +12,7 @@ const ROOT = path.resolve(__dirname, '../../..');
 interface Resolved {
   main: string[];
   sandbox: string[];
+  simulator: string[];
   packageName: string;
   deepImport: string;
 }
@@ -24,6 +25,7 @@ function resolveByName(): Resolved {
     console.log(JSON.stringify({
       main: keys(require('corolistener')),
       sandbox: keys(require('corolistener/sandbox')),
+      simulator: keys(require('corolistener/simulator')),
       packageName: require('corolistener/package.json').name,
       deepImport,
     }));`;
@@ -39,7 +41,7 @@ describe('package entry points', () => {
 
   it('every target in package.json exports exists in the build', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, string | Record<string, string>> };
-    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './package.json', './sandbox']);
+    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './package.json', './sandbox', './simulator']);
     const targets = Object.values(pkg.exports).flatMap((t) => (typeof t === 'string' ? [t] : Object.values(t)));
     expect(targets.filter((t) => !fs.existsSync(path.join(ROOT, t)))).toEqual([]);
   });
@@ -58,6 +60,12 @@ describe('package entry points', () => {
     expect(r.sandbox).toEqual(
       expect.arrayContaining(['createCluster', 'openCluster', 'listClusters', 'cleanupStale', 'SandboxCluster', 'SandboxListener', 'startListeners', 'SandboxClient', 'ClusterMonitor', 'partition']),
     );
+  });
+
+  it("'corolistener/simulator' runs the real engine and interpreter over a simulated corosync; the product does not carry it", () => {
+    expect(r.simulator).toEqual(expect.arrayContaining(['Simulator', 'runScenario', 'parseScenario', 'checkInvariants']));
+    expect(r.main).not.toContain('Simulator');
+    expect(r.main).toEqual(expect.arrayContaining(['Interpreter', 'nameMaster', 'EFFECT_TRAITS']));
   });
 
   it('package.json is exported; files not named in exports are not reachable by name', () => {
