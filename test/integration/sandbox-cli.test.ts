@@ -137,7 +137,7 @@ describeIntegration('corolistener sandbox (built CLI)', () => {
     const badNode = await cli(['sandbox', 'cut', 'n9', '--cluster', NAME]);
     expect(badNode).toEqual({ code: 2, stdout: '', stderr: `corolistener: sandbox cluster ${NAME}: no node "n9" (nodes: n1, n2, n3)\n` });
     const missing = await cli(['sandbox', 'status', `${NAME}-nope`]);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2); // naming a cluster that does not exist: a usage error, like a node (issue 17)
     expect(missing.stderr).toMatch(new RegExp(`^corolistener: no sandbox cluster named "${NAME}-nope" \\(existing: .*${NAME}.*\\)\\n$`));
     const usage = await cli(['sandbox', 'up', '--nodes', '2:x']);
     expect(usage.code).toBe(2);
@@ -152,6 +152,6 @@ describeIntegration('corolistener sandbox (built CLI)', () => {
     expect(listClusters().some((c) => c.name === NAME)).toBe(false);
     // isAlive: a killed corosync may linger a moment as a zombie until init reaps it.
     expect(pids.filter(isAlive)).toEqual([]);
-    expect((await cli(['sandbox', 'status', NAME])).code).toBe(1);
+    expect((await cli(['sandbox', 'status', NAME])).code).toBe(2);
   });
 });
