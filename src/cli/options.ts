@@ -255,10 +255,11 @@ function buildProgram(env: Env, done: (c: Command) => void): Program {
       throw unknownWord('command', operands[0], [...COMMAND_NAMES, 'help'], undefined);
     });
   quiet(program.command('help'), undefined)
+    .option('-l, --list')
     .argument('[topic]')
     .argument('[operands...]')
-    .action((topic: string | undefined) => {
-      const t = topic === '-l' ? 'list' : topic;
+    .action((topic: string | undefined, _operands: string[], values: Values) => {
+      const t = values.list === true ? 'list' : topic;
       if (t === undefined) return done({ name: 'help', topic: undefined });
       if (!(COMMAND_NAMES as readonly string[]).includes(t)) throw unknownWord('help topic', t, COMMAND_NAMES, undefined);
       done({ name: 'help', topic: t as CommandName });

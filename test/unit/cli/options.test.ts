@@ -195,6 +195,10 @@ describe('other commands', () => {
     expect(parseCommandLine([], {})).toEqual({ name: 'help', topic: undefined });
     expect(parseCommandLine(['--help'], {})).toEqual({ name: 'help', topic: undefined });
     expect(parseCommandLine(['help', 'sandbox'], {})).toEqual({ name: 'help', topic: 'sandbox' });
+    expect(parseCommandLine(['help', '-l'], {})).toEqual({ name: 'help', topic: 'list' });
+    expect(parseCommandLine(['help', 'list'], {})).toEqual({ name: 'help', topic: 'list' });
+    expect(parseCommandLine(['-h'], {})).toEqual({ name: 'help', topic: undefined });
+    expect(parseCommandLine(['-V'], {})).toEqual({ name: 'version' });
     expect(parseCommandLine(['demo', '-h'], {})).toEqual({ name: 'help', topic: 'demo' });
     expect(parseCommandLine(['--version'], {})).toEqual({ name: 'version' });
     expect(usageError(['frobnicate']).message).toBe('unknown command "frobnicate"; one of: run, list, status, config, sandbox, demo, help');
