@@ -260,9 +260,12 @@ describeIntegration('corolistener daemon: restarts and the node list (acceptance
       }
       const cells = rows.map((r) => r.trim().split(/\s+/));
 
-      // No daemon answering (a socket nobody listens on): straight from corosync, the same bytes.
+      // No daemon answering (a socket nobody listens on): straight from corosync, the same bytes,
+      // and a note on stderr that the roles are computed, not held by a daemon (issue 17).
       const direct = await l.cli(['-l'], { socket: NO_DAEMON_SOCKET });
-      expect(direct.stderr, `${name}: -l without a daemon`).toBe('');
+      expect(direct.stderr, `${name}: -l without a daemon`).toBe(
+        'corolistener: note: no daemon answered: the M/S roles are computed from the members and priorities, not held by a running daemon\n',
+      );
       expect(direct.code, `${name}: -l without a daemon`).toBe(0);
       expect(direct.stdout, `${name}: -l without a daemon`).toBe(text.stdout);
 
