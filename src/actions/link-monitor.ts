@@ -12,7 +12,11 @@ import { createInterface } from 'node:readline';
 export interface LinkMonitorEvents {
   /** The carrier changed (true: LOWER_UP). */
   carrier: [boolean];
-  /** The `ip monitor` child failed or exited; it is restarted after `restartMs`. */
+  /**
+   * The `ip monitor` child failed or exited; it is restarted after `restartMs`, doubling after
+   * each quick failure up to `maxRestartMs` (a missing CloudIpDev is not retried, and so not
+   * reported, every second forever), back to `restartMs` once a child has run for a while.
+   */
   error: [Error];
 }
 
@@ -40,10 +44,12 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
   private restartTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private current: boolean;
+  /** Failures in a row of children that ended soon after starting. */
+  private quickFailures = 0;
 
   constructor(
     readonly dev: string,
-    private readonly options: { restartMs?: number; ipCommand?: string } = {},
+    private readonly options: { restartMs?: number; maxRestartMs?: number; ipCommand?: string } = {},
   ) {
     super();
     this.current = readCarrier(dev);
@@ -54,8 +60,15 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
     return this.current;
   }
 
+  /** How long the next restart waits (after the last failure). */
+  get nextRestartMs(): number {
+    const base = this.options.restartMs ?? 1_000;
+    return Math.min(base * 2 ** Math.max(0, this.quickFailures - 1), this.options.maxRestartMs ?? 60_000);
+  }
+
   start(): void {
     if (this.closed || this.child) return;
+    const startedAt = Date.now();
     const child = spawn(this.options.ipCommand ?? 'ip', ['-o', 'monitor', 'link', 'dev', this.dev], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     let stderr = '';
@@ -68,11 +81,16 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
     child.on('close', (code, signal) => {
       this.child = undefined;
       if (this.closed) return;
-      this.emit('error', new Error(`ip monitor link dev ${this.dev} ended (${signal ?? `exit ${code}`}): ${stderr.trim()}`));
+      // A child that ran for a while (10 s, or ten restart periods) was a working monitor:
+      // start the backoff over.
+      const base = this.options.restartMs ?? 1_000;
+      this.quickFailures = Date.now() - startedAt >= Math.max(10 * base, 10_000) ? 1 : this.quickFailures + 1;
+      const delay = this.nextRestartMs;
+      this.emit('error', new Error(`ip monitor link dev ${this.dev} ended (${signal ?? `exit ${code}`}): ${stderr.trim()}; retrying in ${delay} ms`));
       this.restartTimer = setTimeout(() => {
         this.restartTimer = undefined;
         this.start();
-      }, this.options.restartMs ?? 1_000);
+      }, delay);
     });
     // An event between our first read and the monitor starting would be missed: read again.
     this.set(readCarrier(this.dev));

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `corolistener`: the package's bin (dist/cli/main.js). Parses the command line, runs one
-// command, exits with its code (EXIT in ./options). An error is one line on stderr,
-// `corolistener: MESSAGE`; usage errors add where the help is.
+// command, exits with its code (EXIT in ./options). Each error is one line on stderr,
+// `corolistener: MESSAGE` (several errors, several lines); usage errors add where the help is.
+import { errnoTextInWords } from '../util/file-error';
 import { VERSION } from '../version';
 import { runCommand } from './commands';
 import { CliError, processIo, type CliIo } from './io';
@@ -13,6 +14,16 @@ function helpHint(topic: string | undefined): string {
 
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** An error message as lines on stderr: one error per line, file errors in words. */
+function errorLines(text: string): string {
+  return errnoTextInWords(text)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .map((l) => `corolistener: ${l}\n`)
+    .join('');
 }
 
 /** Runs `corolistener ARGV...` and returns the exit code; never throws. */
@@ -38,10 +49,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     }
   } catch (err) {
     if (err instanceof CliError) {
-      io.stderr.write(`corolistener: ${oneLine(err.message)}\n`);
+      io.stderr.write(errorLines(err.message));
       return err.exitCode;
     }
-    io.stderr.write(`corolistener: ${oneLine(err instanceof Error ? err.message : String(err))}\n`);
+    io.stderr.write(errorLines(err instanceof Error ? err.message : String(err)));
     return EXIT.FAILURE;
   }
 }

@@ -14,11 +14,12 @@ export class NodesOptionError extends Error {
   }
 }
 
-function integer(text: string, what: string, min: number, max: number, item: string): number {
+/** `item`: where in the list (undefined for a lone count, which is the whole value). */
+function integer(text: string, what: string, min: number, max: number, item: string | undefined): number {
   // Digits only: Number() would also take "0x10", "1e3" and " 7 ".
   const value = /^[0-9]{1,10}$/.test(text) ? Number(text) : NaN;
   if (!(value >= min && value <= max)) {
-    throw new NodesOptionError(`${item}: ${what} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`);
+    throw new NodesOptionError(`${item === undefined ? '' : `${item}: `}${what} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`);
   }
   return value;
 }
@@ -29,7 +30,7 @@ function integer(text: string, what: string, min: number, max: number, item: str
  * `--nodes 3:100`). Throws NodesOptionError naming the item and the field.
  */
 export function parseNodesOption(text: string): number | NodeSpec[] {
-  if (/^[0-9]+$/.test(text)) return integer(text, 'the node count', 1, MAX_SANDBOX_NODES, JSON.stringify(text));
+  if (/^[0-9]+$/.test(text)) return integer(text, 'the node count', 1, MAX_SANDBOX_NODES, undefined);
   const items = text.split(',');
   if (items.length > MAX_SANDBOX_NODES) throw new NodesOptionError(`at most ${MAX_SANDBOX_NODES} nodes, got ${items.length}`);
   const specs = items.map((raw, i): NodeSpec => {

@@ -6,6 +6,7 @@
 // Why derive instead of using the file bytes: the authkey is corosync's own secret; HKDF with
 // our own label gives an independent key, so a MAC we publish can never help an attacker
 // against corosync's crypto, and vice versa.
+import { fileError } from '../util/file-error';
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 
@@ -30,7 +31,7 @@ export class ClusterKey {
     try {
       secret = await readFile(file);
     } catch (err) {
-      throw new Error(`cannot read the cluster key file ${file}: ${(err as Error).message}`);
+      throw new Error(`cannot read the cluster key file: ${fileError(err, file).message}`);
     }
     return ClusterKey.fromSecret(secret, file);
   }

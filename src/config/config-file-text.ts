@@ -5,6 +5,7 @@
 
 import { isUtf8 } from 'node:buffer';
 import { open } from 'node:fs/promises';
+import { fileError } from '../util/file-error';
 import { ConfigError, ConfigValidationError } from './config-error';
 
 /** corosync.conf and vmmgr.conf are a few KiB; a thousand times that is not a configuration. */
@@ -12,7 +13,10 @@ export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 
 /** Reads at most MAX_CONFIG_FILE_BYTES (+1 to notice more) and decodes it as UTF-8, or throws a ConfigValidationError. */
 export async function readConfigText(path: string): Promise<string> {
-  const fh = await open(path, 'r');
+  // A missing file or a directory is said in words, naming the file (src/util/file-error.ts).
+  const fh = await open(path, 'r').catch((err: unknown) => {
+    throw fileError(err, path);
+  });
   let bytes: Buffer;
   try {
     // Read through the limit rather than trusting fstat: the file may grow while we read,
@@ -26,6 +30,8 @@ export async function readConfigText(path: string): Promise<string> {
       if (filled === buffer.length) break;
     }
     bytes = buffer.subarray(0, filled);
+  } catch (err) {
+    throw fileError(err, path);
   } finally {
     await fh.close();
   }

@@ -23,6 +23,8 @@ export interface LoggerOptions {
   level?: LevelWithSilent;
   /** Fields on every line (e.g. { nodeId }). */
   base?: Record<string, unknown>;
+  /** Called with each line's fields and level (e.g. `corolistener run` telling the terminal when corosync is unreachable). */
+  onLine?: (fields: Record<string, unknown>, level: number) => void;
 }
 
 export interface DaemonLogger {
@@ -34,10 +36,17 @@ export interface DaemonLogger {
 }
 
 export function createLogger(options: LoggerOptions = {}): DaemonLogger {
+  const onLine = options.onLine;
   const pinoOptions = {
     level: options.level ?? 'info',
     base: { pid: process.pid, ...options.base },
     timestamp: pino.stdTimeFunctions.isoTime,
+    hooks: {
+      logMethod(this: Logger, args: Parameters<pino.LogFn>, method: pino.LogFn, level: number) {
+        if (onLine !== undefined && typeof args[0] === 'object' && args[0] !== null) onLine(args[0] as Record<string, unknown>, level);
+        return method.apply(this, args);
+      },
+    },
   };
   if (options.stream) {
     return { logger: pino(pinoOptions, options.stream), reopen() {}, close() {} };

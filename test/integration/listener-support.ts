@@ -34,7 +34,7 @@ export function useListeners(cluster: () => SandboxCluster): () => Map<string, S
       if (!fs.existsSync(f)) throw new Error(`${f} missing: run npm run build first`);
     }
     listeners = await startListeners(cluster());
-  }, 60_000);
+  });
   afterAll(async () => {
     // The cluster's teardown would kill them too; this keeps their end out of its way.
     await Promise.all(listeners.map((l) => l.kill().catch(() => undefined)));

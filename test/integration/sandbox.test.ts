@@ -305,5 +305,5 @@ describeIntegration('sandbox: 16 nodes, the upper bound', () => {
     } finally {
       await c.destroy();
     }
-  }, 120_000);
+  });
 });

@@ -47,10 +47,10 @@ export function useCluster(options: ClusterOptions = {}): (() => SandboxCluster)
     const t0 = Date.now();
     cluster = await createCluster(options);
     get.createMs = Date.now() - t0;
-  }, 120_000);
+  });
   afterAll(async () => {
     await cluster?.destroy();
-  }, 60_000);
+  });
   const get: (() => SandboxCluster) & { createMs?: number } = () => {
     if (!cluster) throw new Error('useCluster: the cluster was not created (see the beforeAll error)');
     return cluster;

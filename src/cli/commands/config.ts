@@ -62,10 +62,11 @@ async function show(command: CommandOf<'config'>, io: CliIo): Promise<number> {
     }
     const lines = [
       `${command.corosyncConf}: cluster ${view.clusterName ?? '(unnamed)'}, config_version ${view.configVersion ?? 0}`,
-      ...view.nodes.map((n) => `  node ${n.nodeid}  ${n.ringAddrs[0] ?? '-'}  prio ${n.prio ?? '-'}  replication ${n.replication === undefined ? '-' : n.replication ? 'on' : 'off'}`),
+      // A node without a replication key replicates (docs/config.md): shown as on.
+      ...view.nodes.map((n) => `  node ${n.nodeid}  ${n.ringAddrs[0] ?? '-'}  prio ${n.prio ?? '-'}  replication ${n.replication === false ? 'off' : 'on'}`),
       vmmgr === undefined
         ? `${command.vmmgrConf}: not present`
-        : `${command.vmmgrConf}: CloudIp ${vmmgr.cloudIp ?? '-'} on ${vmmgr.cloudIpDev}/${vmmgr.cloudMask}`,
+        : `${command.vmmgrConf}: CloudIp ${vmmgr.cloudIp === undefined ? '-' : `${vmmgr.cloudIp}/${vmmgr.cloudMask}`} on ${vmmgr.cloudIpDev ?? '-'}`,
       ...allWarnings.map((w) => `  warning: ${w.message}`),
     ];
     io.stdout.write(lines.join('\n') + '\n');

@@ -1,10 +1,12 @@
 // `corolistener demo`: a failover on this machine, narrated for a human at a terminal.
 // A 3-node sandbox (nodeids 2/4/8, priorities 99/100/98), a listener (`corolistener run`)
 // and the fake VMmanager on each node, a client pinging the cluster IP. The master is cut off
-// the network; what happens is printed as it happens, with times relative to the cut, from
-// outside the daemons (their control sockets, `ip` in each node, the fake VMmanager's
-// records, the client's pings). Then the node comes back and everything is torn down,
-// also on failure and on Ctrl-C.
+// the network; what happens is printed with times relative to the cut, in the order it
+// happened, from timestamped events: the daemons' logs (decisions, steps), `ip monitor` in each
+// node, the fake VMmanager's records, the client's pings. A phase ends when every listener has
+// carried out its last decision (its log has a step for each effect), not when a poll happens to
+// see a state. Then the node comes back, the demo says what became of its suspended VMs, and
+// everything is torn down, also on failure and on Ctrl-C.
 import {
   createCluster,
   DEFAULT_CLOUD_IP,
@@ -59,7 +61,11 @@ class Narrator {
   }
 }
 
-/** Poll the watch, narrating each change, until `done` holds; false if `timeoutMs` passed first. */
+/**
+ * Poll the watch until `done` holds (false if `timeoutMs` passed first), then narrate what the
+ * phase saw, in the order it happened: by each event's own time, not by which poll found it (a
+ * log line or a recorded command can be read a poll later than an `ip monitor` event after it).
+ */
 async function narrateUntil(
   watch: ClusterWatch,
   out: Narrator,
@@ -69,19 +75,26 @@ async function narrateUntil(
   extra: () => Promise<WatchEvent[]> = async () => [],
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  const narrate = async (): Promise<void> => {
-    const events = [...(await watch.poll()), ...(await extra())].sort((a, b) => a.at - b.at);
-    for (const e of events) out.event(since, e);
+  const seen: WatchEvent[] = [];
+  const collect = async (): Promise<void> => {
+    seen.push(...(await watch.poll()), ...(await extra()));
+  };
+  const narrate = (): void => {
+    for (const e of seen.sort((a, b) => a.at - b.at)) out.event(since, e);
   };
   for (;;) {
-    await narrate();
+    await collect();
     if (done()) {
-      // `done` reads the recorded commands afresh: one more poll narrates what it saw after the
+      // `done` reads the recorded commands afresh: one more poll collects what it saw after the
       // last one, so that it is told in this section and not in the next.
-      await narrate();
+      await collect();
+      narrate();
       return true;
     }
-    if (Date.now() > deadline) return false;
+    if (Date.now() > deadline) {
+      narrate();
+      return false;
+    }
     await delay(POLL_MS);
   }
 }
@@ -122,7 +135,8 @@ async function runDemo(out: Narrator, io: CliIo): Promise<void> {
     out.say('  (times below: since the listeners started)');
     const w = new ClusterWatch(cluster, listeners, DEFAULT_CLOUD_IP);
     watch = w;
-    const settled = await narrateUntil(w, out, start, () => w.master !== undefined && w.started(w.master));
+    const allDone = () => listeners.every((l) => w.planDone(l.node.name));
+    const settled = await narrateUntil(w, out, start, () => w.master !== undefined && w.started(w.master) && allDone());
     if (!settled) throw new DemoFailure(`no master after ${SETTLE_TIMEOUT_MS / 1000} s: ${JSON.stringify(w.current)}`);
     const master = w.master!;
     const byName = new Map(listeners.map((l) => [l.node.name, l]));
@@ -146,14 +160,19 @@ async function runDemo(out: Narrator, io: CliIo): Promise<void> {
     let resumed = false;
     const pingEvents = async (): Promise<WatchEvent[]> => {
       if (resumed) return [];
-      const r = pinger!.firstReplyAfter(cut);
+      // Replies count once another node holds the cluster IP (a reply in flight at the cut, from
+      // the old master, is not the client recovering).
+      const takenAt = listeners.map((l) => (l.node.name === master ? undefined : w.ipAddedAt(l.node.name, cut))).find((t) => t !== undefined);
+      if (takenAt === undefined) return [];
+      const r = pinger!.firstReplyAfter(takenAt);
       if (!r) return [];
       resumed = true;
       const last = pinger!.lastReplyBefore(cut);
       const gap = last ? ` after ${secs(r.reply.at - last.at)} without one` : '';
+      const lost = pinger!.events.filter((e) => !e.reply && e.at > cut && e.at < r.reply.at).length;
       const entry = await client.neighbour(DEFAULT_CLOUD_IP);
       return [
-        { at: r.reply.at, text: `client: replies again${gap} (${r.lost} unanswered)` },
+        { at: r.reply.at, text: `client: replies again${gap} (${lost} unanswered)` },
         { at: r.reply.at, text: `client: its ARP entry for ${DEFAULT_CLOUD_IP} is ${entry?.lladdr ?? 'missing'} = ${await nodeOfMac(cluster, entry?.lladdr)}` },
       ];
     };
@@ -164,7 +183,7 @@ async function runDemo(out: Narrator, io: CliIo): Promise<void> {
       () => {
         const m = w.master;
         // The old master's suspend is part of the failover: narrated here, not after the heal.
-        return m !== undefined && m !== master && w.started(m, cut) && w.current.roles[master] === 'suspended' && w.ran(master, 'VmSuspendCommand', cut) && resumed;
+        return m !== undefined && m !== master && w.started(m, cut) && w.current.roles[master] === 'suspended' && w.ran(master, 'VmSuspendCommand', cut) && resumed && allDone();
       },
       SETTLE_TIMEOUT_MS,
       pingEvents,
@@ -172,20 +191,31 @@ async function runDemo(out: Narrator, io: CliIo): Promise<void> {
     if (!failedOver) throw new DemoFailure(`the failover did not complete within ${SETTLE_TIMEOUT_MS / 1000} s: ${JSON.stringify(w.current)}`);
     const newMaster = w.master!;
     out.say(`  => ${newMaster} took over from ${master}: highest priority among the quorate nodes`);
+    out.say(`  => ${master}'s VMs: suspended on ${master} (VmSuspendCommand); VMmanager on ${newMaster} restores them (its ServiceStartCommand had COROLISTENER_FAILED_NODES=${byName.get(master)!.node.nodeId})`);
 
     out.heading(`healing ${master}: it rejoins; times since the heal`);
     const heal = Date.now();
     await cluster.heal(master);
     out.event(heal, { at: heal, text: `${master} reconnected` });
+    // Settled, and the old master has its VM verdict (the other members' failure records are in).
     const rejoined = await narrateUntil(w, out, heal, () => {
       const p = w.current;
-      return w.master !== undefined && Object.values(p.roles).filter((r) => r === 'slave').length === listeners.length - 1;
+      return w.master !== undefined && Object.values(p.roles).filter((r) => r === 'slave').length === listeners.length - 1 && !w.awaitingRecords(master) && allDone();
     });
     if (!rejoined) throw new DemoFailure(`the cluster did not settle after the heal within ${SETTLE_TIMEOUT_MS / 1000} s: ${JSON.stringify(w.current)}`);
     out.say(
       w.master === newMaster
         ? `  => ${master} is back as a slave; ${newMaster} stays master (its priority was raised: sticky)`
         : `  => ${w.master} is master now`,
+    );
+    const back = byName.get(master)!;
+    const discarded = back.logLines().some((l) => l.event === 'vms-discarded' && Date.parse(String(l.time)) >= heal);
+    out.say(
+      discarded
+        ? `  => ${master}'s suspended copies of its VMs stay suspended and are discarded: the VMs run on ${newMaster} now`
+        : w.ran(master, 'VmResumeCommand', heal)
+          ? `  => ${master} resumed its suspended VMs (no other node restored them)`
+          : `  => ${master} had no VMs to account for (its VmSuspendCommand suspended none)`,
     );
     out.say();
     await showTable(out, byName.get(w.master!)!);

@@ -1,18 +1,21 @@
 // `corolistener run`: the daemon in the foreground (systemd runs it). Starts a Corolistener
 // with the real corosync binding, NodeActions and the pino log file; SIGTERM/SIGINT stop it
 // cleanly, leaving the role's effects as they are (a stopped listener must not cause a
-// failover); SIGHUP reopens the log. The addon is only loaded when corosync is connected, so
+// failover); SIGHUP reopens the log. Without corosync it says so in one line on stderr
+// (./run-notices.ts). The addon is only loaded when corosync is connected, so
 // `run --help` and the other commands work without it.
 import { Corolistener } from '../../daemon/corolistener';
 import { createLogger, reopenOnSighup } from '../../daemon/logger';
 import { CliError, type CliIo } from '../io';
+import { RunNotices } from '../run-notices';
 import { EXIT } from '../options';
 import type { CommandOf } from './types';
 
 export async function run(command: CommandOf<'run'>, io: CliIo): Promise<number> {
-  void io;
   const o = command.options;
-  const log = createLogger({ file: o.log });
+  // The terminal (journal under systemd) hears of corosync being unreachable once, not the log's every retry.
+  const notices = new RunNotices((line) => io.stderr.write(`${line}\n`), o.log);
+  const log = createLogger({ file: o.log, onLine: (fields) => notices.onLine(fields) });
   const stopReopening = reopenOnSighup(log);
   const daemon = new Corolistener({
     // The configuration publisher: Corolistener's default, keyed from --key (config-publisher.ts).

@@ -39,7 +39,10 @@ function open(name: string): SandboxCluster {
   } catch (err) {
     const names = listClusters().map((c) => c.name);
     const known = names.length === 0 ? 'none exist' : `existing: ${names.join(', ')}`;
-    throw new CliError(`${(err as Error).message.replace(/ \(see listClusters\(\)\)$/, '')} (${known})`, EXIT.FAILURE);
+    const message = (err as Error).message.replace(/ \(see listClusters\(\)\)$/, '');
+    // Naming a cluster that does not exist is a wrong command line, like naming a node that
+    // does not exist (checkedNode): exit 2. Anything else went wrong while opening it: exit 1.
+    throw new CliError(`${message} (${known})`, /^no sandbox cluster named /.test(message) ? EXIT.USAGE : EXIT.FAILURE);
   }
 }
 

@@ -28,14 +28,39 @@ const ROLE_TEXT: Record<string, string> = {
   unknown: 'has no role yet',
 };
 
-/** A line of the daemon's log worth narrating (a role change, a failed step), or null. */
-export function describeLogLine(node: string, line: Record<string, unknown>, previousRole: string | undefined): WatchEvent | null {
+/** The words of the engine's "VMs wait for the other members' failure records" (src/engine/engine.ts). */
+const VMS_WAIT = /VMs stay suspended until failure records/;
+
+/**
+ * The engine's explanation for the narration: "slave (master 4): make sure no master duties are
+ * held; slave" ends with the role it starts with (the engine's last reason restates it; its text
+ * is the engine's to change): said once here.
+ */
+export function explanationText(role: string, explanation: string): string {
+  const tail = `; ${role}`;
+  return explanation.endsWith(tail) && explanation.startsWith(role) ? explanation.slice(0, -tail.length) : explanation;
+}
+
+/**
+ * A line of the daemon's log worth narrating, or null: a role change; the VM verdict that
+ * follows the other members' failure records (the decision that no longer waits for them);
+ * VMs restored elsewhere (vms-discarded); a failed step.
+ */
+export function describeLogLine(node: string, line: Record<string, unknown>, previousRole: string | undefined, waitedForRecords = false): WatchEvent | null {
   const at = typeof line.time === 'string' ? Date.parse(line.time) : NaN;
   if (Number.isNaN(at)) return null;
+  const explanation = typeof line.explanation === 'string' ? line.explanation : undefined;
   // 'unknown' is the daemon's state before its first quorum report: not worth a line.
   if (line.event === 'decision' && typeof line.role === 'string' && line.role !== previousRole && line.role !== 'unknown') {
-    const why = typeof line.explanation === 'string' ? `: ${line.explanation}` : '';
+    const why = explanation !== undefined ? `: ${explanationText(line.role, explanation)}` : '';
     return { at, text: `${node} ${ROLE_TEXT[line.role] ?? `decides ${line.role}`}${why}` };
+  }
+  if (line.event === 'decision' && waitedForRecords && explanation !== undefined && !VMS_WAIT.test(explanation)) {
+    return { at, text: `${node}: the other members' failure records are in: ${explanationText(String(line.role), explanation)}` };
+  }
+  if (line.event === 'vms-discarded') {
+    const vms = Array.isArray(line.vms) ? line.vms.join(', ') : '?';
+    return { at, text: `${node}: its suspended VMs (${vms}) were restored on another node meanwhile: they stay suspended here, VMmanager discards these copies` };
   }
   if (line.event === 'step' && line.outcome === 'failed') {
     return { at, text: `${node}: ${String(line.effect)} failed: ${typeof line.error === 'string' ? line.error : '?'}` };
@@ -73,12 +98,34 @@ export function addressChanges(
   return changes;
 }
 
+/** Whether the log's last decision has a step line for each of its effects after it (see ClusterWatch.planDone). */
+export function planDoneInLog(lines: ReadonlyArray<Record<string, unknown>>): boolean {
+  let last = -1;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (lines[i]!.event === 'decision') {
+      last = i;
+      break;
+    }
+  }
+  if (last === -1) return false;
+  const pending = [...((lines[last]!.effects as unknown[] | undefined) ?? [])].map(String);
+  for (const line of lines.slice(last + 1)) {
+    if (line.event !== 'step') continue;
+    const i = pending.indexOf(String(line.effect));
+    if (i !== -1) pending.splice(i, 1);
+  }
+  return pending.length === 0;
+}
+
 export class ClusterWatch {
   private picture: ClusterPicture | null = null;
   private seenCalls = new Map<string, number>();
   private seenLog = new Map<string, number>();
   private decidedRole = new Map<string, string>();
+  /** Nodes whose last decision waited for the other members' failure records. */
+  private waitingForRecords = new Set<string>();
   private readonly addresses: Map<string, { monitor: AddressMonitor; seen: number; held: boolean }>;
+  private readonly ipAdds: Array<{ node: string; at: number }> = [];
 
   constructor(
     private readonly cluster: SandboxCluster,
@@ -117,6 +164,26 @@ export class ClusterWatch {
     return this.ran(node, 'ServiceStartCommand', sinceMs);
   }
 
+  /** Whether `node`'s last decision waits for the other members' failure records (its VMs undecided). */
+  awaitingRecords(node: string): boolean {
+    return this.waitingForRecords.has(node);
+  }
+
+  /**
+   * Whether `node`'s listener has carried out its last decision: its log has a step line for
+   * each effect that decision listed (in whatever outcome). From the daemon's own log, so the
+   * demo moves on when the work is done, not when a poll happens to see it.
+   */
+  planDone(node: string): boolean {
+    const l = this.listeners.find((x) => x.node.name === node);
+    return l !== undefined && planDoneInLog(l.logLines());
+  }
+
+  /** When `node` was first seen holding the cluster IP at or after `sinceMs` (ip monitor, else the poll). */
+  ipAddedAt(node: string, sinceMs: number): number | undefined {
+    return this.ipAdds.find((a) => a.node === node && a.at >= sinceMs)?.at;
+  }
+
   /** The cluster IP's changes on every node since the last poll (see addressChanges). */
   private addressEvents(polledHolders: readonly string[], polledAt: number): WatchEvent[] {
     const events: WatchEvent[] = [];
@@ -126,6 +193,7 @@ export class ClusterWatch {
       a.seen = all.length;
       for (const c of changes) {
         a.held = c.held;
+        if (c.held) this.ipAdds.push({ node, at: c.at });
         events.push({ at: c.at, text: c.held ? `${node} holds the cluster IP ${this.clusterIp} on vmbr0` : `${node} dropped the cluster IP ${this.clusterIp}` });
       }
     }
@@ -137,9 +205,13 @@ export class ClusterWatch {
     const node = l.node.name;
     const events: WatchEvent[] = [];
     for (const line of lines.slice(this.seenLog.get(node) ?? 0)) {
-      const e = describeLogLine(node, line, this.decidedRole.get(node));
+      const e = describeLogLine(node, line, this.decidedRole.get(node), this.waitingForRecords.has(node));
       if (e) events.push(e);
-      if (line.event === 'decision' && typeof line.role === 'string') this.decidedRole.set(node, line.role);
+      if (line.event === 'decision' && typeof line.role === 'string') {
+        this.decidedRole.set(node, line.role);
+        if (typeof line.explanation === 'string' && VMS_WAIT.test(line.explanation)) this.waitingForRecords.add(node);
+        else this.waitingForRecords.delete(node);
+      }
     }
     this.seenLog.set(node, lines.length);
     return events;

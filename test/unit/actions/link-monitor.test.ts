@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { carrierOfMonitorLine } from '../../../src/actions/link-monitor';
+import { carrierOfMonitorLine, LinkMonitor } from '../../../src/actions/link-monitor';
 
 // Lines as `ip -o monitor link` (iproute2 6.1, Debian 12) printed them in a sandbox node when
 // its hub-side veth went down and up again.
@@ -24,5 +24,25 @@ describe('carrierOfMonitorLine', () => {
     expect(carrierOfMonitorLine(LINES.bridgeUp, 'vmbr1')).toBeUndefined();
     expect(carrierOfMonitorLine('    link/ether b2:f6:01:a2:a7:d9', 'vmbr0')).toBeUndefined();
     expect(carrierOfMonitorLine(LINES.deleted, 'vmbr0')).toBe(false);
+  });
+});
+
+describe('LinkMonitor restarts', () => {
+  // A missing CloudIpDev: `ip monitor link dev DEV` exits at once, every time. Each failure is
+  // reported (the daemon logs it), so the restarts must back off, not repeat every second.
+  it('back off, doubling up to maxRestartMs, while the monitor keeps failing at once', async () => {
+    const monitor = new LinkMonitor('nosuchdev0', { ipCommand: '/bin/false', restartMs: 10, maxRestartMs: 80 });
+    const delays: number[] = [];
+    await new Promise<void>((resolve) => {
+      monitor.on('error', (err) => {
+        const m = /ended \(exit 1\): ; retrying in (\d+) ms$/.exec(err.message);
+        expect(m, err.message).not.toBeNull();
+        delays.push(Number(m![1]));
+        if (delays.length === 7) resolve();
+      });
+      monitor.start();
+    });
+    monitor.close();
+    expect(delays).toEqual([10, 20, 40, 80, 80, 80, 80]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parsePingLine, Pinger } from '../../../src/cli/demo/pinger';
-import { addressChanges, describeCall, describeLogLine } from '../../../src/cli/demo/watch';
+import { addressChanges, describeCall, describeLogLine, explanationText, planDoneInLog } from '../../../src/cli/demo/watch';
 import type { SandboxClient } from '../../../src/sandbox';
 
 describe('demo: ping output', () => {
@@ -71,5 +71,34 @@ describe('demo: timing the cluster IP by ip monitor', () => {
   it('trusts an event newer than the poll: the poll read the address before it changed', () => {
     expect(addressChanges(false, [{ at: 720, added: true }], 720, { held: false, at: 700 })).toEqual([{ at: 720, held: true }]);
     expect(addressChanges(true, [], 720, { held: false, at: 700 })).toEqual([]);
+  });
+});
+
+describe('demo: the engine\'s explanations and the VM verdict', () => {
+  const time = '2026-01-01T00:00:01.500Z';
+  it('says the role once where the explanation restates it at the end', () => {
+    expect(explanationText('slave', 'slave (master 4): make sure no master duties are held; slave')).toBe('slave (master 4): make sure no master duties are held');
+    expect(explanationText('slave', 'slave: configuration older than another member\'s; slave until synced')).toBe('slave: configuration older than another member\'s; slave until synced');
+    expect(explanationText('master', 'master: takeover; failed node(s): 4')).toBe('master: takeover; failed node(s): 4');
+    const line = { event: 'decision', time, role: 'slave', explanation: 'slave (master 4): make sure no master duties are held; slave' };
+    expect(describeLogLine('n2', line, undefined)?.text).toBe('n2 becomes a slave: slave (master 4): make sure no master duties are held');
+  });
+
+  it('tells the VM verdict once the failure records are in, and VMs restored elsewhere', () => {
+    const verdict = { event: 'decision', time, role: 'slave', explanation: 'slave: this node was reported failed at ring 17: suspended copies discarded' };
+    expect(describeLogLine('n4', verdict, 'slave', false)).toBeNull();
+    expect(describeLogLine('n4', verdict, 'slave', true)?.text).toBe(`n4: the other members' failure records are in: ${verdict.explanation}`);
+    expect(describeLogLine('n4', { event: 'vms-discarded', time, vms: ['vm4a', 'vm4b'] }, 'slave')?.text).toBe(
+      'n4: its suspended VMs (vm4a, vm4b) were restored on another node meanwhile: they stay suspended here, VMmanager discards these copies',
+    );
+  });
+
+  it('a phase ends when each listener\'s log has a step for every effect of its last decision', () => {
+    const decision = { event: 'decision', effects: ['persistState', 'stopService', 'persistState'] };
+    expect(planDoneInLog([])).toBe(false);
+    expect(planDoneInLog([decision, { event: 'step', effect: 'persistState' }, { event: 'step', effect: 'stopService' }])).toBe(false);
+    expect(planDoneInLog([decision, { event: 'step', effect: 'persistState' }, { event: 'step', effect: 'stopService' }, { event: 'step', effect: 'persistState', outcome: 'failed' }])).toBe(true);
+    // Steps of an earlier decision do not count for the last one.
+    expect(planDoneInLog([{ event: 'step', effect: 'stopService' }, { event: 'decision', effects: ['stopService'] }])).toBe(false);
   });
 });

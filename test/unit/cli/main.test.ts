@@ -85,7 +85,7 @@ describe('corolistener -l', () => {
     expect(lines[0]).toBe(
       `corolistener: warning: the corolistener daemon on ${socket} answered with an error (daemon: configuration not read yet); reading the node list straight from corosync`,
     );
-    expect(lines[1]).toMatch(/^corolistener: no corolistener daemon answers on .*, and .*missing\.conf cannot be used: .*ENOENT/);
+    expect(lines[1]).toBe(`corolistener: no corolistener daemon answers on ${socket}, and ${join(dir, 'missing.conf')} cannot be used: no such file`);
     expect(lines.slice(2)).toEqual(['']);
   });
 
@@ -98,7 +98,7 @@ describe('corolistener -l', () => {
       expect(out.code).toBe(1);
       const lines = out.stderr.split('\n');
       expect(lines[0]).toBe(`corolistener: warning: corolistener daemon on ${socket} did not answer within 200 ms; reading the node list straight from corosync`);
-      expect(lines[1]).toMatch(/missing\.conf cannot be used: .*ENOENT/);
+      expect(lines[1]).toMatch(/missing\.conf cannot be used: no such file$/);
       expect(lines.slice(2)).toEqual(['']);
     } finally {
       hung.close();
@@ -122,7 +122,7 @@ describe('corolistener -l', () => {
   it('falls back to corosync when no daemon answers, and says clearly when corosync.conf is unusable', async () => {
     const out = await cli(['-l', '--socket', socket, '--corosync-conf', join(dir, 'missing.conf')]);
     expect(out.code).toBe(1);
-    expect(out.stderr).toMatch(/^corolistener: no corolistener daemon answers on .*, and .*missing\.conf cannot be used: .*ENOENT.*\n$/);
+    expect(out.stderr).toBe(`corolistener: no corolistener daemon answers on ${socket}, and ${join(dir, 'missing.conf')} cannot be used: no such file\n`);
   });
 });
 
@@ -158,7 +158,7 @@ describe('corolistener usage, help and unimplemented commands', () => {
   it('usage errors exit 2 with one line pointing at the help', async () => {
     const out = await cli(['run', '--bogus']);
     expect(out.code).toBe(2);
-    expect(out.stderr.split('\n')).toEqual([expect.stringMatching(/^corolistener: Unknown option '--bogus'.* \(see corolistener run --help\)$/), '']);
+    expect(out.stderr).toBe("corolistener: unknown option '--bogus' (see corolistener run --help)\n");
     expect((await cli(['-l', '--timeout', 'x'])).stderr).toMatch(/\(see corolistener -l --help\)\n$/);
   });
 

@@ -127,8 +127,10 @@ describe('other commands', () => {
     });
     expect(usageError(['config', 'sync', '--port', '70000']).message).toBe('--port must be a TCP port (1..65535), got "70000"');
     expect(usageError(['config', 'sync', '--key', '']).message).toBe('--key must not be empty');
-    expect(parseCommandLine(['config'], {})).toEqual({ name: 'help', topic: 'config' });
+    expect(usageError(['config']).message).toBe('config needs an action: one of sync, show');
+    expect(parseCommandLine(['config', '--help'], {})).toEqual({ name: 'help', topic: 'config' });
     expect(usageError(['config', 'edit']).message).toBe('unknown config action "edit"; one of: sync, show');
+    expect(usageError(['config', 'shwo']).message).toBe('unknown config action "shwo"; did you mean "show"? one of: sync, show');
   });
 
   it('sandbox actions, with exec passing the command argv untouched', () => {
@@ -193,15 +195,22 @@ describe('other commands', () => {
     expect(parseCommandLine([], {})).toEqual({ name: 'help', topic: undefined });
     expect(parseCommandLine(['--help'], {})).toEqual({ name: 'help', topic: undefined });
     expect(parseCommandLine(['help', 'sandbox'], {})).toEqual({ name: 'help', topic: 'sandbox' });
+    expect(parseCommandLine(['help', '-l'], {})).toEqual({ name: 'help', topic: 'list' });
+    expect(parseCommandLine(['help', 'list'], {})).toEqual({ name: 'help', topic: 'list' });
+    expect(parseCommandLine(['-h'], {})).toEqual({ name: 'help', topic: undefined });
+    expect(parseCommandLine(['-V'], {})).toEqual({ name: 'version' });
     expect(parseCommandLine(['demo', '-h'], {})).toEqual({ name: 'help', topic: 'demo' });
     expect(parseCommandLine(['--version'], {})).toEqual({ name: 'version' });
-    expect(usageError(['frobnicate']).message).toBe('unknown command "frobnicate"');
+    expect(usageError(['frobnicate']).message).toBe('unknown command "frobnicate"; one of: run, list, status, config, sandbox, demo, help');
+    expect(usageError(['stauts']).message).toContain('did you mean "status"?');
+    expect(usageError(['run', '--lgo', 'x']).message).toBe("unknown option '--lgo'; did you mean --log?");
+    expect(usageError(['run', '--log', '--socket', 'x']).message).toBe('--log needs a value (got the option "--socket")');
     expect(usageError(['--frobnicate']).message).toContain("'--frobnicate'");
   });
 
   it('documents the exit codes in every help text', () => {
     for (const topic of [undefined, 'run', 'list', 'status', 'config', 'sandbox', 'demo'] as const) {
-      expect(helpText(topic)).toMatch(/Exit codes:\n {2}0 .*\n {2}1 .*\n {2}2 .*\n {2}3 /);
+      expect(helpText(topic)).toMatch(/Exit codes:\n {2}0 .*\n {2}1 [^]*\n {2}2 [^]*\n {2}3 /);
     }
   });
 });

@@ -32,7 +32,8 @@ describe('parseNodesOption', () => {
   });
 
   it('rejects bad input naming the item and field', () => {
-    expect(nodesError('0')).toBe('--nodes: "0": the node count must be an integer in 1..16, got "0"');
+    expect(nodesError('0')).toBe('--nodes: the node count must be an integer in 1..16, got "0"');
+    expect(nodesError('17')).toBe('--nodes: the node count must be an integer in 1..16, got "17"');
     expect(nodesError('17')).toContain('1..16');
     expect(nodesError('')).toBe('--nodes: item 1 "": expected NODEID[:PRIO[:on|off]]');
     expect(nodesError('2:99,')).toBe('--nodes: item 2 "": expected NODEID[:PRIO[:on|off]]');

@@ -78,5 +78,5 @@ describe('systemd/corosync.service.d/corolistener-sync.conf', () => {
     expect(out.output).toContain(`DropIn Path: ${join(dir, 'corosync.service.d', 'corolistener-sync.conf')}`);
     expect(out.output).toMatch(/-> ExecStartPre:\s+Command Line: \/usr\/bin\/env corolistener config sync/);
     expect(out.output.split('\n').filter((l) => l.includes('corolistener-sync.conf:'))).toEqual([]);
-  }, 90_000);
+  });
 });

@@ -210,7 +210,7 @@ describe('ConfigSyncServer and config sync over loopback', () => {
     expect(alone.stderr).toMatch(/^corolistener: warning: config sync: no peer answered; .* left as it is \(config_version 6\)\n/);
     const noKey = await run(['config', 'sync', '--corosync-conf', path, '--key', join(dir, 'missing')]);
     expect(noKey.code).toBe(1);
-    expect(noKey.stderr).toMatch(/cannot read the cluster key file .*missing.*--key FILE/);
+    expect(noKey.stderr).toMatch(/cannot read the cluster key file: .*missing.*: no such file .*--key FILE/);
   });
 });
 
@@ -229,7 +229,7 @@ describe('corolistener config show', () => {
         '  node 1  127.0.0.1  prio 100  replication on',
         '  node 2  127.0.0.2  prio 90  replication on',
         '  node 3  127.0.0.3  prio 80  replication on',
-        `${join(dir, 'vmmgr.conf')}: CloudIp 198.18.0.100 on vmbr0/24`,
+        `${join(dir, 'vmmgr.conf')}: CloudIp 198.18.0.100/24 on vmbr0`,
         '',
       ]);
       stdout = '';
