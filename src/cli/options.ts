@@ -93,9 +93,14 @@ function pathValue(key: keyof DaemonOptions, values: Values, env: Env, topic: Co
   return resolve(fromEnv !== undefined && fromEnv !== '' ? fromEnv : spec.default);
 }
 
-function timeoutValue(flagValue: string | boolean | (string | boolean)[] | undefined, topic: CommandName): number {
+/** An option's value as the text the user gave (commander hands strings; anything else is shown as JSON). */
+function optionText(value: unknown): string {
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
+}
+
+function timeoutValue(flagValue: unknown, topic: CommandName): number {
   if (flagValue === undefined) return DEFAULT_QUERY_TIMEOUT_MS;
-  const text = String(flagValue);
+  const text = optionText(flagValue);
   if (!/^[1-9][0-9]{0,6}$/.test(text)) {
     throw new UsageError(`--timeout must be a number of milliseconds (1..9999999), got ${JSON.stringify(text)}`, topic);
   }
@@ -125,11 +130,11 @@ function sandboxUsage(message: string): UsageError {
   return new UsageError(message, 'sandbox');
 }
 
-function clusterValue(value: string | boolean | (string | boolean)[] | undefined): string | undefined {
+function clusterValue(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (value === '') throw sandboxUsage('--cluster must not be empty');
   checkValue('cluster', value, 'sandbox');
-  return String(value);
+  return optionText(value);
 }
 
 function sandboxCommand(action: SandboxAction, fields: Partial<Extract<Command, { name: 'sandbox' }>>): Command {
@@ -157,7 +162,7 @@ function addSandbox(program: Program, done: (c: Command) => void): void {
       let nodes: number | NodeSpec[] | undefined;
       if (values.nodes !== undefined) {
         try {
-          nodes = parseNodesOption(String(values.nodes));
+          nodes = parseNodesOption(optionText(values.nodes));
         } catch (err) {
           if (err instanceof NodesOptionError) throw sandboxUsage(err.message);
           throw err;
@@ -221,7 +226,7 @@ function addConfig(program: Program, env: Env, done: (c: Command) => void): void
     pathOptions(cmd, 'corosyncConf', 'vmmgrConf', 'socket', 'keyFile').action((operands: string[], values: Values) => {
       if (values.help === true) return done({ name: 'help', topic: 'config' });
       noOperands(operands, 'config');
-      const port = values.port === undefined ? String(DEFAULT_SYNC_PORT) : String(values.port);
+      const port = values.port === undefined ? String(DEFAULT_SYNC_PORT) : optionText(values.port);
       if (!/^[1-9][0-9]{0,4}$/.test(port) || Number(port) > 65535) {
         throw new UsageError(`--port must be a TCP port (1..65535), got ${JSON.stringify(port)}`, 'config');
       }

@@ -56,7 +56,9 @@ export function validatePersistedState(raw: unknown): PersistedState {
     ringId: ringId(s.ringId, 'ringId'),
     lastQuorateSeq: nullableInt(s.lastQuorateSeq, 'lastQuorateSeq'),
     suspendedVms: [...(s.suspendedVms as string[])],
-    suspendedAfterSeq: nullableInt(s.suspendedAfterSeq, 'suspendedAfterSeq'),
+    // -1: the VMs were suspended before this node had ever been quorate (any later failure
+    // record for it means they were restored elsewhere); see settleVms in src/engine/records.ts.
+    suspendedAfterSeq: s.suspendedAfterSeq === -1 ? -1 : nullableInt(s.suspendedAfterSeq, 'suspendedAfterSeq'),
     suspendsPending: int(pending, 'suspendsPending'),
     failureRecords: records(s.failureRecords, 'failureRecords'),
     // Absent in state files written before claimed versions existed.

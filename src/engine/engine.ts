@@ -175,7 +175,8 @@ function decideRole(
       why.push(prev.role === 'master' ? 'no longer the highest-priority eligible member: step down' : 'make sure no master duties are held');
     }
     if (s.masterId === null && localProblem === null) why.push('no eligible member: no master');
-    else if (s.masterId !== null) why.push(localProblem ? `slave (${localProblem})` : 'slave');
+    else if (localProblem !== null && localProblem !== 'stale-config') why.push(`not eligible here (${localProblem})`);
+    else if (s.masterId !== null && why.length === 0) why.push('a higher-priority member is master');
     return 'slave';
   }
 

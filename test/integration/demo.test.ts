@@ -114,7 +114,7 @@ describeIntegration('corolistener demo (built CLI)', () => {
     expect(at(/client: replies again/), failover).toBeGreaterThanOrEqual(at(/n2 holds the cluster IP/));
     // Every phase is told in the order things happened: its times never go back.
     for (const phase of r.stdout.split(/\n== /)) {
-      const times = [...phase.matchAll(/^ +([+-]\d+\.\d+)s  /gm)].map((m) => Number(m[1]));
+      const times = [...phase.matchAll(/^ +([+-]\d+\.\d+)s {2}/gm)].map((m) => Number(m[1]));
       expect(times, phase).toEqual([...times].sort((a, b) => a - b));
     }
     // The slaves' startup commands are told with the startup, not under the client's heading.

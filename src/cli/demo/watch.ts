@@ -32,16 +32,6 @@ const ROLE_TEXT: Record<string, string> = {
 const VMS_WAIT = /VMs stay suspended until failure records/;
 
 /**
- * The engine's explanation for the narration: "slave (master 4): make sure no master duties are
- * held; slave" ends with the role it starts with (the engine's last reason restates it; its text
- * is the engine's to change): said once here.
- */
-export function explanationText(role: string, explanation: string): string {
-  const tail = `; ${role}`;
-  return explanation.endsWith(tail) && explanation.startsWith(role) ? explanation.slice(0, -tail.length) : explanation;
-}
-
-/**
  * A line of the daemon's log worth narrating, or null: a role change; the VM verdict that
  * follows the other members' failure records (the decision that no longer waits for them);
  * VMs restored elsewhere (vms-discarded); a failed step.
@@ -52,11 +42,11 @@ export function describeLogLine(node: string, line: Record<string, unknown>, pre
   const explanation = typeof line.explanation === 'string' ? line.explanation : undefined;
   // 'unknown' is the daemon's state before its first quorum report: not worth a line.
   if (line.event === 'decision' && typeof line.role === 'string' && line.role !== previousRole && line.role !== 'unknown') {
-    const why = explanation !== undefined ? `: ${explanationText(line.role, explanation)}` : '';
+    const why = explanation !== undefined ? `: ${explanation}` : '';
     return { at, text: `${node} ${ROLE_TEXT[line.role] ?? `decides ${line.role}`}${why}` };
   }
   if (line.event === 'decision' && waitedForRecords && explanation !== undefined && !VMS_WAIT.test(explanation)) {
-    return { at, text: `${node}: the other members' failure records are in: ${explanationText(String(line.role), explanation)}` };
+    return { at, text: `${node}: the other members' failure records are in: ${explanation}` };
   }
   if (line.event === 'vms-discarded') {
     const vms = Array.isArray(line.vms) ? line.vms.join(', ') : '?';

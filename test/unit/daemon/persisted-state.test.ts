@@ -14,4 +14,10 @@ describe('validatePersistedState', () => {
     expect(() => validatePersistedState(base)).toThrow(/suspendsPending/);
     expect(() => validatePersistedState({ ...base, suspendsPending: -1 })).toThrow(/suspendsPending/);
   });
+
+  it('takes the engine\'s -1 "suspended before ever quorate" (a first start without corosync), nothing below', () => {
+    const state = { ...base, suspendsPending: 1, lastQuorateSeq: null, suspendedAfterSeq: -1 };
+    expect(validatePersistedState(state)).toMatchObject({ suspendedAfterSeq: -1 });
+    expect(() => validatePersistedState({ ...state, suspendedAfterSeq: -2 })).toThrow(/suspendedAfterSeq/);
+  });
 });
