@@ -31,7 +31,8 @@ function workload(n: number): { start: EngineState; events: EngineEvent[] } {
     { type: 'config', now: 0, view: view(n) },
     { type: 'quorum', now: 0, quorate: true, ringId: { nodeId: 1, seq: 4 }, members: all },
     { type: 'configVersions', now: 0, versions },
-  ] as EngineEvent[]) state = transition(state, e).state;
+  ] as EngineEvent[])
+    state = transition(state, e).state;
   if (state.role !== 'master') throw new Error(`benchmark setup: node 1 should be master, is ${state.role}`);
   const events: EngineEvent[] = [];
   let seq = 4;

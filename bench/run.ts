@@ -12,12 +12,8 @@ const PARTS: readonly BenchPart[] = [latencyPart, failoverPart, idlePart, soakPa
 
 /** The exact command that reproduces this run, with the env knobs that were set. */
 function commandLine(args: readonly string[], parts: readonly BenchPart[]): string {
-  const envs = [...new Set(parts.flatMap((p) => p.env))]
-    .filter((name) => process.env[name] !== undefined && process.env[name] !== '')
-    .map((name) => `${name}=${process.env[name]}`);
-  const cmd = process.env.npm_lifecycle_event === 'bench'
-    ? `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`
-    : `node .bench-out/run.js${args.map((a) => ` ${a}`).join('')}`;
+  const envs = [...new Set(parts.flatMap((p) => p.env))].filter((name) => process.env[name] !== undefined && process.env[name] !== '').map((name) => `${name}=${process.env[name]}`);
+  const cmd = process.env.npm_lifecycle_event === 'bench' ? `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}` : `node .bench-out/run.js${args.map((a) => ` ${a}`).join('')}`;
   return [...envs, cmd].join(' ');
 }
 

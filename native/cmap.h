@@ -30,9 +30,8 @@ class Cmap : public Napi::ObjectWrap<Cmap>, public CorosyncHandle {
     Value value, old_value;
   };
 
-  static void OnNotify(cmap_handle_t handle, cmap_track_handle_t track, int32_t event,
-                       const char* key, cmap_notify_value new_value, cmap_notify_value old_value,
-                       void* user_data);
+  static void OnNotify(cmap_handle_t handle, cmap_track_handle_t track, int32_t event, const char* key,
+                       cmap_notify_value new_value, cmap_notify_value old_value, void* user_data);
 
   Napi::Value Get(const Napi::CallbackInfo& info);
   Napi::Value Entries(const Napi::CallbackInfo& info);

@@ -15,7 +15,8 @@ namespace {
 bool CanCallIntoJs(napi_env env) {
   napi_value probe;
   if (napi_create_object(env, &probe) != napi_ok) return false;
-  napi_property_descriptor field = {"probe", nullptr, nullptr, nullptr, nullptr, probe, napi_default, nullptr};
+  napi_property_descriptor field = {"probe", nullptr, nullptr,      nullptr,
+                                    nullptr, probe,   napi_default, nullptr};
   return napi_define_properties(env, probe, 1, &field) == napi_ok;
 }
 
@@ -29,8 +30,7 @@ void CorosyncHandle::Emitter::operator()(const char* event, Napi::Value payload)
   if (handle_->IsOpen()) handle_->Emit(event, payload);
 }
 
-void CorosyncHandle::StartWatching(const Napi::CallbackInfo& info, Napi::Function emit,
-                                   const char* name) {
+void CorosyncHandle::StartWatching(const Napi::CallbackInfo& info, Napi::Function emit, const char* name) {
   Napi::Env env = info.Env();
   env_ = env;
   open_ = true;
@@ -138,7 +138,8 @@ void CorosyncHandle::Emit(const char* event, Napi::Value payload) {
   if (napi_make_callback(env, *context, self, emit, 2, argv, &result) == napi_ok) return;
   bool pending = false;
   napi_value exception = nullptr;
-  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &exception);
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending)
+    napi_get_and_clear_last_exception(env, &exception);
   if (!CanCallIntoJs(env)) throw JsStopped{};
   // A listener threw: report it as an uncaught exception, as any event source would,
   // rather than unwinding through libuv.

@@ -5,8 +5,8 @@
 // data into the subclass's queue -> after dispatch returns, DeliverQueued() turns the queue into
 // JS values and calls emit(name, payload) via MakeCallback (so promises and nextTicks run).
 #pragma once
-#include <napi.h>
 #include <corosync/corotypes.h>
+#include <napi.h>
 
 #include <memory>
 #include <string>
@@ -23,6 +23,7 @@ class CorosyncHandle {
    public:
     explicit Emitter(CorosyncHandle* handle) : handle_(handle) {}
     void operator()(const char* event, Napi::Value payload) const;
+
    private:
     CorosyncHandle* handle_;
   };
@@ -62,8 +63,8 @@ class CorosyncHandle {
   bool disconnected_ = false;  // corosync went away: no more polling or events; finalize on close
   bool hook_added_ = false;
   FdWatcher watcher_;
-  Napi::FunctionReference emit_;     // held only while open
-  Napi::ObjectReference self_;       // strong while open: a watched handle is not collected
+  Napi::FunctionReference emit_;  // held only while open
+  Napi::ObjectReference self_;    // strong while open: a watched handle is not collected
   // Shared so an Emit in progress keeps it alive if a listener closes the handle meanwhile.
   std::shared_ptr<Napi::AsyncContext> async_context_;
 };

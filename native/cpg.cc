@@ -53,10 +53,9 @@ Cpg::Cpg(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Cpg>(info) {
   model.cpg_confchg_fn = OnConfchg;
   model.cpg_totem_confchg_fn = OnTotem;
   model.flags = CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF;
-  ThrowIfError(env,
-               cpg_model_initialize(&handle_, CPG_MODEL_V1,
-                                    reinterpret_cast<cpg_model_data_t*>(&model), this),
-               "cpg_initialize");
+  ThrowIfError(
+      env, cpg_model_initialize(&handle_, CPG_MODEL_V1, reinterpret_cast<cpg_model_data_t*>(&model), this),
+      "cpg_initialize");
   StartWatching(info, emit, "corosync:Cpg");
 }
 
@@ -66,8 +65,8 @@ Cpg* Cpg::FromHandle(cpg_handle_t handle) {
   return static_cast<Cpg*>(context);
 }
 
-void Cpg::OnDeliver(cpg_handle_t handle, const cpg_name*, uint32_t node_id, uint32_t pid,
-                    void* msg, size_t msg_len) {
+void Cpg::OnDeliver(cpg_handle_t handle, const cpg_name*, uint32_t node_id, uint32_t pid, void* msg,
+                    size_t msg_len) {
   Cpg* self = FromHandle(handle);
   if (self == nullptr) return;
   Event event;
@@ -79,9 +78,9 @@ void Cpg::OnDeliver(cpg_handle_t handle, const cpg_name*, uint32_t node_id, uint
   self->queue_.push_back(std::move(event));
 }
 
-void Cpg::OnConfchg(cpg_handle_t handle, const cpg_name*, const cpg_address* members,
-                    size_t member_count, const cpg_address* left, size_t left_count,
-                    const cpg_address* joined, size_t joined_count) {
+void Cpg::OnConfchg(cpg_handle_t handle, const cpg_name*, const cpg_address* members, size_t member_count,
+                    const cpg_address* left, size_t left_count, const cpg_address* joined,
+                    size_t joined_count) {
   Cpg* self = FromHandle(handle);
   if (self == nullptr) return;
   Event event;
@@ -92,8 +91,7 @@ void Cpg::OnConfchg(cpg_handle_t handle, const cpg_name*, const cpg_address* mem
   self->queue_.push_back(std::move(event));
 }
 
-void Cpg::OnTotem(cpg_handle_t handle, cpg_ring_id ring_id, uint32_t member_count,
-                  const uint32_t* members) {
+void Cpg::OnTotem(cpg_handle_t handle, cpg_ring_id ring_id, uint32_t member_count, const uint32_t* members) {
   Cpg* self = FromHandle(handle);
   if (self == nullptr) return;
   Event event;
@@ -158,8 +156,7 @@ Napi::Value Cpg::Members(const Napi::CallbackInfo& info) {
   CheckOpen(env, "cpg_membership_get");
   std::vector<cpg_address> members(CPG_MEMBERS_MAX);
   int count = CPG_MEMBERS_MAX;
-  ThrowIfError(env, cpg_membership_get(handle_, &group_, members.data(), &count),
-               "cpg_membership_get");
+  ThrowIfError(env, cpg_membership_get(handle_, &group_, members.data(), &count), "cpg_membership_get");
   members.resize(static_cast<size_t>(count));
   return AddressArray(env, members);
 }

@@ -21,16 +21,16 @@ class Cpg : public Napi::ObjectWrap<Cpg>, public CorosyncHandle {
   enum class Kind { kMessage, kConfchg, kTotem };
   struct Event {
     Kind kind = Kind::kMessage;
-    uint32_t node_id = 0, pid = 0;       // message
-    std::vector<uint8_t> data;           // message
+    uint32_t node_id = 0, pid = 0;                   // message
+    std::vector<uint8_t> data;                       // message
     std::vector<cpg_address> members, joined, left;  // confchg
-    cpg_ring_id ring_id = {};            // totem
-    std::vector<uint32_t> totem_members; // totem
+    cpg_ring_id ring_id = {};                        // totem
+    std::vector<uint32_t> totem_members;             // totem
   };
 
   static Cpg* FromHandle(cpg_handle_t handle);
-  static void OnDeliver(cpg_handle_t handle, const cpg_name* group, uint32_t node_id, uint32_t pid,
-                        void* msg, size_t msg_len);
+  static void OnDeliver(cpg_handle_t handle, const cpg_name* group, uint32_t node_id, uint32_t pid, void* msg,
+                        size_t msg_len);
   static void OnConfchg(cpg_handle_t handle, const cpg_name* group, const cpg_address* members,
                         size_t member_count, const cpg_address* left, size_t left_count,
                         const cpg_address* joined, size_t joined_count);

@@ -2,8 +2,8 @@
 // code-name table); JS hands its constructor in once per environment (setErrorClass), the way
 // better-sqlite3 receives SqliteError, so native and TS errors are the same class.
 #pragma once
-#include <napi.h>
 #include <corosync/corotypes.h>
+#include <napi.h>
 
 namespace corolistener {
 

@@ -22,8 +22,7 @@ Quorum::Quorum(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Quorum>(info) 
   uint32_t quorum_type = 0;
   ThrowIfError(env,
                quorum_model_initialize(&handle_, QUORUM_MODEL_V1,
-                                       reinterpret_cast<quorum_model_data_t*>(&model),
-                                       &quorum_type, this),
+                                       reinterpret_cast<quorum_model_data_t*>(&model), &quorum_type, this),
                "quorum_initialize");
   cs_error_t err = quorum_trackstart(handle_, CS_TRACK_CURRENT | CS_TRACK_CHANGES);
   if (err != CS_OK) {
@@ -39,8 +38,8 @@ Quorum* Quorum::FromHandle(quorum_handle_t handle) {
   return const_cast<Quorum*>(static_cast<const Quorum*>(context));
 }
 
-void Quorum::OnQuorum(quorum_handle_t handle, uint32_t quorate, quorum_ring_id ring_id,
-                      uint32_t member_count, const uint32_t* members) {
+void Quorum::OnQuorum(quorum_handle_t handle, uint32_t quorate, quorum_ring_id ring_id, uint32_t member_count,
+                      const uint32_t* members) {
   Quorum* self = FromHandle(handle);
   if (self == nullptr) return;
   self->queue_.push_back(
@@ -52,8 +51,7 @@ void Quorum::OnNodelist(quorum_handle_t handle, quorum_ring_id ring_id, uint32_t
                         uint32_t left_count, const uint32_t* left) {
   Quorum* self = FromHandle(handle);
   if (self == nullptr) return;
-  self->queue_.push_back(Event{true, false, ring_id,
-                               std::vector<uint32_t>(members, members + member_count),
+  self->queue_.push_back(Event{true, false, ring_id, std::vector<uint32_t>(members, members + member_count),
                                std::vector<uint32_t>(joined, joined + joined_count),
                                std::vector<uint32_t>(left, left + left_count)});
 }

@@ -14,17 +14,7 @@ export { Cfg } from './corosync/cfg';
 export type { CfgEvents } from './corosync/cfg';
 export { Votequorum } from './corosync/votequorum';
 export type { VotequorumEvents, VotequorumInfo } from './corosync/votequorum';
-export type {
-  CmapTrackEvent,
-  CmapValue,
-  CpgAddress,
-  CpgConfchgEvent,
-  CpgMessageEvent,
-  CpgTotemEvent,
-  NodelistEvent,
-  QuorumEvent,
-  RingId,
-} from './corosync/bindings';
+export type { CmapTrackEvent, CmapValue, CpgAddress, CpgConfchgEvent, CpgMessageEvent, CpgTotemEvent, NodelistEvent, QuorumEvent, RingId } from './corosync/bindings';
 export { SEND_RETRY, SYNC_RETRY } from './corosync/retry';
 export type { RetryPolicy } from './corosync/retry';
 
@@ -72,9 +62,7 @@ export * from './engine';
 
 // cluster: configuration distribution over CPG and the config sync service (confsync)
 export { ClusterKey, DEFAULT_AUTHKEY_FILE } from './cluster/cluster-key';
-export {
-  CONFIG_ACK, CONFIG_HELLO, CONFIG_OFFER, MAX_CONFIG_BYTES, encodeConfigMessage, isConfigMessageType, registerConfigMessages, sha256Hex,
-} from './cluster/config-messages';
+export { CONFIG_ACK, CONFIG_HELLO, CONFIG_OFFER, MAX_CONFIG_BYTES, encodeConfigMessage, isConfigMessageType, registerConfigMessages, sha256Hex } from './cluster/config-messages';
 export type { ConfigAck, ConfigHello, ConfigMessage, ConfigOffer } from './cluster/config-messages';
 export { ConfigDistributor, DEFAULT_ACK_TIMEOUT_MS, DEFAULT_RETRY_BACKOFF, supersedes, type ConfigConflictReport } from './cluster/config-distributor';
 export type { ConfigDistributorDeps, DistributionRound, DistributorLog, LocalConfig } from './cluster/config-distributor';

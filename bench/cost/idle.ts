@@ -100,7 +100,11 @@ export const idlePart: BenchPart = {
         const b = before[i]!;
         const a = after[i]!;
         const c = counts[i]!;
-        const top = [...c.bySyscall].sort((x, y) => y[1] - x[1]).slice(0, 4).map(([n, k]) => `${n} ${k}`).join(', ');
+        const top = [...c.bySyscall]
+          .sort((x, y) => y[1] - x[1])
+          .slice(0, 4)
+          .map(([n, k]) => `${n} ${k}`)
+          .join(', ');
         return [
           name(l),
           (a.cpuMs - b.cpuMs).toFixed(0),
@@ -119,7 +123,22 @@ export const idlePart: BenchPart = {
       return [
         `Workload: a settled 3-node sandbox cluster with \`corolistener run\` on every node (token 1000 ms); the master's and a slave's listener are watched through /proc (CPU time = utime + stime, 10 ms ticks; wake-ups = voluntary context switches from /proc/PID/task/*/status: a thread blocked the whole time has none; the main thread runs the event loop, where every timer and I/O callback of corolistener runs, and V8's own tasks). The ${windowSeconds} s idle window starts once both event loops have had no wake-up for ${QUIET_MS / 1000} s (${quiet ? `here ${seconds(windowStart - settledAt)} after the roles settled` : `**not reached** within ${MAX_QUIET_WAIT_MS / 1000} s: the window started anyway, ${seconds(windowStart - settledAt)} after the roles settled`}). Then \`strace -c -f -p PID\` on both for ${straceSeconds} s counts every system call of every thread (attaching interrupts the blocked calls once, which can show up as a few calls). The listeners preload \`bench/cost/listener-instrument.ts\`, which turns on V8's \`--trace-gc\` (a line per garbage collection in the daemon's output; no timer, no extra wake-up).`,
         '',
-        ...table(['listener', `CPU ms in ${windowSeconds} s`, 'event-loop thread wake-ups', 'V8 GCs', 'other threads\' wake-ups', 'involuntary switches (all)', 'threads', 'RSS MiB', 'open fds', `syscalls in ${straceSeconds} s under strace`], rows, ['l']),
+        ...table(
+          [
+            'listener',
+            `CPU ms in ${windowSeconds} s`,
+            'event-loop thread wake-ups',
+            'V8 GCs',
+            "other threads' wake-ups",
+            'involuntary switches (all)',
+            'threads',
+            'RSS MiB',
+            'open fds',
+            `syscalls in ${straceSeconds} s under strace`,
+          ],
+          rows,
+          ['l'],
+        ),
         '',
         `Target: zero timers firing while idle, i.e. no wake-up of the event loop in the window: ${verdict(loopWakeups.every((w) => w === 0))} (${loopWakeups.join(' and ')} in ${windowSeconds} s, ${secondHalf.join(' and ')} in its second half; system calls in the ${straceSeconds} s after it: ${counts.map((c) => c.total).join(' and ')}); all threads together: ${wakeups.every((w) => w === 0) ? 'no wake-ups either' : `${wakeups.join(' and ')} wake-ups (the other threads are Node's and V8's own: libuv's pool, V8's platform workers; corolistener starts no threads)`}.`,
         '',

@@ -115,7 +115,9 @@ export const soakPart: BenchPart = {
             at.set(i, await measure());
             waiting += Date.now() - m0;
             const c = at.get(i)!;
-            ctx.log(`${i} changes in ${((Date.now() - t0) / 1000).toFixed(0)} s: RSS ${c.usage.map((u) => mib(u.rssKiB)).join('/')} MiB, heap after GC ${c.memory.map((m) => mibOfBytes(m.heapUsed)).join('/')} MiB, fds ${c.usage.map((u) => u.fds).join('/')}`);
+            ctx.log(
+              `${i} changes in ${((Date.now() - t0) / 1000).toFixed(0)} s: RSS ${c.usage.map((u) => mib(u.rssKiB)).join('/')} MiB, heap after GC ${c.memory.map((m) => mibOfBytes(m.heapUsed)).join('/')} MiB, fds ${c.usage.map((u) => u.fds).join('/')}`,
+            );
           } else if (i % 100 === 0) {
             ctx.log(`${i} changes in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
           }
@@ -158,7 +160,11 @@ export const soakPart: BenchPart = {
         '',
         `Where the resident memory is, from /proc/PID/smaps, after ${checkpoints[0]} → after ${last} changes (MiB):`,
         '',
-        ...table(['listener', "corosync IPC rings (libqb's shared-memory ring buffers, one set per connection)", 'anonymous (V8 heap, malloc arenas, stacks)', 'files (node, libraries, the addon)'], byKind, ['l']),
+        ...table(
+          ['listener', "corosync IPC rings (libqb's shared-memory ring buffers, one set per connection)", 'anonymous (V8 heap, malloc arenas, stacks)', 'files (node, libraries, the addon)'],
+          byKind,
+          ['l'],
+        ),
         '',
         `The IPC rings are shared memory that libqb maps for each connection to corosync (quorum, cmap, CPG); a page becomes resident when a message first passes through it and stays so, so this part grows until the rings have wrapped once, bounded by their mapped size, without any growth in connections (fds equal). RSS without them, same interval: ${rssGrowthWithoutIpc.map(pct).join(', ')}; within +${NOISE * 100}%: ${verdict(rssGrowthWithoutIpc.every((g) => g < NOISE))}.`,
         '',

@@ -38,7 +38,14 @@ export function straceCount(pid: number, seconds: number): Promise<SyscallCounts
     child.on('exit', () => {
       clearTimeout(timer);
       try {
-        resolve(parseStraceSummary(err.split('\n').filter((l) => !/^strace: Process \d+ (attached|detached)/.test(l)).join('\n')));
+        resolve(
+          parseStraceSummary(
+            err
+              .split('\n')
+              .filter((l) => !/^strace: Process \d+ (attached|detached)/.test(l))
+              .join('\n'),
+          ),
+        );
       } catch (e) {
         reject(e);
       }

@@ -40,38 +40,38 @@ function describe(f: Failover): string {
 }
 
 const WATCHERS =
-  'corosync detection = the first quorum notification without the old master on a survivor (a C libquorum client per node); cluster IP present = `ip monitor address` in the new master\'s namespace; first gratuitous ARP = seen by a raw-socket watcher (`bench/c/arp-watch.c`) in a client namespace on the LAN; reply = first `ping -i 0.005` reply from the cluster IP in that client';
+  "corosync detection = the first quorum notification without the old master on a survivor (a C libquorum client per node); cluster IP present = `ip monitor address` in the new master's namespace; first gratuitous ARP = seen by a raw-socket watcher (`bench/c/arp-watch.c`) in a client namespace on the LAN; reply = first `ping -i 0.005` reply from the cluster IP in that client";
 
 /** Section 2 from corolistener's failovers. */
 function reactionSection(runs: Failover[]): string[] {
-    const rows = [
-      { label: 'decision → cluster IP present (ms)', xs: runs.map((f) => after(f, 'ipMs', 'decisionMs')) },
-      { label: 'decision → first gratuitous ARP (ms)', xs: runs.map((f) => after(f, 'arpMs', 'decisionMs')) },
-      { label: 'decision → ServiceStartCommand spawned (ms)', xs: runs.map((f) => after(f, 'spawnMs', 'decisionMs')) },
-    ];
-    const context = runs.map((f) => after(f, 'decisionMs', 'detectMs'));
-    const stepNames = [...new Set(runs.flatMap((f) => f.steps.map((x) => x.effect)))];
-    const stepRows = stepNames.map((name) => {
-      const xs = runs.flatMap((f) => f.steps.filter((x) => x.effect === name).map((x) => x.durationMs));
-      return [name, String(xs.length), ms(median(xs)), ms(Math.max(...xs))];
-    });
-    return [
-      `Workload: the corolistener side of the end-to-end failover runs below: 3-node sandbox clusters (token 1000 ms) with \`corolistener run\` on every node and the sandbox's fake VMmanager (its commands record their calls); ${runs.length} failovers, each in a fresh cluster (settled: one holder of the cluster IP, every daemon agreeing on its role) by cutting the master's link. The decision time and the spawn of ServiceStartCommand (start of the \`startService\` step: its log line's time minus its duration) come from the new master's log (pino, whole-ms timestamps); ${WATCHERS}.`,
-      '',
-      ...table(SUMMARY_HEADERS, [...rows.map((r) => summaryRow(r.label, r.xs)), summaryRow('for reference: corosync detection → decision (ms)', context)], ['l']),
-      '',
-      'Where the time goes: the steps the new master ran from its decision up to and including `startService`, one after the other (durations from its log):',
-      '',
-      ...table(['step', 'times run', 'median ms', 'max ms'], stepRows, ['l']),
-      '',
-      '`addClusterIp` (src/actions/cluster-ip.ts): its read-only checks, the duplicate-address check (`arping -D`, stopped 10 ms after its probe leaves; "free" is read from its summary line) and the address status (read from the interface list of the daemon itself, no process start), are started by the daemon at the decision, before `persistState`, and run while the state is written ahead; the step waits for what is left of them, then runs `ip -j -batch -` (`addr add` and the verifying `addr show` in one process) and starts the first gratuitous ARP; the other four ARPs follow in the background. Each command is a process start from the ~60 MB daemon, which on this shared 2-core machine costs 2–25 ms depending on the load.',
-      '',
-      ...rows.flatMap((r, i) => {
-        const p99 = percentile(r.xs, 99);
-        const line = `Target: ${r.label.replace(' (ms)', '')} p99 under ${REACTION_TARGET_P99_MS} ms: ${verdict(p99 < REACTION_TARGET_P99_MS)} (p99 ${ms(p99)} ms).`;
-        return i === 0 ? [line] : ['', line];
-      }),
-    ];
+  const rows = [
+    { label: 'decision → cluster IP present (ms)', xs: runs.map((f) => after(f, 'ipMs', 'decisionMs')) },
+    { label: 'decision → first gratuitous ARP (ms)', xs: runs.map((f) => after(f, 'arpMs', 'decisionMs')) },
+    { label: 'decision → ServiceStartCommand spawned (ms)', xs: runs.map((f) => after(f, 'spawnMs', 'decisionMs')) },
+  ];
+  const context = runs.map((f) => after(f, 'decisionMs', 'detectMs'));
+  const stepNames = [...new Set(runs.flatMap((f) => f.steps.map((x) => x.effect)))];
+  const stepRows = stepNames.map((name) => {
+    const xs = runs.flatMap((f) => f.steps.filter((x) => x.effect === name).map((x) => x.durationMs));
+    return [name, String(xs.length), ms(median(xs)), ms(Math.max(...xs))];
+  });
+  return [
+    `Workload: the corolistener side of the end-to-end failover runs below: 3-node sandbox clusters (token 1000 ms) with \`corolistener run\` on every node and the sandbox's fake VMmanager (its commands record their calls); ${runs.length} failovers, each in a fresh cluster (settled: one holder of the cluster IP, every daemon agreeing on its role) by cutting the master's link. The decision time and the spawn of ServiceStartCommand (start of the \`startService\` step: its log line's time minus its duration) come from the new master's log (pino, whole-ms timestamps); ${WATCHERS}.`,
+    '',
+    ...table(SUMMARY_HEADERS, [...rows.map((r) => summaryRow(r.label, r.xs)), summaryRow('for reference: corosync detection → decision (ms)', context)], ['l']),
+    '',
+    'Where the time goes: the steps the new master ran from its decision up to and including `startService`, one after the other (durations from its log):',
+    '',
+    ...table(['step', 'times run', 'median ms', 'max ms'], stepRows, ['l']),
+    '',
+    '`addClusterIp` (src/actions/cluster-ip.ts): its read-only checks, the duplicate-address check (`arping -D`, stopped 10 ms after its probe leaves; "free" is read from its summary line) and the address status (read from the interface list of the daemon itself, no process start), are started by the daemon at the decision, before `persistState`, and run while the state is written ahead; the step waits for what is left of them, then runs `ip -j -batch -` (`addr add` and the verifying `addr show` in one process) and starts the first gratuitous ARP; the other four ARPs follow in the background. Each command is a process start from the ~60 MB daemon, which on this shared 2-core machine costs 2–25 ms depending on the load.',
+    '',
+    ...rows.flatMap((r, i) => {
+      const p99 = percentile(r.xs, 99);
+      const line = `Target: ${r.label.replace(' (ms)', '')} p99 under ${REACTION_TARGET_P99_MS} ms: ${verdict(p99 < REACTION_TARGET_P99_MS)} (p99 ${ms(p99)} ms).`;
+      return i === 0 ? [line] : ['', line];
+    }),
+  ];
 }
 
 export const failoverPart: BenchPart = {
@@ -105,14 +105,33 @@ export const failoverPart: BenchPart = {
     const failover = [
       `Workload: two 3-node sandbox clusters (token 1000 ms) side by side: one with \`corolistener run\` on every node, one with the polling baseline (\`bench/baseline/poll-quorumtool.sh\`: \`corosync-quorumtool -s\` once a second, then \`ip addr\`, \`arping -U\` and the same ServiceStartCommand). ${pairs.length} runs; in each, two fresh clusters are set up at the same time and both masters' links cut at the same moment. ${WATCHERS}. Overhead = reply − corosync detection in the same cluster.`,
       '',
-      ...table(SUMMARY_HEADERS, [
-        summaryRow('corolistener: cut → reply from the cluster IP (ms)', pairs.map((p) => reply(p.ours))),
-        summaryRow('baseline: cut → reply from the cluster IP (ms)', pairs.map((p) => reply(p.base))),
-        summaryRow('corolistener: corosync detection after the cut (ms)', pairs.map((p) => detect(p.ours))),
-        summaryRow('baseline: corosync detection after the cut (ms)', pairs.map((p) => detect(p.base))),
-        summaryRow('corolistener: overhead above detection (ms)', oursOverhead),
-        summaryRow('baseline: overhead above detection (ms)', pairs.map((p) => overhead(p.base))),
-      ], ['l']),
+      ...table(
+        SUMMARY_HEADERS,
+        [
+          summaryRow(
+            'corolistener: cut → reply from the cluster IP (ms)',
+            pairs.map((p) => reply(p.ours)),
+          ),
+          summaryRow(
+            'baseline: cut → reply from the cluster IP (ms)',
+            pairs.map((p) => reply(p.base)),
+          ),
+          summaryRow(
+            'corolistener: corosync detection after the cut (ms)',
+            pairs.map((p) => detect(p.ours)),
+          ),
+          summaryRow(
+            'baseline: corosync detection after the cut (ms)',
+            pairs.map((p) => detect(p.base)),
+          ),
+          summaryRow('corolistener: overhead above detection (ms)', oursOverhead),
+          summaryRow(
+            'baseline: overhead above detection (ms)',
+            pairs.map((p) => overhead(p.base)),
+          ),
+        ],
+        ['l'],
+      ),
       '',
       `Ratio of medians (baseline / corolistener, cut → reply): ${(median(pairs.map((p) => reply(p.base))) / median(pairs.map((p) => reply(p.ours)))).toFixed(2)}.`,
       '',
@@ -127,10 +146,7 @@ export const failoverPart: BenchPart = {
       '',
       ...table(
         ['#', 'corolistener: detection', 'decision', 'IP', 'ARP', 'reply', 'baseline: detection', 'decision', 'IP', 'ARP', 'reply'],
-        pairs.map((p, i) => [
-          String(i + 1),
-          ...[p.ours, p.base].flatMap((f) => [detect(f), after(f, 'decisionMs', 'cutMs'), after(f, 'ipMs', 'cutMs'), after(f, 'arpMs', 'cutMs'), reply(f)].map(ms)),
-        ]),
+        pairs.map((p, i) => [String(i + 1), ...[p.ours, p.base].flatMap((f) => [detect(f), after(f, 'decisionMs', 'cutMs'), after(f, 'ipMs', 'cutMs'), after(f, 'arpMs', 'cutMs'), reply(f)].map(ms))]),
       ),
       '',
       '</details>',
@@ -144,14 +160,13 @@ export const failoverPart: BenchPart = {
  * ours by more than what its poll cost it (two independent clusters: the token is wherever it is
  * in its rotation when the link goes).
  */
-function behindNote(
-  pairs: ReadonlyArray<{ ours: Failover; base: Failover }>,
-  f: { reply: (x: Failover) => number; detect: (x: Failover) => number; overhead: (x: Failover) => number },
-): string[] {
+function behindNote(pairs: ReadonlyArray<{ ours: Failover; base: Failover }>, f: { reply: (x: Failover) => number; detect: (x: Failover) => number; overhead: (x: Failover) => number }): string[] {
   const behind = pairs.map((p, i) => ({ p, run: i + 1 })).filter(({ p }) => f.reply(p.ours) >= f.reply(p.base));
   if (behind.length === 0) return [];
-  const runs = behind.map(({ p, run }) =>
-    `run ${run}: the baseline's corosync detected the cut ${ms(f.detect(p.ours) - f.detect(p.base))} ms before ours, and its poll then cost it only ${ms(f.overhead(p.base))} ms (ours: ${ms(f.overhead(p.ours))} ms above our detection)`);
+  const runs = behind.map(
+    ({ p, run }) =>
+      `run ${run}: the baseline's corosync detected the cut ${ms(f.detect(p.ours) - f.detect(p.base))} ms before ours, and its poll then cost it only ${ms(f.overhead(p.base))} ms (ours: ${ms(f.overhead(p.ours))} ms above our detection)`,
+  );
   return [
     '',
     `Why: ${runs.join('; ')}. corosync's detection differs between two independent clusters (the spread of the two detection rows above: the token is wherever it is in its rotation when the link goes); when the baseline's cluster detects early and its once-a-second poll happens to come soon after, it wins the run, whatever corolistener does after its own detection.`,
@@ -185,7 +200,9 @@ export const scalePart: BenchPart = {
       ]);
       const worst = Math.max(...runs.map((f) => after(f, 'replyMs', 'detectMs')));
       verdicts.push(`${nodes} nodes ${verdict(worst < OVERHEAD_TARGET_P95_MS)} (max ${ms(worst)} ms)`);
-      breakdown.push(`${nodes} nodes: detection → decision ${m((f) => after(f, 'decisionMs', 'detectMs'))} ms, decision → cluster IP present ${m((f) => after(f, 'ipMs', 'decisionMs'))} ms, IP → first gratuitous ARP ${m((f) => after(f, 'arpMs', 'ipMs'))} ms, ARP → first reply ${m((f) => after(f, 'replyMs', 'arpMs'))} ms`);
+      breakdown.push(
+        `${nodes} nodes: detection → decision ${m((f) => after(f, 'decisionMs', 'detectMs'))} ms, decision → cluster IP present ${m((f) => after(f, 'ipMs', 'decisionMs'))} ms, IP → first gratuitous ARP ${m((f) => after(f, 'arpMs', 'ipMs'))} ms, ARP → first reply ${m((f) => after(f, 'replyMs', 'arpMs'))} ms`,
+      );
     }
     return [
       `Workload: sandbox clusters of 5 and 16 nodes (token 1000 ms), \`corolistener run\` on every node; ${count} failovers per size, each in a fresh cluster, cutting the master's link. ${WATCHERS}. Overhead = reply − corosync detection.`,
@@ -196,7 +213,19 @@ export const scalePart: BenchPart = {
       '',
       `Where the overhead goes (medians): ${breakdown.join('; ')}. A sandbox of N nodes runs N corosyncs and N listeners on this machine's ${cpus().length} CPUs, and every surviving listener reacts to the same membership change at once (writes its state, broadcasts its failure records, runs its commands), so with 16 nodes each step of the new master waits for a CPU: even detection → decision, which is microseconds of engine work (see the Decision engine section), takes longer. On a real cluster every node has its own CPUs.`,
       '',
-      ...table(['nodes', 'failovers', 'corosync token (ms, runtime)', 'corosync detection after cut (ms, median)', 'detection → decision (ms, median)', 'overhead above detection (ms, median)', 'overhead (ms, max)', 'cut → reply (ms, median)'], rows),
+      ...table(
+        [
+          'nodes',
+          'failovers',
+          'corosync token (ms, runtime)',
+          'corosync detection after cut (ms, median)',
+          'detection → decision (ms, median)',
+          'overhead above detection (ms, median)',
+          'overhead (ms, max)',
+          'cut → reply (ms, median)',
+        ],
+        rows,
+      ),
     ];
   },
 };

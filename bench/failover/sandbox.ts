@@ -5,17 +5,7 @@
 // per node (the cluster IP appearing), and in a client namespace on the LAN a ping of the
 // cluster IP every 5 ms and a gratuitous-ARP watcher.
 import { performance } from 'node:perf_hooks';
-import {
-  createCluster,
-  DEFAULT_CLOUD_IP,
-  holdersOf,
-  macOf,
-  recorderScript,
-  startListeners,
-  type SandboxClient,
-  type SandboxCluster,
-  type SandboxListener,
-} from '../../dist/sandbox';
+import { createCluster, DEFAULT_CLOUD_IP, holdersOf, macOf, recorderScript, startListeners, type SandboxClient, type SandboxCluster, type SandboxListener } from '../../dist/sandbox';
 import { buildC, cSource } from '../lib/build-c';
 import { repoPath } from '../lib/paths';
 import { clientProbe, LineProbe, nodeProbe } from '../lib/probe';
@@ -205,11 +195,7 @@ export class FailoverSandbox {
     const tokenMs = await this.runtimeTokenMs(oldMaster);
     const cutMs = nowMs();
     await this.cluster.cut(oldMaster);
-    const seen = await Promise.all(
-      survivors.map((n) =>
-        this.quorum.get(n.name)!.waitFor((s) => !s.members.includes(old.nodeId), `quorum change without ${oldMaster}`, 60_000, marks.get(n.name)),
-      ),
-    );
+    const seen = await Promise.all(survivors.map((n) => this.quorum.get(n.name)!.waitFor((s) => !s.members.includes(old.nodeId), `quorum change without ${oldMaster}`, 60_000, marks.get(n.name))));
     const detectMs = Math.min(...seen.map((s) => Number(s.realNs / 1000n) / 1000));
     const reply = await this.ping.waitFor((r) => r.atMs > detectMs, `ping reply from ${CLUSTER_IP} after the failover`, 60_000, pingMark);
     const added = await Promise.race(

@@ -31,8 +31,7 @@ interface Change {
   ring: string;
 }
 
-const sameMembers = (s: QuorumSample, ids: number[]): boolean =>
-  s.members.length === ids.length && ids.every((id) => s.members.includes(id));
+const sameMembers = (s: QuorumSample, ids: number[]): boolean => s.members.length === ids.length && ids.every((id) => s.members.includes(id));
 
 const fmt = (x: number, digits: number): string => x.toFixed(digits);
 
@@ -68,9 +67,7 @@ export const latencyPart: BenchPart = {
         const from = probes.map((p) => p.samples.length);
         const triggerNs = process.hrtime.bigint();
         await (action === 'cut' ? cluster.cut(FLAPPED) : cluster.heal(FLAPPED));
-        const [a, j, b] = await Promise.all(
-          probes.map((p, k) => p.waitFor((s) => sameMembers(s, expected), `quorum event with members ${expected.join(',')}`, 30_000, from[k])),
-        );
+        const [a, j, b] = await Promise.all(probes.map((p, k) => p.waitFor((s) => sameMembers(s, expected), `quorum event with members ${expected.join(',')}`, 30_000, from[k])));
         const keys = new Set([a!, j!, b!].map(changeKey));
         if (keys.size !== 1) throw new Error(`change ${i + 1}: the probes saw different quorum changes: ${[...keys].join(' / ')}`);
         const c = a!.monoNs < b!.monoNs ? a!.monoNs : b!.monoNs;
@@ -99,12 +96,16 @@ function report(results: Change[]): string[] {
   return [
     `Workload: a 3-node sandbox cluster (real corosync, knet, token 1000 ms); on n1, a minimal C libquorum client (\`bench/c/quorum-probe.c\`, poll() loop, built with \`cc -O2\` against libquorum), corolistener's \`Quorum\` handle in a Node process (\`bench/latency/js-probe.ts\`), and a second C client, connected in that order. n3 was cut off and healed alternately, ${results.length} quorum changes on n1. Each process reads CLOCK_MONOTONIC first thing in its callback (Node: \`process.hrtime.bigint()\` in the 'quorum' listener); the reference is the earlier of the two C clients, and the difference between the two C clients shows how much an identical client varies on this (shared) machine.`,
     '',
-    ...table(SUMMARY_HEADERS, [
-      summaryRow('JS event − C notification (µs)', diffUs),
-      summaryRow('between the two C clients (µs): noise floor', spreadUs),
-      summaryRow('C notification after the link change (ms)', cMs),
-      summaryRow('JS event after the link change (ms)', jsMs),
-    ], ['l']),
+    ...table(
+      SUMMARY_HEADERS,
+      [
+        summaryRow('JS event − C notification (µs)', diffUs),
+        summaryRow('between the two C clients (µs): noise floor', spreadUs),
+        summaryRow('C notification after the link change (ms)', cMs),
+        summaryRow('JS event after the link change (ms)', jsMs),
+      ],
+      ['l'],
+    ),
     '',
     `Ratio (median time from link change to the JS event / to the C notification): ${(j.median / c.median).toFixed(4)}.`,
     '',
@@ -112,14 +113,11 @@ function report(results: Change[]): string[] {
     '',
     '<details><summary>Every change</summary>',
     '',
-    ...table(['#', 'change', 'ring (node/seq/quorate/members)', 'C after link change (ms)', 'JS − C (µs)', 'C − C (µs)'], results.map((r, i) => [
-      String(i + 1),
-      `${r.action} n${FLAPPED}`,
-      r.ring,
-      fmt(cMs[i]!, 1),
-      fmt(diffUs[i]!, 1),
-      fmt(spreadUs[i]!, 1),
-    ]), ['r', 'l', 'l']),
+    ...table(
+      ['#', 'change', 'ring (node/seq/quorate/members)', 'C after link change (ms)', 'JS − C (µs)', 'C − C (µs)'],
+      results.map((r, i) => [String(i + 1), `${r.action} n${FLAPPED}`, r.ring, fmt(cMs[i]!, 1), fmt(diffUs[i]!, 1), fmt(spreadUs[i]!, 1)]),
+      ['r', 'l', 'l'],
+    ),
     '',
     '</details>',
   ];

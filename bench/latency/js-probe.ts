@@ -10,9 +10,7 @@ const quorum = new Quorum();
 quorum.on('quorum', (e) => {
   const monoNs = process.hrtime.bigint(); // CLOCK_MONOTONIC
   const realNs = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
-  process.stdout.write(
-    formatQuorumLine({ monoNs, realNs, quorate: e.quorate, ringNodeId: e.ringId.nodeId, ringSeq: e.ringId.seq, members: e.members }) + '\n',
-  );
+  process.stdout.write(formatQuorumLine({ monoNs, realNs, quorate: e.quorate, ringNodeId: e.ringId.nodeId, ringSeq: e.ringId.seq, members: e.members }) + '\n');
 });
 quorum.on('disconnect', (err) => {
   process.stderr.write(`js-probe: corosync went away: ${err.message}\n`);

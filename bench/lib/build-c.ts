@@ -18,7 +18,13 @@ export async function buildC(source: string, pkgConfig: readonly string[]): Prom
   const outDir = repoPath('.bench-out', 'bin');
   mkdirSync(outDir, { recursive: true });
   const out = join(outDir, basename(source, '.c'));
-  const flags = pkgConfig.length === 0 ? [] : (await run('pkg-config', ['--cflags', '--libs', ...pkgConfig])).stdout.trim().split(/\s+/).filter((f) => f !== '');
+  const flags =
+    pkgConfig.length === 0
+      ? []
+      : (await run('pkg-config', ['--cflags', '--libs', ...pkgConfig])).stdout
+          .trim()
+          .split(/\s+/)
+          .filter((f) => f !== '');
   try {
     await run('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-o', out, source, ...flags]);
   } catch (e) {

@@ -178,9 +178,7 @@ export interface Announcement {
  * Starts sending `count` gratuitous ARPs `intervalMs` apart and returns at once. It is not tied
  * to any caller's signal: the step that took the address is over long before the last ARP.
  */
-export function startAnnouncement(
-  o: Omit<CommonOptions, 'signal'> & AnnounceOptions & { readonly onArpSent?: (sent: ArpSent) => void },
-): Announcement {
+export function startAnnouncement(o: Omit<CommonOptions, 'signal'> & AnnounceOptions & { readonly onArpSent?: (sent: ArpSent) => void }): Announcement {
   const count = Math.max(1, o.count ?? 5);
   const intervalMs = o.intervalMs ?? 200;
   const stop = new AbortController();
@@ -211,7 +209,11 @@ export function startAnnouncement(
         if (stop.signal.aborted) break;
         const run = runOne(index);
         // A first arping that never started: the announcement did not happen at all.
-        if (index === 0) run.then((r) => firstFailed(new CommandFailedError(r)), () => undefined);
+        if (index === 0)
+          run.then(
+            (r) => firstFailed(new CommandFailedError(r)),
+            () => undefined,
+          );
         runs.push(run);
       }
       const failed = (await Promise.all(runs)).find((r) => !succeeded(r) && !r.aborted);

@@ -7,14 +7,7 @@
 
 import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import {
-  checkAddressFree,
-  startAnnouncement,
-  type AnnounceOptions,
-  type Announcement,
-  type ArpSent,
-  type DuplicateCheckOptions,
-} from './arping';
+import { checkAddressFree, startAnnouncement, type AnnounceOptions, type Announcement, type ArpSent, type DuplicateCheckOptions } from './arping';
 import { CommandFailedError, type CommandResult, type CommandRunner, runChecked, succeeded } from './command-runner';
 import { parseIpAddrJson } from './ip-addr';
 

@@ -194,13 +194,7 @@ export class CommandFailedError extends Error {
 
 function describeFailure(r: CommandResult): string {
   if (r.spawnError) return `could not start: ${r.spawnError}`;
-  const how = r.timedOut
-    ? `timed out after ${Math.round(r.durationMs)} ms`
-    : r.aborted
-      ? 'aborted'
-      : r.signal
-        ? `killed by ${r.signal}`
-        : `exited with code ${r.exitCode}`;
+  const how = r.timedOut ? `timed out after ${Math.round(r.durationMs)} ms` : r.aborted ? 'aborted' : r.signal ? `killed by ${r.signal}` : `exited with code ${r.exitCode}`;
   const err = r.stderr.trim().split('\n').slice(-3).join(' | ');
   return err ? `${how}: ${err}` : how;
 }
@@ -210,11 +204,7 @@ export function succeeded(r: CommandResult): boolean {
 }
 
 /** Runs argv and throws CommandFailedError unless it exited 0. */
-export async function runChecked(
-  runner: CommandRunner,
-  argv: readonly string[],
-  options?: RunOptions,
-): Promise<CommandResult> {
+export async function runChecked(runner: CommandRunner, argv: readonly string[], options?: RunOptions): Promise<CommandResult> {
   const result = await runner.run(argv, options);
   if (!succeeded(result)) throw new CommandFailedError(result);
   return result;

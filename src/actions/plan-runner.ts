@@ -174,13 +174,7 @@ export class PlanRunner<E> {
   }
 
   /** Runs one step with retries and reports it. */
-  private async runStep(
-    plan: Plan<E>,
-    index: number,
-    effect: E,
-    supersede: AbortSignal,
-    stepSignal: AbortSignal,
-  ): Promise<{ ok: true } | { ok: false; error: unknown }> {
+  private async runStep(plan: Plan<E>, index: number, effect: E, supersede: AbortSignal, stepSignal: AbortSignal): Promise<{ ok: true } | { ok: false; error: unknown }> {
     const name = this.describe(effect);
     const start = performance.now();
     let attempts = 0;
@@ -239,7 +233,7 @@ export class PlanRunner<E> {
     try {
       fn();
     } catch (e) {
-      process.emitWarning(`PlanRunner callback threw: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      process.emitWarning(`PlanRunner callback threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     }
   }
 }

@@ -42,7 +42,10 @@ export function backoffDelay(attempt: number, options: RetryOptions = {}): numbe
 
 /** Thrown when the signal aborted the retries; `cause` is the last attempt's error. */
 export class RetryAbortedError extends Error {
-  constructor(readonly attempts: number, cause: unknown) {
+  constructor(
+    readonly attempts: number,
+    cause: unknown,
+  ) {
     super(`gave up after ${attempts} attempt(s): aborted`, { cause });
     this.name = 'RetryAbortedError';
   }
@@ -52,11 +55,7 @@ export class RetryAbortedError extends Error {
  * Runs fn until it resolves, at most `attempts` times. Rejects with the last error when
  * attempts are exhausted or the error is not retryable, RetryAbortedError when aborted.
  */
-export async function retry<T>(
-  fn: (attempt: number) => Promise<T>,
-  options: RetryOptions = {},
-  hooks: RetryHooks = {},
-): Promise<T> {
+export async function retry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions = {}, hooks: RetryHooks = {}): Promise<T> {
   const attempts = Math.max(1, options.attempts ?? DEFAULT_RETRY.attempts);
   const retryable = options.isRetryable ?? isRetryableError;
   for (let attempt = 1; ; attempt++) {

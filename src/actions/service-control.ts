@@ -23,12 +23,7 @@ export interface ConfiguredCommandOptions {
 }
 
 /** Runs a configured argv once with the context environment; throws CommandFailedError unless it exits 0. */
-export function runWithContext(
-  runner: CommandRunner,
-  argv: readonly string[],
-  ctx: CommandContext,
-  options: ConfiguredCommandOptions = {},
-): Promise<CommandResult> {
+export function runWithContext(runner: CommandRunner, argv: readonly string[], ctx: CommandContext, options: ConfiguredCommandOptions = {}): Promise<CommandResult> {
   return runChecked(runner, argv, { timeoutMs: options.timeoutMs, signal: options.signal, env: contextEnv(ctx) });
 }
 

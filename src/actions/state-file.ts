@@ -8,7 +8,11 @@ import * as path from 'node:path';
 import { atomicWriteSmallFile, removeStaleTempFiles } from '../util/atomic-file';
 
 export class StateFileError extends Error {
-  constructor(readonly file: string, detail: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly file: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
     super(`${file}: ${detail}`, options);
     this.name = 'StateFileError';
   }

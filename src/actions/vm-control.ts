@@ -23,9 +23,7 @@ export interface VmControlOptions {
   readonly timeoutMs?: number;
 }
 
-export type SuspendResult =
-  | { readonly via: 'virsh'; readonly suspended: readonly string[] }
-  | { readonly via: 'command'; readonly result: CommandResult };
+export type SuspendResult = { readonly via: 'virsh'; readonly suspended: readonly string[] } | { readonly via: 'command'; readonly result: CommandResult };
 
 export type ResumeResult =
   | {

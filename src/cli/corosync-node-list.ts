@@ -51,12 +51,7 @@ export async function readCorosyncSnapshot(timeoutMs: number): Promise<CorosyncS
   }
 }
 
-export async function readNodeListFromCorosync(
-  corosyncConf: string,
-  socket: string,
-  timeoutMs = 3000,
-  source: SnapshotSource = readCorosyncSnapshot,
-): Promise<NodeListReport> {
+export async function readNodeListFromCorosync(corosyncConf: string, socket: string, timeoutMs = 3000, source: SnapshotSource = readCorosyncSnapshot): Promise<NodeListReport> {
   const noDaemon = `no corolistener daemon answers on ${socket}`;
   let conf;
   try {

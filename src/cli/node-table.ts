@@ -44,18 +44,10 @@ function printable(text: string): string {
 /** The table as printed by `corolistener -l`, ending with a newline. */
 export function formatNodeTable(report: NodeListReport): string {
   const rows = report.nodes.map((node) => COLUMNS.map((c) => printable(c.cell(node))));
-  const widths = COLUMNS.map((c, i) =>
-    Math.max(c.width, ...rows.map((row) => row[i].length + MIN_GAP)),
-  );
-  const line = (cells: readonly string[]): string =>
-    cells.map((cell, i) => cell.padStart(widths[i])).join('');
+  const widths = COLUMNS.map((c, i) => Math.max(c.width, ...rows.map((row) => row[i].length + MIN_GAP)));
+  const line = (cells: readonly string[]): string => cells.map((cell, i) => cell.padStart(widths[i])).join('');
   const total = widths.reduce((a, b) => a + b, 0);
-  const lines = [
-    NODE_TABLE_TITLE,
-    ` ${'='.repeat(total - 1)}`,
-    line(COLUMNS.map((c) => c.header)),
-    ...rows.map(line),
-  ];
+  const lines = [NODE_TABLE_TITLE, ` ${'='.repeat(total - 1)}`, line(COLUMNS.map((c) => c.header)), ...rows.map(line)];
   return `${lines.join('\n')}\n`;
 }
 

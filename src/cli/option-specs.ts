@@ -4,7 +4,6 @@
 import type { NodeSpec } from '../sandbox/spec';
 import { DEFAULT_AUTHKEY_FILE } from '../cluster/cluster-key';
 
-
 /** Exit codes, documented in the help text. */
 export const EXIT = {
   OK: 0,

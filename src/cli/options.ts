@@ -255,7 +255,8 @@ function buildProgram(env: Env, done: (c: Command) => void): Program {
       if (values.list === true) return done(values.help === true ? { name: 'help', topic: 'list' } : listCommand(values, operands, env));
       if (values.help === true) return done({ name: 'help', topic: undefined });
       const stray = ['json', 'timeout', 'socket', 'corosyncConf'].find((k) => values[k] !== undefined);
-      if (stray !== undefined) throw new UsageError(`--${stray === 'corosyncConf' ? 'corosync-conf' : stray} is an option of -l (corolistener -l --${stray === 'corosyncConf' ? 'corosync-conf' : stray} ...)`);
+      if (stray !== undefined)
+        throw new UsageError(`--${stray === 'corosyncConf' ? 'corosync-conf' : stray} is an option of -l (corolistener -l --${stray === 'corosyncConf' ? 'corosync-conf' : stray} ...)`);
       if (operands[0] === undefined) return done({ name: 'help', topic: undefined });
       throw unknownWord('command', operands[0], [...COMMAND_NAMES, 'help'], undefined);
     });

@@ -24,9 +24,7 @@ export class RunNotices {
       if (this.state === 'without-corosync') return;
       this.state = 'without-corosync';
       const what = event === 'corosync-connect' ? 'cannot connect to corosync' : 'corosync went away';
-      this.write(
-        `corolistener: warning: ${what}${error ? ` (${error})` : ''}; running without it (as without quorum: no master duties, VMs suspended) and retrying; details in ${this.logFile}`,
-      );
+      this.write(`corolistener: warning: ${what}${error ? ` (${error})` : ''}; running without it (as without quorum: no master duties, VMs suspended) and retrying; details in ${this.logFile}`);
     }
   }
 }

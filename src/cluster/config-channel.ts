@@ -45,10 +45,12 @@ export class ConfigChannel {
       readLocal: () => readLocalConfig(options.confPath),
       install: (content, version) => installConfig(options.confPath, content, version, options.write),
       reload: () => options.reload(),
-      setTimer: options.setTimer ?? ((ms, fn) => {
-        const t = setTimeout(fn, ms);
-        return () => clearTimeout(t);
-      }),
+      setTimer:
+        options.setTimer ??
+        ((ms, fn) => {
+          const t = setTimeout(fn, ms);
+          return () => clearTimeout(t);
+        }),
       log: options.log,
       ackTimeoutMs: options.ackTimeoutMs,
       isPublisher: options.isPublisher,
@@ -88,7 +90,10 @@ export class ConfigChannel {
 
   /** A CPG `confchg` event: current members and joiners. */
   onCpgConfchg(event: { members: readonly { nodeId: number }[]; joined: readonly { nodeId: number }[] }): Promise<void> {
-    return this.distributor.onMembership(event.members.map((m) => m.nodeId), event.joined.map((m) => m.nodeId));
+    return this.distributor.onMembership(
+      event.members.map((m) => m.nodeId),
+      event.joined.map((m) => m.nodeId),
+    );
   }
 
   private reject(from: number, code: string, error: string): void {

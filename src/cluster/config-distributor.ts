@@ -239,7 +239,10 @@ export class ConfigDistributor {
     }
     const waiting = new Set([...this.members].filter((id) => id !== this.deps.localNodeId));
     const round: OpenRound = {
-      version: local.version, sha256: local.sha256, waiting, refused: new Map(),
+      version: local.version,
+      sha256: local.sha256,
+      waiting,
+      refused: new Map(),
       cancelTimer: () => {},
     };
     this.round = round;

@@ -67,10 +67,7 @@ export interface ConfigHello extends SenderSide {
   from: number;
 }
 
-export type ConfigMessage =
-  | { type: typeof CONFIG_OFFER; body: ConfigOffer }
-  | { type: typeof CONFIG_ACK; body: ConfigAck }
-  | { type: typeof CONFIG_HELLO; body: ConfigHello };
+export type ConfigMessage = { type: typeof CONFIG_OFFER; body: ConfigOffer } | { type: typeof CONFIG_ACK; body: ConfigAck } | { type: typeof CONFIG_HELLO; body: ConfigHello };
 
 export function sha256Hex(content: string): string {
   return createHash('sha256').update(content, 'utf8').digest('hex');

@@ -13,7 +13,6 @@ import type { DecodedMessage } from './envelope';
 import { readLocalConfig } from './local-config';
 import { loadCorosyncConfText } from '../config';
 
-
 export interface ClusterConfigPublisherOptions {
   key: ClusterKey;
   confPath: string;
@@ -60,7 +59,8 @@ export class ClusterConfigPublisher implements ConfigPublisher {
         },
         localSide: () => this.link?.localSide() ?? { role: 'unknown', master: null, since: null },
         onConflict: (c) => {
-          if (c.version <= BigInt(Number.MAX_SAFE_INTEGER)) this.link?.configConflict({ from: c.from, version: Number(c.version), peerRole: c.peerRole, peerMaster: c.peerMaster, peerSince: c.peerSince });
+          if (c.version <= BigInt(Number.MAX_SAFE_INTEGER))
+            this.link?.configConflict({ from: c.from, version: Number(c.version), peerRole: c.peerRole, peerMaster: c.peerMaster, peerSince: c.peerSince });
         },
       });
       if (this.options.syncPort !== null) void this.startSyncServer(localNodeId);
@@ -95,10 +95,15 @@ export class ClusterConfigPublisher implements ConfigPublisher {
   private async startSyncServer(localNodeId: number): Promise<void> {
     try {
       const local = await readLocalConfig(this.options.confPath);
-      const host = this.options.syncHost
-        ?? loadCorosyncConfText(local.content, this.options.confPath).view.nodes.find((n) => n.nodeid === localNodeId)?.ringAddrs[0];
+      const host = this.options.syncHost ?? loadCorosyncConfText(local.content, this.options.confPath).view.nodes.find((n) => n.nodeid === localNodeId)?.ringAddrs[0];
       if (host === undefined) throw new Error(`node ${localNodeId} has no ring0_addr in ${this.options.confPath}`);
-      const server = new ConfigSyncServer({ key: this.options.key, readLocal: () => readLocalConfig(this.options.confPath), host, port: this.options.syncPort ?? DEFAULT_SYNC_PORT, log: this.options.log });
+      const server = new ConfigSyncServer({
+        key: this.options.key,
+        readLocal: () => readLocalConfig(this.options.confPath),
+        host,
+        port: this.options.syncPort ?? DEFAULT_SYNC_PORT,
+        log: this.options.log,
+      });
       const port = await server.listen();
       this.server = server;
       this.options.log.info({ host, port }, 'config sync service listening');

@@ -58,8 +58,14 @@ export function encodeRequest(req: SyncRequest, key: ClusterKey): Buffer {
 
 export function encodeResponse(res: SyncResponse, key: ClusterKey): Buffer {
   const line = {
-    proto: SYNC_PROTO, v: SYNC_VERSION, type: 'response', nonce: res.nonce, version: res.version.toString(),
-    sha256: res.sha256, content: res.content, mac: key.mac(responseParts(res)),
+    proto: SYNC_PROTO,
+    v: SYNC_VERSION,
+    type: 'response',
+    nonce: res.nonce,
+    version: res.version.toString(),
+    sha256: res.sha256,
+    content: res.content,
+    mac: key.mac(responseParts(res)),
   };
   return Buffer.from(JSON.stringify(line) + '\n', 'utf8');
 }
@@ -104,7 +110,7 @@ export function decodeRequest(line: Buffer, key: ClusterKey, now: number, seen: 
   if (o.type !== 'request') throw new SyncProtocolError('request: type is not "request"');
   if (typeof o.ts !== 'number' || !Number.isSafeInteger(o.ts)) throw new SyncProtocolError('request: ts must be an integer (ms since the epoch)');
   const req: SyncRequest = { nonce: hex(o.nonce, 'request: nonce', 32), ts: o.ts, have: uint64(o.have, 'request: have') };
-  if (typeof o.mac !== 'string' || !key.verify(requestParts(req), o.mac)) throw new SyncProtocolError('request: bad MAC (not signed with this cluster\'s key)');
+  if (typeof o.mac !== 'string' || !key.verify(requestParts(req), o.mac)) throw new SyncProtocolError("request: bad MAC (not signed with this cluster's key)");
   if (Math.abs(now - req.ts) > REQUEST_WINDOW_MS) throw new SyncProtocolError(`request: timestamp ${req.ts} is more than ${REQUEST_WINDOW_MS} ms from this node's clock`);
   for (const [nonce, at] of seen) if (now - at > 2 * REQUEST_WINDOW_MS) seen.delete(nonce);
   if (seen.has(req.nonce)) throw new SyncProtocolError('request: replayed nonce');
@@ -121,10 +127,12 @@ export function decodeResponse(line: Buffer, key: ClusterKey, nonce: string): Sy
   const bytes = Buffer.byteLength(o.content, 'utf8');
   if (bytes > MAX_CONFIG_BYTES) throw new SyncProtocolError(`response: content of ${bytes} bytes, over the ${MAX_CONFIG_BYTES}-byte limit`);
   const res: SyncResponse = {
-    nonce: hex(o.nonce, 'response: nonce', 32), version: uint64(o.version, 'response: version'),
-    sha256: hex(o.sha256, 'response: sha256', 64), content: o.content,
+    nonce: hex(o.nonce, 'response: nonce', 32),
+    version: uint64(o.version, 'response: version'),
+    sha256: hex(o.sha256, 'response: sha256', 64),
+    content: o.content,
   };
-  if (typeof o.mac !== 'string' || !key.verify(responseParts(res), o.mac)) throw new SyncProtocolError('response: bad MAC (not signed with this cluster\'s key)');
+  if (typeof o.mac !== 'string' || !key.verify(responseParts(res), o.mac)) throw new SyncProtocolError("response: bad MAC (not signed with this cluster's key)");
   if (res.nonce !== nonce) throw new SyncProtocolError('response: answers another request (nonce mismatch: replayed?)');
   if (sha256Hex(res.content) !== res.sha256) throw new SyncProtocolError('response: sha256 does not match the content');
   return res;

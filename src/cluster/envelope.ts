@@ -16,13 +16,7 @@ export const PROTOCOL_VERSION = 2;
 /** corosync.conf files are a few KiB; nothing we send comes near this. */
 export const MAX_MESSAGE_BYTES = 256 * 1024;
 
-export type MessageErrorCode =
-  | 'too-large'
-  | 'not-json'
-  | 'bad-envelope'
-  | 'unknown-version'
-  | 'unknown-type'
-  | 'bad-body';
+export type MessageErrorCode = 'too-large' | 'not-json' | 'bad-envelope' | 'unknown-version' | 'unknown-type' | 'bad-body';
 
 export class MessageError extends Error {
   override name = 'MessageError';

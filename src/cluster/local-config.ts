@@ -1,9 +1,7 @@
 // The distributor's and the sync service's view of this node's corosync.conf: read it with its
 // version and digest, and install a file received from a peer (validated by our parser, checked
 // with `corosync -t`, written atomically with the previous file kept as .bak; src/config).
-import {
-  ConfigError, ConfigValidationError, type WriteCorosyncConfOptions, loadCorosyncConfText, readConfigText, writeCorosyncConf,
-} from '../config';
+import { ConfigError, ConfigValidationError, type WriteCorosyncConfOptions, loadCorosyncConfText, readConfigText, writeCorosyncConf } from '../config';
 import type { LocalConfig } from './config-distributor';
 import { sha256Hex } from './config-messages';
 
@@ -23,15 +21,18 @@ export async function readLocalConfig(path: string): Promise<LocalConfig> {
  * `corosync -t` refuses it, or when its config_version is not the claimed one; then nothing
  * is written.
  */
-export async function installConfig(
-  path: string, content: string, version: bigint, options: WriteCorosyncConfOptions = {},
-): Promise<void> {
+export async function installConfig(path: string, content: string, version: bigint, options: WriteCorosyncConfOptions = {}): Promise<void> {
   const { doc, view } = loadCorosyncConfText(content, path);
   if ((view.configVersion ?? 0n) !== version) {
-    throw new ConfigValidationError([new ConfigError({
-      file: path, line: 1, column: 1, field: 'totem.config_version',
-      detail: `the file says ${view.configVersion ?? 'nothing'}, the message claims ${version}`,
-    })]);
+    throw new ConfigValidationError([
+      new ConfigError({
+        file: path,
+        line: 1,
+        column: 1,
+        field: 'totem.config_version',
+        detail: `the file says ${view.configVersion ?? 'nothing'}, the message claims ${version}`,
+      }),
+    ]);
   }
   await writeCorosyncConf(path, doc, options);
 }

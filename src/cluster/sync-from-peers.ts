@@ -42,9 +42,7 @@ export async function syncFromPeers(options: SyncFromPeersOptions): Promise<Sync
   const mine = new Set(options.localAddresses ?? localAddresses());
   const peers = view.nodes.map((n) => n.ringAddrs[0]).filter((a): a is string => a !== undefined && !mine.has(a));
   const fetch = options.fetch ?? fetchConfigFromPeer;
-  const settled = await Promise.allSettled(
-    peers.map((host) => fetch({ key: options.key, host, port: options.port, have: local.version, timeoutMs: options.timeoutMs })),
-  );
+  const settled = await Promise.allSettled(peers.map((host) => fetch({ key: options.key, host, port: options.port, have: local.version, timeoutMs: options.timeoutMs })));
   const results: PeerResult[] = [];
   let best: { peer: string; res: SyncResponse } | undefined;
   settled.forEach((s, i) => {

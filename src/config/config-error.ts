@@ -43,10 +43,7 @@ export class ConfigValidationError extends Error {
   readonly warnings: readonly ConfigError[];
 
   constructor(errors: readonly ConfigError[], warnings: readonly ConfigError[] = []) {
-    super(
-      `${errors.length} configuration error${errors.length === 1 ? '' : 's'}:\n` +
-        errors.map((e) => `  ${e.message}`).join('\n'),
-    );
+    super(`${errors.length} configuration error${errors.length === 1 ? '' : 's'}:\n` + errors.map((e) => `  ${e.message}`).join('\n'));
     this.name = 'ConfigValidationError';
     this.errors = errors;
     this.warnings = warnings;

@@ -39,10 +39,15 @@ export async function readConfigText(path: string): Promise<string> {
     // The line where the limit is crossed, so the operator sees where the file runs away.
     let line = 1;
     for (let i = bytes.indexOf(10); i !== -1 && i < MAX_CONFIG_FILE_BYTES; i = bytes.indexOf(10, i + 1)) line++;
-    throw new ConfigValidationError([new ConfigError({
-      file: path, line, column: 1, field: '(file)',
-      detail: `file is larger than ${MAX_CONFIG_FILE_BYTES} bytes: not a configuration file corolistener will read`,
-    })]);
+    throw new ConfigValidationError([
+      new ConfigError({
+        file: path,
+        line,
+        column: 1,
+        field: '(file)',
+        detail: `file is larger than ${MAX_CONFIG_FILE_BYTES} bytes: not a configuration file corolistener will read`,
+      }),
+    ]);
   }
   return decodeUtf8(bytes, path);
 }

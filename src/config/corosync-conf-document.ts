@@ -73,7 +73,14 @@ export function parseCorosyncConf(text: string, file = 'corosync.conf'): Corosyn
   const lines = text.split('\n');
   const syntaxErrors: ConfigError[] = [];
   const root: ConfSection = {
-    kind: 'section', name: '', path: '', field: '', line: -1, nameStart: 0, closeLine: undefined, children: [],
+    kind: 'section',
+    name: '',
+    path: '',
+    field: '',
+    line: -1,
+    nameStart: 0,
+    closeLine: undefined,
+    children: [],
   };
   const stack: ConfSection[] = [root];
   const err = (line: number, column: number, field: string, detail: string): void => {
@@ -127,7 +134,14 @@ export function parseCorosyncConf(text: string, file = 'corosync.conf'): Corosyn
         field = `${field}[${index}]`;
       }
       const section: ConfSection = {
-        kind: 'section', name, path, field, line: i, nameStart: first, closeLine: undefined, children: [],
+        kind: 'section',
+        name,
+        path,
+        field,
+        line: i,
+        nameStart: first,
+        closeLine: undefined,
+        children: [],
       };
       parent.children.push(section);
       stack.push(section);

@@ -3,10 +3,7 @@
 // trailing blanks and "\r". The result is re-parsed from its text, so tree and text agree.
 
 import { ConfigError, ConfigValidationError } from './config-error';
-import {
-  type ConfEntry, type ConfSection, type CorosyncConfDocument, lastEntry, parseCorosyncConf, sectionsAt,
-  valueAt,
-} from './corosync-conf-document';
+import { type ConfEntry, type ConfSection, type CorosyncConfDocument, lastEntry, parseCorosyncConf, sectionsAt, valueAt } from './corosync-conf-document';
 import { raisedPriority } from '../engine/election';
 import { UINT64_MAX, nodeOf, nodeSections, parseConfigVersion, parseUnsigned } from './corosync-conf-view';
 
@@ -40,10 +37,15 @@ export function appendEntry(doc: CorosyncConfDocument, section: ConfSection, key
 }
 
 function findNode(doc: CorosyncConfDocument, nodeid: number): ConfSection {
-  const matches = nodeSections(doc).map(nodeOf).filter((n) => n.nodeid === nodeid);
+  const matches = nodeSections(doc)
+    .map(nodeOf)
+    .filter((n) => n.nodeid === nodeid);
   if (matches.length !== 1) {
     throw new ConfigError({
-      file: doc.file, line: 1, column: 1, field: 'nodelist.node',
+      file: doc.file,
+      line: 1,
+      column: 1,
+      field: 'nodelist.node',
       detail: matches.length === 0 ? `no node with nodeid ${nodeid}` : `${matches.length} nodes have nodeid ${nodeid}`,
     });
   }
@@ -66,7 +68,10 @@ function configVersionOf(doc: CorosyncConfDocument): { entry: ConfEntry | undefi
   const current = parseConfigVersion(entry.value);
   if (current === undefined) {
     throw new ConfigError({
-      file: doc.file, line: entry.line + 1, column: entry.valueStart + 1, field: entry.field,
+      file: doc.file,
+      line: entry.line + 1,
+      column: entry.valueStart + 1,
+      field: entry.field,
       detail: `cannot bump: not an unsigned integer: "${entry.value}"`,
     });
   }
@@ -90,7 +95,11 @@ export function bumpConfigVersion(doc: CorosyncConfDocument, atLeast?: bigint): 
   if (current === UINT64_MAX) {
     const e = entry as ConfEntry;
     throw new ConfigError({
-      file: doc.file, line: e.line + 1, column: e.valueStart + 1, field: e.field, detail: 'cannot bump: at the uint64 maximum',
+      file: doc.file,
+      line: e.line + 1,
+      column: e.valueStart + 1,
+      field: e.field,
+      detail: 'cannot bump: at the uint64 maximum',
     });
   }
   const next = atLeast !== undefined && atLeast > current + 1n ? atLeast : current + 1n;
@@ -122,7 +131,9 @@ export function raiseNodePrioAboveOthers(doc: CorosyncConfDocument, nodeid: numb
   const node = findNode(doc, nodeid);
   const own = parseUnsigned(lastEntry(node, 'prio')?.value, Number.MAX_SAFE_INTEGER);
   // The engine's rule (src/engine/election.ts raisedPriority), so a takeover and this edit agree.
-  const nodes = nodeSections(doc).map(nodeOf).flatMap((n) => (n.nodeid === undefined ? [] : [{ nodeId: n.nodeid, ip: '', prio: n.prio, replication: true }]));
+  const nodes = nodeSections(doc)
+    .map(nodeOf)
+    .flatMap((n) => (n.nodeid === undefined ? [] : [{ nodeId: n.nodeid, ip: '', prio: n.prio, replication: true }]));
   const target = raisedPriority({ configVersion: 0, nodes, takeoverDelayMs: 0 }, nodeid);
   const versionReached = minVersion === undefined || configVersionOf(doc).current >= minVersion;
   if (target === null && own !== undefined && versionReached) return { doc, prio: own, changed: false };
@@ -130,7 +141,6 @@ export function raiseNodePrioAboveOthers(doc: CorosyncConfDocument, nodeid: numb
   const raised = prio === own ? doc : setNodePrio(doc, nodeid, prio);
   return { doc: bumpConfigVersion(raised, minVersion), prio, changed: true };
 }
-
 
 /**
  * The engine's raisePriority, written as decided: node `nodeid`'s prio and totem.config_version
@@ -150,7 +160,10 @@ export function writeRaisedPriority(doc: CorosyncConfDocument, nodeid: number, p
     const where = valueAt(doc, 'totem', 'config_version');
     throw Object.assign(
       new ConfigError({
-        file: doc.file, line: (where?.line ?? 0) + 1, column: (where?.valueStart ?? 0) + 1, field: 'totem.config_version',
+        file: doc.file,
+        line: (where?.line ?? 0) + 1,
+        column: (where?.valueStart ?? 0) + 1,
+        field: 'totem.config_version',
         detail: `already ${current}, not below ${version} as decided for prio ${prio} of node ${nodeid}: the file changed since; not written`,
       }),
       { retryable: false },

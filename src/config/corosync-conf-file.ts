@@ -48,9 +48,7 @@ export interface WriteResult {
   readonly corosyncChecked: boolean;
 }
 
-export async function writeCorosyncConf(
-  path: string, doc: CorosyncConfDocument, options: WriteCorosyncConfOptions = {},
-): Promise<WriteResult> {
+export async function writeCorosyncConf(path: string, doc: CorosyncConfDocument, options: WriteCorosyncConfOptions = {}): Promise<WriteResult> {
   const text = serializeCorosyncConf(doc);
   // Validate the exact bytes that will be written, under the file name they will have.
   const written = parseCorosyncConf(text, path);
@@ -63,11 +61,14 @@ export async function writeCorosyncConf(
   }
   await atomicWriteFile(path, text, {
     backupSuffix: options.backupSuffix,
-    beforeCommit: binary === undefined ? undefined : async (temp) => {
-      const result = await corosyncCheckFile(binary, temp);
-      // corosync names the temp file: report against the real file name.
-      if (!result.ok) throw new ConfigValidationError([corosyncRefusalError(written, result.message.split(temp).join(path))]);
-    },
+    beforeCommit:
+      binary === undefined
+        ? undefined
+        : async (temp) => {
+            const result = await corosyncCheckFile(binary, temp);
+            // corosync names the temp file: report against the real file name.
+            if (!result.ok) throw new ConfigValidationError([corosyncRefusalError(written, result.message.split(temp).join(path))]);
+          },
   });
   return { warnings, corosyncChecked: binary !== undefined };
 }
@@ -78,7 +79,9 @@ export async function writeCorosyncConf(
  * rewritten. Callers serialise their edits (the daemon runs one plan at a time).
  */
 export async function editCorosyncConf(
-  path: string, edit: (doc: CorosyncConfDocument) => CorosyncConfDocument, options: WriteCorosyncConfOptions = {},
+  path: string,
+  edit: (doc: CorosyncConfDocument) => CorosyncConfDocument,
+  options: WriteCorosyncConfOptions = {},
 ): Promise<{ readonly doc: CorosyncConfDocument; readonly changed: boolean; readonly warnings: readonly ConfigError[] }> {
   const { doc, warnings } = await readCorosyncConf(path);
   const edited = edit(doc);

@@ -19,12 +19,36 @@ export const COROSYNC_INTEGER_KEYS: ReadonlyMap<string, readonly [number, number
   for (const k of ['timeout', 'sync_timeout', 'votes']) m.set(`quorum.device.${k}`, u32);
   m.set('quorum.device.master_wins', u8);
   for (const k of [
-    'version', 'nodeid', 'threads', 'token', 'token_coefficient', 'token_retransmit', 'token_warning', 'hold',
-    'token_retransmits_before_loss_const', 'join', 'send_join', 'consensus', 'merge', 'downcheck',
-    'fail_recv_const', 'seqno_unchanged_const', 'rrp_token_expired_timeout', 'rrp_problem_count_timeout',
-    'rrp_problem_count_threshold', 'rrp_problem_count_mcast_threshold', 'rrp_autorecovery_check_timeout',
-    'heartbeat_failures_allowed', 'max_network_delay', 'window_size', 'max_messages', 'miss_count_const',
-    'knet_pmtud_interval', 'knet_mtu', 'knet_compression_threshold', 'netmtu',
+    'version',
+    'nodeid',
+    'threads',
+    'token',
+    'token_coefficient',
+    'token_retransmit',
+    'token_warning',
+    'hold',
+    'token_retransmits_before_loss_const',
+    'join',
+    'send_join',
+    'consensus',
+    'merge',
+    'downcheck',
+    'fail_recv_const',
+    'seqno_unchanged_const',
+    'rrp_token_expired_timeout',
+    'rrp_problem_count_timeout',
+    'rrp_problem_count_threshold',
+    'rrp_problem_count_mcast_threshold',
+    'rrp_autorecovery_check_timeout',
+    'heartbeat_failures_allowed',
+    'max_network_delay',
+    'window_size',
+    'max_messages',
+    'miss_count_const',
+    'knet_pmtud_interval',
+    'knet_mtu',
+    'knet_compression_threshold',
+    'netmtu',
   ]) {
     m.set(`totem.${k}`, u32);
   }
@@ -63,12 +87,12 @@ export interface WordRule {
 const ON_OFF: WordRule = { words: ['on', 'off'], ignoreCase: false };
 const YES_NO: WordRule = { words: ['yes', 'no', 'on', 'off'], ignoreCase: false };
 const PRIORITY: WordRule = {
-  words: ['alert', 'crit', 'debug', 'emerg', 'err', 'error', 'info', 'notice', 'warning'], ignoreCase: true,
+  words: ['alert', 'crit', 'debug', 'emerg', 'err', 'error', 'info', 'notice', 'warning'],
+  ignoreCase: true,
 };
 /** libqb's qb_log_facility2int (strcmp). */
 const FACILITY: WordRule = {
-  words: ['auth', 'authpriv', 'cron', 'daemon', 'ftp', 'kern', 'lpr', 'mail', 'news', 'syslog', 'user', 'uucp',
-    'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'],
+  words: ['auth', 'authpriv', 'cron', 'daemon', 'ftp', 'kern', 'lpr', 'mail', 'news', 'syslog', 'user', 'uucp', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'],
   ignoreCase: false,
 };
 
@@ -78,14 +102,22 @@ const FACILITY: WordRule = {
  * deprecated spellings, still checked.
  */
 export const LOGGER_WORD_KEYS: ReadonlyMap<string, WordRule> = new Map([
-  ['to_stderr', YES_NO], ['to_syslog', YES_NO], ['to_file', YES_NO], ['to_logfile', YES_NO],
-  ['syslog_facility', FACILITY], ['syslog_level', PRIORITY], ['syslog_priority', PRIORITY], ['logfile_priority', PRIORITY],
+  ['to_stderr', YES_NO],
+  ['to_syslog', YES_NO],
+  ['to_file', YES_NO],
+  ['to_logfile', YES_NO],
+  ['syslog_facility', FACILITY],
+  ['syslog_level', PRIORITY],
+  ['syslog_priority', PRIORITY],
+  ['logfile_priority', PRIORITY],
   ['debug', { words: ['on', 'off', 'trace'], ignoreCase: false }],
 ]);
 
 /** Keys logconfig.c reads only from the top-level `logging` section (format and blackbox). */
 export const LOGGING_ONLY_WORD_KEYS: ReadonlyMap<string, WordRule> = new Map([
-  ['fileline', ON_OFF], ['function_name', ON_OFF], ['blackbox', ON_OFF],
+  ['fileline', ON_OFF],
+  ['function_name', ON_OFF],
+  ['blackbox', ON_OFF],
   ['timestamp', { words: ['on', 'off', 'hires'], ignoreCase: false }],
 ]);
 

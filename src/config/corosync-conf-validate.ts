@@ -5,13 +5,22 @@
 
 import { isIP } from 'node:net';
 import { ConfigError } from './config-error';
-import {
-  type ConfEntry, type ConfSection, type CorosyncConfDocument, entriesOf, lastEntry, sectionsAt, valueAt,
-} from './corosync-conf-document';
+import { type ConfEntry, type ConfSection, type CorosyncConfDocument, entriesOf, lastEntry, sectionsAt, valueAt } from './corosync-conf-document';
 import { checkLogging } from './corosync-conf-logging';
 import {
-  COROSYNC_ENUM_KEYS, COROSYNC_INTEGER_KEYS, COROSYNC_TRANSPORTS, ICMAP_NAME_CHARS, ICMAP_NAME_MIN, KNET_MAX_NODEID, KNET_TRANSPORT,
-  TOTEM_LINK_MODE, type WordRule, inetAton, parseCorosyncInteger, wordAllowed, wordRuleDetail,
+  COROSYNC_ENUM_KEYS,
+  COROSYNC_INTEGER_KEYS,
+  COROSYNC_TRANSPORTS,
+  ICMAP_NAME_CHARS,
+  ICMAP_NAME_MIN,
+  KNET_MAX_NODEID,
+  KNET_TRANSPORT,
+  TOTEM_LINK_MODE,
+  type WordRule,
+  inetAton,
+  parseCorosyncInteger,
+  wordAllowed,
+  wordRuleDetail,
 } from './corosync-conf-rules';
 import { RING_ADDR_KEY, nodeSections, parseConfigVersion, parseUnsigned } from './corosync-conf-view';
 
@@ -26,13 +35,19 @@ export function validateCorosyncConf(doc: CorosyncConfDocument): ValidationResul
   const errors: ConfigError[] = [...doc.syntaxErrors];
   const warnings: ConfigError[] = [];
   const at = (list: ConfigError[], line: number, column: number, field: string, detail: string): void => {
-    list.push(new ConfigError({
-      file: doc.file, line: line + 1, column: column + 1, field, detail, severity: list === warnings ? 'warning' : 'error',
-    }));
+    list.push(
+      new ConfigError({
+        file: doc.file,
+        line: line + 1,
+        column: column + 1,
+        field,
+        detail,
+        severity: list === warnings ? 'warning' : 'error',
+      }),
+    );
   };
   const onValue = (e: ConfEntry, detail: string, list = errors): void => at(list, e.line, e.valueStart, e.field, detail);
-  const onSection = (s: ConfSection, field: string, detail: string, list = errors): void =>
-    at(list, Math.max(s.line, 0), s.nameStart, field, detail);
+  const onSection = (s: ConfSection, field: string, detail: string, list = errors): void => at(list, Math.max(s.line, 0), s.nameStart, field, detail);
 
   checkKeys(doc, errors, onValue, at);
   checkTotem(doc, errors, onValue, at);
@@ -54,8 +69,7 @@ function sortByPosition(list: ConfigError[]): ConfigError[] {
 function checkKeys(doc: CorosyncConfDocument, errors: ConfigError[], onValue: OnValue, at: At): void {
   for (const e of entriesOf(doc.root)) {
     if (!ICMAP_NAME_CHARS.test(e.path) || e.path.length < ICMAP_NAME_MIN) {
-      at(errors, e.line, e.keyStart, e.field,
-        `corosync refuses the key name "${e.path}" (letters, digits and . _ / : - only, at least ${ICMAP_NAME_MIN} characters)`);
+      at(errors, e.line, e.keyStart, e.field, `corosync refuses the key name "${e.path}" (letters, digits and . _ / : - only, at least ${ICMAP_NAME_MIN} characters)`);
       continue;
     }
     const range = COROSYNC_INTEGER_KEYS.get(e.path);
@@ -74,8 +88,7 @@ function checkTotem(doc: CorosyncConfDocument, errors: ConfigError[], onValue: O
   const version = valueAt(doc, 'totem', 'version');
   if (!version) {
     const totem = sectionsAt(doc, 'totem')[0];
-    at(errors, totem ? totem.line : 0, totem ? totem.nameStart : 0, 'totem.version',
-      'missing: corosync requires "version: 2" in the totem section');
+    at(errors, totem ? totem.line : 0, totem ? totem.nameStart : 0, 'totem.version', 'missing: corosync requires "version: 2" in the totem section');
   } else if (parseCorosyncInteger(version.value, [0, 0xffffffff]) !== undefined && Number(version.value) !== 2) {
     onValue(version, `must be 2 (the only version corosync parses), got "${version.value}"`);
   }
@@ -111,7 +124,7 @@ function checkCrypto(doc: CorosyncConfDocument, onValue: OnValue): void {
   const hashValue = hash?.value ?? (on ? 'sha256' : 'none');
   const transport = valueAt(doc, 'totem', 'transport')?.value ?? 'knet';
   if (transport !== 'knet' && (cipherValue !== 'none' || hashValue !== 'none')) {
-    const entry = cipherValue !== 'none' ? cipher ?? secauth! : hash ?? secauth!;
+    const entry = cipherValue !== 'none' ? (cipher ?? secauth!) : (hash ?? secauth!);
     onValue(entry, `crypto (crypto_cipher ${cipherValue}, crypto_hash ${hashValue}) needs the knet transport, not ${transport}`);
     return;
   }
@@ -121,9 +134,7 @@ function checkCrypto(doc: CorosyncConfDocument, onValue: OnValue): void {
   else onValue(cipher!, `needs crypto_hash (other than none): corosync requires a hash with a cipher, and crypto_hash defaults to none`);
 }
 
-function checkNodes(
-  doc: CorosyncConfDocument, errors: ConfigError[], warnings: ConfigError[], onValue: OnValue, onSection: OnSection, at: At,
-): void {
+function checkNodes(doc: CorosyncConfDocument, errors: ConfigError[], warnings: ConfigError[], onValue: OnValue, onSection: OnSection, at: At): void {
   const knet = (valueAt(doc, 'totem', 'transport')?.value ?? 'knet') === 'knet';
   const lists = sectionsAt(doc, 'nodelist');
   for (const extra of lists.slice(1)) {
@@ -204,22 +215,23 @@ function checkNodes(
   });
   if (multiLink) {
     // corosync (totemconfig.c): every link must have as many member addresses as the others.
-    const linksOf = (node: ConfSection): Set<number> => new Set(node.children.flatMap((c) => {
-      const m = c.kind === 'entry' ? RING_ADDR_KEY.exec(c.key) : null;
-      return m ? [Number(m[1])] : [];
-    }));
+    const linksOf = (node: ConfSection): Set<number> =>
+      new Set(
+        node.children.flatMap((c) => {
+          const m = c.kind === 'entry' ? RING_ADDR_KEY.exec(c.key) : null;
+          return m ? [Number(m[1])] : [];
+        }),
+      );
     const perNode = nodes.map(linksOf);
     const links = [...new Set(perNode.flatMap((l) => [...l]))].sort((a, b) => a - b);
     const counts = links.map((link) => perNode.filter((l) => l.has(link)).length);
     if (counts.some((c) => c !== counts[0])) {
       const node = nodes.find((_, i) => perNode[i]!.size > 0 && links.some((link) => !perNode[i]!.has(link)))!;
       const missing = links.filter((link) => !linksOf(node).has(link));
-      onSection(node, `${node.field}.ring${missing[0]}_addr`,
-        `missing: not all nodes have the same number of links (links ${links.join(', ')} are in use)`);
+      onSection(node, `${node.field}.ring${missing[0]}_addr`, `missing: not all nodes have the same number of links (links ${links.join(', ')} are in use)`);
     }
     // corosync skips nodes without any address, so only addressed nodes need a name.
-    const hasKey = (node: ConfSection, test: (key: string) => boolean): boolean =>
-      node.children.some((c) => c.kind === 'entry' && test(c.key));
+    const hasKey = (node: ConfSection, test: (key: string) => boolean): boolean => node.children.some((c) => c.kind === 'entry' && test(c.key));
     for (const node of nodes) {
       if (hasKey(node, (k) => RING_ADDR_KEY.test(k)) && !hasKey(node, (k) => k === 'name')) {
         onSection(node, `${node.field}.name`, 'missing: with more than one link (ring1_addr...) corosync needs a name on every node');

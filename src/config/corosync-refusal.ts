@@ -6,9 +6,7 @@
 // the line corosync names, or line 1, with the field "corosync -t".
 
 import { ConfigError } from './config-error';
-import {
-  type ConfEntry, type ConfSection, type CorosyncConfDocument, entriesOf, sectionsAt, valueAt,
-} from './corosync-conf-document';
+import { type ConfEntry, type ConfSection, type CorosyncConfDocument, entriesOf, sectionsAt, valueAt } from './corosync-conf-document';
 import { LOGGER_WORD_KEYS, LOGGING_ONLY_WORD_KEYS, wordAllowed } from './corosync-conf-rules';
 
 type Located = ConfEntry | { readonly section: ConfSection; readonly field: string };
@@ -33,8 +31,13 @@ function totemKey(doc: CorosyncConfDocument, key: string): Located | undefined {
 
 /** totemconfig.c's names for its timeouts, by the key they come from. */
 const TIMEOUT_KEYS: Readonly<Record<string, string>> = {
-  'token': 'token', 'token retransmit': 'token_retransmit', 'token hold': 'hold', 'join': 'join',
-  'consensus': 'consensus', 'merge': 'merge', 'downcheck': 'downcheck',
+  token: 'token',
+  'token retransmit': 'token_retransmit',
+  'token hold': 'hold',
+  join: 'join',
+  consensus: 'consensus',
+  merge: 'merge',
+  downcheck: 'downcheck',
 };
 
 const crypto = (doc: CorosyncConfDocument): Located | undefined => {
@@ -46,27 +49,24 @@ const crypto = (doc: CorosyncConfDocument): Located | undefined => {
 
 const LOCATORS: ReadonlyArray<readonly [RegExp, Locator]> = [
   [/unknown value for (\w+)/, (m, doc) => loggingEntry(doc, m[1]!)],
-  [/unknown (syslog facility|syslog priority|syslog level|logfile priority) specified/,
-    (m, doc) => loggingEntry(doc, m[1]!.replace(' ', '_'))],
-  [/The (token|token retransmit|token hold|join|consensus|merge|downcheck) timeout parameter/,
-    (m, doc) => totemKey(doc, TIMEOUT_KEYS[m[1]!]!)],
+  [/unknown (syslog facility|syslog priority|syslog level|logfile priority) specified/, (m, doc) => loggingEntry(doc, m[1]!.replace(' ', '_'))],
+  [/The (token|token retransmit|token hold|join|consensus|merge|downcheck) timeout parameter/, (m, doc) => totemKey(doc, TIMEOUT_KEYS[m[1]!]!)],
   [/The max_network_delay parameter/, (_, doc) => totemKey(doc, 'max_network_delay')],
-  [/Not appropriate token or token_retransmits_before_loss_const/,
-    (_, doc) => valueAt(doc, 'totem', 'token') ?? totemKey(doc, 'token_retransmits_before_loss_const')],
+  [/Not appropriate token or token_retransmits_before_loss_const/, (_, doc) => valueAt(doc, 'totem', 'token') ?? totemKey(doc, 'token_retransmits_before_loss_const')],
   [/crypto_cipher requires crypto_hash/, (_, doc) => crypto(doc)],
-  [/crypto_cipher & crypto_hash are only valid for the Knet transport/,
-    (_, doc) => valueAt(doc, 'totem', 'crypto_cipher') ?? valueAt(doc, 'totem', 'crypto_hash') ?? valueAt(doc, 'totem', 'secauth')],
-  [/failed to parse node address '([^']*)'/,
-    (m, doc) => allEntries(doc).find((e) => /^nodelist\.node\.ring[0-9]+_addr$/.test(e.path) && e.value === m[1])],
-  [/failed to parse (bindnet|mcast) address '([^']*)'/,
-    (m, doc) => allEntries(doc).find((e) => e.path === `totem.interface.${m[1]}addr` && e.value === m[2])],
+  [/crypto_cipher & crypto_hash are only valid for the Knet transport/, (_, doc) => valueAt(doc, 'totem', 'crypto_cipher') ?? valueAt(doc, 'totem', 'crypto_hash') ?? valueAt(doc, 'totem', 'secauth')],
+  [/failed to parse node address '([^']*)'/, (m, doc) => allEntries(doc).find((e) => /^nodelist\.node\.ring[0-9]+_addr$/.test(e.path) && e.value === m[1])],
+  [/failed to parse (bindnet|mcast) address '([^']*)'/, (m, doc) => allEntries(doc).find((e) => e.path === `totem.interface.${m[1]}addr` && e.value === m[2])],
   [/Value of key "([^"]+)"/, (m, doc) => allEntries(doc).find((e) => e.path === m[1])],
   [/The Knet link mode/, (_, doc) => valueAt(doc, 'totem', 'link_mode')],
   [/Unrecognised knet_transport/, (_, doc) => allEntries(doc).find((e) => e.path === 'totem.interface.knet_transport' && !['udp', 'sctp'].includes(e.value))],
-  [/No valid name found for local host/, (_, doc) => {
-    const list = sectionsAt(doc, 'nodelist')[0];
-    return list ? { section: list, field: 'nodelist' } : undefined;
-  }],
+  [
+    /No valid name found for local host/,
+    (_, doc) => {
+      const list = sectionsAt(doc, 'nodelist')[0];
+      return list ? { section: list, field: 'nodelist' } : undefined;
+    },
+  ],
 ];
 
 /**
@@ -88,7 +88,11 @@ export function corosyncRefusalError(doc: CorosyncConfDocument, message: string)
   const line = named ? Number(named[1]) : 1;
   const entry = named ? allEntries(doc).find((e) => e.line === line - 1) : undefined;
   return new ConfigError({
-    file: doc.file, line, column: entry ? entry.keyStart + 1 : 1, field: entry?.field ?? 'corosync -t', detail,
+    file: doc.file,
+    line,
+    column: entry ? entry.keyStart + 1 : 1,
+    field: entry?.field ?? 'corosync -t',
+    detail,
   });
 }
 

@@ -55,14 +55,22 @@ export function netmaskToPrefix(mask: string): number | undefined {
   if (!isIPv4(mask)) return undefined;
   const bits = mask.split('.').reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n);
   const binary = bits.toString(2).padStart(32, '0');
-  return /^1*0*$/.test(binary) ? binary.indexOf('0') === -1 ? 32 : binary.indexOf('0') : undefined;
+  return /^1*0*$/.test(binary) ? (binary.indexOf('0') === -1 ? 32 : binary.indexOf('0')) : undefined;
 }
 
 export function parseVmmgrConf(text: string, file = 'vmmgr.conf'): VmmgrConf {
   const conf: Mutable<VmmgrConf> = {
-    cloudIp: undefined, cloudIpDev: 'vmbr0', cloudMask: 32,
-    serviceStartCommand: undefined, serviceStopCommand: undefined, vmSuspendCommand: undefined,
-    vmResumeCommand: undefined, nodeFailedCommand: undefined, takeoverDelayMs: 0, other: {}, warnings: [],
+    cloudIp: undefined,
+    cloudIpDev: 'vmbr0',
+    cloudMask: 32,
+    serviceStartCommand: undefined,
+    serviceStopCommand: undefined,
+    vmSuspendCommand: undefined,
+    vmResumeCommand: undefined,
+    nodeFailedCommand: undefined,
+    takeoverDelayMs: 0,
+    other: {},
+    warnings: [],
   };
   const other: Record<string, string[]> = {};
   const errors: ConfigError[] = [];

@@ -37,10 +37,7 @@ export class Cmap extends CorosyncHandle<NativeCmap, NativeCmapEvents, CmapEvent
     };
   }
 
-  protected override onNativeEvent<K extends keyof NativeCmapEvents>(
-    event: K,
-    payload: NativeCmapEvents[K],
-  ): void {
+  protected override onNativeEvent<K extends keyof NativeCmapEvents>(event: K, payload: NativeCmapEvents[K]): void {
     if (event !== 'track') {
       super.onNativeEvent(event, payload);
       return;

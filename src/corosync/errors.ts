@@ -38,9 +38,7 @@ export const CS_ERRORS = {
 
 export type CsErrorCode = keyof typeof CS_ERRORS;
 
-const CODE_BY_ERRNO = new Map<number, CsErrorCode>(
-  Object.entries(CS_ERRORS).map(([code, errno]) => [errno, code as CsErrorCode]),
-);
+const CODE_BY_ERRNO = new Map<number, CsErrorCode>(Object.entries(CS_ERRORS).map(([code, errno]) => [errno, code as CsErrorCode]));
 
 export class CorosyncError extends Error {
   /** cs_error_t name, e.g. 'CS_ERR_LIBRARY'; 'CS_ERR_UNKNOWN' for a number corotypes.h lacks. */

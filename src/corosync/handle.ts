@@ -14,11 +14,7 @@ export interface DisconnectEvent {
   disconnect: CorosyncError;
 }
 
-export abstract class CorosyncHandle<
-  N extends NativeHandle,
-  NativeEvents extends DisconnectEvent,
-  PublicEvents extends DisconnectEvent,
-> extends EventEmitter<EventArgs<PublicEvents>> {
+export abstract class CorosyncHandle<N extends NativeHandle, NativeEvents extends DisconnectEvent, PublicEvents extends DisconnectEvent> extends EventEmitter<EventArgs<PublicEvents>> {
   protected readonly native: N;
   #open = true;
   #finalized = false;

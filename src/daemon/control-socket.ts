@@ -113,17 +113,11 @@ async function removeStaleSocket(path: string, probeTimeoutMs: number): Promise<
     throw err;
   }
   if (!stat.isSocket()) {
-    throw new ControlSocketError(
-      'not-a-socket',
-      `control socket path ${path} exists and is not a socket; not removing it`,
-    );
+    throw new ControlSocketError('not-a-socket', `control socket path ${path} exists and is not a socket; not removing it`);
   }
   const state = await probe(path, probeTimeoutMs);
   if (state === 'answers') {
-    throw new ControlSocketError(
-      'in-use',
-      `another corolistener daemon answers on ${path}; refusing to start a second one`,
-    );
+    throw new ControlSocketError('in-use', `another corolistener daemon answers on ${path}; refusing to start a second one`);
   }
   if (state === 'stale') await unlink(path).catch(ignoreEnoent);
 }
@@ -160,11 +154,7 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-async function answer(
-  handler: ControlHandler,
-  line: string,
-  handlerTimeoutMs: number,
-): Promise<{ response: ControlResponse; close: boolean }> {
+async function answer(handler: ControlHandler, line: string, handlerTimeoutMs: number): Promise<{ response: ControlResponse; close: boolean }> {
   let request: unknown;
   try {
     request = JSON.parse(line);
@@ -189,10 +179,7 @@ async function answer(
     const result = await Promise.race([
       Promise.resolve().then(() => handler(cmd as ControlCommand)),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`daemon did not answer ${cmd} within ${handlerTimeoutMs} ms`)),
-          handlerTimeoutMs,
-        );
+        timer = setTimeout(() => reject(new Error(`daemon did not answer ${cmd} within ${handlerTimeoutMs} ms`)), handlerTimeoutMs);
       }),
     ]);
     return { response: { ok: true, result }, close: false };
@@ -213,10 +200,7 @@ function serialise(response: ControlResponse): string {
   }
 }
 
-function serveConnection(
-  socket: net.Socket,
-  options: Required<Omit<ControlSocketOptions, 'onClientError'>> & Pick<ControlSocketOptions, 'onClientError'>,
-): void {
+function serveConnection(socket: net.Socket, options: Required<Omit<ControlSocketOptions, 'onClientError'>> & Pick<ControlSocketOptions, 'onClientError'>): void {
   let buffered = '';
   let bufferedBytes = 0;
   let closing = false;
@@ -356,11 +340,7 @@ const MAX_RESPONSE_BYTES = 1 << 20;
  * back to reading corosync. Rejects with a ControlSocketError for everything else: timeout,
  * permission denied, a malformed or error response.
  */
-export function queryDaemon(
-  socketPath: string,
-  cmd: ControlCommand,
-  timeoutMs: number,
-): Promise<unknown> {
+export function queryDaemon(socketPath: string, cmd: ControlCommand, timeoutMs: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const socket = net.createConnection({ path: socketPath });
     let received = '';
@@ -372,12 +352,8 @@ export function queryDaemon(
       socket.destroy();
       outcome();
     };
-    const fail = (code: ControlSocketError['code'], message: string) =>
-      finish(() => reject(new ControlSocketError(code, message)));
-    const timer = setTimeout(
-      () => fail('timeout', `corolistener daemon on ${socketPath} did not answer within ${timeoutMs} ms`),
-      timeoutMs,
-    );
+    const fail = (code: ControlSocketError['code'], message: string) => finish(() => reject(new ControlSocketError(code, message)));
+    const timer = setTimeout(() => fail('timeout', `corolistener daemon on ${socketPath} did not answer within ${timeoutMs} ms`), timeoutMs);
 
     socket.setEncoding('utf8');
     socket.once('connect', () => socket.write(`${JSON.stringify({ cmd })}\n`));
@@ -412,8 +388,6 @@ export function queryDaemon(
         fail('daemon-error', `daemon: ${typeof r.error === 'string' ? r.error : 'unspecified error'}`);
       }
     });
-    socket.on('end', () =>
-      fail('protocol', `corolistener daemon on ${socketPath} closed the connection without answering`),
-    );
+    socket.on('end', () => fail('protocol', `corolistener daemon on ${socketPath} closed the connection without answering`));
   });
 }

@@ -394,8 +394,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
         vmResume: v.vmResumeCommand,
         nodeFailed: v.nodeFailedCommand,
       },
-      onAnnounceFailed: (err) =>
-        this.logger.warn({ event: 'arp-announce', error: errorText(err) }, 'a gratuitous ARP for the cluster IP failed; the next addClusterIp announces again'),
+      onAnnounceFailed: (err) => this.logger.warn({ event: 'arp-announce', error: errorText(err) }, 'a gratuitous ARP for the cluster IP failed; the next addClusterIp announces again'),
     });
   }
 

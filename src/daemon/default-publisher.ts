@@ -32,10 +32,7 @@ export async function defaultConfigPublisher(o: DefaultPublisherOptions): Promis
       ...(o.corosyncCheck === undefined ? {} : { write: { corosyncCheck: o.corosyncCheck } }),
     });
   } catch (err) {
-    o.logger.error(
-      { event: 'cluster-key', keyFile, error: (err as Error).message },
-      'no cluster key: configuration distribution and the config sync service are off (give --key FILE, or keyFile)',
-    );
+    o.logger.error({ event: 'cluster-key', keyFile, error: (err as Error).message }, 'no cluster key: configuration distribution and the config sync service are off (give --key FILE, or keyFile)');
     return localOnlyPublisher(o.logger);
   }
 }
@@ -44,10 +41,7 @@ export async function defaultConfigPublisher(o: DefaultPublisherOptions): Promis
 export function localOnlyPublisher(logger: Logger): ConfigPublisher {
   return {
     async publish({ configVersion, corosyncConf }) {
-      logger.warn(
-        { event: 'publish-config', configVersion, corosyncConf },
-        `corosync.conf version ${configVersion} was changed locally only: no configuration publisher is installed`,
-      );
+      logger.warn({ event: 'publish-config', configVersion, corosyncConf }, `corosync.conf version ${configVersion} was changed locally only: no configuration publisher is installed`);
     },
   };
 }

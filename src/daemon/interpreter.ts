@@ -159,7 +159,10 @@ export class Interpreter {
     // The step in flight is owed too, in case it fails: superseded, its retries are cut short.
     const owed = this.lastPlan.filter((s) => s.status !== 'done');
     const owedByEffect = new Map(owed.map((s) => [s.effect, s]));
-    const ordered = nextPlan(owed.map((s) => ({ effect: s.effect, retrying: s.status === 'retrying' })), decision);
+    const ordered = nextPlan(
+      owed.map((s) => ({ effect: s.effect, retrying: s.status === 'retrying' })),
+      decision,
+    );
     const steps: Step[] = ordered.map((effect) => {
       const old = owedByEffect.get(effect);
       return old?.status === 'running' ? { effect, status: 'pending', repeatOf: old } : { effect, status: 'pending' };
@@ -227,27 +230,43 @@ export class Interpreter {
   }
 }
 
-
 /** Calls the handler of the effect's own type (one switch, so each handler gets its own effect type). */
 function dispatch(h: EffectHandlers, e: Exclude<Effect, { type: OwnEffect }>, signal: AbortSignal): Promise<unknown> {
   switch (e.type) {
-    case 'removeRelocatedLock': return h.removeRelocatedLock(e, signal);
-    case 'addClusterIp': return h.addClusterIp(e, signal);
-    case 'createServiceLock': return h.createServiceLock(e, signal);
-    case 'startService': return h.startService(e, signal);
-    case 'raisePriority': return h.raisePriority(e, signal);
-    case 'publishConfig': return h.publishConfig(e, signal);
-    case 'reportNodesFailed': return h.reportNodesFailed(e, signal);
-    case 'broadcastFailureRecords': return h.broadcastFailureRecords(e, signal);
-    case 'stopService': return h.stopService(e, signal);
-    case 'removeServiceLock': return h.removeServiceLock(e, signal);
-    case 'removeClusterIp': return h.removeClusterIp(e, signal);
-    case 'removeClusterIpNow': return h.removeClusterIpNow(e, signal);
-    case 'readConfig': return h.readConfig(e, signal);
-    case 'suspendVms': return h.suspendVms(e, signal);
-    case 'resumeVms': return h.resumeVms(e, signal);
-    case 'reportVmsDiscarded': return h.reportVmsDiscarded(e, signal);
-    case 'persistState': return h.persistState(e, signal);
+    case 'removeRelocatedLock':
+      return h.removeRelocatedLock(e, signal);
+    case 'addClusterIp':
+      return h.addClusterIp(e, signal);
+    case 'createServiceLock':
+      return h.createServiceLock(e, signal);
+    case 'startService':
+      return h.startService(e, signal);
+    case 'raisePriority':
+      return h.raisePriority(e, signal);
+    case 'publishConfig':
+      return h.publishConfig(e, signal);
+    case 'reportNodesFailed':
+      return h.reportNodesFailed(e, signal);
+    case 'broadcastFailureRecords':
+      return h.broadcastFailureRecords(e, signal);
+    case 'stopService':
+      return h.stopService(e, signal);
+    case 'removeServiceLock':
+      return h.removeServiceLock(e, signal);
+    case 'removeClusterIp':
+      return h.removeClusterIp(e, signal);
+    case 'removeClusterIpNow':
+      return h.removeClusterIpNow(e, signal);
+    case 'readConfig':
+      return h.readConfig(e, signal);
+    case 'suspendVms':
+      return h.suspendVms(e, signal);
+    case 'resumeVms':
+      return h.resumeVms(e, signal);
+    case 'reportVmsDiscarded':
+      return h.reportVmsDiscarded(e, signal);
+    case 'persistState':
+      return h.persistState(e, signal);
   }
 }
 

@@ -13,12 +13,7 @@ export interface ElectionResult {
 }
 
 /** Why a member cannot be master, or null if it can. */
-export function ineligibility(
-  nodeId: number,
-  node: NodeInfo | undefined,
-  versions: Readonly<Record<number, number>>,
-  newestVersion: number | null,
-): Ineligibility | null {
+export function ineligibility(nodeId: number, node: NodeInfo | undefined, versions: Readonly<Record<number, number>>, newestVersion: number | null): Ineligibility | null {
   if (node === undefined) return 'not-configured';
   if (!node.replication) return 'replication-off';
   if (node.prio === undefined) return 'no-prio';
@@ -57,11 +52,7 @@ export function nodeById(view: ClusterView, nodeId: number): NodeInfo | undefine
  * Highest prio among eligible members; ties go to the lowest nodeid.
  * Linear in the number of members (see bench/engine.ts for 3, 16 and 32-node views).
  */
-export function electMaster(
-  view: ClusterView,
-  members: readonly number[],
-  versions: Readonly<Record<number, number>>,
-): ElectionResult {
+export function electMaster(view: ClusterView, members: readonly number[], versions: Readonly<Record<number, number>>): ElectionResult {
   const newestVersion = newestMemberVersion(members, versions);
   let best: NodeInfo | null = null;
   for (const id of members) {
@@ -87,12 +78,7 @@ export const STALE_SYNC_WAIT_MS = 15_000;
  * configured, replication on, a prio above ours (or equal with a lower nodeid), version older than
  * the newest. Sorted by nodeid.
  */
-export function staleMembersOutranking(
-  view: ClusterView,
-  members: readonly number[],
-  versions: Readonly<Record<number, number>>,
-  local: number,
-): number[] {
+export function staleMembersOutranking(view: ClusterView, members: readonly number[], versions: Readonly<Record<number, number>>, local: number): number[] {
   const self = nodeById(view, local);
   if (self === undefined || self.prio === undefined) return [];
   const newest = newestMemberVersion(members, versions);

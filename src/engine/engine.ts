@@ -18,13 +18,7 @@ export { failureRecordsBroadcast, mergeFailureRecords } from './records';
 
 // The cluster IP goes first (docs/design.md §1's order): it is what the rest of the network sees,
 // and a new master may be taking it over right now; stopping VMmanager can take seconds.
-const TEARDOWN: readonly Effect[] = [
-  { type: 'removeClusterIp' },
-  { type: 'stopService' },
-  { type: 'removeServiceLock' },
-  { type: 'removeRelocatedLock' },
-];
-
+const TEARDOWN: readonly Effect[] = [{ type: 'removeClusterIp' }, { type: 'stopService' }, { type: 'removeServiceLock' }, { type: 'removeRelocatedLock' }];
 
 /** Tear down master duties; the cluster IP stops counting as held from this decision on. */
 function teardown(s: EngineState, effects: Effect[]): void {
@@ -151,21 +145,12 @@ function decideQuorate(s: EngineState, prev: EngineState, view: ClusterView, q: 
   return role;
 }
 
-function decideRole(
-  s: EngineState,
-  prev: EngineState,
-  view: ClusterView,
-  q: QuorateMembership,
-  named: MasterNaming,
-  ctx: QuorateContext,
-  effects: Effect[],
-  why: string[],
-): Role {
+function decideRole(s: EngineState, prev: EngineState, view: ClusterView, q: QuorateMembership, named: MasterNaming, ctx: QuorateContext, effects: Effect[], why: string[]): Role {
   const local = s.localNodeId;
   const { localProblem, versions } = named;
   // Stale: our priority table may be out of date, we cannot know who the others elect.
   s.masterId = named.masterId;
-  if (localProblem === 'stale-config') why.push('configuration older than another member\'s: slave until synced');
+  if (localProblem === 'stale-config') why.push("configuration older than another member's: slave until synced");
 
   if (s.masterId !== local) {
     s.takeoverTimer = null;
@@ -211,9 +196,11 @@ function decideRole(
       s.timerSeq += 1;
       s.takeoverTimer = `takeover-${s.timerSeq}`;
       effects.push({ type: 'startTimer', id: s.takeoverTimer, ms: waitMs });
-      why.push(outranking.length > 0
-        ? `elected, but node(s) ${outranking.join(',')} outrank us in the newest table and are syncing it: takeover after at most ${waitMs} ms`
-        : `elected: takeover after TakeoverDelay ${view.takeoverDelayMs} ms`);
+      why.push(
+        outranking.length > 0
+          ? `elected, but node(s) ${outranking.join(',')} outrank us in the newest table and are syncing it: takeover after at most ${waitMs} ms`
+          : `elected: takeover after TakeoverDelay ${view.takeoverDelayMs} ms`,
+      );
     } else {
       why.push('elected: takeover pending');
     }
@@ -235,7 +222,7 @@ function decideRole(
   // Already above every node, we still write when a version is claimed by a master elected here
   // that never delivered its file: that file would otherwise be newer than ours when it returns,
   // and its writer would take the role back (preemption, two takeovers).
-  const prio = raisedPriority(view, local) ?? (outstandingClaim(s, view) !== null ? nodeById(view, local)?.prio ?? null : null);
+  const prio = raisedPriority(view, local) ?? (outstandingClaim(s, view) !== null ? (nodeById(view, local)?.prio ?? null) : null);
   if (prio !== null) {
     const skipped: string[] = [];
     writeOwnPriority(s, view, q.ringId.seq, prio, effects, skipped);

@@ -59,7 +59,6 @@ export function sameRing(a: RingId | null | undefined, b: RingId | null | undefi
   return a.nodeId === b.nodeId && a.seq === b.seq;
 }
 
-
 /** Whether two persisted states are equal (a persistState is emitted only on change). */
 export function samePersisted(a: PersistedState, b: PersistedState): boolean {
   if (a.lastRole !== b.lastRole || a.lastQuorateSeq !== b.lastQuorateSeq) return false;

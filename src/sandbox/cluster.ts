@@ -313,12 +313,7 @@ export class SandboxCluster {
   }
 
   /** Poll node `ref`'s quorum status until `check` holds; rejects after the timeout with the last status. */
-  async waitFor(
-    ref: NodeRef,
-    what: string,
-    check: (s: QuorumToolStatus | null) => boolean,
-    opts: WaitOptions = {},
-  ): Promise<QuorumToolStatus | null> {
+  async waitFor(ref: NodeRef, what: string, check: (s: QuorumToolStatus | null) => boolean, opts: WaitOptions = {}): Promise<QuorumToolStatus | null> {
     const n = this.node(ref);
     const timeoutMs = opts.timeoutMs ?? 30_000;
     const deadline = Date.now() + timeoutMs;
@@ -326,10 +321,7 @@ export class SandboxCluster {
       const s = await this.quorumStatus(n.name);
       if (check(s)) return s;
       if (Date.now() > deadline) {
-        throw new Error(
-          `node ${n.name}: timed out after ${timeoutMs} ms waiting for ${what}; last status: ${JSON.stringify(s)}\n` +
-            `--- ${n.logPath}\n${tail(n.logPath, 15)}`,
-        );
+        throw new Error(`node ${n.name}: timed out after ${timeoutMs} ms waiting for ${what}; last status: ${JSON.stringify(s)}\n` + `--- ${n.logPath}\n${tail(n.logPath, 15)}`);
       }
       await delay(opts.intervalMs ?? 100);
     }
@@ -352,9 +344,7 @@ export class SandboxCluster {
   /** Wait until every node of `refs` (default all) is quorate with exactly `refs` as members. */
   async waitFormed(refs: readonly NodeRef[] = this.nodes.map((n) => n.name), opts?: WaitOptions): Promise<void> {
     const ids = refs.map((r) => this.node(r).nodeId);
-    await Promise.all(
-      refs.map((r) => this.waitFor(r, `quorate with members [${ids.join(',')}]`, (s) => s?.quorate === true && sameMembers(s.members, ids), opts)),
-    );
+    await Promise.all(refs.map((r) => this.waitFor(r, `quorate with members [${ids.join(',')}]`, (s) => s?.quorate === true && sameMembers(s.members, ids), opts)));
   }
 
   /** Live state of every node (or of `refs`). */

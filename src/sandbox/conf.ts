@@ -19,15 +19,7 @@ export const NODE_LOG_FILE = '/var/log/corosync/corosync.log';
 
 export function renderCorosyncConf(input: ConfInput): string {
   const nodes = input.nodes.map((n) =>
-    [
-      '  node {',
-      `    ring0_addr: ${n.address}`,
-      `    nodeid: ${n.nodeId}`,
-      `    name: ${n.name}`,
-      `    prio: ${n.prio}`,
-      `    replication: ${n.replication ? 'on' : 'off'}`,
-      '  }',
-    ].join('\n'),
+    ['  node {', `    ring0_addr: ${n.address}`, `    nodeid: ${n.nodeId}`, `    name: ${n.name}`, `    prio: ${n.prio}`, `    replication: ${n.replication ? 'on' : 'off'}`, '  }'].join('\n'),
   );
   return [
     'totem {',

@@ -8,13 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /** The vmmgr.conf directives naming commands corolistener runs. */
-export const VMMGR_COMMANDS = [
-  'ServiceStartCommand',
-  'ServiceStopCommand',
-  'VmSuspendCommand',
-  'VmResumeCommand',
-  'NodeFailedCommand',
-] as const;
+export const VMMGR_COMMANDS = ['ServiceStartCommand', 'ServiceStopCommand', 'VmSuspendCommand', 'VmResumeCommand', 'NodeFailedCommand'] as const;
 export type VmmgrCommandName = (typeof VMMGR_COMMANDS)[number];
 
 /** One recorded call. */

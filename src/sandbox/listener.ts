@@ -47,17 +47,7 @@ export function cliMainScript(): string {
 /** `corolistener run` with the sandbox paths (argv after the node binary). */
 export function listenerRunArgs(main = cliMainScript()): string[] {
   const f = LISTENER_FILES;
-  return [
-    main,
-    'run',
-    '--corosync-conf', f.corosyncConf,
-    '--key', f.keyFile,
-    '--vmmgr-conf', f.vmmgrConf,
-    '--log', f.log,
-    '--lock-dir', f.lockDir,
-    '--state-dir', f.stateDir,
-    '--socket', f.socket,
-  ];
+  return [main, 'run', '--corosync-conf', f.corosyncConf, '--key', f.keyFile, '--vmmgr-conf', f.vmmgrConf, '--log', f.log, '--lock-dir', f.lockDir, '--state-dir', f.stateDir, '--socket', f.socket];
 }
 
 export interface ListenerOptions {
@@ -244,11 +234,7 @@ export class SandboxListener {
 }
 
 /** A listener on every node of the cluster (or on `refs`), started in parallel. */
-export async function startListeners(
-  cluster: SandboxCluster,
-  refs: readonly NodeRef[] = cluster.nodes.map((n) => n.name),
-  options: ListenerOptions = {},
-): Promise<SandboxListener[]> {
+export async function startListeners(cluster: SandboxCluster, refs: readonly NodeRef[] = cluster.nodes.map((n) => n.name), options: ListenerOptions = {}): Promise<SandboxListener[]> {
   const listeners = refs.map((r) => new SandboxListener(cluster, r, options));
   const started = await Promise.allSettled(listeners.map((l) => l.start()));
   const failed = started.filter((s): s is PromiseRejectedResult => s.status === 'rejected');

@@ -181,7 +181,8 @@ export function resumeViolations(calls: readonly CommandCall[]): Violation[] {
     const restore = sorted.find((c) => RESTORE.has(c.name) && c.node !== resume.node && c.ms >= since && c.ms <= resume.ms && c.failedNodes.includes(resume.nodeId));
     if (restore) {
       out.push({
-        at: resume.ms, invariant: 'no-resume-after-restore',
+        at: resume.ms,
+        invariant: 'no-resume-after-restore',
         detail: `${resume.node} resumed its VMs after ${restore.node} ran ${restore.name} for failed nodes [${restore.failedNodes.join(',')}]`,
       });
     }

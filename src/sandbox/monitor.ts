@@ -10,10 +10,7 @@ import type { SandboxCluster } from './cluster';
 import { DEFAULT_CLOUD_IP } from './fake-vmmgr';
 import { holdersOf } from './inspect';
 import type { SandboxListener } from './listener';
-import {
-  type ClusterSample, type CommandCall, type ListenerView, type NodeSample, type SettleProblem, type Violation, resumeViolations,
-  sampleViolations, settledProblems,
-} from './monitor-checks';
+import { type ClusterSample, type CommandCall, type ListenerView, type NodeSample, type SettleProblem, type Violation, resumeViolations, sampleViolations, settledProblems } from './monitor-checks';
 import { connectivity } from './partition';
 
 export interface MonitorOptions {
@@ -140,13 +137,15 @@ export class ClusterMonitor {
   }
 
   private calls(): CommandCall[] {
-    return [...this.listeners.values()].flatMap((l) => l.calls().map((c) => ({
-      node: l.node.name,
-      nodeId: l.node.nodeId,
-      name: c.name,
-      ms: c.ms,
-      failedNodes: (c.env['COROLISTENER_FAILED_NODES'] ?? '').split(',').filter(Boolean).map(Number),
-    })));
+    return [...this.listeners.values()].flatMap((l) =>
+      l.calls().map((c) => ({
+        node: l.node.name,
+        nodeId: l.node.nodeId,
+        name: c.name,
+        ms: c.ms,
+        failedNodes: (c.env['COROLISTENER_FAILED_NODES'] ?? '').split(',').filter(Boolean).map(Number),
+      })),
+    );
   }
 
   private async sample(): Promise<ClusterSample> {
@@ -154,13 +153,15 @@ export class ClusterMonitor {
     const [network, holders, nodes] = await Promise.all([
       connectivity(this.cluster),
       holdersOf(this.cluster, this.options.clusterIp ?? DEFAULT_CLOUD_IP),
-      Promise.all(this.cluster.nodes.map(async (n): Promise<Omit<NodeSample, 'holdsClusterIp'>> => ({
-        name: n.name,
-        nodeId: n.nodeId,
-        corosyncRunning: this.cluster.isRunning(n.name),
-        listener: await this.listenerView(n.name),
-        confSha: sha256OfFile(n.confPath),
-      }))),
+      Promise.all(
+        this.cluster.nodes.map(async (n): Promise<Omit<NodeSample, 'holdsClusterIp'>> => ({
+          name: n.name,
+          nodeId: n.nodeId,
+          corosyncRunning: this.cluster.isRunning(n.name),
+          listener: await this.listenerView(n.name),
+          confSha: sha256OfFile(n.confPath),
+        })),
+      ),
     ]);
     return { at, network, nodes: nodes.map((n) => ({ ...n, holdsClusterIp: holders.includes(n.name) })) };
   }
@@ -174,7 +175,10 @@ export class ClusterMonitor {
     return {
       role: status.daemon.role,
       quorate: r.cluster.quorate,
-      members: r.nodes.filter((e) => e.status === 'joined').map((e) => e.id).sort((a, b) => a - b),
+      members: r.nodes
+        .filter((e) => e.status === 'joined')
+        .map((e) => e.id)
+        .sort((a, b) => a - b),
       masterNodeId: r.masterNodeId,
     };
   }

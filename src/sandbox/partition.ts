@@ -46,8 +46,9 @@ export async function partition(cluster: SandboxCluster, groups: readonly (reado
   const links = await hubLinks(cluster);
   for (let i = 1; i < names.length; i++) await ensureBridge(cluster, partitionBridge(i), links);
   // One `ip` call per node; corosync sees each move as a link failure, like a switch split.
-  await Promise.all(names.flatMap((group, i) => group.map((name) =>
-    runChecked(['ip', '-n', cluster.hubNetns, 'link', 'set', cluster.node(name).hubVeth, 'master', i === 0 ? HUB_BRIDGE : partitionBridge(i)]))));
+  await Promise.all(
+    names.flatMap((group, i) => group.map((name) => runChecked(['ip', '-n', cluster.hubNetns, 'link', 'set', cluster.node(name).hubVeth, 'master', i === 0 ? HUB_BRIDGE : partitionBridge(i)]))),
+  );
 }
 
 /** Undo partition(): every node's veth back on hub0 (cut nodes stay cut). */

@@ -17,7 +17,10 @@ export interface QuorumToolStatus {
 }
 
 export class QuorumToolParseError extends Error {
-  constructor(message: string, readonly output: string) {
+  constructor(
+    message: string,
+    readonly output: string,
+  ) {
     super(`corosync-quorumtool output: ${message}`);
     this.name = 'QuorumToolParseError';
   }

@@ -12,7 +12,12 @@ function main(argv: readonly string[]): number {
     return 2;
   }
   appendCall(file, callRecord(name, args, process.env));
-  if (name === 'VmSuspendCommand') process.stdout.write(fakeVmNames(process.env['COROLISTENER_NODEID'] ?? '0').map((vm) => `${vm}\n`).join(''));
+  if (name === 'VmSuspendCommand')
+    process.stdout.write(
+      fakeVmNames(process.env['COROLISTENER_NODEID'] ?? '0')
+        .map((vm) => `${vm}\n`)
+        .join(''),
+    );
   return 0;
 }
 

@@ -212,11 +212,7 @@ function unique<T>(field: string, values: T[]): void {
 }
 
 /** Validate options and resolve every name and path. Throws SandboxSpecError naming the field. */
-export function resolveCluster(
-  options: ClusterOptions,
-  id: string = newClusterId(),
-  stateRoot: string = DEFAULT_STATE_ROOT,
-): ResolvedCluster {
+export function resolveCluster(options: ClusterOptions, id: string = newClusterId(), stateRoot: string = DEFAULT_STATE_ROOT): ResolvedCluster {
   if (!isClusterId(id)) throw new SandboxSpecError('id', `must be 6 hex digits, got ${JSON.stringify(id)}`);
   const subnet = checkSubnet(options.subnet ?? '198.18.0');
   const name = options.name ?? id;
@@ -256,9 +252,18 @@ export function resolveCluster(
       dir: path.join(dir, 'nodes', nodeName),
     };
   });
-  unique('nodes[].nodeId', nodes.map((n) => n.nodeId));
-  unique('nodes[].name', nodes.map((n) => n.name));
-  unique('nodes[].address', nodes.map((n) => n.address));
+  unique(
+    'nodes[].nodeId',
+    nodes.map((n) => n.nodeId),
+  );
+  unique(
+    'nodes[].name',
+    nodes.map((n) => n.name),
+  );
+  unique(
+    'nodes[].address',
+    nodes.map((n) => n.address),
+  );
 
   return {
     id,

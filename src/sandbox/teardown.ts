@@ -54,10 +54,7 @@ function clusterNetns(state: ClusterState): string[] {
 
 /** Kill every process living in the cluster's namespaces and wait until they are gone. */
 function killAll(state: ClusterState, errors: string[]): void {
-  const nsFiles = [
-    ...clusterNetns(state).map((ns) => path.join(NETNS_DIR, ns)),
-    ...state.nodes.map((n) => n.mountNsFile),
-  ];
+  const nsFiles = [...clusterNetns(state).map((ns) => path.join(NETNS_DIR, ns)), ...state.nodes.map((n) => n.mountNsFile)];
   // A few rounds: a process may fork between the scan and the kill.
   for (let round = 0; round < 3; round++) {
     const pids = pidsInNamespaces(nsFiles);

@@ -29,7 +29,9 @@ export function runFakeEffect(w: FakeWorld, n: SimNode, e: Effect): unknown {
   const id = n.nodeId;
   const line = describeEffect(e);
   switch (e.type) {
-    case 'removeRelocatedLock': n.held.relocatedLock = false; break;
+    case 'removeRelocatedLock':
+      n.held.relocatedLock = false;
+      break;
     case 'addClusterIp': {
       if (!n.carrier) throw new Error('no carrier on vmbr0');
       // Checked at every delivery, not only at quiescence: the moment a second member of the
@@ -39,14 +41,18 @@ export function runFakeEffect(w: FakeWorld, n: SimNode, e: Effect): unknown {
       n.held.clusterIp = true;
       break;
     }
-    case 'createServiceLock': n.held.serviceLock = true; break;
+    case 'createServiceLock':
+      n.held.serviceLock = true;
+      break;
     case 'startService':
       n.held.service = true;
       // VMmanager writes .relocated once it has restored what it had to.
       n.held.relocatedLock = true;
       restoreVmsOf(w, e.failedNodes, id);
       break;
-    case 'reportNodesFailed': restoreVmsOf(w, e.nodeIds, id); break;
+    case 'reportNodesFailed':
+      restoreVmsOf(w, e.nodeIds, id);
+      break;
     case 'raisePriority': {
       const view = cloneView(n.config);
       view.configVersion = e.configVersion;
@@ -83,13 +89,18 @@ export function runFakeEffect(w: FakeWorld, n: SimNode, e: Effect): unknown {
         }
       }
       break;
-    case 'stopService': n.held.service = false; break;
-    case 'removeServiceLock': n.held.serviceLock = false; break;
+    case 'stopService':
+      n.held.service = false;
+      break;
+    case 'removeServiceLock':
+      n.held.serviceLock = false;
+      break;
     case 'removeClusterIp':
     case 'removeClusterIpNow':
       n.held.clusterIp = false;
       break;
-    case 'readConfig': return undefined; // the simulated disk is always what the engine was fed
+    case 'readConfig':
+      return undefined; // the simulated disk is always what the engine was fed
     case 'suspendVms': {
       const vms = [...n.running].sort();
       for (const vm of vms) n.suspended.add(vm);
@@ -105,9 +116,14 @@ export function runFakeEffect(w: FakeWorld, n: SimNode, e: Effect): unknown {
         n.running.add(vm);
       }
       break;
-    case 'reportVmsDiscarded': for (const vm of e.vms) n.suspended.delete(vm); break;
-    case 'startTimer': break; // the interpreter's own (on this node's clock)
-    case 'persistState': n.persisted = e.state; return undefined;
+    case 'reportVmsDiscarded':
+      for (const vm of e.vms) n.suspended.delete(vm);
+      break;
+    case 'startTimer':
+      break; // the interpreter's own (on this node's clock)
+    case 'persistState':
+      n.persisted = e.state;
+      return undefined;
   }
   if (line !== null) w.log(`${nodeName(id)} ${line}`);
   return undefined;

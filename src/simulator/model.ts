@@ -81,19 +81,27 @@ export const nodeName = (id: number): string => `n${id}`;
 
 export function describeEffect(e: Effect): string | null {
   switch (e.type) {
-    case 'startService': return `startService failed=${e.failedNodes.map(nodeName).join(',') || '-'}`;
-    case 'raisePriority': return `raisePriority prio=${e.prio} version=${e.configVersion}`;
-    case 'publishConfig': return `publishConfig version=${e.configVersion}`;
-    case 'reportNodesFailed': return `reportNodesFailed ${e.nodeIds.map(nodeName).join(',')}`;
-    case 'resumeVms': return `resumeVms ${e.vms.join(',')}`;
-    case 'reportVmsDiscarded': return `reportVmsDiscarded ${e.vms.join(',')}`;
-    case 'startTimer': return `startTimer ${e.ms}ms`;
+    case 'startService':
+      return `startService failed=${e.failedNodes.map(nodeName).join(',') || '-'}`;
+    case 'raisePriority':
+      return `raisePriority prio=${e.prio} version=${e.configVersion}`;
+    case 'publishConfig':
+      return `publishConfig version=${e.configVersion}`;
+    case 'reportNodesFailed':
+      return `reportNodesFailed ${e.nodeIds.map(nodeName).join(',')}`;
+    case 'resumeVms':
+      return `resumeVms ${e.vms.join(',')}`;
+    case 'reportVmsDiscarded':
+      return `reportVmsDiscarded ${e.vms.join(',')}`;
+    case 'startTimer':
+      return `startTimer ${e.ms}ms`;
     // Protocol chatter, visible through its consequences (resume or discard) instead.
     case 'broadcastFailureRecords':
     case 'persistState':
     case 'readConfig':
       return null;
-    default: return e.type;
+    default:
+      return e.type;
   }
 }
 
@@ -117,4 +125,45 @@ export function sameRingOf(a: SimNode, b: SimNode): boolean {
 /** Lets every interpreter run until it waits: the fake actions resolve at once, so one turn of the event loop runs every microtask. */
 export function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A node as it is before its first start: powered off, the initial configuration on its disk. */
+export function newSimNode(spec: SimNodeSpec, config: ClusterView): SimNode {
+  return {
+    nodeId: spec.nodeId,
+    powered: false,
+    corosyncUp: false,
+    group: 0,
+    config,
+    persisted: null,
+    engine: null,
+    interpreter: null,
+    carrier: true,
+    ring: null,
+    members: [],
+    quorate: false,
+    held: { clusterIp: false, serviceLock: false, relocatedLock: true, service: false },
+    running: new Set(),
+    suspended: new Set(),
+    initialVms: [...spec.vms],
+    booted: false,
+  };
+}
+
+/**
+ * Takes the next delivery off `queue`: the first (FIFO, `rng` null), or the oldest pending one
+ * of a node picked by xorshift32 from `rng` (deterministic, seeded by the options); returns the
+ * PRNG's next state.
+ */
+export function takeDelivery(queue: Delivery[], rng: number | null): { delivery: Delivery; rng: number | null } {
+  if (rng === null) return { delivery: queue.shift() as Delivery, rng };
+  let x = rng;
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  const next = x >>> 0;
+  const pending = [...new Set(queue.map((d) => d.to))];
+  const to = pending[next % pending.length];
+  const index = queue.findIndex((d) => d.to === to);
+  return { delivery: queue.splice(index, 1)[0], rng: next };
 }

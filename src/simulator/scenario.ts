@@ -106,26 +106,55 @@ export function parseScenario(file: string, text: string): Scenario {
 /** Run one command against the simulator. Throws ScenarioError on a malformed command. */
 export async function runCommand(sim: Simulator, file: string, line: number, command: string): Promise<void> {
   const [verb, ...args] = command.split(/\s+/).filter((w) => w !== '');
-  const nodesOf = (tokens: string[]): number[] => tokens.map((t) => {
-    const id = parseNodeRef(file, line, t);
-    if (!sim.nodes.has(id)) throw new ScenarioError(file, line, `${verb}: node ${t} is not defined in the header`);
-    return id;
-  });
+  const nodesOf = (tokens: string[]): number[] =>
+    tokens.map((t) => {
+      const id = parseNodeRef(file, line, t);
+      if (!sim.nodes.has(id)) throw new ScenarioError(file, line, `${verb}: node ${t} is not defined in the header`);
+      return id;
+    });
   const onList = (rest: string[]): number[] | null => {
     if (rest.length === 0) return null;
     if (rest[0] !== 'on' || rest.length < 2) throw new ScenarioError(file, line, `${verb}: expected 'on NODE...' after the value`);
     return nodesOf(rest.slice(1));
   };
   switch (verb) {
-    case 'start': await sim.start(nodesOf(args)); break;
+    case 'start':
+      await sim.start(nodesOf(args));
+      break;
     case 'crash':
-    case 'kill': await sim.crash(nodesOf(args)); break;
-    case 'cut': await sim.cut(nodesOf(args)); break;
-    case 'split': await sim.split(args.join(' ').split('|').map((g) => nodesOf(g.trim().split(/\s+/).filter((w) => w !== '')))); break;
-    case 'heal': await sim.heal(nodesOf(args)); break;
-    case 'kill-corosync': await sim.killCorosync(nodesOf(args)); break;
-    case 'start-corosync': await sim.startCorosync(nodesOf(args)); break;
-    case 'restart-listener': await sim.restartListener(nodesOf(args)); break;
+    case 'kill':
+      await sim.crash(nodesOf(args));
+      break;
+    case 'cut':
+      await sim.cut(nodesOf(args));
+      break;
+    case 'split':
+      await sim.split(
+        args
+          .join(' ')
+          .split('|')
+          .map((g) =>
+            nodesOf(
+              g
+                .trim()
+                .split(/\s+/)
+                .filter((w) => w !== ''),
+            ),
+          ),
+      );
+      break;
+    case 'heal':
+      await sim.heal(nodesOf(args));
+      break;
+    case 'kill-corosync':
+      await sim.killCorosync(nodesOf(args));
+      break;
+    case 'start-corosync':
+      await sim.startCorosync(nodesOf(args));
+      break;
+    case 'restart-listener':
+      await sim.restartListener(nodesOf(args));
+      break;
     case 'set-prio': {
       const [nodeArg, prio, ...rest] = args;
       await sim.editNode(nodesOf([nodeArg ?? ''])[0], { prio: parseInteger(file, line, 'set-prio', prio) }, onList(rest));
@@ -141,10 +170,17 @@ export async function runCommand(sim: Simulator, file: string, line: number, com
       if (args.length > 1) throw new ScenarioError(file, line, 'cut-on-raise: at most one node');
       sim.cutOnRaise(args.length === 0 ? undefined : nodesOf(args)[0]);
       break;
-    case 'wait': await sim.wait(parseInteger(file, line, 'wait', args[0])); break;
-    case 'carrier-down': await sim.carrierDown(nodesOf(args)); break;
-    case 'carrier-up': await sim.carrierUp(nodesOf(args)); break;
-    default: throw new ScenarioError(file, line, `unknown command '${verb ?? ''}'`);
+    case 'wait':
+      await sim.wait(parseInteger(file, line, 'wait', args[0]));
+      break;
+    case 'carrier-down':
+      await sim.carrierDown(nodesOf(args));
+      break;
+    case 'carrier-up':
+      await sim.carrierUp(nodesOf(args));
+      break;
+    default:
+      throw new ScenarioError(file, line, `unknown command '${verb ?? ''}'`);
   }
 }
 

@@ -13,7 +13,7 @@ import { Interpreter, clockSleep, type EffectHandlers } from '../daemon/interpre
 import type { Clock } from '../daemon/ports';
 import { nodeById } from '../engine/election';
 import { runFakeEffect, type FakeWorld } from './fake-actions';
-import { SIM_CONFIRM_MS, cloneView, nodeName, sameContent, sameMembers, settle, type Delivery, type SimNode, type SimOptions, type Timer } from './model';
+import { SIM_CONFIRM_MS, cloneView, newSimNode, nodeName, sameContent, sameMembers, settle, takeDelivery, type Delivery, type SimNode, type SimOptions, type Timer } from './model';
 import { initialState } from '../engine/engine';
 import type { ClusterView, Effect, EngineEvent, NodeInfo, RingId } from '../engine/types';
 
@@ -80,28 +80,10 @@ export class Simulator {
       takeoverDelayMs: options.takeoverDelayMs ?? 0,
     };
     this.expectedVotes = options.expectedVotes ?? options.nodes.length;
-    this.rng = options.interleaveSeed === undefined ? null : (options.interleaveSeed >>> 0) || 1;
+    this.rng = options.interleaveSeed === undefined ? null : options.interleaveSeed >>> 0 || 1;
     this.lateResults = options.lateResults ?? false;
     for (const spec of options.nodes) {
-      this.nodes.set(spec.nodeId, {
-        nodeId: spec.nodeId,
-        powered: false,
-        corosyncUp: false,
-        group: 0,
-        config: cloneView(view),
-        persisted: null,
-        engine: null,
-        interpreter: null,
-        carrier: true,
-        ring: null,
-        members: [],
-        quorate: false,
-        held: { clusterIp: false, serviceLock: false, relocatedLock: true, service: false },
-        running: new Set(),
-        suspended: new Set(),
-        initialVms: [...spec.vms],
-        booted: false,
-      });
+      this.nodes.set(spec.nodeId, newSimNode(spec, cloneView(view)));
       for (const vm of spec.vms) this.vmOwner.set(vm, spec.nodeId);
     }
   }
@@ -376,10 +358,23 @@ export class Simulator {
   private handlers(n: SimNode): EffectHandlers {
     const run = async (e: Effect): Promise<unknown> => runFakeEffect(this.world, n, e);
     return {
-      removeRelocatedLock: run, addClusterIp: run, createServiceLock: run, startService: run, raisePriority: run,
-      publishConfig: run, reportNodesFailed: run, broadcastFailureRecords: run, stopService: run, removeServiceLock: run,
-      removeClusterIp: run, removeClusterIpNow: run, readConfig: run, suspendVms: run, resumeVms: run,
-      reportVmsDiscarded: run, persistState: run,
+      removeRelocatedLock: run,
+      addClusterIp: run,
+      createServiceLock: run,
+      startService: run,
+      raisePriority: run,
+      publishConfig: run,
+      reportNodesFailed: run,
+      broadcastFailureRecords: run,
+      stopService: run,
+      removeServiceLock: run,
+      removeClusterIp: run,
+      removeClusterIpNow: run,
+      readConfig: run,
+      suspendVms: run,
+      resumeVms: run,
+      reportVmsDiscarded: run,
+      persistState: run,
     };
   }
 
@@ -437,7 +432,15 @@ export class Simulator {
   private reportConflict(to: SimNode, from: SimNode): void {
     if (to === from || to.config.configVersion !== from.config.configVersion || sameContent(to.config, from.config)) return;
     this.log.push(`${nodeName(to.nodeId)} conflict: ${nodeName(from.nodeId)} holds another version ${from.config.configVersion}`);
-    this.enqueue(to.nodeId, { type: 'configConflict', now: this.now, from: from.nodeId, version: from.config.configVersion, peerRole: from.engine?.role ?? 'unknown', peerMaster: from.engine?.masterId ?? null, peerSince: from.engine?.role === 'master' ? from.engine.namedSince : null });
+    this.enqueue(to.nodeId, {
+      type: 'configConflict',
+      now: this.now,
+      from: from.nodeId,
+      version: from.config.configVersion,
+      peerRole: from.engine?.role ?? 'unknown',
+      peerMaster: from.engine?.masterId ?? null,
+      peerSince: from.engine?.role === 'master' ? from.engine.namedSince : null,
+    });
   }
 
   private installConfig(n: SimNode, view: ClusterView, reload = true): void {
@@ -483,16 +486,8 @@ export class Simulator {
 
   /** The next delivery: FIFO, or (interleaved) the oldest pending event of a random node. */
   private nextDelivery(): Delivery {
-    if (this.rng === null) return this.queue.shift() as Delivery;
-    // xorshift32: deterministic, seeded by the options.
-    let x = this.rng;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.rng = x >>> 0;
-    const pending = [...new Set(this.queue.map((d) => d.to))];
-    const to = pending[this.rng % pending.length];
-    const index = this.queue.findIndex((d) => d.to === to);
-    return this.queue.splice(index, 1)[0];
+    const { delivery, rng } = takeDelivery(this.queue, this.rng);
+    this.rng = rng;
+    return delivery;
   }
 }

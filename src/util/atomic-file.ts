@@ -22,14 +22,16 @@ export interface AtomicWriteOptions {
 const tempPrefix = (target: string): string => `.${basename(target)}.`;
 const TEMP_SUFFIX = '.tmp';
 /** A fresh temp name beside `target`, carrying this process's token (see removeStaleTempFiles). */
-const tempPathFor = (target: string): string =>
-  join(dirname(target), `${tempPrefix(target)}${selfToken()}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
+const tempPathFor = (target: string): string => join(dirname(target), `${tempPrefix(target)}${selfToken()}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
 
 export async function atomicWriteFile(target: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   const dir = dirname(target);
   await removeStaleTempFiles(target);
   const temp = tempPathFor(target);
-  const existingMode = await stat(target).then((s) => s.mode & 0o7777, () => undefined);
+  const existingMode = await stat(target).then(
+    (s) => s.mode & 0o7777,
+    () => undefined,
+  );
   const created: string[] = [temp];
   try {
     const fh = await open(temp, 'wx', existingMode ?? options.mode ?? 0o644);
@@ -77,7 +79,7 @@ export async function atomicWriteSmallFile(target: string, data: string, mode = 
     const fd = openSync(temp, 'wx', mode);
     try {
       const bytes = Buffer.from(data, 'utf8');
-      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
+      for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off);
       await fsyncFd(fd);
     } finally {
       closeSync(fd);

@@ -35,7 +35,10 @@ export class BindingAgent {
   #exited: string | undefined;
   #exit: Promise<number | null>;
 
-  constructor(cluster: SandboxCluster, readonly node: NodeRef) {
+  constructor(
+    cluster: SandboxCluster,
+    readonly node: NodeRef,
+  ) {
     this.#child = cluster.spawn(node, [process.execPath, AGENT], { mountNs: false, stdio: ['pipe', 'pipe', 'pipe'] });
     this.#exit = new Promise((resolve) =>
       this.#child.on('exit', (code, signal) => {

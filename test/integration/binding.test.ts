@@ -24,20 +24,17 @@ describeIntegration('corosync binding on a real 3-node cluster', () => {
     await Promise.all(agents.map((a) => a.stop()));
   });
 
-  const sameSet = (ids: number[], expected: number[]): boolean =>
-    ids.length === expected.length && expected.every((id) => ids.includes(id));
+  const sameSet = (ids: number[], expected: number[]): boolean => ids.length === expected.length && expected.every((id) => ids.includes(id));
 
   it('quorum and votequorum: all three members everywhere; a cut node loses quorum while the others see it leave; heal rejoins', async () => {
     const nodes = NODES.map((n) => agent(n));
-    await Promise.all(nodes.map(async (a) => {
-      await a.open('q', 'quorum');
-      await a.open('v', 'votequorum');
-    }));
     await Promise.all(
-      nodes.map((a) =>
-        a.waitEvent((e) => e.event === 'quorum' && e.payload.quorate && sameSet(e.payload.members, NODES), 'quorum with 1,2,3'),
-      ),
+      nodes.map(async (a) => {
+        await a.open('q', 'quorum');
+        await a.open('v', 'votequorum');
+      }),
     );
+    await Promise.all(nodes.map((a) => a.waitEvent((e) => e.event === 'quorum' && e.payload.quorate && sameSet(e.payload.members, NODES), 'quorum with 1,2,3')));
     // Votequorum's arithmetic as every node sees it, for itself and for the node that will be cut.
     const everyone = { expectedVotes: 3, totalVotes: 3, quorum: 2, quorate: true };
     for (const a of nodes) {
@@ -48,11 +45,7 @@ describeIntegration('corosync binding on a real 3-node cluster', () => {
     const cutAt = Date.now();
     await cluster().cut(3);
     const after = (e: AgentEvent): boolean => e.at >= cutAt;
-    await Promise.all(
-      nodes.slice(0, 2).map((a) =>
-        a.waitEvent((e) => after(e) && e.event === 'nodelist' && e.payload.left.includes(3) && sameSet(e.payload.members, [1, 2]), 'nodelist with 3 left'),
-      ),
-    );
+    await Promise.all(nodes.slice(0, 2).map((a) => a.waitEvent((e) => after(e) && e.event === 'nodelist' && e.payload.left.includes(3) && sameSet(e.payload.members, [1, 2]), 'nodelist with 3 left')));
     await nodes[2]!.waitEvent((e) => after(e) && e.event === 'quorum' && e.payload.quorate === false, 'quorate: false on the cut node');
     for (const a of nodes.slice(0, 2)) {
       const last = a.eventsOf('q', 'quorum').at(-1)!;
@@ -70,16 +63,14 @@ describeIntegration('corosync binding on a real 3-node cluster', () => {
 
     const healAt = Date.now();
     await cluster().heal(3);
-    await Promise.all(
-      nodes.map((a) =>
-        a.waitEvent((e) => e.at >= healAt && e.event === 'quorum' && e.payload.quorate && sameSet(e.payload.members, NODES), 'quorum with 1,2,3 after heal', 30_000),
-      ),
-    );
+    await Promise.all(nodes.map((a) => a.waitEvent((e) => e.at >= healAt && e.event === 'quorum' && e.payload.quorate && sameSet(e.payload.members, NODES), 'quorum with 1,2,3 after heal', 30_000)));
     for (const a of nodes) expect(await a.call('v', 'info')).toMatchObject(everyone);
-    await Promise.all(nodes.map(async (a) => {
-      await a.request('close', { handle: 'q' });
-      await a.request('close', { handle: 'v' });
-    }));
+    await Promise.all(
+      nodes.map(async (a) => {
+        await a.request('close', { handle: 'q' });
+        await a.request('close', { handle: 'v' });
+      }),
+    );
   });
 
   it('cpg: 1000 messages from each of two nodes at once reach all three complete and in one order', async () => {
@@ -88,9 +79,7 @@ describeIntegration('corosync binding on a real 3-node cluster', () => {
       await a.open('c', 'cpg', 'acceptance-4');
       await a.call('c', 'join');
     }
-    await Promise.all(
-      nodes.map((a) => a.waitEvent((e) => e.event === 'confchg' && e.payload.members.length === 3, 'confchg with 3 members')),
-    );
+    await Promise.all(nodes.map((a) => a.waitEvent((e) => e.event === 'confchg' && e.payload.members.length === 3, 'confchg with 3 members')));
     const totem = nodes[0]!.eventsOf('c', 'totem')[0]!;
     expect(totem.payload.ringId).toEqual({ nodeId: expect.any(Number), seq: expect.any(Number) });
     expect(await nodes[0]!.call('c', 'localNodeId')).toBe(1);
@@ -98,9 +87,7 @@ describeIntegration('corosync binding on a real 3-node cluster', () => {
 
     const COUNT = 1000;
     const sentAt = Date.now();
-    const sends = await Promise.all(
-      nodes.slice(0, 2).map((a) => a.request<{ sent: number; sendRetries: number }>('sendMany', { handle: 'c', count: COUNT, prefix: `n${String(a.node)}-` })),
-    );
+    const sends = await Promise.all(nodes.slice(0, 2).map((a) => a.request<{ sent: number; sendRetries: number }>('sendMany', { handle: 'c', count: COUNT, prefix: `n${String(a.node)}-` })));
     note(`cpg: ${COUNT} sends from each of 2 nodes resolved`, Date.now() - sentAt);
     // Retries after CS_ERR_TRY_AGAIN (flow control). Usually 0 for this burst; not asserted: a
     // busy machine may hit flow control, and then the order checks below cover the retried sends.
@@ -214,9 +201,7 @@ describeIntegration('corosync binding on a real 3-node cluster', () => {
     const killedAt = Date.now();
     await cluster().kill(2);
     const handles = { q: 'quorum', c: 'cpg', m: 'cmap', f: 'cfg', v: 'votequorum' };
-    const disconnects = await Promise.all(
-      Object.keys(handles).map((h) => n2.waitEvent((e) => e.handle === h && e.event === 'disconnect', `disconnect of ${h}`, 60_000)),
-    );
+    const disconnects = await Promise.all(Object.keys(handles).map((h) => n2.waitEvent((e) => e.handle === h && e.event === 'disconnect', `disconnect of ${h}`, 60_000)));
     for (const d of disconnects) {
       note(`disconnect of ${handles[d.handle as keyof typeof handles]} after SIGKILL`, d.at - killedAt);
       expect(d.payload).toMatchObject({ name: 'CorosyncError', code: 'CS_ERR_LIBRARY', errno: 2, isCorosyncError: true });
@@ -235,4 +220,3 @@ describeIntegration('corosync binding on a real 3-node cluster', () => {
     await expect(n2.call('q', 'quorate')).rejects.toMatchObject({ code: 'CS_ERR_BAD_HANDLE' });
   });
 });
-

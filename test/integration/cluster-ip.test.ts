@@ -169,7 +169,7 @@ describeIntegration('cluster IP in network namespaces (real ip and arping)', () 
     expect(await n1.ensureAbsent()).toEqual({ changed: false });
   });
 
-  it('a free address is taken without waiting out arping\'s 1 s deadline (20 takeovers, median printed)', async () => {
+  it("a free address is taken without waiting out arping's 1 s deadline (20 takeovers, median printed)", async () => {
     expect(await n2.ensureAbsent()).toEqual({ changed: true });
     const toFirstArp: number[] = [];
     const steps: number[] = [];

@@ -22,7 +22,11 @@ export class ConfigAgent {
   #nextId = 1;
   readonly #exit: Promise<number | null>;
 
-  constructor(cluster: SandboxCluster, readonly node: NodeRef, keyFile: string) {
+  constructor(
+    cluster: SandboxCluster,
+    readonly node: NodeRef,
+    keyFile: string,
+  ) {
     this.#child = cluster.spawn(node, [process.execPath, AGENT, cluster.confPath(node), keyFile], { mountNs: false, stdio: ['pipe', 'pipe', 'pipe'] });
     this.#exit = new Promise((resolve) => this.#child.on('exit', (code) => resolve(code)));
     let markReady: () => void = () => undefined;

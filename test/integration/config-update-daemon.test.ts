@@ -25,25 +25,31 @@ describeIntegration('configuration update with the daemon (issue 6 acceptance 1-
   /** `master` holds the cluster IP alone and reports master; the listed others report `others`. */
   const waitRoles = (master: string, others: Record<string, string>) => {
     let last: unknown;
-    return waitUntil(`${master} master, ${JSON.stringify(others)}`, async () => {
-      const r = await roles(listeners());
-      const ip = await holdersOf(cluster(), CLUSTER_IP);
-      last = { roles: r, ip };
-      return r[master] === 'master' && ip.join() === master && Object.entries(others).every(([n, role]) => r[n] === role);
-    }, { timeoutMs: 30_000, last: () => last, diag: () => diagnostics(listeners()) });
+    return waitUntil(
+      `${master} master, ${JSON.stringify(others)}`,
+      async () => {
+        const r = await roles(listeners());
+        const ip = await holdersOf(cluster(), CLUSTER_IP);
+        last = { roles: r, ip };
+        return r[master] === 'master' && ip.join() === master && Object.entries(others).every(([n, role]) => r[n] === role);
+      },
+      { timeoutMs: 30_000, last: () => last, diag: () => diagnostics(listeners()) },
+    );
   };
   const file = (node: string) => fs.readFileSync(cluster().confPath(node), 'utf8');
   const versionsOk = async (nodes: string[], v: string) => (await Promise.all(nodes.map((n) => cmapVersion(cluster(), n)))).every((x) => x === v);
 
-  it('1: after failover the new master\'s prio is the highest; corosync.conf is byte-identical on both survivors with config_version + 1, in cmap too', async () => {
+  it("1: after failover the new master's prio is the highest; corosync.conf is byte-identical on both survivors with config_version + 1, in cmap too", async () => {
     const c = cluster();
     const ls = listeners();
     await waitMaster(c, ls, 'n4');
     await c.cut('n4');
     await waitRoles('n2', { n4: 'suspended', n8: 'slave' });
-    await waitUntil('n2\'s raised file on n8 and config_version 2 in both cmaps', async () =>
-      file('n8') === file('n2') && file('n2').includes('config_version: 2\n') && (await versionsOk(['n2', 'n8'], '2')),
-    { timeoutMs: 30_000, diag: () => diagnostics(ls) });
+    await waitUntil(
+      "n2's raised file on n8 and config_version 2 in both cmaps",
+      async () => file('n8') === file('n2') && file('n2').includes('config_version: 2\n') && (await versionsOk(['n2', 'n8'], '2')),
+      { timeoutMs: 30_000, diag: () => diagnostics(ls) },
+    );
     expect(file('n2')).toMatch(/nodeid: 2\n {4}name: n2\n {4}prio: 101\n/);
     expect(file('n4')).toMatch(/config_version: 1\n/); // the cut node has not seen it
   });
@@ -65,9 +71,10 @@ describeIntegration('configuration update with the daemon (issue 6 acceptance 1-
       // Never two holders: not before the ring forms again (n4 is suspended, holding nothing)
       // and not after, when both can reach each other.
       const formedAt = Date.now();
-      await waitUntil('n4 to hold the newest file, with config_version 2 in every cmap', async () =>
-        new Set(nodes.map(file)).size === 1 && (await versionsOk(nodes, '2')),
-      { timeoutMs: 30_000, diag: () => diagnostics(ls) });
+      await waitUntil('n4 to hold the newest file, with config_version 2 in every cmap', async () => new Set(nodes.map(file)).size === 1 && (await versionsOk(nodes, '2')), {
+        timeoutMs: 30_000,
+        diag: () => diagnostics(ls),
+      });
       await new Promise((r) => setTimeout(r, 2000));
       const changes = [...monitors].flatMap(([n, m]) => m.events.map((e) => ({ ...e, n }))).sort((a, b) => a.at - b.at);
       const held = new Set(initially);
@@ -104,9 +111,11 @@ describeIntegration('configuration update with the daemon (issue 6 acceptance 1-
     await c.exec('n2', ['ip', 'addr', 'del', `${CLUSTER_IP}/24`, 'dev', 'vmbr0'], { mountNs: false });
     fs.rmSync(c.hostPath('n2', SERVICE_LOCK), { force: true });
     await waitRoles('n4', { n8: 'slave' });
-    await waitUntil('n4\'s raised file (config_version 3) on n8 and in both cmaps', async () =>
-      file('n8') === file('n4') && file('n4').includes('config_version: 3\n') && (await versionsOk(['n4', 'n8'], '3')),
-    { timeoutMs: 30_000, diag: () => diagnostics(ls) });
+    await waitUntil(
+      "n4's raised file (config_version 3) on n8 and in both cmaps",
+      async () => file('n8') === file('n4') && file('n4').includes('config_version: 3\n') && (await versionsOk(['n4', 'n8'], '3')),
+      { timeoutMs: 30_000, diag: () => diagnostics(ls) },
+    );
     expect(file('n2')).toMatch(/config_version: 2\n/);
 
     // The documented start sequence, in the node (its own /etc/corosync: default paths).

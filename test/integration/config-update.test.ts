@@ -26,7 +26,13 @@ async function waitUntil(what: string, probe: () => Promise<boolean> | boolean, 
 }
 
 describeIntegration('cluster-wide configuration update (issue 6)', () => {
-  const cluster = useCluster({ nodes: [{ nodeId: 1, prio: 100 }, { nodeId: 2, prio: 90 }, { nodeId: 3, prio: 80 }] });
+  const cluster = useCluster({
+    nodes: [
+      { nodeId: 1, prio: 100 },
+      { nodeId: 2, prio: 90 },
+      { nodeId: 3, prio: 80 },
+    ],
+  });
   let keyDir: string;
   let keyFile: string;
   const agents = new Map<number, ConfigAgent>();
@@ -51,13 +57,21 @@ describeIntegration('cluster-wide configuration update (issue 6)', () => {
   };
   const agent = (n: number) => agents.get(n)!;
   const diag = () =>
-    [...agents.entries()].map(([n, a]) => `--- agent n${n}\n${a.logs.slice(-8).map((l) => JSON.stringify(l)).join('\n')}\n${a.problems.join('\n')}`).join('\n');
+    [...agents.entries()]
+      .map(
+        ([n, a]) =>
+          `--- agent n${n}\n${a.logs
+            .slice(-8)
+            .map((l) => JSON.stringify(l))
+            .join('\n')}\n${a.problems.join('\n')}`,
+      )
+      .join('\n');
   const cmapctlVersion = async (n: number) => {
     const r = await cluster().exec(n, ['corosync-cmapctl', '-g', 'totem.config_version'], { mountNs: false });
     return /= (\d+)\s*$/.exec(r.stdout)?.[1];
   };
 
-  it('acceptance 1: after failover the new master\'s file (prio highest, config_version + 1) is byte-identical on both survivors, and cmap shows it', async () => {
+  it("acceptance 1: after failover the new master's file (prio highest, config_version + 1) is byte-identical on both survivors, and cmap shows it", async () => {
     for (const n of [1, 2, 3]) await startAgent(n);
     await delay(500); // the agents' CPG joins and hellos settle
     const initial = file(1);
@@ -65,8 +79,12 @@ describeIntegration('cluster-wide configuration update (issue 6)', () => {
     await cluster().waitMembers(2, [2, 3]);
     expect(await agent(2).request('raise')).toBe(true);
     await agent(2).request('publish', { version: '2' });
-    await waitUntil('node 3 to hold node 2\'s file and both corosyncs to show config_version 2', async () =>
-      file(3) === file(2) && (await agent(2).cmapVersion()) === '2' && (await agent(3).cmapVersion()) === '2', 20_000, diag);
+    await waitUntil(
+      "node 3 to hold node 2's file and both corosyncs to show config_version 2",
+      async () => file(3) === file(2) && (await agent(2).cmapVersion()) === '2' && (await agent(3).cmapVersion()) === '2',
+      20_000,
+      diag,
+    );
     expect(file(2)).toMatch(/config_version: 2\n/);
     expect(file(2)).toMatch(/nodeid: 2\n {4}name: n2\n {4}prio: 101\n/);
     expect(fs.readFileSync(cluster().confPath(3) + '.bak', 'utf8')).toBe(initial);
@@ -76,8 +94,7 @@ describeIntegration('cluster-wide configuration update (issue 6)', () => {
   it('acceptance 2: the healed old master keeps running, receives the newest file; all three files identical', async () => {
     await cluster().heal(1);
     await cluster().waitMembers(1, [1, 2, 3]);
-    await waitUntil('node 1 to hold the newest file with config_version 2 in cmap', async () =>
-      file(1) === file(2) && (await agent(1).cmapVersion()) === '2', 20_000, diag);
+    await waitUntil('node 1 to hold the newest file with config_version 2 in cmap', async () => file(1) === file(2) && (await agent(1).cmapVersion()) === '2', 20_000, diag);
     expect(cluster().isRunning(1)).toBe(true);
     expect(new Set([file(1), file(2), file(3)]).size).toBe(1);
     expect(agent(1).logs.some((l) => l.log === 'installed' && l.version === '2')).toBe(true);
@@ -90,12 +107,13 @@ describeIntegration('cluster-wide configuration update (issue 6)', () => {
     await cluster().waitMembers(1, [1, 2]);
     expect(await agent(1).request('raise')).toBe(true); // node 1 takes over: prio 102, version 3
     await agent(1).request('publish', { version: '3' });
-    await waitUntil('config_version 3 on nodes 1 and 2', async () =>
-      file(2) === file(1) && (await agent(1).cmapVersion()) === '3' && (await agent(2).cmapVersion()) === '3', 20_000, diag);
+    await waitUntil('config_version 3 on nodes 1 and 2', async () => file(2) === file(1) && (await agent(1).cmapVersion()) === '3' && (await agent(2).cmapVersion()) === '3', 20_000, diag);
     expect(file(3)).toMatch(/config_version: 2\n/);
 
     // Control: started with its old file, corosync leaves the cluster at once.
-    await cluster().start(3).catch(() => undefined);
+    await cluster()
+      .start(3)
+      .catch(() => undefined);
     await waitUntil('corosync on node 3 to exit over the config_version mismatch', () => !cluster().isRunning(3), 15_000);
     expect(fs.readFileSync(cluster().logPath(3), 'utf8')).toMatch(/Received config version \(3\) is different than my config version \(2\)! Exiting/);
 
@@ -132,11 +150,17 @@ describeIntegration('cluster-wide configuration update (issue 6)', () => {
     // Correctly signed, but older than every member's file.
     await sender.sendRaw(encodeConfigMessage({ type: CONFIG_OFFER, body: offer(older, 1n) }, key));
     for (const n of [1, 2]) {
-      await waitUntil(`node ${n} to log every rejection`, () => {
-        const codes = agent(n).logs.filter((l) => l.msg === 'cluster message rejected' && l.from === 3).map((l) => l.code);
-        return messages.every(([, , code]) => codes.includes(code))
-          && agent(n).logs.some((l) => l.msg === 'config offer ignored: older than the installed file' && l.from === 3);
-      }, 15_000, diag);
+      await waitUntil(
+        `node ${n} to log every rejection`,
+        () => {
+          const codes = agent(n)
+            .logs.filter((l) => l.msg === 'cluster message rejected' && l.from === 3)
+            .map((l) => l.code);
+          return messages.every(([, , code]) => codes.includes(code)) && agent(n).logs.some((l) => l.msg === 'config offer ignored: older than the installed file' && l.from === 3);
+        },
+        15_000,
+        diag,
+      );
     }
     expect([1, 2, 3].map(file)).toEqual(before);
     for (const n of [1, 2]) expect(await agent(n).cmapVersion()).toBe('3');

@@ -93,7 +93,11 @@ describeIntegration('corolistener daemon: failover (acceptance 1, 2)', () => {
     // no VM was suspended, no node reported failed.
     const calls = callSummary(ls);
     expect(calls.n4).toEqual(['ServiceStartCommand']);
-    for (const slave of ['n2', 'n8']) expect(calls[slave]!.filter((n) => n !== 'ServiceStopCommand'), slave).toEqual([]);
+    for (const slave of ['n2', 'n8'])
+      expect(
+        calls[slave]!.filter((n) => n !== 'ServiceStopCommand'),
+        slave,
+      ).toEqual([]);
   });
 
   it('2: cut node 4: node 4 stepped down and suspended, node 2 took over; the client follows to node 2', async () => {
@@ -201,8 +205,7 @@ describeIntegration('corolistener daemon: restarts and the node list (acceptance
     await waitUntil('node 4 having recorded its ServiceStartCommand', async () => fs.existsSync(marker));
     // The slaves' own start-up plans ("no master duties held here": ServiceStopCommand) must be
     // over too, or their commands would be counted below as caused by the restart.
-    await waitUntil('the slaves having run their start-up ServiceStopCommand', () =>
-      ['n2', 'n8'].every((n) => callsNamed(ls.get(n)!, 'ServiceStopCommand').length > 0));
+    await waitUntil('the slaves having run their start-up ServiceStopCommand', () => ['n2', 'n8'].every((n) => callsNamed(ls.get(n)!, 'ServiceStopCommand').length > 0));
     // VMmanager, started by the takeover, creates .relocated once it has restored.
     const relocated = c.hostPath('n4', RELOCATED_LOCK);
     fs.writeFileSync(relocated, 'restored\n');
@@ -263,9 +266,7 @@ describeIntegration('corolistener daemon: restarts and the node list (acceptance
       // No daemon answering (a socket nobody listens on): straight from corosync, the same bytes,
       // and a note on stderr that the roles are computed, not held by a daemon (issue 17).
       const direct = await l.cli(['-l'], { socket: NO_DAEMON_SOCKET });
-      expect(direct.stderr, `${name}: -l without a daemon`).toBe(
-        'corolistener: note: no daemon answered: the M/S roles are computed from the members and priorities, not held by a running daemon\n',
-      );
+      expect(direct.stderr, `${name}: -l without a daemon`).toBe('corolistener: note: no daemon answered: the M/S roles are computed from the members and priorities, not held by a running daemon\n');
       expect(direct.code, `${name}: -l without a daemon`).toBe(0);
       expect(direct.stdout, `${name}: -l without a daemon`).toBe(text.stdout);
 
@@ -352,10 +353,14 @@ describeIntegration('corolistener daemon: restarts and the node list (acceptance
     const log = n4.hostPath('log');
     fs.renameSync(log, `${log}.1`);
     process.kill(pid, 'SIGHUP');
-    const firstLine = await waitUntil('a new log file after SIGHUP', () => {
-      const text = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
-      return text.includes('\n') ? (JSON.parse(text.slice(0, text.indexOf('\n'))) as Record<string, unknown>) : undefined;
-    }, { timeoutMs: 5_000, diag: () => n4.diagnostics() });
+    const firstLine = await waitUntil(
+      'a new log file after SIGHUP',
+      () => {
+        const text = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
+        return text.includes('\n') ? (JSON.parse(text.slice(0, text.indexOf('\n'))) as Record<string, unknown>) : undefined;
+      },
+      { timeoutMs: 5_000, diag: () => n4.diagnostics() },
+    );
     expect(firstLine).toMatchObject({ event: 'log-reopened', pid });
     expect(fs.readFileSync(`${log}.1`, 'utf8')).not.toContain('log-reopened');
 

@@ -68,7 +68,7 @@ function expectInOrder(text: string, patterns: RegExp[]): void {
 }
 
 describeIntegration('corolistener demo (built CLI)', () => {
-  it('narrates the failover from n4 to n2 in order, where n4\'s VMs went, n4 back as a slave, and removes everything', async () => {
+  it("narrates the failover from n4 to n2 in order, where n4's VMs went, n4 back as a slave, and removes everything", async () => {
     if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} missing: run npm run build first`);
     const r = await demo();
     expect(r.stderr).toBe('');

@@ -48,13 +48,22 @@ export class FaultRecorder {
   /** Runs `body` once as one run of scenario `name`; throws (after recording) on violations or errors. */
   async run(name: string, cluster: SandboxCluster, listeners: Map<string, SandboxListener>, body: (ctx: ScenarioContext) => Promise<void>): Promise<void> {
     const result = this.results.get(name) ?? {
-      name, nodes: cluster.nodes.length, runs: 0, passed: 0, violations: [], settleMs: [], maxSampleGapMs: 0, samples: 0,
+      name,
+      nodes: cluster.nodes.length,
+      runs: 0,
+      passed: 0,
+      violations: [],
+      settleMs: [],
+      maxSampleGapMs: 0,
+      samples: 0,
     };
     this.results.set(name, result);
     const monitor = new ClusterMonitor(cluster, listeners);
     let since = Date.now();
     const ctx: ScenarioContext = {
-      cluster, listeners, monitor,
+      cluster,
+      listeners,
+      monitor,
       fault: () => {
         since = Date.now();
       },
@@ -147,7 +156,7 @@ export function renderReliabilityReport(results: readonly ScenarioResult[], meta
     `Machine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, Node ${process.version}; real corosync in network namespaces (token 1000 ms).`,
     '',
     'Each run: a sandbox cluster with a listener (`corolistener run`) on every node; a monitor samples every node every 100 ms',
-    '(reachability from the hub, corosync running, the listener\'s control socket, cluster IP holders, corosync.conf digest) and records',
+    "(reachability from the hub, corosync running, the listener's control socket, cluster IP holders, corosync.conf digest) and records",
     'violations of: at most one cluster-IP holder among nodes that reach each other; one master per quorate membership (exactly one once',
     'settled); identical corosync.conf on every member once settled; no VM resumed on a node after a master elsewhere restored it.',
     '"Settle" is the time from a fault (or its repair) until the whole cluster is in its settled state; every fault and repair counts.',

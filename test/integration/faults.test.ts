@@ -58,7 +58,12 @@ async function restore(cluster: SandboxCluster, listeners: Map<string, SandboxLi
   // A scenario that failed may leave the cluster IP on a node that is not master (its
   // violation is already recorded): clear it so the next scenario starts clean.
   for (const holder of await holdersOf(cluster, CLUSTER_IP)) {
-    const role = (await listeners.get(holder)!.status().catch(() => undefined))?.daemon.role;
+    const role = (
+      await listeners
+        .get(holder)!
+        .status()
+        .catch(() => undefined)
+    )?.daemon.role;
     if (role === 'master') continue;
     console.warn(`fault matrix: removing a leftover cluster IP from ${holder} (listener role ${role ?? 'no answer'})`);
     await cluster.exec(holder, ['ip', 'addr', 'del', `${CLUSTER_IP}/24`, 'dev', 'vmbr0'], { mountNs: false });
@@ -76,16 +81,20 @@ function matrix(size: 3 | 5, scenarios: Scenario[]): void {
     const cluster = useCluster({ nodes });
     const listeners = useListeners(cluster);
     for (const s of scenarios) {
-      it(s.name, async () => {
-        for (let i = 0; i < RUNS; i++) {
-          try {
-            await recorder.run(s.name, cluster(), listeners(), s.body);
-          } finally {
-            await restore(cluster(), listeners());
+      it(
+        s.name,
+        async () => {
+          for (let i = 0; i < RUNS; i++) {
+            try {
+              await recorder.run(s.name, cluster(), listeners(), s.body);
+            } finally {
+              await restore(cluster(), listeners());
+            }
           }
-        }
-        expect(recorder.results.get(s.name)?.violations).toEqual([]);
-      }, RUNS * (FULL ? 300_000 : 120_000));
+          expect(recorder.results.get(s.name)?.violations).toEqual([]);
+        },
+        RUNS * (FULL ? 300_000 : 120_000),
+      );
     }
   });
 }
@@ -107,9 +116,7 @@ async function flapLink(ctx: ScenarioContext, node: string): Promise<void> {
 async function nextMaster(ctx: ScenarioContext): Promise<string> {
   const status = await ctx.listeners.get(ctx.master())!.status();
   const masterId = status!.report.masterNodeId;
-  const next = status!.report.nodes
-    .filter((n) => n.id !== masterId && n.replication)
-    .sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0) || a.id - b.id)[0]!;
+  const next = status!.report.nodes.filter((n) => n.id !== masterId && n.replication).sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0) || a.id - b.id)[0]!;
   return ctx.cluster.nodes.find((n) => n.nodeId === next.id)!.name;
 }
 
@@ -135,7 +142,10 @@ async function withServiceStart(ctx: ScenarioContext, node: string, argv: string
 
 /** `node`'s daemon log lines of one event. */
 function logEvents(ctx: ScenarioContext, node: string, event: string, sinceMs: number): Array<Record<string, unknown>> {
-  return ctx.listeners.get(node)!.logLines().filter((l) => l['event'] === event && Date.parse(String(l['time'])) >= sinceMs);
+  return ctx.listeners
+    .get(node)!
+    .logLines()
+    .filter((l) => l['event'] === event && Date.parse(String(l['time'])) >= sinceMs);
 }
 
 /**
@@ -181,11 +191,15 @@ function configVersionOf(ctx: ScenarioContext, node: string): number {
  * version.
  */
 async function waitForRaise(ctx: ScenarioContext, nodes: readonly string[], above: number, why: string): Promise<number> {
-  return waitUntil(`one config_version above ${above} on ${nodes.join(', ')} (${why})`, () => {
-    const versions = new Set(nodes.map((n) => configVersionOf(ctx, n)));
-    const [v] = versions;
-    return versions.size === 1 && v! > above ? v : undefined;
-  }, { timeoutMs: 30_000, last: () => nodes.map((n) => `${n}: ${configVersionOf(ctx, n)}`) });
+  return waitUntil(
+    `one config_version above ${above} on ${nodes.join(', ')} (${why})`,
+    () => {
+      const versions = new Set(nodes.map((n) => configVersionOf(ctx, n)));
+      const [v] = versions;
+      return versions.size === 1 && v! > above ? v : undefined;
+    },
+    { timeoutMs: 30_000, last: () => nodes.map((n) => `${n}: ${configVersionOf(ctx, n)}`) },
+  );
 }
 
 /** Cut `node` off, settle, (run `whileCut`,) heal it, settle. */
@@ -258,7 +272,10 @@ matrix(3, [
     body: async (ctx) => {
       const names = ctx.cluster.nodes.map((n) => n.name);
       ctx.fault();
-      await partition(ctx.cluster, names.map((n) => [n]));
+      await partition(
+        ctx.cluster,
+        names.map((n) => [n]),
+      );
       await ctx.settle('split into 1|1|1');
       const healed = Date.now();
       ctx.fault();
@@ -270,18 +287,32 @@ matrix(3, [
       // restore counts from the moment the node's VMs were last suspended, which may be in the
       // previous scenario (its corosync killed, restored by the new master, then this split).
       const suspendedSince = (n: string): number => {
-        const calls = ctx.listeners.get(n)!.calls().filter((c) => c.ms < healed);
+        const calls = ctx.listeners
+          .get(n)!
+          .calls()
+          .filter((c) => c.ms < healed);
         const lastResume = Math.max(0, ...calls.filter((c) => c.name === 'VmResumeCommand').map((c) => c.ms));
         return Math.min(healed, ...calls.filter((c) => c.name === 'VmSuspendCommand' && c.ms >= lastResume).map((c) => c.ms));
       };
-      const restoredElsewhere = (n: string): boolean => [...ctx.listeners.values()].some((l) => l.node.name !== n
-        && l.calls().some((c) => c.ms >= suspendedSince(n) && ['ServiceStartCommand', 'NodeFailedCommand'].includes(c.name)
-          && (c.env['COROLISTENER_FAILED_NODES'] ?? '').split(',').includes(String(ctx.cluster.node(n).nodeId))));
+      const restoredElsewhere = (n: string): boolean =>
+        [...ctx.listeners.values()].some(
+          (l) =>
+            l.node.name !== n &&
+            l
+              .calls()
+              .some(
+                (c) =>
+                  c.ms >= suspendedSince(n) &&
+                  ['ServiceStartCommand', 'NodeFailedCommand'].includes(c.name) &&
+                  (c.env['COROLISTENER_FAILED_NODES'] ?? '').split(',').includes(String(ctx.cluster.node(n).nodeId)),
+              ),
+        );
       for (const n of names) {
         const l = ctx.listeners.get(n)!;
         expect(callsNamed(l, 'VmSuspendCommand').length).toBeGreaterThan(0);
-        await waitUntil(`${n} resumes its VMs after quorum returns (or was restored elsewhere)`,
-          () => callsNamed(l, 'VmResumeCommand', healed).length > 0 || restoredElsewhere(n), { timeoutMs: 15_000 });
+        await waitUntil(`${n} resumes its VMs after quorum returns (or was restored elsewhere)`, () => callsNamed(l, 'VmResumeCommand', healed).length > 0 || restoredElsewhere(n), {
+          timeoutMs: 15_000,
+        });
       }
     },
   },
@@ -364,8 +395,14 @@ matrix(3, [
         await ctx.cluster.cut(master);
         await ctx.settle(`${master} cut off; ${next} takes over on a full /etc/corosync`);
         expect(ctx.master()).toBe(next);
-        await waitUntil(`${next} fails to raise its priority (no space)`, () => logEvents(ctx, next, 'step-retry', since)
-          .concat(logEvents(ctx, next, 'step', since)).some((l) => l['effect'] === 'raisePriority' && /ENOSPC|no space/i.test(JSON.stringify(l))), { timeoutMs: 20_000 });
+        await waitUntil(
+          `${next} fails to raise its priority (no space)`,
+          () =>
+            logEvents(ctx, next, 'step-retry', since)
+              .concat(logEvents(ctx, next, 'step', since))
+              .some((l) => l['effect'] === 'raisePriority' && /ENOSPC|no space/i.test(JSON.stringify(l))),
+          { timeoutMs: 20_000 },
+        );
         // Nothing torn, nothing half-written, no temp file left behind.
         expect(view('corosync.conf')).toEqual(before);
         expect(view('')).toEqual(files);

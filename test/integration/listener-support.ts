@@ -84,13 +84,19 @@ export function callsNamed(l: SandboxListener, name: VmmgrCommandName, sinceMs =
 
 /** Every call on every node, for "nothing else ran" assertions: node -> [name...]. */
 export function callSummary(listeners: Map<string, SandboxListener>, sinceMs = 0): Record<string, string[]> {
-  return Object.fromEntries([...listeners].map(([n, l]) => [n, l.calls().filter((c) => c.ms >= sinceMs).map((c) => c.name)]));
+  return Object.fromEntries(
+    [...listeners].map(([n, l]) => [
+      n,
+      l
+        .calls()
+        .filter((c) => c.ms >= sinceMs)
+        .map((c) => c.name),
+    ]),
+  );
 }
 
 export async function roles(listeners: Map<string, SandboxListener>): Promise<Record<string, string>> {
-  const entries = await Promise.all(
-    [...listeners].map(async ([n, l]) => [n, (await l.status().catch(() => undefined))?.daemon.role ?? 'no answer'] as const),
-  );
+  const entries = await Promise.all([...listeners].map(async ([n, l]) => [n, (await l.status().catch(() => undefined))?.daemon.role ?? 'no answer'] as const));
   return Object.fromEntries(entries);
 }
 

@@ -14,7 +14,12 @@ const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'corolistener-pack-'));
 
 function npm(args: string[], cwd: string): string {
-  return execFileSync(NPM, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' } });
+  return execFileSync(NPM, args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' },
+  });
 }
 
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -31,7 +36,9 @@ describe('the packed tarball', () => {
     files = packed!.files.map((f) => f.path);
     for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/cli/main.js', 'binding.gyp', 'systemd/corolistener.service']) expect(files).toContain(f);
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-    const linked = [...new Set([...readme.matchAll(/\b((?:docs\/)?[A-Z]*[A-Za-z-]*\.md)\b/g)].map((m) => m[1]!))].filter((f) => (f.startsWith('docs/') || /^[A-Z]+\.md$/.test(f)) && fs.existsSync(path.join(ROOT, f)));
+    const linked = [...new Set([...readme.matchAll(/\b((?:docs\/)?[A-Z]*[A-Za-z-]*\.md)\b/g)].map((m) => m[1]!))].filter(
+      (f) => (f.startsWith('docs/') || /^[A-Z]+\.md$/.test(f)) && fs.existsSync(path.join(ROOT, f)),
+    );
     expect(linked.length).toBeGreaterThan(3);
     for (const f of linked) expect(files, `${f} is linked from the README`).toContain(f);
     expect(fs.readFileSync(path.join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);

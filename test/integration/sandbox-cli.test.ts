@@ -49,12 +49,14 @@ async function waitStatus(what: string, check: (nodes: NodeStatus[]) => boolean,
 }
 
 const byName = (nodes: NodeStatus[], name: string) => nodes.find((n) => n.name === name)!;
-const allFormed = (nodes: NodeStatus[]) =>
-  nodes.every((n) => n.quorum?.quorate === true && n.quorum.members.length === nodes.length && !n.cut);
+const allFormed = (nodes: NodeStatus[]) => nodes.every((n) => n.quorum?.quorate === true && n.quorum.members.length === nodes.length && !n.cut);
 
 async function netnsNames(): Promise<string[]> {
   const { stdout } = await execFileP('ip', ['netns', 'list']);
-  return stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n !== '');
+  return stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((n) => n !== '');
 }
 
 describeIntegration('corolistener sandbox (built CLI)', () => {
@@ -110,7 +112,7 @@ describeIntegration('corolistener sandbox (built CLI)', () => {
     await waitStatus('all three formed again', allFormed, 30_000);
   });
 
-  it('exec runs inside the node, passing stdio through and exiting with the command\'s code', async () => {
+  it("exec runs inside the node, passing stdio through and exiting with the command's code", async () => {
     const q = await cli(['sandbox', 'exec', '--cluster', NAME, 'n1', '--', 'corosync-quorumtool', '-s']);
     expect(q.code).toBe(0);
     expect(q.stdout).toMatch(/^Quorate:\s+Yes$/m);

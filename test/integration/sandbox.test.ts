@@ -19,7 +19,10 @@ const note = notes('sandbox');
 
 async function netnsNames(): Promise<string[]> {
   const { stdout } = await run('ip', ['netns', 'list']);
-  return stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n !== '');
+  return stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((n) => n !== '');
 }
 
 /** Everything of cluster `c` that could outlive destroy(), collected before it. */
@@ -80,12 +83,17 @@ describeIntegration('sandbox: a 3-node cluster (nodeids 2/4/8)', () => {
     }
   });
 
-  it("gives every node its own network, corosync.conf and private directories", async () => {
+  it('gives every node its own network, corosync.conf and private directories', async () => {
     const c = cluster();
     const addr = await c.exec('n4', ['ip', '-o', '-4', 'addr', 'show', 'dev', 'vmbr0'], { mountNs: false });
     expect(addr.stdout).toContain('inet 198.18.0.4/24');
     const links = await c.exec('n4', ['ls', '/sys/class/net']);
-    expect(links.stdout.split('\n').filter((l) => l !== '').sort()).toEqual(['eth0', 'lo', 'vmbr0']);
+    expect(
+      links.stdout
+        .split('\n')
+        .filter((l) => l !== '')
+        .sort(),
+    ).toEqual(['eth0', 'lo', 'vmbr0']);
     // The node's /etc/corosync is its directory on the host: a file written there shows up inside.
     fs.writeFileSync(c.hostPath('n8', '/etc/corosync/marker'), 'n8\n');
     expect((await c.exec('n8', ['cat', '/etc/corosync/marker'])).stdout).toBe('n8\n');

@@ -44,9 +44,12 @@ const clusterArb: fc.Arbitrary<Cluster> = fc
 function commandArb(size: number): fc.Arbitrary<string> {
   const node = fc.integer({ min: 1, max: size }).map((n) => `n${n}`);
   const someNodes = fc.uniqueArray(fc.integer({ min: 1, max: size }), { minLength: 1, maxLength: size - 1 }).map((ns) => ns.map((n) => `n${n}`).join(' '));
-  const split = fc
-    .array(fc.integer({ min: 0, max: 2 }), { minLength: size, maxLength: size })
-    .map((groups) => [0, 1, 2].map((g) => groups.flatMap((x, i) => (x === g ? [`n${i + 1}`] : [])).join(' ')).filter((g) => g !== '').join(' | '));
+  const split = fc.array(fc.integer({ min: 0, max: 2 }), { minLength: size, maxLength: size }).map((groups) =>
+    [0, 1, 2]
+      .map((g) => groups.flatMap((x, i) => (x === g ? [`n${i + 1}`] : [])).join(' '))
+      .filter((g) => g !== '')
+      .join(' | '),
+  );
   return fc.oneof(
     { weight: 3, arbitrary: someNodes.map((ns) => `cut ${ns}`) },
     { weight: 2, arbitrary: split.map((s) => `split ${s}`) },
@@ -67,9 +70,7 @@ function commandArb(size: number): fc.Arbitrary<string> {
   );
 }
 
-const scheduleArb = clusterArb.chain((cluster) =>
-  fc.record({ cluster: fc.constant(cluster), commands: fc.array(commandArb(cluster.nodes.length), { minLength: 1, maxLength: 25, size: 'max' }) }),
-);
+const scheduleArb = clusterArb.chain((cluster) => fc.record({ cluster: fc.constant(cluster), commands: fc.array(commandArb(cluster.nodes.length), { minLength: 1, maxLength: 25, size: 'max' }) }));
 
 describe('randomised schedules', () => {
   it('keep the safety invariants after every step', async () => {

@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { describeMismatches, parseScenario, renderScenario, runScenario } from '../../src/simulator';
 
 const dir = join(__dirname, 'scenarios');
-const files = readdirSync(dir).filter((f) => f.endsWith('.txt')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.txt'))
+  .sort();
 
 describe('text scenarios', () => {
   it('has at least 25 scenarios', () => {

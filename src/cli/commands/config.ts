@@ -37,10 +37,7 @@ async function sync(command: CommandOf<'config'>, io: CliIo): Promise<number> {
       if (!command.json) io.stdout.write(`config sync: ${command.corosyncConf} is up to date (config_version ${outcome.version})\n`);
       break;
     case 'no-peer':
-      io.stderr.write(
-        `corolistener: warning: config sync: no peer answered; ${command.corosyncConf} left as it is (config_version ${outcome.version})\n` +
-          failures.map((f) => `  ${f}\n`).join(''),
-      );
+      io.stderr.write(`corolistener: warning: config sync: no peer answered; ${command.corosyncConf} left as it is (config_version ${outcome.version})\n` + failures.map((f) => `  ${f}\n`).join(''));
       break;
   }
   return EXIT.OK;
@@ -56,8 +53,7 @@ async function show(command: CommandOf<'config'>, io: CliIo): Promise<number> {
     const allWarnings = [...warnings, ...(vmmgr?.warnings ?? [])];
     if (command.json) {
       const vmmgrJson = vmmgr === undefined ? null : { ...vmmgr, warnings: undefined };
-      io.stdout.write(JSON.stringify({ corosync: view, vmmgr: vmmgrJson, warnings: allWarnings.map((w) => w.message) },
-        (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
+      io.stdout.write(JSON.stringify({ corosync: view, vmmgr: vmmgrJson, warnings: allWarnings.map((w) => w.message) }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
       return EXIT.OK;
     }
     const lines = [

@@ -7,16 +7,7 @@
 // carried out its last decision (its log has a step for each effect), not when a poll happens to
 // see a state. Then the node comes back, the demo says what became of its suspended VMs, and
 // everything is torn down, also on failure and on Ctrl-C.
-import {
-  createCluster,
-  DEFAULT_CLOUD_IP,
-  macOf,
-  sandboxPrereqProblems,
-  startListeners,
-  type SandboxClient,
-  type SandboxCluster,
-  type SandboxListener,
-} from '../../sandbox';
+import { createCluster, DEFAULT_CLOUD_IP, macOf, sandboxPrereqProblems, startListeners, type SandboxClient, type SandboxCluster, type SandboxListener } from '../../sandbox';
 import { ClusterWatch, type WatchEvent } from '../demo/watch';
 import { Pinger } from '../demo/pinger';
 import { CliError, type CliIo } from '../io';
@@ -191,7 +182,9 @@ async function runDemo(out: Narrator, io: CliIo): Promise<void> {
     if (!failedOver) throw new DemoFailure(`the failover did not complete within ${SETTLE_TIMEOUT_MS / 1000} s: ${JSON.stringify(w.current)}`);
     const newMaster = w.master!;
     out.say(`  => ${newMaster} took over from ${master}: highest priority among the quorate nodes`);
-    out.say(`  => ${master}'s VMs: suspended on ${master} (VmSuspendCommand); VMmanager on ${newMaster} restores them (its ServiceStartCommand had COROLISTENER_FAILED_NODES=${byName.get(master)!.node.nodeId})`);
+    out.say(
+      `  => ${master}'s VMs: suspended on ${master} (VmSuspendCommand); VMmanager on ${newMaster} restores them (its ServiceStartCommand had COROLISTENER_FAILED_NODES=${byName.get(master)!.node.nodeId})`,
+    );
 
     out.heading(`healing ${master}: it rejoins; times since the heal`);
     const heal = Date.now();
@@ -203,11 +196,7 @@ async function runDemo(out: Narrator, io: CliIo): Promise<void> {
       return w.master !== undefined && Object.values(p.roles).filter((r) => r === 'slave').length === listeners.length - 1 && !w.awaitingRecords(master) && allDone();
     });
     if (!rejoined) throw new DemoFailure(`the cluster did not settle after the heal within ${SETTLE_TIMEOUT_MS / 1000} s: ${JSON.stringify(w.current)}`);
-    out.say(
-      w.master === newMaster
-        ? `  => ${master} is back as a slave; ${newMaster} stays master (its priority was raised: sticky)`
-        : `  => ${w.master} is master now`,
-    );
+    out.say(w.master === newMaster ? `  => ${master} is back as a slave; ${newMaster} stays master (its priority was raised: sticky)` : `  => ${w.master} is master now`);
     const back = byName.get(master)!;
     const discarded = back.logLines().some((l) => l.event === 'vms-discarded' && Date.parse(String(l.time)) >= heal);
     out.say(
@@ -229,7 +218,16 @@ async function runDemo(out: Narrator, io: CliIo): Promise<void> {
     out.heading('tearing down');
     // SIGTERM must end a listener cleanly (issue 5); one that ignored it was killed by stop():
     // said, and the demo fails, rather than hiding a daemon that hangs on shutdown.
-    unclean = (await Promise.all(listeners.map((l) => l.stop().then(() => undefined, (err: Error) => err.message)))).filter((m) => m !== undefined);
+    unclean = (
+      await Promise.all(
+        listeners.map((l) =>
+          l.stop().then(
+            () => undefined,
+            (err: Error) => err.message,
+          ),
+        ),
+      )
+    ).filter((m) => m !== undefined);
     for (const m of unclean) io.stderr.write(`corolistener demo: ${m}\n`);
     await cluster.destroy();
     out.say(`  namespaces, processes and files removed  [${elapsed()} in all]`);

@@ -24,9 +24,7 @@ async function daemonWithoutCorosync(command: CommandOf<'list'>, report: NodeLis
 }
 
 export async function run(command: CommandOf<'list'>, io: CliIo): Promise<number> {
-  const answer = await askDaemonOrNone(command.socket, 'nodes', command.timeoutMs, (why) =>
-    io.stderr.write(`corolistener: warning: ${why}; reading the node list straight from corosync\n`),
-  );
+  const answer = await askDaemonOrNone(command.socket, 'nodes', command.timeoutMs, (why) => io.stderr.write(`corolistener: warning: ${why}; reading the node list straight from corosync\n`));
   let report: NodeListReport;
   if (answer === undefined) {
     report = await readNodeListFromCorosync(command.corosyncConf, command.socket, command.timeoutMs);
@@ -36,10 +34,7 @@ export async function run(command: CommandOf<'list'>, io: CliIo): Promise<number
   } else {
     report = validated(command.socket, parseNodeListReport, answer);
     if (await daemonWithoutCorosync(command, report)) {
-      throw new CliError(
-        `the corolistener daemon on ${command.socket} has no connection to corosync (it keeps retrying; is corosync running?): no node list to show`,
-        EXIT.UNREACHABLE,
-      );
+      throw new CliError(`the corolistener daemon on ${command.socket} has no connection to corosync (it keeps retrying; is corosync running?): no node list to show`, EXIT.UNREACHABLE);
     }
   }
   io.stdout.write(command.json ? formatNodeListJson(report) : formatNodeTable(report));

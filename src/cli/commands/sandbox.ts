@@ -1,17 +1,7 @@
 // `corolistener sandbox ACTION`: a front end over src/sandbox. Clusters made by `up` are
 // persistent (they outlive this process); every other action re-attaches by name.
 import { constants as osConstants } from 'node:os';
-import {
-  cleanupStale,
-  createCluster,
-  listClusters,
-  openCluster,
-  SandboxSpecError,
-  type ClusterSummary,
-  type NodeRef,
-  type NodeStatus,
-  type SandboxCluster,
-} from '../../sandbox';
+import { cleanupStale, createCluster, listClusters, openCluster, SandboxSpecError, type ClusterSummary, type NodeRef, type NodeStatus, type SandboxCluster } from '../../sandbox';
 // Internal to the sandbox: the synchronous teardown, usable from a signal handler.
 import { teardownSync } from '../../sandbox/teardown';
 import { CliError, type CliIo } from '../io';
@@ -65,15 +55,7 @@ function checkedNode(cluster: SandboxCluster, text: string): string {
 function nodesTable(cluster: SandboxCluster): string {
   return formatTextTable(
     ['NODE', 'NODEID', 'PRIO', 'REPLICATION', 'NETNS', 'IP', 'COROSYNC PID'],
-    cluster.nodes.map((n) => [
-      n.name,
-      String(n.nodeId),
-      String(n.prio),
-      n.replication ? 'on' : 'off',
-      n.netns,
-      n.address,
-      String(cluster.corosyncPid(n.name) ?? 'stopped'),
-    ]),
+    cluster.nodes.map((n) => [n.name, String(n.nodeId), String(n.prio), n.replication ? 'on' : 'off', n.netns, n.address, String(cluster.corosyncPid(n.name) ?? 'stopped')]),
   );
 }
 

@@ -13,8 +13,7 @@ export function formatStatus({ daemon, report }: StatusReport): string {
     `daemon:   pid ${daemon.pid}, version ${daemon.version}, started ${daemon.startedAt}`,
     `corosync: ${daemon.corosyncConnected ? 'connected' : 'not connected'}`,
     `role:     ${daemon.role} (local node ${report.localNodeId}, master ${master})`,
-    `cluster:  ${cluster.name}, ${cluster.quorate ? 'quorate' : 'NOT quorate'}, ` +
-      `config_version ${cluster.configVersion}, expected_votes ${cluster.expectedVotes}`,
+    `cluster:  ${cluster.name}, ${cluster.quorate ? 'quorate' : 'NOT quorate'}, ` + `config_version ${cluster.configVersion}, expected_votes ${cluster.expectedVotes}`,
     '',
     formatNodeTable(report),
   ].join('\n');

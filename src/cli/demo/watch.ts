@@ -71,12 +71,7 @@ export function describeCall(node: string, call: VmmgrCall): string {
  * contradicts them and is newer than the last event ever seen (one missed while the monitor was
  * still subscribing). An event newer than the poll's start wins over the poll.
  */
-export function addressChanges(
-  wasHeld: boolean,
-  fresh: readonly AddressEvent[],
-  lastEventAt: number | undefined,
-  polled: { held: boolean; at: number },
-): Array<{ at: number; held: boolean }> {
+export function addressChanges(wasHeld: boolean, fresh: readonly AddressEvent[], lastEventAt: number | undefined, polled: { held: boolean; at: number }): Array<{ at: number; held: boolean }> {
   const changes: Array<{ at: number; held: boolean }> = [];
   let held = wasHeld;
   for (const e of fresh) {
@@ -209,11 +204,7 @@ export class ClusterWatch {
 
   async poll(): Promise<WatchEvent[]> {
     const now = Date.now();
-    const roles = Object.fromEntries(
-      await Promise.all(
-        this.listeners.map(async (l) => [l.node.name, (await l.status(1_000).catch(() => undefined))?.daemon.role ?? 'no answer'] as const),
-      ),
-    );
+    const roles = Object.fromEntries(await Promise.all(this.listeners.map(async (l) => [l.node.name, (await l.status(1_000).catch(() => undefined))?.daemon.role ?? 'no answer'] as const)));
     const polledAt = Date.now();
     const ipHolders = await holdersOf(this.cluster, this.clusterIp);
     // Output `ip monitor` wrote meanwhile is read before the poll is compared with it.

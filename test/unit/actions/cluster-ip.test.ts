@@ -18,8 +18,7 @@ const banner = (ip: string) => `ARPING ${ip} from 0.0.0.0 vmbr0\n`;
 const summary = (received: number) => `Sent 1 probes (1 broadcast(s))\nReceived ${received} response(s)\n`;
 
 /** Resolves when the signal aborts (the caller stopping the command). */
-const aborted = (signal: AbortSignal | undefined) =>
-  new Promise<void>((resolve) => (signal?.aborted ? resolve() : signal?.addEventListener('abort', () => resolve(), { once: true })));
+const aborted = (signal: AbortSignal | undefined) => new Promise<void>((resolve) => (signal?.aborted ? resolve() : signal?.addEventListener('abort', () => resolve(), { once: true })));
 
 /** A simulated host: one device, its addresses, and other hosts answering ARP. */
 class FakeHost {
@@ -48,7 +47,8 @@ class FakeHost {
       return { stdout: this.showJson() };
     }
     if (cmd === 'ip -j -batch -') return this.batch(options.input ?? '');
-    if (cmd.startsWith('stdbuf -oL arping -D ')) return this.dad(argv.at(-1)!, options);    if (cmd.startsWith('stdbuf -oL arping -D ')) return this.dad(argv.at(-1)!, options);
+    if (cmd.startsWith('stdbuf -oL arping -D ')) return this.dad(argv.at(-1)!, options);
+    if (cmd.startsWith('stdbuf -oL arping -D ')) return this.dad(argv.at(-1)!, options);
     if (argv[0] === 'arping') {
       this.announced++;
       return this.failArping || this.announced > this.announceFailAfter ? { exitCode: 2, stderr: 'arping: boom\n' } : {};
@@ -135,7 +135,9 @@ describe('ClusterIp', () => {
   it('refuses to take an address another host answers for, and retrying is allowed', async () => {
     const host = new FakeHost();
     host.otherHolders = ['aa:bb:cc:00:00:22'];
-    const err = await opts(host).ensurePresent().catch((e: unknown) => e);
+    const err = await opts(host)
+      .ensurePresent()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DuplicateAddressError);
     expect((err as DuplicateAddressError).holders).toEqual(['aa:bb:cc:00:00:22']);
     expect((err as DuplicateAddressError).retryable).toBe(true);
@@ -167,7 +169,9 @@ describe('ClusterIp', () => {
     ]) {
       const host = new FakeHost();
       setup(host);
-      const err = await opts(host).ensurePresent().catch((e: unknown) => e);
+      const err = await opts(host)
+        .ensurePresent()
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(Error);
       expect(err).not.toBeInstanceOf(DuplicateAddressError);
       expect((err as { retryable?: boolean }).retryable).toBe(true);
@@ -220,7 +224,7 @@ describe('ClusterIp', () => {
     await expect(cip.ensurePresent()).rejects.toThrow(/ip -j -batch -: exited with code 1: Error: ipv4: Address already assigned/);
   });
 
-  it('free is decided on arping\'s summary, without waiting for its slow exit', async () => {
+  it("free is decided on arping's summary, without waiting for its slow exit", async () => {
     const host = new FakeHost();
     host.dadMode = 'slowExit';
     const t0 = performance.now();
@@ -352,7 +356,7 @@ describe('ClusterIp', () => {
     expect(host.runner.commands.at(-1)).toBe('ip -j addr show dev vmbr0');
   });
 
-  it('localClusterIpStatus reads this process\'s interfaces (loopback here) and leaves unknown devices to ip', () => {
+  it("localClusterIpStatus reads this process's interfaces (loopback here) and leaves unknown devices to ip", () => {
     expect(localClusterIpStatus('lo', '127.0.0.1')).toMatchObject({ deviceExists: true, present: true, prefixLength: 8 });
     expect(localClusterIpStatus('lo', '198.18.0.100')).toMatchObject({ deviceExists: true, present: false });
     expect(localClusterIpStatus('no-such-dev0', '127.0.0.1')).toBeUndefined();
@@ -380,7 +384,8 @@ describe('parsers', () => {
   });
 
   it('parseArpingReplies extracts the answering MACs', () => {
-    const out = 'ARPING 198.18.0.100 from 0.0.0.0 eth0\nUnicast reply from 198.18.0.100 [FA:28:E4:64:F5:3F]  0.559ms\nUnicast reply from 198.18.0.100 [FA:28:E4:64:F5:3F]  0.600ms\nSent 2 probes (1 broadcast(s))\nReceived 2 response(s)\n';
+    const out =
+      'ARPING 198.18.0.100 from 0.0.0.0 eth0\nUnicast reply from 198.18.0.100 [FA:28:E4:64:F5:3F]  0.559ms\nUnicast reply from 198.18.0.100 [FA:28:E4:64:F5:3F]  0.600ms\nSent 2 probes (1 broadcast(s))\nReceived 2 response(s)\n';
     expect(parseArpingReplies(out)).toEqual(['fa:28:e4:64:f5:3f']);
     expect(parseArpingReplies('Sent 2 probes\nReceived 0 response(s)\n')).toEqual([]);
     expect(parseProbesSent(out)).toBe(2);

@@ -41,7 +41,14 @@ describe('ExecCommandRunner', () => {
   it('passes process env plus the COROLISTENER_* context', async () => {
     process.env.COROLISTENER_TEST_INHERITED = 'yes';
     const env = contextEnv({ role: 'master', nodeId: 4, clusterIp: '198.18.0.100', ihttpdPort: 1500, failedNodes: [2, 8] });
-    const r = await runner.run([node, '-e', 'const e=process.env; console.log(JSON.stringify([e.COROLISTENER_ROLE,e.COROLISTENER_NODEID,e.COROLISTENER_CLUSTER_IP,e.COROLISTENER_IHTTPD_PORT,e.COROLISTENER_FAILED_NODES,e.COROLISTENER_TEST_INHERITED]))'], { env });
+    const r = await runner.run(
+      [
+        node,
+        '-e',
+        'const e=process.env; console.log(JSON.stringify([e.COROLISTENER_ROLE,e.COROLISTENER_NODEID,e.COROLISTENER_CLUSTER_IP,e.COROLISTENER_IHTTPD_PORT,e.COROLISTENER_FAILED_NODES,e.COROLISTENER_TEST_INHERITED]))',
+      ],
+      { env },
+    );
     delete process.env.COROLISTENER_TEST_INHERITED;
     expect(JSON.parse(r.stdout)).toEqual(['master', '4', '198.18.0.100', '1500', '2,8', 'yes']);
   });

@@ -8,7 +8,14 @@ import { NodeActions } from '../../../src/actions/node-actions';
 import { PlanRunner, type StepReport } from '../../../src/actions/plan-runner';
 import { fakeIpBatch, FakeRunner } from './fake-runner';
 
-type Effect = { type: 'removeStaleRelocated' } | { type: 'addClusterIp' } | { type: 'createServiceLock' } | { type: 'startService' } | { type: 'stopService' } | { type: 'removeServiceLock' } | { type: 'removeClusterIp' };
+type Effect =
+  | { type: 'removeStaleRelocated' }
+  | { type: 'addClusterIp' }
+  | { type: 'createServiceLock' }
+  | { type: 'startService' }
+  | { type: 'stopService' }
+  | { type: 'removeServiceLock' }
+  | { type: 'removeClusterIp' };
 
 let dir: string;
 beforeEach(() => {
@@ -19,8 +26,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 /** ip/arping/systemctl as a fake host that holds addresses. */
 function fakeHost() {
   const addrs = new Map<string, number>();
-  const show = () =>
-    JSON.stringify([{ ifname: 'vmbr0', address: '02:00:00:00:00:02', addr_info: [...addrs].map(([local, prefixlen]) => ({ family: 'inet', local, prefixlen })) }]);
+  const show = () => JSON.stringify([{ ifname: 'vmbr0', address: '02:00:00:00:00:02', addr_info: [...addrs].map(([local, prefixlen]) => ({ family: 'inet', local, prefixlen })) }]);
   const runner = new FakeRunner((argv, options) => {
     const cmd = argv.join(' ');
     if (cmd === 'ip -j addr show dev vmbr0') return { stdout: show() };
@@ -43,13 +49,20 @@ describe('NodeActions driven by a PlanRunner (the daemon wiring in miniature)', 
       onStep: (s) => steps.push(s),
       execute: (e, signal) => {
         switch (e.type) {
-          case 'removeStaleRelocated': return actions.removeStaleRelocatedLock();
-          case 'addClusterIp': return actions.addClusterIp(signal);
-          case 'createServiceLock': return actions.createServiceLock();
-          case 'startService': return actions.startService(ctx, signal);
-          case 'stopService': return actions.stopService({ ...ctx, role: 'slave' }, signal);
-          case 'removeServiceLock': return actions.removeServiceLock();
-          case 'removeClusterIp': return actions.removeClusterIp(signal);
+          case 'removeStaleRelocated':
+            return actions.removeStaleRelocatedLock();
+          case 'addClusterIp':
+            return actions.addClusterIp(signal);
+          case 'createServiceLock':
+            return actions.createServiceLock();
+          case 'startService':
+            return actions.startService(ctx, signal);
+          case 'stopService':
+            return actions.stopService({ ...ctx, role: 'slave' }, signal);
+          case 'removeServiceLock':
+            return actions.removeServiceLock();
+          case 'removeClusterIp':
+            return actions.removeClusterIp(signal);
         }
       },
     });

@@ -67,9 +67,7 @@ describe('PlanRunner', () => {
 
   it('with abortInFlight, cancels the step in flight through its signal', async () => {
     const { runner, executed, outcomes } = setup({ abortInFlight: true }, (e, signal) =>
-      e.type === 'hang'
-        ? new Promise((_res, rej) => signal.addEventListener('abort', () => rej(new Error('aborted'))))
-        : Promise.resolve(),
+      e.type === 'hang' ? new Promise((_res, rej) => signal.addEventListener('abort', () => rej(new Error('aborted')))) : Promise.resolve(),
     );
     runner.submit(fx('hang', 'after'));
     await Promise.resolve();
@@ -137,9 +135,7 @@ describe('PlanRunner', () => {
   });
 
   it('close() cancels the step in flight, drops the queue and refuses new plans', async () => {
-    const { runner, outcomes } = setup({}, (e, signal) =>
-      e.type === 'hang' ? new Promise((_r, rej) => signal.addEventListener('abort', () => rej(new Error('stop')))) : Promise.resolve(),
-    );
+    const { runner, outcomes } = setup({}, (e, signal) => (e.type === 'hang' ? new Promise((_r, rej) => signal.addEventListener('abort', () => rej(new Error('stop')))) : Promise.resolve()));
     runner.submit(fx('hang', 'later'));
     await Promise.resolve();
     await runner.close();

@@ -21,14 +21,30 @@ describe('retry', () => {
 
   it('gives up after the bound with the last error', async () => {
     let calls = 0;
-    await expect(retry(async () => { calls++; throw new Error(`e${calls}`); }, { attempts: 3, initialDelayMs: 1 })).rejects.toThrow('e3');
+    await expect(
+      retry(
+        async () => {
+          calls++;
+          throw new Error(`e${calls}`);
+        },
+        { attempts: 3, initialDelayMs: 1 },
+      ),
+    ).rejects.toThrow('e3');
     expect(calls).toBe(3);
   });
 
   it('does not retry an error marked retryable: false', async () => {
     let calls = 0;
     const err = Object.assign(new Error('fatal'), { retryable: false });
-    await expect(retry(async () => { calls++; throw err; }, { attempts: 5, initialDelayMs: 1 })).rejects.toBe(err);
+    await expect(
+      retry(
+        async () => {
+          calls++;
+          throw err;
+        },
+        { attempts: 5, initialDelayMs: 1 },
+      ),
+    ).rejects.toBe(err);
     expect(calls).toBe(1);
   });
 
@@ -37,7 +53,13 @@ describe('retry', () => {
     const before = timers();
     const ac = new AbortController();
     const started = Date.now();
-    const p = retry(async () => { throw new Error('x'); }, { attempts: 3, initialDelayMs: 60_000 }, { signal: ac.signal, onRetry: () => setImmediate(() => ac.abort()) });
+    const p = retry(
+      async () => {
+        throw new Error('x');
+      },
+      { attempts: 3, initialDelayMs: 60_000 },
+      { signal: ac.signal, onRetry: () => setImmediate(() => ac.abort()) },
+    );
     const err = await p.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RetryAbortedError);
     expect(((err as RetryAbortedError).cause as Error).message).toBe('x');

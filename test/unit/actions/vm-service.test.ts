@@ -17,7 +17,13 @@ class FakeLibvirt {
     const [verb, ...rest] = argv[1] === '-c' ? argv.slice(3) : argv.slice(1);
     if (verb === 'list') {
       const state = rest[1].replace('--state-', '');
-      return { stdout: [...this.domains].filter(([, s]) => s === state).map(([n]) => `${n}\n`).join('') + '\n' };
+      return {
+        stdout:
+          [...this.domains]
+            .filter(([, s]) => s === state)
+            .map(([n]) => `${n}\n`)
+            .join('') + '\n',
+      };
     }
     const name = rest[0];
     if (this.broken.has(name)) return { exitCode: 1, stderr: `error: Failed to ${verb} domain '${name}'\n` };
@@ -32,7 +38,11 @@ class FakeLibvirt {
 describe('VmControl with virsh', () => {
   it('suspends every running domain, reports them, and is idempotent', async () => {
     const lv = new FakeLibvirt();
-    lv.domains = new Map([['vm1', 'running'], ['vm2', 'paused'], ['vm3', 'running']]);
+    lv.domains = new Map([
+      ['vm1', 'running'],
+      ['vm2', 'paused'],
+      ['vm3', 'running'],
+    ]);
     const vms = new VmControl({ runner: lv.runner });
     const seen: string[] = [];
     expect(await vms.suspendRunning(ctx, { onVm: (v) => seen.push(v) })).toEqual({ via: 'virsh', suspended: ['vm1', 'vm3'] });
@@ -44,7 +54,11 @@ describe('VmControl with virsh', () => {
 
   it('tries every VM and reports partial failure with what was done', async () => {
     const lv = new FakeLibvirt();
-    lv.domains = new Map([['a', 'running'], ['b', 'running'], ['c', 'running']]);
+    lv.domains = new Map([
+      ['a', 'running'],
+      ['b', 'running'],
+      ['c', 'running'],
+    ]);
     lv.broken.add('b');
     const err = await new VmControl({ runner: lv.runner }).suspendRunning(ctx).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VmCommandError);
@@ -55,7 +69,11 @@ describe('VmControl with virsh', () => {
 
   it('resumes only the given paused VMs; running and vanished ones are reported, not touched', async () => {
     const lv = new FakeLibvirt();
-    lv.domains = new Map([['mine', 'paused'], ['up', 'running'], ['other', 'paused']]);
+    lv.domains = new Map([
+      ['mine', 'paused'],
+      ['up', 'running'],
+      ['other', 'paused'],
+    ]);
     const r = await new VmControl({ runner: lv.runner, virsh: ['virsh', '-c', 'qemu:///system'] }).resume(['mine', 'up', 'gone'], ctx);
     expect(r).toEqual({ via: 'virsh', resumed: ['mine'], alreadyRunning: ['up'], missing: ['gone'] });
     expect(lv.domains.get('other')).toBe('paused');

@@ -91,7 +91,10 @@ describe('benchmark parsers', () => {
     ].join('\n');
     const c = parseStraceSummary(out);
     expect(c.total).toBe(47);
-    expect([...c.bySyscall]).toEqual([['epoll_pwait', 40], ['futex', 7]]);
+    expect([...c.bySyscall]).toEqual([
+      ['epoll_pwait', 40],
+      ['futex', 7],
+    ]);
     expect(parseStraceSummary('')).toEqual({ total: 0, bySyscall: new Map() });
     expect(() => parseStraceSummary('strace: attach: ptrace(PTRACE_SEIZE, 1): Operation not permitted')).toThrow(/no summary/);
   });

@@ -80,7 +80,10 @@ async function run(argv: string[]): Promise<string> {
   let stdout = '';
   let stderr = '';
   const io: CliIo = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, env: {} };
-  const code = await main(argv.map((a) => a.replace('$TMP', dir).replace('$ROOT', ROOT)), io);
+  const code = await main(
+    argv.map((a) => a.replace('$TMP', dir).replace('$ROOT', ROOT)),
+    io,
+  );
   // Each line indented; "(no newline at the end)" where the output does not end with one.
   const show = (text: string) => (text === '' ? ' (empty)\n' : `\n${text.replace(/\n$/, '').replace(/^/gm, '  ')}\n${text.endsWith('\n') ? '' : '  (no newline at the end)\n'}`);
   const text = `$ corolistener ${argv.join(' ')}\nexit ${code}\nstdout:${show(stdout)}stderr:${show(stderr)}`;

@@ -55,9 +55,22 @@ describe('demo: narrating the daemon log', () => {
 
 describe('demo: timing the cluster IP by ip monitor', () => {
   it('narrates each monitor event at its own time, skipping repeats; the poll says nothing it agrees with', () => {
-    const events = [{ at: 1_050, added: false }, { at: 1_060, added: false }];
+    const events = [
+      { at: 1_050, added: false },
+      { at: 1_060, added: false },
+    ];
     expect(addressChanges(true, events, 1_060, { held: false, at: 1_100 })).toEqual([{ at: 1_050, held: false }]);
-    expect(addressChanges(false, [{ at: 500, added: true }, { at: 900, added: false }], 900, { held: false, at: 1_000 })).toEqual([
+    expect(
+      addressChanges(
+        false,
+        [
+          { at: 500, added: true },
+          { at: 900, added: false },
+        ],
+        900,
+        { held: false, at: 1_000 },
+      ),
+    ).toEqual([
       { at: 500, held: true },
       { at: 900, held: false },
     ]);
@@ -74,9 +87,9 @@ describe('demo: timing the cluster IP by ip monitor', () => {
   });
 });
 
-describe('demo: the engine\'s explanations and the VM verdict', () => {
+describe("demo: the engine's explanations and the VM verdict", () => {
   const time = '2026-01-01T00:00:01.500Z';
-  it('tells a role change with the engine\'s explanation', () => {
+  it("tells a role change with the engine's explanation", () => {
     const line = { event: 'decision', time, role: 'slave', explanation: 'slave (master 4): make sure no master duties are held' };
     expect(describeLogLine('n2', line, undefined)?.text).toBe('n2 becomes a slave: slave (master 4): make sure no master duties are held');
   });
@@ -90,12 +103,17 @@ describe('demo: the engine\'s explanations and the VM verdict', () => {
     );
   });
 
-  it('a phase ends when each listener\'s log has a step for every effect of its last decision', () => {
+  it("a phase ends when each listener's log has a step for every effect of its last decision", () => {
     const decision = { event: 'decision', effects: ['persistState', 'stopService', 'persistState'] };
     expect(planDoneInLog([])).toBe(false);
     expect(planDoneInLog([decision, { event: 'step', effect: 'persistState' }, { event: 'step', effect: 'stopService' }])).toBe(false);
     expect(planDoneInLog([decision, { event: 'step', effect: 'persistState' }, { event: 'step', effect: 'stopService' }, { event: 'step', effect: 'persistState', outcome: 'failed' }])).toBe(true);
     // Steps of an earlier decision do not count for the last one.
-    expect(planDoneInLog([{ event: 'step', effect: 'stopService' }, { event: 'decision', effects: ['stopService'] }])).toBe(false);
+    expect(
+      planDoneInLog([
+        { event: 'step', effect: 'stopService' },
+        { event: 'decision', effects: ['stopService'] },
+      ]),
+    ).toBe(false);
   });
 });

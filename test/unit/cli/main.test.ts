@@ -52,7 +52,7 @@ async function daemon(handler: (cmd: string) => unknown) {
 }
 
 describe('corolistener -l', () => {
-  it('prints the running daemon\'s node table', async () => {
+  it("prints the running daemon's node table", async () => {
     await daemon((cmd) => (cmd === 'nodes' ? REPORT : STATUS));
     const out = await cli(['-l', '--socket', socket]);
     expect(out).toEqual({ code: 0, stdout: formatNodeTable(REPORT), stderr: '' });
@@ -82,9 +82,7 @@ describe('corolistener -l', () => {
     const out = await cli(['-l', '--socket', socket, '--corosync-conf', join(dir, 'missing.conf')]);
     expect(out.code).toBe(1);
     const lines = out.stderr.split('\n');
-    expect(lines[0]).toBe(
-      `corolistener: warning: the corolistener daemon on ${socket} answered with an error (daemon: configuration not read yet); reading the node list straight from corosync`,
-    );
+    expect(lines[0]).toBe(`corolistener: warning: the corolistener daemon on ${socket} answered with an error (daemon: configuration not read yet); reading the node list straight from corosync`);
     expect(lines[1]).toBe(`corolistener: no corolistener daemon answers on ${socket}, and ${join(dir, 'missing.conf')} cannot be used: no such file`);
     expect(lines.slice(2)).toEqual(['']);
   });
@@ -146,7 +144,7 @@ describe('corolistener status', () => {
     });
   });
 
-  it('exits 1 with the daemon\'s error', async () => {
+  it("exits 1 with the daemon's error", async () => {
     await daemon(() => {
       throw new Error('corosync not connected yet');
     });
@@ -174,9 +172,7 @@ describe('corolistener usage, help and unimplemented commands', () => {
       stdout: '',
       stderr: 'corolistener: --nodes: nodeid 4 appears twice (see corolistener sandbox --help)\n',
     });
-    expect((await cli(['sandbox', 'cut'])).stderr).toBe(
-      'corolistener: usage: corolistener sandbox cut NODE [--cluster NAME] (see corolistener sandbox --help)\n',
-    );
+    expect((await cli(['sandbox', 'cut'])).stderr).toBe('corolistener: usage: corolistener sandbox cut NODE [--cluster NAME] (see corolistener sandbox --help)\n');
   });
 
   it('--version prints the package version', async () => {
@@ -185,12 +181,23 @@ describe('corolistener usage, help and unimplemented commands', () => {
   });
 
   it('run: a daemon that cannot start says why in one line and exits 1', async () => {
-    const out = await cli(['run', '--corosync-conf', join(dir, 'missing.conf'), '--vmmgr-conf', join(dir, 'vmmgr.conf'), '--log', join(dir, 'cl.log'), '--state-dir', join(dir, 'state'), '--socket', join(dir, 'cl.sock')]);
+    const out = await cli([
+      'run',
+      '--corosync-conf',
+      join(dir, 'missing.conf'),
+      '--vmmgr-conf',
+      join(dir, 'vmmgr.conf'),
+      '--log',
+      join(dir, 'cl.log'),
+      '--state-dir',
+      join(dir, 'state'),
+      '--socket',
+      join(dir, 'cl.sock'),
+    ]);
     expect(out.code).toBe(1);
     expect(out.stderr).toMatch(/^corolistener: cannot start the daemon: .*missing\.conf.*\n$/);
     expect(readFileSync(join(dir, 'cl.log'), 'utf8')).toMatch(/"event":"start-failed"/);
   });
-
 
   it('demo refuses without root, in one line saying how to run it', async () => {
     const getuid = vi.spyOn(process, 'getuid').mockReturnValue(1000);

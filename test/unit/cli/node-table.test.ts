@@ -19,11 +19,7 @@ function report(nodes: NodeListEntry[]): NodeListReport {
   };
 }
 
-const EXAMPLE = report([
-  node(7, '172.31.224.72', 'M', 100),
-  node(9, '172.31.224.74', 'S', 40),
-  node(13, '172.31.224.80', 'S', 10),
-]);
+const EXAMPLE = report([node(7, '172.31.224.72', 'M', 100), node(9, '172.31.224.74', 'S', 40), node(13, '172.31.224.80', 'S', 10)]);
 
 describe('formatNodeTable', () => {
   it('reproduces the documented example byte for byte', () => {

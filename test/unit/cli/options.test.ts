@@ -123,7 +123,10 @@ describe('other commands', () => {
       timeoutMs: DEFAULT_QUERY_TIMEOUT_MS,
     });
     expect(parseCommandLine(['config', 'sync', '--key', '/k', '--port', '6000', '--timeout', '500'], {})).toMatchObject({
-      action: 'sync', keyFile: '/k', port: 6000, timeoutMs: 500,
+      action: 'sync',
+      keyFile: '/k',
+      port: 6000,
+      timeoutMs: 500,
     });
     expect(usageError(['config', 'sync', '--port', '70000']).message).toBe('--port must be a TCP port (1..65535), got "70000"');
     expect(usageError(['config', 'sync', '--key', '']).message).toBe('--key must not be empty');
@@ -176,9 +179,7 @@ describe('other commands', () => {
   });
 
   it('sandbox usage errors name the mistake', () => {
-    expect(usageError(['sandbox', 'up', '--nodes', '2:x']).message).toBe(
-      '--nodes: item 1 "2:x": the priority must be an integer in 0..2147483647, got "x"',
-    );
+    expect(usageError(['sandbox', 'up', '--nodes', '2:x']).message).toBe('--nodes: item 1 "2:x": the priority must be an integer in 0..2147483647, got "x"');
     expect(usageError(['sandbox', 'up', '--nodes', '17']).message).toContain('the node count must be an integer in 1..16');
     expect(usageError(['sandbox', 'up', 'lab']).message).toBe('unexpected argument "lab"');
     expect(usageError(['sandbox', 'up', '--cluster', 'lab']).message).toContain("'--cluster'");

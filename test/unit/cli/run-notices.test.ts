@@ -45,14 +45,35 @@ describe('corolistener run (the built CLI) where no corosync runs', () => {
     dir = mkdtempSync(join(tmpdir(), 'corolistener-run-'));
     const d = dir;
     copyFileSync(resolve(__dirname, '../config/corpus/crlf.conf'), join(d, 'corosync.conf'));
-    const args = ['run', '--corosync-conf', join(d, 'corosync.conf'), '--vmmgr-conf', join(d, 'vmmgr.conf'), '--log', join(d, 'cl.log'), '--state-dir', join(d, 'state'), '--socket', join(d, 'cl.sock'), '--lock-dir', d, '--key', join(d, 'authkey')];
+    const args = [
+      'run',
+      '--corosync-conf',
+      join(d, 'corosync.conf'),
+      '--vmmgr-conf',
+      join(d, 'vmmgr.conf'),
+      '--log',
+      join(d, 'cl.log'),
+      '--state-dir',
+      join(d, 'state'),
+      '--socket',
+      join(d, 'cl.sock'),
+      '--lock-dir',
+      d,
+      '--key',
+      join(d, 'authkey'),
+    ];
     // A network namespace of its own when we may (root): no corosync there for sure.
     const argv = process.getuid?.() === 0 ? ['unshare', '-n', process.execPath, MAIN, ...args] : [process.execPath, MAIN, ...args];
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
     const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-    const attempts = () => (existsSync(join(d, 'cl.log')) ? readFileSync(join(d, 'cl.log'), 'utf8').split('\n').filter((l) => l.includes('"event":"corosync-connect"')).length : 0);
+    const attempts = () =>
+      existsSync(join(d, 'cl.log'))
+        ? readFileSync(join(d, 'cl.log'), 'utf8')
+            .split('\n')
+            .filter((l) => l.includes('"event":"corosync-connect"')).length
+        : 0;
     // Two connection attempts in the log: the daemon retried, and still one line on the terminal.
     for (let i = 0; i < 1200 && attempts() < 2; i++) await new Promise((r) => setTimeout(r, 100));
     child.kill('SIGTERM');

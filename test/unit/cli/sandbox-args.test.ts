@@ -24,11 +24,7 @@ describe('parseNodesOption', () => {
       { nodeId: 8, prio: 98 },
     ]);
     expect(parseNodesOption('3:100')).toEqual([{ nodeId: 3, prio: 100 }]);
-    expect(parseNodesOption('1,7:0:off,9:5:on')).toEqual([
-      { nodeId: 1 },
-      { nodeId: 7, prio: 0, replication: false },
-      { nodeId: 9, prio: 5, replication: true },
-    ]);
+    expect(parseNodesOption('1,7:0:off,9:5:on')).toEqual([{ nodeId: 1 }, { nodeId: 7, prio: 0, replication: false }, { nodeId: 9, prio: 5, replication: true }]);
   });
 
   it('rejects bad input naming the item and field', () => {

@@ -66,7 +66,15 @@ class Group {
     await writeFile(path, text);
     const log = recordingLog();
     const node: TestNode = {
-      id, path, log, reloads: 0, connected: true, deaf: false, installed: [], side: { role: 'slave', master: null, since: null }, conflicts: [],
+      id,
+      path,
+      log,
+      reloads: 0,
+      connected: true,
+      deaf: false,
+      installed: [],
+      side: { role: 'slave', master: null, since: null },
+      conflicts: [],
       channel: undefined as unknown as ConfigChannel,
     };
     node.channel = new ConfigChannel({
@@ -97,8 +105,7 @@ class Group {
         if (!this.resolveConflicts || node.side.role !== 'master') return;
         // The other master's own report decides: the one master longest (then lower nodeid) raises.
         const later = (since: number | null) => since ?? Number.POSITIVE_INFINITY;
-        const theirsFirst = c.peerRole === 'master'
-          && (later(c.peerSince) < later(node.side.since) || (later(c.peerSince) === later(node.side.since) && c.from < id));
+        const theirsFirst = c.peerRole === 'master' && (later(c.peerSince) < later(node.side.since) || (later(c.peerSince) === later(node.side.since) && c.from < id));
         if (theirsFirst || (c.peerRole !== 'master' && c.peerMaster !== null && c.peerMaster !== id)) return;
         // As the daemon runs the engine's raisePriority + publishConfig effects (outside the
         // distributor's own step: the plan runner is separate).
@@ -187,7 +194,7 @@ async function threeNodes(version = 5): Promise<Group> {
 }
 
 describe('ConfigDistributor', () => {
-  it('distributes the master\'s new file to every member, which install it (backup kept) and ack; then one reload', async () => {
+  it("distributes the master's new file to every member, which install it (backup kept) and ack; then one reload", async () => {
     const g = await threeNodes();
     g.nodes.get(1)!.connected = false; // node 1, the master, failed
     await g.confchg();
@@ -309,7 +316,7 @@ describe('ConfigDistributor', () => {
     expect(g.nodes.get(1)!.log.lines.some((l) => l.msg === 'member refused the configuration')).toBe(true);
   });
 
-  it('two different files with the same version: nothing installed, each side reports the conflict with the sender\'s role, logged loudly', async () => {
+  it("two different files with the same version: nothing installed, each side reports the conflict with the sender's role, logged loudly", async () => {
     group = await Group.create();
     const g = group;
     const a = confText(6, [100, 90, 80]);
@@ -335,7 +342,7 @@ describe('ConfigDistributor', () => {
     expect(refusal?.obj).toMatchObject({ from: 2, error: expect.stringContaining('waiting for a higher version') });
   });
 
-  it('racing takeovers at base version 4 (the loser\'s sha256 is higher): the sitting master\'s raise is kept, settled by version', async () => {
+  it("racing takeovers at base version 4 (the loser's sha256 is higher): the sitting master's raise is kept, settled by version", async () => {
     group = await Group.create();
     const g = group;
     g.resolveConflicts = true;
@@ -426,7 +433,7 @@ describe('ConfigDistributor', () => {
     expect(logged('publishing corosync.conf')).toBe(2);
   });
 
-  it('a joiner holding the newest file learns from the others\' hellos that it must push (default publisher rule)', async () => {
+  it("a joiner holding the newest file learns from the others' hellos that it must push (default publisher rule)", async () => {
     group = await Group.create();
     const g = group;
     await g.add(1, confText(5));
@@ -462,7 +469,7 @@ describe('ConfigDistributor', () => {
     expect(await g.file(2)).toBe(confText(5));
   });
 
-  it('the daemon\'s own edit (exclusive) and a peer\'s install never interleave', async () => {
+  it("the daemon's own edit (exclusive) and a peer's install never interleave", async () => {
     const g = await threeNodes();
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
@@ -503,16 +510,17 @@ describe('ConfigDistributor', () => {
       await g.flush();
       for (const id of [2, 3]) {
         expect(await g.file(id)).toBe(confText(5));
-        expect(g.nodes.get(id)!.log.lines.filter((l) => l.level !== 'info')).toEqual([
-          { level: 'warn', msg: 'cluster message rejected', obj: expect.objectContaining({ from: 1, code }) },
-        ]);
+        expect(g.nodes.get(id)!.log.lines.filter((l) => l.level !== 'info')).toEqual([{ level: 'warn', msg: 'cluster message rejected', obj: expect.objectContaining({ from: 1, code }) }]);
       }
       expect(g.queue).toEqual([]); // no ack, no reply
     });
 
     it('a correctly signed message whose claimed sender is not the CPG sender', async () => {
       const g = await threeNodes();
-      g.queue.push({ from: 3, data: encodeConfigMessage({ type: CONFIG_OFFER, body: { version: 99n, sha256: sha256Hex(newer), content: newer, from: 1, role: 'master', master: 1, since: null } }, KEY) });
+      g.queue.push({
+        from: 3,
+        data: encodeConfigMessage({ type: CONFIG_OFFER, body: { version: 99n, sha256: sha256Hex(newer), content: newer, from: 1, role: 'master', master: 1, since: null } }, KEY),
+      });
       await g.flush();
       expect(await g.file(2)).toBe(confText(5));
       expect(g.nodes.get(2)!.log.lines.at(-1)).toMatchObject({ level: 'warn', msg: 'cluster message rejected', obj: expect.objectContaining({ from: 3, code: 'sender-mismatch', claimedFrom: 1 }) });
@@ -520,7 +528,7 @@ describe('ConfigDistributor', () => {
 
     it('a content over the config size limit is refused even when signed', async () => {
       const g = await threeNodes();
-      const big = confText(99) + '#'.repeat(200) + '\n'.repeat(1) + ('# pad\n'.repeat(23000));
+      const big = confText(99) + '#'.repeat(200) + '\n'.repeat(1) + '# pad\n'.repeat(23000);
       g.queue.push({ from: 1, data: encodeMessage(CONFIG_OFFER, { version: '99', sha256: sha256Hex(big), content: big, from: 1, mac: '0'.repeat(64) }) });
       await g.flush();
       expect(await g.file(2)).toBe(confText(5));

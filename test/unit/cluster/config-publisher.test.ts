@@ -29,16 +29,30 @@ describe('ClusterConfigPublisher in the daemon', () => {
     expect(h.reloads()).toBe(2); // every member acked: the members' new file is reloaded too
   });
 
-  it('a member installs a peer\'s newer file and the daemon re-reads it; a forged one is rejected and logged', async () => {
+  it("a member installs a peer's newer file and the daemon re-reads it; a forged one is rejected and logged", async () => {
     const h = await start(8);
     const session = h.corosync.session;
     await formed(h);
-    const forged = corosyncConfText([{ id: 2, prio: 1 }, { id: 4, prio: 1 }, { id: 8, prio: 500 }], 9);
+    const forged = corosyncConfText(
+      [
+        { id: 2, prio: 1 },
+        { id: 4, prio: 1 },
+        { id: 8, prio: 500 },
+      ],
+      9,
+    );
     session.message(4, encodeConfigMessage({ type: CONFIG_OFFER, body: { version: 9n, sha256: sha256Hex(forged), content: forged, from: 4, role: 'master', master: 4, since: null } }, OTHER_KEY));
     await settle();
     expect(readFileSync(h.conf, 'utf8')).toBe(corosyncConfText(NODES));
     expect(h.lines.find((l) => l.msg === 'cluster message rejected')).toMatchObject({ from: 4, code: 'bad-mac' });
-    const next = corosyncConfText([{ id: 2, prio: 99 }, { id: 4, prio: 101 }, { id: 8, prio: 98 }], 2);
+    const next = corosyncConfText(
+      [
+        { id: 2, prio: 99 },
+        { id: 4, prio: 101 },
+        { id: 8, prio: 98 },
+      ],
+      2,
+    );
     session.message(4, encodeConfigMessage({ type: CONFIG_OFFER, body: { version: 2n, sha256: sha256Hex(next), content: next, from: 4, role: 'master', master: 4, since: null } }, KEY));
     // Installing validates and writes the file (seconds on a loaded machine): wait for the ack.
     await waitFor(() => sentOf(session, CONFIG_ACK).length > 0);

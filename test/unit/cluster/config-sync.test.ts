@@ -10,8 +10,16 @@ import { main } from '../../../src/cli/main';
 import type { ClusterKey } from '../../../src/cluster/cluster-key';
 import { sha256Hex } from '../../../src/cluster/config-messages';
 import {
-  ConfigSyncServer, decodeRequest, decodeResponse, encodeRequest, encodeResponse, fetchConfigFromPeer, MAX_REQUEST_BYTES,
-  newNonce, REQUEST_WINDOW_MS, SyncProtocolError,
+  ConfigSyncServer,
+  decodeRequest,
+  decodeResponse,
+  encodeRequest,
+  encodeResponse,
+  fetchConfigFromPeer,
+  MAX_REQUEST_BYTES,
+  newNonce,
+  REQUEST_WINDOW_MS,
+  SyncProtocolError,
 } from '../../../src/cluster/config-sync';
 import { readLocalConfig } from '../../../src/cluster/local-config';
 import { ConfigValidationError, MAX_CONFIG_FILE_BYTES } from '../../../src/config';
@@ -53,7 +61,7 @@ describe('sync protocol codec', () => {
     expect(seen.size).toBe(0); // nothing refused consumed a nonce
   });
 
-  it('binds the response to the client\'s nonce and verifies MAC and digest', () => {
+  it("binds the response to the client's nonce and verifies MAC and digest", () => {
     const content = loopbackConf(6);
     const res = { nonce: req.nonce, version: 6n, sha256: sha256Hex(content), content };
     expect(decodeResponse(line(encodeResponse(res, KEY)), KEY, req.nonce)).toEqual(res);
@@ -117,8 +125,7 @@ describe('ConfigSyncServer and config sync over loopback', () => {
     return path;
   }
 
-  const sync = (confPath: string) =>
-    syncFromPeers({ confPath, key: KEY, port, timeoutMs: 2000, localAddresses: ['127.0.0.1'], write: { corosyncCheck: 'off' } });
+  const sync = (confPath: string) => syncFromPeers({ confPath, key: KEY, port, timeoutMs: 2000, localAddresses: ['127.0.0.1'], write: { corosyncCheck: 'off' } });
 
   it('a client fetches the file; a request signed with another key is refused and logged', async () => {
     const log = await peer(2, loopbackConf(6));
@@ -136,7 +143,9 @@ describe('ConfigSyncServer and config sync over loopback', () => {
       new Promise<string>((resolve, reject) => {
         const chunks: Buffer[] = [];
         const s = net.connect({ host: '127.0.0.2', port }, () => s.write(data));
-        s.on('data', (c) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks).toString())).on('error', reject);
+        s.on('data', (c) => chunks.push(c))
+          .on('end', () => resolve(Buffer.concat(chunks).toString()))
+          .on('error', reject);
       });
     expect(JSON.parse(await ask(request)).type).toBe('response');
     expect(JSON.parse(await ask(request))).toMatchObject({ type: 'error', error: 'request: replayed nonce' });
@@ -180,7 +189,11 @@ describe('ConfigSyncServer and config sync over loopback', () => {
     // A peer whose file was hand-edited into an invalid one still signs what it serves.
     const bad = loopbackConf(6).replace('prio: 90', 'prio: 9 0');
     const server = new ConfigSyncServer({
-      key: KEY, readLocal: async () => ({ version: 6n, sha256: sha256Hex(bad), content: bad }), host: '127.0.0.2', port: 0, log: recordingLog(),
+      key: KEY,
+      readLocal: async () => ({ version: 6n, sha256: sha256Hex(bad), content: bad }),
+      host: '127.0.0.2',
+      port: 0,
+      log: recordingLog(),
     });
     servers.push(server);
     port = await server.listen();

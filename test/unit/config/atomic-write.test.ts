@@ -5,19 +5,37 @@ import { join } from 'node:path';
 import { transpileSources } from '../../support/transpile';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ConfigValidationError, atomicWriteFile, corosyncCheckFile, corosyncRefusalError, editCorosyncConf, parseCorosyncConf,
-  raiseNodePrioAboveOthers, readCorosyncConf, writeCorosyncConf,
+  ConfigValidationError,
+  atomicWriteFile,
+  corosyncCheckFile,
+  corosyncRefusalError,
+  editCorosyncConf,
+  parseCorosyncConf,
+  raiseNodePrioAboveOthers,
+  readCorosyncConf,
+  writeCorosyncConf,
 } from '../../../src/config';
 import { corosyncForTests } from './corosync-availability';
-
 
 /** A valid corosync.conf, padded with comment lines so that writing it takes a while. */
 function document(version: number, padLines: number): string {
   const pad = Array.from({ length: padLines }, (_, i) => `# v${version} padding ${i} ${'.'.repeat(400)}`);
   return [
-    `# version ${version}`, ...pad,
-    'totem {', '\tversion: 2', '\tcluster_name: crash', `\tconfig_version: ${version}`, '}',
-    'nodelist {', '\tnode {', '\t\tring0_addr: 127.0.0.1', '\t\tnodeid: 1', `\t\tprio: ${version}`, '\t}', '}', '',
+    `# version ${version}`,
+    ...pad,
+    'totem {',
+    '\tversion: 2',
+    '\tcluster_name: crash',
+    `\tconfig_version: ${version}`,
+    '}',
+    'nodelist {',
+    '\tnode {',
+    '\t\tring0_addr: 127.0.0.1',
+    '\t\tnodeid: 1',
+    `\t\tprio: ${version}`,
+    '\t}',
+    '}',
+    '',
   ].join('\n');
 }
 
@@ -58,7 +76,9 @@ describe('atomic write', () => {
     transpileSources(dir, ['util/atomic-file.ts', 'util/process-identity.ts']);
     const contents = [1, 2, 3, 4, 5].map((v) => document(v, 300 + v * 500));
     await Promise.all(contents.map((c, i) => writeFile(join(dir, `content${i}`), c)));
-    await writeFile(join(dir, 'writer.js'), `
+    await writeFile(
+      join(dir, 'writer.js'),
+      `
       const { readFileSync } = require('node:fs');
       const { atomicWriteFile } = require('./util/atomic-file.js');
       const [target, n] = process.argv.slice(2);
@@ -69,7 +89,8 @@ describe('atomic write', () => {
           if (i === 0) process.send('ready'); // writing now (Node starts slowly on a loaded machine)
         }
       })();
-    `);
+    `,
+    );
     const target = join(dir, 'corosync.conf');
     const initial = document(0, 10);
     await writeFile(target, initial);
@@ -157,7 +178,8 @@ describe.skipIf(skip)('writeCorosyncConf runs corosync -t before installing the 
     expect(error).toBeInstanceOf(ConfigValidationError);
     // corosync names no line for its timeout checks: the error points at the join entry.
     expect(String((error as ConfigValidationError).errors[0])).toBe(
-      `${target}:4:8: totem.join: corosync -t refuses the file: parse error in config: The join timeout parameter (7 ms) may not be less than (30 ms).`);
+      `${target}:4:8: totem.join: corosync -t refuses the file: parse error in config: The join timeout parameter (7 ms) may not be less than (30 ms).`,
+    );
     expect(await readFile(target, 'utf8')).toBe(valid);
     expect((await readdir(dir)).filter((n) => n.startsWith('.corosync-refuses.conf'))).toEqual([]);
   });
@@ -165,12 +187,26 @@ describe.skipIf(skip)('writeCorosyncConf runs corosync -t before installing the 
   // Real corosync messages (each file is run through corosync -t) mapped back to the entry.
   // Our own validation refuses most of these first; the mapping must still hold, because the
   // writer may meet a corosync that refuses more than we model.
-  const base = [
-    'totem {', '\tversion: 2', '\tcluster_name: refusals', '}', // 1-4
-    'logging {', '\ttimestamp: on', '}', // 5-7
-    'nodelist {', '\tnode {', '\t\tring0_addr: 127.0.0.1', '\t\tnodeid: 1', '\t}', // 8-12 (the local node)
-    '\tnode {', '\t\tring0_addr: 10.0.0.2', '\t\tnodeid: 2', '\t}', '}', // 13-17
-  ].join('\n') + '\n';
+  const base =
+    [
+      'totem {',
+      '\tversion: 2',
+      '\tcluster_name: refusals',
+      '}', // 1-4
+      'logging {',
+      '\ttimestamp: on',
+      '}', // 5-7
+      'nodelist {',
+      '\tnode {',
+      '\t\tring0_addr: 127.0.0.1',
+      '\t\tnodeid: 1',
+      '\t}', // 8-12 (the local node)
+      '\tnode {',
+      '\t\tring0_addr: 10.0.0.2',
+      '\t\tnodeid: 2',
+      '\t}',
+      '}', // 13-17
+    ].join('\n') + '\n';
   const REFUSALS: Array<[string, string, string, string]> = [
     ['unknown value for X', '\ttimestamp: on', '\ttimestamp: on\n\tto_syslog: maybe', '7:13: logging.to_syslog'],
     ['unknown value in logger_subsys', '\ttimestamp: on', '\ttimestamp: on\n\tlogger_subsys {\n\t\tsubsys: QUORUM\n\t\tdebug: x\n\t}', '9:10: logging.logger_subsys.debug'],
@@ -203,10 +239,11 @@ describe.skipIf(skip)('writeCorosyncConf runs corosync -t before installing the 
       expect(error.message).toBe(`${file}:${where}: corosync -t refuses the file: ${result.message}`);
     });
   }
-  it('a message naming no entry keeps corosync\'s line, or line 1', () => {
+  it("a message naming no entry keeps corosync's line, or line 1", () => {
     const doc = parseCorosyncConf(base, 'x.conf');
     expect(String(corosyncRefusalError(doc, 'parser error: x.conf:10: something new'))).toBe(
-      'x.conf:10:3: nodelist.node[0].ring0_addr: corosync -t refuses the file: parser error: x.conf:10: something new');
+      'x.conf:10:3: nodelist.node[0].ring0_addr: corosync -t refuses the file: parser error: x.conf:10: something new',
+    );
     expect(String(corosyncRefusalError(doc, 'something else'))).toBe('x.conf:1:1: corosync -t: corosync -t refuses the file: something else');
   });
 
@@ -215,11 +252,15 @@ describe.skipIf(skip)('writeCorosyncConf runs corosync -t before installing the 
     const two = document(5, 0).replace('\t}\n}', '\t}\n\tnode {\n\t\tring0_addr: 10.0.0.2\n\t\tnodeid: 2\n\t\tprio: 50\n\t}\n}');
     await writeFile(target, two);
     let raised = { prio: 0, changed: false };
-    const first = await editCorosyncConf(target, (doc) => {
-      const r = raiseNodePrioAboveOthers(doc, 1);
-      raised = r;
-      return r.doc;
-    }, { corosyncCheck: 'required' });
+    const first = await editCorosyncConf(
+      target,
+      (doc) => {
+        const r = raiseNodePrioAboveOthers(doc, 1);
+        raised = r;
+        return r.doc;
+      },
+      { corosyncCheck: 'required' },
+    );
     expect(first.changed).toBe(true);
     expect(raised).toMatchObject({ prio: 51, changed: true });
     expect(await readFile(`${target}.bak`, 'utf8')).toBe(two);

@@ -14,32 +14,44 @@ const errorsOf = (text: string): string[] => {
 describe('vmmgr.conf', () => {
   it('defaults when nothing is set', () => {
     expect(parseVmmgrConf('')).toEqual({
-      cloudIp: undefined, cloudIpDev: 'vmbr0', cloudMask: 32,
-      serviceStartCommand: undefined, serviceStopCommand: undefined, vmSuspendCommand: undefined,
-      vmResumeCommand: undefined, nodeFailedCommand: undefined, takeoverDelayMs: 0, other: {}, warnings: [],
+      cloudIp: undefined,
+      cloudIpDev: 'vmbr0',
+      cloudMask: 32,
+      serviceStartCommand: undefined,
+      serviceStopCommand: undefined,
+      vmSuspendCommand: undefined,
+      vmResumeCommand: undefined,
+      nodeFailedCommand: undefined,
+      takeoverDelayMs: 0,
+      other: {},
+      warnings: [],
     });
     expect(defaultVmmgrConf()).toEqual(parseVmmgrConf(''));
   });
 
   it('reads every directive, keeps unknown ones, ignores comments, blanks and CRLF', () => {
-    const conf = parseVmmgrConf([
-      '# VMmanager settings',
-      'DBHost localhost',
-      '   ',
-      'CloudIp 172.31.224.100',
-      'CloudIpDev\tbr-cloud\r',
-      'CloudMask 255.255.255.0',
-      'ServiceStartCommand   /usr/bin/systemctl start ihttpd ',
-      'ServiceStopCommand /usr/bin/systemctl stop ihttpd',
-      'VmSuspendCommand /usr/local/mgr5/sbin/mgrctl -m vmmgr vm.suspend',
-      'VmResumeCommand /usr/local/mgr5/sbin/mgrctl -m vmmgr vm.resume',
-      'NodeFailedCommand /usr/local/bin/node-failed "$NODE"; rm -rf /',
-      'TakeoverDelay 1500',
-      'Option ClusterMode',
-      'Option ClusterMode2',
-    ].join('\n'));
+    const conf = parseVmmgrConf(
+      [
+        '# VMmanager settings',
+        'DBHost localhost',
+        '   ',
+        'CloudIp 172.31.224.100',
+        'CloudIpDev\tbr-cloud\r',
+        'CloudMask 255.255.255.0',
+        'ServiceStartCommand   /usr/bin/systemctl start ihttpd ',
+        'ServiceStopCommand /usr/bin/systemctl stop ihttpd',
+        'VmSuspendCommand /usr/local/mgr5/sbin/mgrctl -m vmmgr vm.suspend',
+        'VmResumeCommand /usr/local/mgr5/sbin/mgrctl -m vmmgr vm.resume',
+        'NodeFailedCommand /usr/local/bin/node-failed "$NODE"; rm -rf /',
+        'TakeoverDelay 1500',
+        'Option ClusterMode',
+        'Option ClusterMode2',
+      ].join('\n'),
+    );
     expect(conf).toEqual({
-      cloudIp: '172.31.224.100', cloudIpDev: 'br-cloud', cloudMask: 24,
+      cloudIp: '172.31.224.100',
+      cloudIpDev: 'br-cloud',
+      cloudMask: 24,
       serviceStartCommand: ['/usr/bin/systemctl', 'start', 'ihttpd'],
       serviceStopCommand: ['/usr/bin/systemctl', 'stop', 'ihttpd'],
       vmSuspendCommand: ['/usr/local/mgr5/sbin/mgrctl', '-m', 'vmmgr', 'vm.suspend'],
@@ -63,17 +75,11 @@ describe('vmmgr.conf', () => {
   });
 
   it('invalid values: one clear error per line, naming file, line, column and directive', () => {
-    expect(errorsOf([
-      'CloudIp 10.0.0.300',
-      'CloudMask 33',
-      'CloudMask 255.0.255.0',
-      '# fine',
-      'TakeoverDelay -5',
-      'TakeoverDelay 1.5s',
-      'ServiceStartCommand',
-      'CloudIpDev eth0/1',
-      'CloudIp fd00::1',
-    ].join('\n'))).toEqual([
+    expect(
+      errorsOf(
+        ['CloudIp 10.0.0.300', 'CloudMask 33', 'CloudMask 255.0.255.0', '# fine', 'TakeoverDelay -5', 'TakeoverDelay 1.5s', 'ServiceStartCommand', 'CloudIpDev eth0/1', 'CloudIp fd00::1'].join('\n'),
+      ),
+    ).toEqual([
       '/usr/local/mgr5/etc/vmmgr.conf:1:9: CloudIp: must be an IPv4 address, got "10.0.0.300"',
       '/usr/local/mgr5/etc/vmmgr.conf:2:11: CloudMask: must be a prefix length 0..32 or a dotted netmask such as 255.255.255.0, got "33"',
       '/usr/local/mgr5/etc/vmmgr.conf:3:11: CloudMask: must be a prefix length 0..32 or a dotted netmask such as 255.255.255.0, got "255.0.255.0"',
@@ -86,14 +92,7 @@ describe('vmmgr.conf', () => {
   });
 
   it('warns (without failing) about a repeated known directive and a known name in the wrong case', () => {
-    const conf = parseVmmgrConf([
-      'CloudIp 10.0.0.1',
-      'cloudip 10.0.0.9',
-      '  CloudIp 10.0.0.2',
-      'TAKEOVERDELAY 5',
-      'Option A',
-      'Option B',
-    ].join('\n'), 'v.conf');
+    const conf = parseVmmgrConf(['CloudIp 10.0.0.1', 'cloudip 10.0.0.9', '  CloudIp 10.0.0.2', 'TAKEOVERDELAY 5', 'Option A', 'Option B'].join('\n'), 'v.conf');
     expect(conf.cloudIp).toBe('10.0.0.2');
     expect(conf.takeoverDelayMs).toBe(0);
     expect(conf.other).toEqual({ cloudip: ['10.0.0.9'], TAKEOVERDELAY: ['5'], Option: ['A', 'B'] });
@@ -106,9 +105,7 @@ describe('vmmgr.conf', () => {
   });
 
   it('a "#" after a value is not a comment: it is part of the value', () => {
-    expect(errorsOf('CloudIp 10.0.0.1 # cluster IP')).toEqual([
-      '/usr/local/mgr5/etc/vmmgr.conf:1:9: CloudIp: must be an IPv4 address, got "10.0.0.1 # cluster IP"',
-    ]);
+    expect(errorsOf('CloudIp 10.0.0.1 # cluster IP')).toEqual(['/usr/local/mgr5/etc/vmmgr.conf:1:9: CloudIp: must be an IPv4 address, got "10.0.0.1 # cluster IP"']);
     expect(parseVmmgrConf('ServiceStopCommand /bin/stop #now').serviceStopCommand).toEqual(['/bin/stop', '#now']);
   });
 });

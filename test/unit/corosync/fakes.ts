@@ -79,7 +79,10 @@ export const cpgs = registry<FakeCpg>();
 export class FakeCpg extends FakeBase<NativeCpgEvents> implements NativeCpg {
   readonly sent: Buffer[] = [];
   memberList: CpgAddress[] = [];
-  constructor(readonly groupName: string, emit: NativeEmit<NativeCpgEvents>) {
+  constructor(
+    readonly groupName: string,
+    emit: NativeEmit<NativeCpgEvents>,
+  ) {
     super(emit);
     cpgs.instances.push(this);
   }
@@ -176,11 +179,7 @@ export class FakeVotequorum extends FakeBase<{ disconnect: CorosyncError }> impl
 }
 
 /** A constructor that fails `times` times with `code` before delegating to `Real`. */
-export function failingConstructor<A extends unknown[], T>(
-  Real: new (...args: A) => T,
-  code: CsErrorCode,
-  times: number,
-): { ctor: new (...args: A) => T; attempts: () => number } {
+export function failingConstructor<A extends unknown[], T>(Real: new (...args: A) => T, code: CsErrorCode, times: number): { ctor: new (...args: A) => T; attempts: () => number } {
   let attempts = 0;
   class Failing {
     constructor(...args: A) {

@@ -123,4 +123,3 @@ describe('Votequorum', () => {
     expect(vq.info(2)).toMatchObject({ nodeId: 2, quorate: false });
   });
 });
-

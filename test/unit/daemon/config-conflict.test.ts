@@ -12,7 +12,14 @@ import { formed, node4CutOff, sentOf, settle, startWithPublisher, stopPublisherD
 afterEach(stopPublisherDaemon);
 
 /** Node 4's own version 2: it raised itself above node 2's 99 while cut off (other content than node 2's). */
-const node4File = corosyncConfText([{ id: 2, prio: 99 }, { id: 4, prio: 101 }, { id: 8, prio: 98 }], 2);
+const node4File = corosyncConfText(
+  [
+    { id: 2, prio: 99 },
+    { id: 4, prio: 101 },
+    { id: 8, prio: 98 },
+  ],
+  2,
+);
 const hello = (from: number, content: string, version: bigint, role: 'master' | 'slave', master: number | null, since: number | null) =>
   encodeConfigMessage({ type: CONFIG_HELLO, body: { version, sha256: sha256Hex(content), from, role, master, since } }, KEY);
 
@@ -45,13 +52,20 @@ describe('same-version conflicts in the daemon', () => {
     expect(decision?.msg).toMatch(/node\(s\) 4 hold another corosync.conf with config_version 2.*raised again as version 3/);
   });
 
-  it('a slave never installs the other file and raises nothing; it waits for the master\'s version', async () => {
+  it("a slave never installs the other file and raises nothing; it waits for the master's version", async () => {
     const h = await startWithPublisher(8);
     const session = h.corosync.session;
     await formed(h);
     expect(h.daemon.role).toBe('slave');
     const before = readFileSync(h.conf, 'utf8');
-    const other = corosyncConfText([{ id: 2, prio: 99 }, { id: 4, prio: 100 }, { id: 8, prio: 500 }], 1);
+    const other = corosyncConfText(
+      [
+        { id: 2, prio: 99 },
+        { id: 4, prio: 100 },
+        { id: 8, prio: 500 },
+      ],
+      1,
+    );
     session.message(2, encodeConfigMessage({ type: CONFIG_OFFER, body: { version: 1n, sha256: sha256Hex(other), content: other, from: 2, role: 'slave', master: 4, since: null } }, KEY));
     await waitFor(() => h.lines.some((l) => l.event === 'decision' && l.trigger === 'configConflict'));
     await h.daemon.settled();

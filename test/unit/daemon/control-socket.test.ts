@@ -3,13 +3,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  ControlSocketError,
-  queryDaemon,
-  startControlSocket,
-  type ControlCommand,
-  type ControlSocketServer,
-} from '../../../src/daemon/control-socket';
+import { ControlSocketError, queryDaemon, startControlSocket, type ControlCommand, type ControlSocketServer } from '../../../src/daemon/control-socket';
 
 let dir: string;
 let sockPath: string;
@@ -81,7 +75,10 @@ function raw(payload: string | Buffer, untilLines = Infinity, timeoutMs = 2000):
 }
 
 function responses(text: string): unknown[] {
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 async function rejection(p: Promise<unknown>): Promise<ControlSocketError> {

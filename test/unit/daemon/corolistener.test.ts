@@ -36,7 +36,10 @@ interface Harness {
   dirs: TestDirs;
 }
 
-async function startDaemon(localNodeId: number, opts: { nodes?: readonly NodeConf[]; socket?: boolean; reuse?: TestDirs; actions?: RecordingActions; retry?: RetryOptions; linkMonitor?: FakeLink } = {}): Promise<Harness> {
+async function startDaemon(
+  localNodeId: number,
+  opts: { nodes?: readonly NodeConf[]; socket?: boolean; reuse?: TestDirs; actions?: RecordingActions; retry?: RetryOptions; linkMonitor?: FakeLink } = {},
+): Promise<Harness> {
   dirs = opts.reuse ?? testDirs(opts.nodes ?? NODES);
   const corosync = new FakeCorosync(localNodeId);
   for (const n of opts.nodes ?? NODES) corosync.versions[n.id] = 1;
@@ -300,7 +303,17 @@ describe('Corolistener', () => {
     await h.daemon.settled();
     expect(h.daemon.nodeListReport().masterNodeId).toBe(4);
     // the operator makes node 4 ineligible; corosync reloads and cmap reports the change
-    writeFileSync(h.dirs.corosyncConf, corosyncConfText([{ id: 2, prio: 99 }, { id: 4, prio: 100, replication: 'off' }, { id: 8, prio: 98 }], 1));
+    writeFileSync(
+      h.dirs.corosyncConf,
+      corosyncConfText(
+        [
+          { id: 2, prio: 99 },
+          { id: 4, prio: 100, replication: 'off' },
+          { id: 8, prio: 98 },
+        ],
+        1,
+      ),
+    );
     for (let i = 0; i < 5; i++) h.corosync.session.handlers.onConfigChanged();
     await until(() => h.daemon.nodeListReport().masterNodeId === 2, 2_000);
     const reads = h.lines.filter((l) => l.event === 'decision' && l.trigger === 'config').length;
@@ -319,7 +332,17 @@ describe('Corolistener', () => {
     await h.daemon.settled();
     expect(h.daemon.nodeListReport().masterNodeId).toBe(4);
     // `config sync` (or a pushed file) replaced the file: node 2 raised to 101, version 2
-    writeFileSync(h.dirs.corosyncConf, corosyncConfText([{ id: 2, prio: 101 }, { id: 4, prio: 100 }, { id: 8, prio: 98 }], 2));
+    writeFileSync(
+      h.dirs.corosyncConf,
+      corosyncConfText(
+        [
+          { id: 2, prio: 101 },
+          { id: 4, prio: 100 },
+          { id: 8, prio: 98 },
+        ],
+        2,
+      ),
+    );
     h.corosync.session.handlers.onMemberVersions({ 2: 2, 4: 2, 8: 2 });
     await until(() => h.daemon.nodeListReport().masterNodeId === 2, 2_000);
     expect(h.daemon.role).toBe('slave');
@@ -344,7 +367,6 @@ describe('Corolistener', () => {
     expect(actions.names().filter((n) => n === 'startService')).toHaveLength(2);
     expect(h.lines.some((l) => l.event === 'step-retry' && l.effect === 'startService')).toBe(true);
     expect(h.lines.find((l) => l.event === 'step' && l.effect === 'startService')).toMatchObject({ outcome: 'ok', attempts: 2 });
-
   });
 
   it('a step waiting in its retry backoff does not delay a newer decision', async () => {
@@ -467,7 +489,7 @@ describe('Corolistener', () => {
     expect(h.lines.filter((l) => l.event === 'link').map((l) => l.carrier)).toEqual([false, true]);
   });
 
-  it('carrier back and no membership change: the cluster IP returns after corosync\'s failure detection time', async () => {
+  it("carrier back and no membership change: the cluster IP returns after corosync's failure detection time", async () => {
     const { h, actions, link } = await settledWithLink(4);
     const before = actions.names().length;
     link.set(false);
@@ -517,7 +539,7 @@ describe('Corolistener', () => {
     expect(actions.names().filter((n) => n === 'startService')).toHaveLength(1);
   });
 
-  it('a listener joining the CPG group gets our failure records again (it missed the ring\'s broadcast)', async () => {
+  it("a listener joining the CPG group gets our failure records again (it missed the ring's broadcast)", async () => {
     const h = await startDaemon(4);
     h.corosync.session.quorum(true, [2, 4, 8], 10);
     await h.daemon.settled();

@@ -12,9 +12,12 @@ const snapshot = (s: CorosyncSnapshot) => async () => s;
 
 describe('-l straight from corosync', () => {
   it('builds the report from the quorum state, cmap versions and corosync.conf, electing like the engine', async () => {
-    dirs = testDirs([{ id: 7, prio: 100 }, { id: 9, prio: 40 }, { id: 13, prio: 10 }]);
-    const report = await readNodeListFromCorosync(dirs.corosyncConf, '/nonexistent.sock', 1000,
-      snapshot({ localNodeId: 9, quorate: true, members: [7, 9, 13], versions: { 7: 1, 9: 1, 13: 1 } }));
+    dirs = testDirs([
+      { id: 7, prio: 100 },
+      { id: 9, prio: 40 },
+      { id: 13, prio: 10 },
+    ]);
+    const report = await readNodeListFromCorosync(dirs.corosyncConf, '/nonexistent.sock', 1000, snapshot({ localNodeId: 9, quorate: true, members: [7, 9, 13], versions: { 7: 1, 9: 1, 13: 1 } }));
     expect(report.masterNodeId).toBe(7);
     expect(report.cluster).toEqual({ name: 'VMmanager', quorate: true, configVersion: 1, expectedVotes: 3 });
     expect(formatNodeTable(report).split('\n').slice(3, 6)).toEqual([
@@ -25,27 +28,31 @@ describe('-l straight from corosync', () => {
   });
 
   it('a member with an older config version is not master; no master without quorum', async () => {
-    dirs = testDirs([{ id: 7, prio: 100 }, { id: 9, prio: 40 }, { id: 13, prio: 10 }]);
-    const stale = await readNodeListFromCorosync(dirs.corosyncConf, '/x.sock', 1000,
-      snapshot({ localNodeId: 9, quorate: true, members: [7, 9], versions: { 7: 0, 9: 1 } }));
+    dirs = testDirs([
+      { id: 7, prio: 100 },
+      { id: 9, prio: 40 },
+      { id: 13, prio: 10 },
+    ]);
+    const stale = await readNodeListFromCorosync(dirs.corosyncConf, '/x.sock', 1000, snapshot({ localNodeId: 9, quorate: true, members: [7, 9], versions: { 7: 0, 9: 1 } }));
     expect(stale.masterNodeId).toBe(9);
     expect(stale.nodes.map((n) => `${n.id}:${n.status}:${n.role}`)).toEqual(['7:joined:S', '9:joined:M', '13:left:-']);
-    const minority = await readNodeListFromCorosync(dirs.corosyncConf, '/x.sock', 1000,
-      snapshot({ localNodeId: 9, quorate: false, members: [9], versions: { 9: 1 } }));
+    const minority = await readNodeListFromCorosync(dirs.corosyncConf, '/x.sock', 1000, snapshot({ localNodeId: 9, quorate: false, members: [9], versions: { 9: 1 } }));
     expect(minority.masterNodeId).toBeNull();
     expect(minority.nodes.map((n) => n.role)).toEqual(['-', '-', '-']);
   });
 
-  it('this node stale or a member\'s version unknown: no master named, as the engine decides (nameMaster)', async () => {
-    dirs = testDirs([{ id: 7, prio: 100 }, { id: 9, prio: 40 }, { id: 13, prio: 10 }]);
+  it("this node stale or a member's version unknown: no master named, as the engine decides (nameMaster)", async () => {
+    dirs = testDirs([
+      { id: 7, prio: 100 },
+      { id: 9, prio: 40 },
+      { id: 13, prio: 10 },
+    ]);
     // Our file is version 1 and node 7 has 2: our table may be out of date, the engine names nobody.
-    const stale = await readNodeListFromCorosync(dirs.corosyncConf, '/x.sock', 1000,
-      snapshot({ localNodeId: 9, quorate: true, members: [7, 9, 13], versions: { 7: 2, 9: 1, 13: 2 } }));
+    const stale = await readNodeListFromCorosync(dirs.corosyncConf, '/x.sock', 1000, snapshot({ localNodeId: 9, quorate: true, members: [7, 9, 13], versions: { 7: 2, 9: 1, 13: 2 } }));
     expect(stale.masterNodeId).toBeNull();
     expect(stale.nodes.map((n) => n.role)).toEqual(['-', '-', '-']);
     // Node 13's version not in cmap yet: the engine waits for it before naming anyone.
-    const unknown = await readNodeListFromCorosync(dirs.corosyncConf, '/x.sock', 1000,
-      snapshot({ localNodeId: 9, quorate: true, members: [7, 9, 13], versions: { 7: 1, 9: 1 } }));
+    const unknown = await readNodeListFromCorosync(dirs.corosyncConf, '/x.sock', 1000, snapshot({ localNodeId: 9, quorate: true, members: [7, 9, 13], versions: { 7: 1, 9: 1 } }));
     expect(unknown.masterNodeId).toBeNull();
   });
 

@@ -26,9 +26,16 @@ async function takeOverWithDefaultPublisher(keyFile: (d: TestDirs) => string) {
   for (const n of DOC_EXAMPLE_NODES) corosync.versions[n.id] = 1;
   const { logger, lines } = captureLogger();
   daemon = new Corolistener({
-    corosyncConf: dirs.corosyncConf, vmmgrConf: dirs.vmmgrConf, stateDir: dirs.stateDir, logger, corosync,
-    actions: new RecordingActions(), clock: new ManualClock(), keyFile: keyFile(dirs),
-    retry: { attempts: 1, initialDelayMs: 5, maxDelayMs: 20 }, corosyncCheck: 'off',
+    corosyncConf: dirs.corosyncConf,
+    vmmgrConf: dirs.vmmgrConf,
+    stateDir: dirs.stateDir,
+    logger,
+    corosync,
+    actions: new RecordingActions(),
+    clock: new ManualClock(),
+    keyFile: keyFile(dirs),
+    retry: { attempts: 1, initialDelayMs: 5, maxDelayMs: 20 },
+    corosyncCheck: 'off',
   });
   await daemon.start();
   const session = corosync.session;

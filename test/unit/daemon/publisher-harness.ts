@@ -27,9 +27,16 @@ export async function startWithPublisher(localNodeId: number) {
   const { logger, lines } = captureLogger();
   const publisher = new ClusterConfigPublisher({ key: KEY, confPath: dirs.corosyncConf, log: logger, write: { corosyncCheck: 'off' }, syncPort: null });
   daemon = new Corolistener({
-    corosyncConf: dirs.corosyncConf, vmmgrConf: dirs.vmmgrConf, stateDir: dirs.stateDir, logger, corosync,
-    actions: new RecordingActions(), clock: new ManualClock(), configPublisher: publisher,
-    retry: { attempts: 1, initialDelayMs: 5, maxDelayMs: 20 }, corosyncCheck: 'off',
+    corosyncConf: dirs.corosyncConf,
+    vmmgrConf: dirs.vmmgrConf,
+    stateDir: dirs.stateDir,
+    logger,
+    corosync,
+    actions: new RecordingActions(),
+    clock: new ManualClock(),
+    configPublisher: publisher,
+    retry: { attempts: 1, initialDelayMs: 5, maxDelayMs: 20 },
+    corosyncCheck: 'off',
   });
   await daemon.start();
   return { daemon, corosync, lines, reloads: () => corosync.session.reloads, conf: dirs.corosyncConf };

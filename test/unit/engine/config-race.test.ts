@@ -2,16 +2,7 @@
 // version that master may have written) and same-version conflicts (settled by the master
 // raising again, never by comparing digests).
 import { describe, expect, it } from 'vitest';
-import {
-  emptyPersistedState,
-  initialState,
-  transition,
-  type ClusterView,
-  type Effect,
-  type EngineEvent,
-  type EngineState,
-  type PersistedState,
-} from '../../../src/engine';
+import { emptyPersistedState, initialState, transition, type ClusterView, type Effect, type EngineEvent, type EngineState, type PersistedState } from '../../../src/engine';
 
 /** Nodes 1..5 with prio 10..50: node 5 is the master, node 4 next. */
 const view = (configVersion: number, prios: Record<number, number> = {}): ClusterView => ({
@@ -22,8 +13,15 @@ const view = (configVersion: number, prios: Record<number, number> = {}): Cluste
 const config = (v: ClusterView): EngineEvent => ({ type: 'config', now: 0, view: v });
 const quorum = (seq: number, members: number[]): EngineEvent => ({ type: 'quorum', now: seq, quorate: true, ringId: { nodeId: members[0], seq }, members });
 const versions = (ids: number[], v: number): EngineEvent => ({ type: 'configVersions', now: 0, versions: Object.fromEntries(ids.map((id) => [id, v])) });
-const conflict = (from: number, version: number, peerRole: 'master' | 'slave', peerMaster: number | null = null, peerSince: number | null = null): EngineEvent =>
-  ({ type: 'configConflict', now: 0, from, version, peerRole, peerMaster: peerRole === 'master' ? from : peerMaster, peerSince });
+const conflict = (from: number, version: number, peerRole: 'master' | 'slave', peerMaster: number | null = null, peerSince: number | null = null): EngineEvent => ({
+  type: 'configConflict',
+  now: 0,
+  from,
+  version,
+  peerRole,
+  peerMaster: peerRole === 'master' ? from : peerMaster,
+  peerSince,
+});
 
 function run(state: EngineState, events: EngineEvent[]): { state: EngineState; effects: Effect[]; explanation: string } {
   // Effects and explanations of every decision: a decision may be taken on the quorum event
@@ -161,7 +159,7 @@ describe('same-version conflicts', () => {
     }
   });
 
-  it('a report from the other master\'s slave waits for that master\'s own report; one from a masterless member does not', () => {
+  it("a report from the other master's slave waits for that master's own report; one from a masterless member does not", () => {
     const m3 = master3();
     const bySlave = transition(m3, conflict(1, 3, 'slave', 4));
     expect(raises(bySlave.effects)).toEqual([]);

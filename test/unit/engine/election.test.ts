@@ -14,7 +14,12 @@ describe('electMaster', () => {
 
   it('breaks ties by the lowest nodeid, whatever the member order', () => {
     const v = view(node(9, 50), node(3, 50), node(5, 50));
-    for (const members of [[9, 3, 5], [5, 9, 3], [3, 5, 9]]) expect(electMaster(v, members, allAt(3, 3, 5, 9)).masterId).toBe(3);
+    for (const members of [
+      [9, 3, 5],
+      [5, 9, 3],
+      [3, 5, 9],
+    ])
+      expect(electMaster(v, members, allAt(3, 3, 5, 9)).masterId).toBe(3);
   });
 
   it('skips replication off, missing prio, unconfigured members and unknown versions', () => {
@@ -26,7 +31,7 @@ describe('electMaster', () => {
     expect(ineligibility(4, v.nodes[3], {}, 3)).toBe('version-unknown');
   });
 
-  it('excludes members whose config version is older than another member\'s', () => {
+  it("excludes members whose config version is older than another member's", () => {
     const v = view(node(1, 100), node(2, 50));
     expect(electMaster(v, [1, 2], { 1: 4, 2: 5 })).toEqual({ masterId: 2, newestVersion: 5 });
     expect(ineligibility(1, v.nodes[0], { 1: 4, 2: 5 }, 5)).toBe('stale-config');

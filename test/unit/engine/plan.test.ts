@@ -18,11 +18,7 @@ describe('carryOver', () => {
 
   it('a role change drops the old state steps but keeps the commitments', () => {
     const stepDown: Effect[] = [{ type: 'stopService' }, { type: 'removeServiceLock' }, { type: 'removeClusterIp' }, { type: 'suspendVms' }, persist('slave')];
-    expect(carryOver(takeoverRest, stepDown)).toEqual([
-      { type: 'raisePriority', nodeId: 2, prio: 101, configVersion: 2 },
-      { type: 'publishConfig', configVersion: 2 },
-      ...stepDown,
-    ]);
+    expect(carryOver(takeoverRest, stepDown)).toEqual([{ type: 'raisePriority', nodeId: 2, prio: 101, configVersion: 2 }, { type: 'publishConfig', configVersion: 2 }, ...stepDown]);
   });
 
   it('keeps only the newest persistState', () => {

@@ -10,8 +10,22 @@ import { describe, expect, it } from 'vitest';
 const ENGINE_DIR = resolve(__dirname, '../../../src/engine');
 
 const FORBIDDEN_GLOBALS = new Set([
-  'Date', 'performance', 'process', 'require', 'setTimeout', 'setInterval', 'setImmediate',
-  'queueMicrotask', 'fetch', 'crypto', 'globalThis', 'global', 'Buffer', 'console', 'eval', 'Function',
+  'Date',
+  'performance',
+  'process',
+  'require',
+  'setTimeout',
+  'setInterval',
+  'setImmediate',
+  'queueMicrotask',
+  'fetch',
+  'crypto',
+  'globalThis',
+  'global',
+  'Buffer',
+  'console',
+  'eval',
+  'Function',
 ]);
 
 function engineFiles(dir: string): string[] {

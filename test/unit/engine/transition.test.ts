@@ -1,15 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  STALE_SYNC_WAIT_MS,
-  emptyPersistedState,
-  initialState,
-  mergeFailureRecords,
-  transition,
-  type ClusterView,
-  type Effect,
-  type EngineEvent,
-  type EngineState,
-} from '../../../src/engine';
+import { STALE_SYNC_WAIT_MS, emptyPersistedState, initialState, mergeFailureRecords, transition, type ClusterView, type Effect, type EngineEvent, type EngineState } from '../../../src/engine';
 
 const VIEW: ClusterView = {
   configVersion: 1,
@@ -53,7 +43,7 @@ describe('transition', () => {
     expect(r.explanations[2]).toMatch(/^master: .*takeover; failed node\(s\): 4; priority raised to 101/);
   });
 
-  it('waits for the first quorum report and for members\' config versions', () => {
+  it("waits for the first quorum report and for members' config versions", () => {
     const r = run(initialState(2), [config, quorum(4, [2, 4, 8])]);
     expect(r.state.role).toBe('unknown');
     expect(r.effects.flatMap(types)).toEqual([]);
@@ -128,10 +118,14 @@ describe('transition', () => {
     const records = (from: number, seq: number): EngineEvent => ({ type: 'failureRecords', now: 2, from, ringId: { nodeId: 2, seq }, records: {} });
     const twice = run(slave, [
       quorum(8, [8], false), // suspend 1
-      quorum(12, [2, 4, 8]), versions([2, 4, 8]),
+      quorum(12, [2, 4, 8]),
+      versions([2, 4, 8]),
       quorum(16, [8], false), // suspend 2, before result 1
       { type: 'vmsSuspended', now: 3, vms: ['a'] },
-      quorum(20, [2, 4, 8]), versions([2, 4, 8]), records(2, 20), records(4, 20),
+      quorum(20, [2, 4, 8]),
+      versions([2, 4, 8]),
+      records(2, 20),
+      records(4, 20),
     ]);
     expect(twice.effects.flat().filter((e) => e.type === 'suspendVms')).toHaveLength(2);
     expect(twice.effects.flat().map((e) => e.type)).not.toContain('resumeVms');

@@ -7,10 +7,7 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ConfigValidationError, MAX_CONFIG_FILE_BYTES, editCorosyncConf, parseCorosyncConf, raiseNodePrioAboveOthers, readCorosyncConf,
-  readVmmgrConf, writeCorosyncConf,
-} from '../../../src/config';
+import { ConfigValidationError, MAX_CONFIG_FILE_BYTES, editCorosyncConf, parseCorosyncConf, raiseNodePrioAboveOthers, readCorosyncConf, readVmmgrConf, writeCorosyncConf } from '../../../src/config';
 import { CommandFailedError, type CommandRunner, ExecCommandRunner } from '../../../src/actions/command-runner';
 import { ServiceControl } from '../../../src/actions/service-control';
 import { VmControl } from '../../../src/actions/vm-control';
@@ -89,12 +86,17 @@ afterAll(() => {
 });
 
 function fixtureNames(kind: 'corosync' | 'vmmgr'): string[] {
-  return readdirSync(join(FIXTURES, kind)).filter((n) => n.endsWith('.conf')).sort();
+  return readdirSync(join(FIXTURES, kind))
+    .filter((n) => n.endsWith('.conf'))
+    .sort();
 }
 
 /** The rejection of `promise`, which must be a ConfigValidationError. */
 async function refusal(promise: Promise<unknown>): Promise<ConfigValidationError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ConfigValidationError);
   return error as ConfigValidationError;
 }
@@ -232,7 +234,10 @@ describe('command directives that look like shell', () => {
     const exec = new ExecCommandRunner();
     const runner: CommandRunner = { run: (argv, options) => exec.run(argv, { ...options, env: { ...options?.env, PATH: emptyPath } }) };
     const service = new ServiceControl({
-      runner, startCommand: conf.serviceStartCommand, stopCommand: conf.serviceStopCommand, nodeFailedCommand: conf.nodeFailedCommand,
+      runner,
+      startCommand: conf.serviceStartCommand,
+      stopCommand: conf.serviceStopCommand,
+      nodeFailedCommand: conf.nodeFailedCommand,
     });
     const vms = new VmControl({ runner, suspendCommand: conf.vmSuspendCommand, resumeCommand: conf.vmResumeCommand });
 
@@ -246,7 +251,10 @@ describe('command directives that look like shell', () => {
     expect(existsSync(CANARY)).toBe(false);
 
     // ";reboot" is a program name that does not exist, not a command separator.
-    const failed = await service.nodeFailed(context).then(() => undefined, (e: unknown) => e);
+    const failed = await service.nodeFailed(context).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(failed).toBeInstanceOf(CommandFailedError);
     expect((failed as CommandFailedError).result.spawnError).toMatch(/ENOENT/);
     expect((failed as CommandFailedError).retryable).toBe(false);
@@ -261,7 +269,10 @@ describe('a daemon given a bad configuration', () => {
 
   for (const { kind, name, expected } of cases) {
     it(`${kind}/${name}: refuses to start, names the problem, takes no action and writes nothing`, async () => {
-      const dirs = testDirs([{ id: 2, prio: 99 }, { id: 4, prio: 100 }]);
+      const dirs = testDirs([
+        { id: 2, prio: 99 },
+        { id: 4, prio: 100 },
+      ]);
       try {
         const bad = join(FIXTURES, kind, name);
         const path = kind === 'corosync' ? dirs.corosyncConf : dirs.vmmgrConf;
@@ -271,8 +282,14 @@ describe('a daemon given a bad configuration', () => {
         const { logger } = captureLogger();
         const before = snapshot(dirs.root);
         const daemon = new Corolistener({
-          corosyncConf: dirs.corosyncConf, vmmgrConf: dirs.vmmgrConf, stateDir: dirs.stateDir, logger, corosync, actions,
-          clock: new ManualClock(), corosyncCheck: 'off',
+          corosyncConf: dirs.corosyncConf,
+          vmmgrConf: dirs.vmmgrConf,
+          stateDir: dirs.stateDir,
+          logger,
+          corosync,
+          actions,
+          clock: new ManualClock(),
+          corosyncCheck: 'off',
         });
         const error = await refusal(daemon.start());
         expectNamed(error, path, expected);

@@ -93,9 +93,10 @@ describe('control socket access', () => {
     }
     await start();
     chmodSync(dir, 0o755); // the directory is not what keeps them out: the socket's mode is
-    const probe = `require('net').createConnection(${JSON.stringify(path)})`
-      + `.on('connect', () => { console.log('connected'); process.exit(0); })`
-      + `.on('error', (e) => { console.log(e.code); process.exit(0); })`;
+    const probe =
+      `require('net').createConnection(${JSON.stringify(path)})` +
+      `.on('connect', () => { console.log('connected'); process.exit(0); })` +
+      `.on('error', (e) => { console.log(e.code); process.exit(0); })`;
     const child = spawnSync(process.execPath, ['-e', probe], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 10_000 });
     expect(child.stdout.trim()).toBe('EACCES');
     expect(await answersWithin(0)).toBeGreaterThanOrEqual(0);
@@ -118,11 +119,14 @@ describe('control socket abuse', () => {
 
   it('garbage of every kind is refused; the handler only ever sees valid commands', async () => {
     const { calls } = await start();
-    const garbage = fc.sample(fc.oneof(
-      fc.uint8Array({ minLength: 1, maxLength: 512 }).map((b) => Buffer.from(b)),
-      fc.jsonValue().map((v) => Buffer.from(`${JSON.stringify(v) ?? 'null'}\n`)),
-      fc.string().map((cmd) => Buffer.from(`${JSON.stringify({ cmd })}\n`)),
-    ), { numRuns: 120, seed: 3 });
+    const garbage = fc.sample(
+      fc.oneof(
+        fc.uint8Array({ minLength: 1, maxLength: 512 }).map((b) => Buffer.from(b)),
+        fc.jsonValue().map((v) => Buffer.from(`${JSON.stringify(v) ?? 'null'}\n`)),
+        fc.string().map((cmd) => Buffer.from(`${JSON.stringify({ cmd })}\n`)),
+      ),
+      { numRuns: 120, seed: 3 },
+    );
     const fdsBefore = openFds();
     for (const bytes of garbage) {
       const c = await connect();

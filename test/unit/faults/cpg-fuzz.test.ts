@@ -11,9 +11,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigChannel } from '../../../src/cluster/config-channel';
 import { ClusterConfigPublisher } from '../../../src/cluster/config-publisher';
-import {
-  CONFIG_ACK, CONFIG_HELLO, CONFIG_OFFER, type ConfigMessage, encodeConfigMessage, isConfigMessageType, sha256Hex, signedBody, verifyConfigMessage,
-} from '../../../src/cluster/config-messages';
+import { CONFIG_ACK, CONFIG_HELLO, CONFIG_OFFER, type ConfigMessage, encodeConfigMessage, isConfigMessageType, sha256Hex, signedBody, verifyConfigMessage } from '../../../src/cluster/config-messages';
 import { MAX_MESSAGE_BYTES, MessageCodec, MessageError, PROTOCOL, PROTOCOL_VERSION, encodeMessage } from '../../../src/cluster/envelope';
 import { FAILURE_RECORDS, createMessageCodec } from '../../../src/cluster/messages';
 import { Corolistener } from '../../../src/daemon/corolistener';
@@ -56,8 +54,10 @@ function refusal(data: Buffer): string {
 
 const envelope = (fields: Record<string, unknown>): Buffer => Buffer.from(JSON.stringify(fields));
 const newer = confText(99, [1, 2, 3]);
-const offer = (content = newer, version = 99n, from = 1): ConfigMessage =>
-  ({ type: CONFIG_OFFER, body: { version, sha256: sha256Hex(content), content, from, role: 'master', master: from, since: null } });
+const offer = (content = newer, version = 99n, from = 1): ConfigMessage => ({
+  type: CONFIG_OFFER,
+  body: { version, sha256: sha256Hex(content), content, from, role: 'master', master: from, since: null },
+});
 
 /**
  * Bodies that look right but are forged, replayed, tampered with or of the wrong shape, with
@@ -92,8 +92,16 @@ function forgedMessages(): Array<[string, Buffer, string]> {
     ['no role', encodeMessage(CONFIG_OFFER, { ...good, role: undefined }), 'bad-body'],
     ['another protocol', envelope({ proto: 'corosync', v: 1, type: CONFIG_OFFER, body: good }), 'bad-envelope'],
     ['failure records from a negative node', encodeMessage(FAILURE_RECORDS, { ringId: { nodeId: 1, seq: 4 }, records: { '-1': 3 } }), 'bad-body'],
-    ['failure records with __proto__', Buffer.from(`{"proto":"${PROTOCOL}","v":${PROTOCOL_VERSION},"type":"${FAILURE_RECORDS}","body":{"ringId":{"nodeId":1,"seq":4},"records":{"__proto__":{"polluted":1}}}}`), 'bad-body'],
-    ['failure records, 2000 entries', encodeMessage(FAILURE_RECORDS, { ringId: { nodeId: 1, seq: 4 }, records: Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [String(i + 1), 1])) }), 'bad-body'],
+    [
+      'failure records with __proto__',
+      Buffer.from(`{"proto":"${PROTOCOL}","v":${PROTOCOL_VERSION},"type":"${FAILURE_RECORDS}","body":{"ringId":{"nodeId":1,"seq":4},"records":{"__proto__":{"polluted":1}}}}`),
+      'bad-body',
+    ],
+    [
+      'failure records, 2000 entries',
+      encodeMessage(FAILURE_RECORDS, { ringId: { nodeId: 1, seq: 4 }, records: Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [String(i + 1), 1])) }),
+      'bad-body',
+    ],
     ['failure records with a claim that is not an object', encodeMessage(FAILURE_RECORDS, { ringId: { nodeId: 1, seq: 4 }, records: {}, claim: 3 }), 'bad-body'],
     ['failure records with a negative claimed version', encodeMessage(FAILURE_RECORDS, { ringId: { nodeId: 1, seq: 4 }, records: {}, claim: { by: 2, version: -1 } }), 'bad-body'],
     ['failure records with a claim of no node', encodeMessage(FAILURE_RECORDS, { ringId: { nodeId: 1, seq: 4 }, records: {}, claim: { version: 3 } }), 'bad-body'],
@@ -107,48 +115,66 @@ function forgedMessages(): Array<[string, Buffer, string]> {
 
 describe('the message codec under fuzzing', () => {
   it('random bytes are rejected with a MessageError', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 4096 }), (bytes) => {
-      expectRejected(codec, Buffer.from(bytes));
-    }), { numRuns: RUNS });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 4096 }), (bytes) => {
+        expectRejected(codec, Buffer.from(bytes));
+      }),
+      { numRuns: RUNS },
+    );
   });
 
   it('random JSON values are rejected with a MessageError', () => {
-    fc.assert(fc.property(fc.jsonValue(), (value) => {
-      expectRejected(codec, Buffer.from(JSON.stringify(value) ?? 'null'));
-    }), { numRuns: RUNS });
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expectRejected(codec, Buffer.from(JSON.stringify(value) ?? 'null'));
+      }),
+      { numRuns: RUNS },
+    );
   });
 
   it('random envelopes: bad version, unknown type or bad body, each with its code', () => {
-    const version = fc.oneof(fc.constant(PROTOCOL_VERSION), fc.jsonValue().filter((v) => v !== PROTOCOL_VERSION));
+    const version = fc.oneof(
+      fc.constant(PROTOCOL_VERSION),
+      fc.jsonValue().filter((v) => v !== PROTOCOL_VERSION),
+    );
     const type = fc.oneof(fc.constantFrom(...TYPES), fc.string());
-    fc.assert(fc.property(version, type, fc.jsonValue(), (v, t, body) => {
-      const error = expectRejected(codec, envelope({ proto: PROTOCOL, v, type: t, body }));
-      const expected = v !== PROTOCOL_VERSION ? 'unknown-version' : TYPES.includes(t) ? 'bad-body' : 'unknown-type';
-      expect(error.code).toBe(expected);
-    }), { numRuns: RUNS });
+    fc.assert(
+      fc.property(version, type, fc.jsonValue(), (v, t, body) => {
+        const error = expectRejected(codec, envelope({ proto: PROTOCOL, v, type: t, body }));
+        const expected = v !== PROTOCOL_VERSION ? 'unknown-version' : TYPES.includes(t) ? 'bad-body' : 'unknown-type';
+        expect(error.code).toBe(expected);
+      }),
+      { numRuns: RUNS },
+    );
   });
 
   it('valid messages with one field replaced by a random value are rejected (or still valid and re-encodable)', () => {
     const good = signedBody(offer(), KEY);
     const fields = Object.keys(good);
-    fc.assert(fc.property(fc.constantFrom(...fields), fc.jsonValue(), (field, value) => {
-      fc.pre(JSON.stringify(value) !== JSON.stringify(good[field]));
-      expect(['bad-body', 'bad-mac']).toContain(refusal(encodeMessage(CONFIG_OFFER, { ...good, [field]: value })));
-    }), { numRuns: RUNS });
+    fc.assert(
+      fc.property(fc.constantFrom(...fields), fc.jsonValue(), (field, value) => {
+        fc.pre(JSON.stringify(value) !== JSON.stringify(good[field]));
+        expect(['bad-body', 'bad-mac']).toContain(refusal(encodeMessage(CONFIG_OFFER, { ...good, [field]: value })));
+      }),
+      { numRuns: RUNS },
+    );
   });
 
   it('random byte mutations of a signed message: refused, unless the meaning is unchanged', () => {
     const data = encodeConfigMessage(offer(), KEY);
     const original = verifyConfigMessage(codec.decode(data) as { type: typeof CONFIG_OFFER; body: unknown }, KEY);
     expect(original).toBeDefined();
-    fc.assert(fc.property(fc.array(fc.tuple(fc.nat(data.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), (edits) => {
-      const mutated = Buffer.from(data);
-      for (const [at, byte] of edits) mutated[at] = byte;
-      if (refusal(mutated) !== 'accepted') return;
-      // Only changes JSON ignores (blanks...) may pass: the MAC covers the meaning.
-      const decoded = codec.decode(mutated) as { type: typeof CONFIG_OFFER; body: unknown };
-      expect(verifyConfigMessage(decoded, KEY)).toEqual(original);
-    }), { numRuns: RUNS });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(data.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), (edits) => {
+        const mutated = Buffer.from(data);
+        for (const [at, byte] of edits) mutated[at] = byte;
+        if (refusal(mutated) !== 'accepted') return;
+        // Only changes JSON ignores (blanks...) may pass: the MAC covers the meaning.
+        const decoded = codec.decode(mutated) as { type: typeof CONFIG_OFFER; body: unknown };
+        expect(verifyConfigMessage(decoded, KEY)).toEqual(original);
+      }),
+      { numRuns: RUNS },
+    );
   });
 
   for (const [name, data, code] of forgedMessages()) {
@@ -171,14 +197,23 @@ describe('the configuration channel given fuzzed messages', () => {
     const sent: Buffer[] = [];
     let reloads = 0;
     const channel = new ConfigChannel({
-      localNodeId: 2, key: KEY, confPath, log, send: async (d) => void sent.push(d), reload: () => void reloads++,
-      write: { corosyncCheck: 'off' }, setTimer: () => () => undefined,
+      localNodeId: 2,
+      key: KEY,
+      confPath,
+      log,
+      send: async (d) => void sent.push(d),
+      reload: () => void reloads++,
+      write: { corosyncCheck: 'off' },
+      setTimer: () => () => undefined,
     });
-    const junk = fc.sample(fc.oneof(
-      fc.uint8Array({ maxLength: 2048 }).map((b) => Buffer.from(b)),
-      fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v) ?? 'null')),
-      fc.tuple(fc.constantFrom(CONFIG_OFFER, CONFIG_ACK, CONFIG_HELLO), fc.jsonValue()).map(([t, b]) => encodeMessage(t, b)),
-    ), { numRuns: 200, seed: 8 });
+    const junk = fc.sample(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 2048 }).map((b) => Buffer.from(b)),
+        fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v) ?? 'null')),
+        fc.tuple(fc.constantFrom(CONFIG_OFFER, CONFIG_ACK, CONFIG_HELLO), fc.jsonValue()).map(([t, b]) => encodeMessage(t, b)),
+      ),
+      { numRuns: 200, seed: 8 },
+    );
     const messages = [...junk, ...forgedMessages().map(([, data]) => data)];
     for (const data of messages) expect(channel.onCpgMessage({ nodeId: 1, data })).toBeUndefined();
     await channel.distributor.idle();
@@ -199,8 +234,14 @@ describe('the configuration channel given fuzzed messages', () => {
     const log = recordingLog();
     let reloads = 0;
     const channel = new ConfigChannel({
-      localNodeId: 2, key: KEY, confPath, log, send: async () => undefined, reload: () => void reloads++,
-      write: { corosyncCheck: 'off' }, setTimer: () => () => undefined,
+      localNodeId: 2,
+      key: KEY,
+      confPath,
+      log,
+      send: async () => undefined,
+      reload: () => void reloads++,
+      write: { corosyncCheck: 'off' },
+      setTimer: () => () => undefined,
     });
     const old = confText(4, [1, 2, 300]);
     channel.onCpgMessage({ nodeId: 1, data: encodeConfigMessage(offer(old, 4n), KEY) });
@@ -220,15 +261,25 @@ describe('a running Corolistener given fuzzed CPG messages', () => {
   });
 
   it('rejects and logs every one; role, decisions, actions and files stay as they were', async () => {
-    const nodes = [{ id: 2, prio: 99 }, { id: 4, prio: 100 }, { id: 8, prio: 98 }];
+    const nodes = [
+      { id: 2, prio: 99 },
+      { id: 4, prio: 100 },
+      { id: 8, prio: 98 },
+    ];
     dirs = testDirs(nodes);
     const corosync = new FakeCorosync(2);
     for (const n of nodes) corosync.versions[n.id] = 1;
     const actions = new RecordingActions();
     const { logger, lines } = captureLogger();
     daemon = new Corolistener({
-      corosyncConf: dirs.corosyncConf, vmmgrConf: dirs.vmmgrConf, stateDir: dirs.stateDir, logger, corosync, actions,
-      clock: new ManualClock(), corosyncCheck: 'off',
+      corosyncConf: dirs.corosyncConf,
+      vmmgrConf: dirs.vmmgrConf,
+      stateDir: dirs.stateDir,
+      logger,
+      corosync,
+      actions,
+      clock: new ManualClock(),
+      corosyncCheck: 'off',
       // The real distribution (MAC check with the cluster key, the distributor) behind the daemon's dispatch.
       configPublisher: new ClusterConfigPublisher({ key: KEY, confPath: dirs.corosyncConf, log: logger, write: { corosyncCheck: 'off' }, syncPort: null }),
       retry: { attempts: 2, initialDelayMs: 1, maxDelayMs: 1 },
@@ -248,11 +299,14 @@ describe('a running Corolistener given fuzzed CPG messages', () => {
     const isRejection = (l: Record<string, unknown>) => l['event'] === 'message-rejected' || l['msg'] === 'cluster message rejected';
     const rejectedBefore = lines.filter(isRejection).length;
 
-    const junk = fc.sample(fc.oneof(
-      fc.uint8Array({ maxLength: 2048 }).map((b) => Buffer.from(b)),
-      fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v) ?? 'null')),
-      fc.tuple(fc.constantFrom(...TYPES), fc.jsonValue()).map(([t, b]) => encodeMessage(t, b)),
-    ), { numRuns: 300, seed: 42 });
+    const junk = fc.sample(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 2048 }).map((b) => Buffer.from(b)),
+        fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v) ?? 'null')),
+        fc.tuple(fc.constantFrom(...TYPES), fc.jsonValue()).map(([t, b]) => encodeMessage(t, b)),
+      ),
+      { numRuns: 300, seed: 42 },
+    );
     const messages = [...junk, ...forgedMessages().map(([, data]) => data)];
     for (const [i, data] of messages.entries()) corosync.session.message(i % 2 === 0 ? 4 : 8, data);
     await daemon.settled();

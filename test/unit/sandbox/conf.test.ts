@@ -26,7 +26,18 @@ function sections(text: string): Map<string, Array<[string, string]>> {
 }
 
 describe('sandbox corosync.conf', () => {
-  const c = resolveCluster({ tokenMs: 1500, configVersion: 7, nodes: [{ nodeId: 2, prio: 99 }, { nodeId: 4, prio: 100 }, { nodeId: 8, prio: 98, replication: false }] }, 'abc123');
+  const c = resolveCluster(
+    {
+      tokenMs: 1500,
+      configVersion: 7,
+      nodes: [
+        { nodeId: 2, prio: 99 },
+        { nodeId: 4, prio: 100 },
+        { nodeId: 8, prio: 98, replication: false },
+      ],
+    },
+    'abc123',
+  );
   const conf = sections(renderCorosyncConf(c));
 
   it('uses knet without crypto, the given token and config_version, cluster VMmanager', () => {

@@ -3,9 +3,7 @@
 // master still holding the IP on its side, a quorumless minority, a dead listener) are not
 // reported.
 import { describe, expect, it } from 'vitest';
-import {
-  type ClusterSample, type CommandCall, type ListenerView, type NodeSample, partitionsOf, resumeViolations, sampleViolations, settledProblems,
-} from '../../../src/sandbox/monitor-checks';
+import { type ClusterSample, type CommandCall, type ListenerView, type NodeSample, partitionsOf, resumeViolations, sampleViolations, settledProblems } from '../../../src/sandbox/monitor-checks';
 
 const ID: Record<string, number> = { n1: 1, n2: 2, n3: 3, n4: 4, n5: 5 };
 
@@ -24,11 +22,7 @@ function sample(network: string[][], nodes: NodeSample[]): ClusterSample {
 /** A settled 3-node cluster with n1 master. */
 function healthy(): ClusterSample {
   const all = [1, 2, 3];
-  return sample([['n1', 'n2', 'n3']], [
-    node('n1', view('master', all, 1), { holdsClusterIp: true }),
-    node('n2', view('slave', all, 1)),
-    node('n3', view('slave', all, 1)),
-  ]);
+  return sample([['n1', 'n2', 'n3']], [node('n1', view('master', all, 1), { holdsClusterIp: true }), node('n2', view('slave', all, 1)), node('n3', view('slave', all, 1))]);
 }
 
 const invariants = (s: ClusterSample) => sampleViolations(s).map((v) => v.invariant);
@@ -111,11 +105,7 @@ describe('settled state', () => {
   });
 
   it('after a failover across a partition: the majority has its master, the minority is suspended without the IP', () => {
-    const s = sample([['n1'], ['n2', 'n3']], [
-      node('n1', view('suspended', [1], null, false)),
-      node('n2', view('master', [2, 3], 2), { holdsClusterIp: true }),
-      node('n3', view('slave', [2, 3], 2)),
-    ]);
+    const s = sample([['n1'], ['n2', 'n3']], [node('n1', view('suspended', [1], null, false)), node('n2', view('master', [2, 3], 2), { holdsClusterIp: true }), node('n3', view('slave', [2, 3], 2))]);
     expect(settle(s)).toEqual([]);
     s.nodes[0]!.holdsClusterIp = true;
     expect(settle(s)).toEqual([{ invariant: 'one-ip-holder', detail: 'partition [n1] has no quorum but n1 holds the cluster IP' }]);
@@ -125,7 +115,10 @@ describe('settled state', () => {
   });
 
   it('1|1|1: everyone suspended is settled', () => {
-    const s = sample([['n1'], ['n2'], ['n3']], ['n1', 'n2', 'n3'].map((n) => node(n, view('suspended', [ID[n]!], null, false))));
+    const s = sample(
+      [['n1'], ['n2'], ['n3']],
+      ['n1', 'n2', 'n3'].map((n) => node(n, view('suspended', [ID[n]!], null, false))),
+    );
     expect(settle(s)).toEqual([]);
   });
 
@@ -141,14 +134,14 @@ describe('VMs resumed after a restore elsewhere', () => {
   const call = (node: string, name: string, ms: number, failedNodes: number[] = []): CommandCall => ({ node, nodeId: ID[node]!, name, ms, failedNodes });
 
   it('a minority node that resumes after the new master started with it among the failed nodes is a violation', () => {
-    const calls = [
-      call('n1', 'VmSuspendCommand', 100),
-      call('n2', 'ServiceStartCommand', 200, [1]),
-      call('n1', 'VmResumeCommand', 300),
-    ];
-    expect(resumeViolations(calls)).toEqual([{
-      at: 300, invariant: 'no-resume-after-restore', detail: 'n1 resumed its VMs after n2 ran ServiceStartCommand for failed nodes [1]',
-    }]);
+    const calls = [call('n1', 'VmSuspendCommand', 100), call('n2', 'ServiceStartCommand', 200, [1]), call('n1', 'VmResumeCommand', 300)];
+    expect(resumeViolations(calls)).toEqual([
+      {
+        at: 300,
+        invariant: 'no-resume-after-restore',
+        detail: 'n1 resumed its VMs after n2 ran ServiceStartCommand for failed nodes [1]',
+      },
+    ]);
   });
 
   it('1|1|1 then heal: everyone suspended and resumes its own VMs; nobody restored them', () => {
@@ -157,12 +150,8 @@ describe('VMs resumed after a restore elsewhere', () => {
     expect(resumeViolations(calls)).toEqual([]);
   });
 
-  it('a restore before the node\'s latest suspend does not forbid resuming after that suspend', () => {
-    const calls = [
-      call('n2', 'ServiceStartCommand', 50, [1]),
-      call('n1', 'VmSuspendCommand', 100),
-      call('n1', 'VmResumeCommand', 300),
-    ];
+  it("a restore before the node's latest suspend does not forbid resuming after that suspend", () => {
+    const calls = [call('n2', 'ServiceStartCommand', 50, [1]), call('n1', 'VmSuspendCommand', 100), call('n1', 'VmResumeCommand', 300)];
     expect(resumeViolations(calls)).toEqual([]);
   });
 

@@ -16,12 +16,17 @@ describe('sandbox spec: names and validation', () => {
   });
 
   it('expresses nodeids 2/4/8 with prio 99/100/98 and replication off', () => {
-    const c = resolveCluster({ nodes: [{ nodeId: 2, prio: 99 }, { nodeId: 4, prio: 100 }, { nodeId: 8, prio: 98, replication: false }] }, 'abc123');
-    expect(c.nodes.map((n) => `${n.name}:${n.prio}:${n.replication}:${n.address}`)).toEqual([
-      'n2:99:true:198.18.0.2',
-      'n4:100:true:198.18.0.4',
-      'n8:98:false:198.18.0.8',
-    ]);
+    const c = resolveCluster(
+      {
+        nodes: [
+          { nodeId: 2, prio: 99 },
+          { nodeId: 4, prio: 100 },
+          { nodeId: 8, prio: 98, replication: false },
+        ],
+      },
+      'abc123',
+    );
+    expect(c.nodes.map((n) => `${n.name}:${n.prio}:${n.replication}:${n.address}`)).toEqual(['n2:99:true:198.18.0.2', 'n4:100:true:198.18.0.4', 'n8:98:false:198.18.0.8']);
   });
 
   it('keeps every interface name within 15 characters, even for 16 nodes with long names', () => {
@@ -47,7 +52,15 @@ describe('sandbox spec: names and validation', () => {
     [{ nodes: 17 }, /nodes: must be an integer in 1\.\.16/],
     [{ nodes: [] }, /nodes: must be 1\.\.16 node specs/],
     [{ nodes: [{ nodeId: 1 }, { nodeId: 1, name: 'x' }] }, /nodes\[\]\.nodeId: duplicate 1/],
-    [{ nodes: [{ nodeId: 1, name: 'a' }, { nodeId: 2, name: 'a' }] }, /nodes\[\]\.name: duplicate "a"/],
+    [
+      {
+        nodes: [
+          { nodeId: 1, name: 'a' },
+          { nodeId: 2, name: 'a' },
+        ],
+      },
+      /nodes\[\]\.name: duplicate "a"/,
+    ],
     [{ nodes: [{ nodeId: 0 }] }, /nodes\[0\]\.nodeId: must be an integer/],
     [{ nodes: [{ nodeId: 1, name: 'Bad' }] }, /nodes\[0\]\.name: must match/],
     [{ nodes: [{ nodeId: 1, name: 'hub' }] }, /nodes\[0\]\.name/],

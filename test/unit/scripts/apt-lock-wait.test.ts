@@ -78,11 +78,17 @@ describe('scripts/apt-lock-wait', () => {
 
   it('is run before every apt-get in scripts/ensure-system-packages (scripts/demo, scripts/test) and .ci/run', () => {
     for (const file of ['scripts/ensure-system-packages', '.ci/run']) {
-      const lines = fs.readFileSync(path.join(ROOT, file), 'utf8').split('\n').filter((l) => !/^\s*#/.test(l));
+      const lines = fs
+        .readFileSync(path.join(ROOT, file), 'utf8')
+        .split('\n')
+        .filter((l) => !/^\s*#/.test(l));
       const aptAt = lines.flatMap((l, i) => (/\bapt-get\b/.test(l) && !/^\s*echo/.test(l) ? [i] : []));
       expect(aptAt.length, file).toBeGreaterThanOrEqual(2);
       for (const i of aptAt) {
-        const before = lines.slice(0, i).reverse().find((l) => /apt-lock-wait|\bapt-get\b/.test(l) && !/^\s*echo/.test(l));
+        const before = lines
+          .slice(0, i)
+          .reverse()
+          .find((l) => /apt-lock-wait|\bapt-get\b/.test(l) && !/^\s*echo/.test(l));
         expect(before, `${file}: line ${i + 1} "${lines[i]!.trim()}" runs apt-get without waiting for the lock first`).toMatch(/apt-lock-wait/);
       }
     }
@@ -101,7 +107,12 @@ describe('scripts/apt-lock-wait', () => {
     expect(phases.map((m) => m[1])).toEqual(['1', '2', '3', '4']);
     for (const [, , what] of phases) expect(what).toMatch(/\d+(-\d+)? (s|min)\b/);
     // Each announcement comes before the step it announces.
-    for (const [n, step] of [['1', 'ensure-system-packages'], ['2', 'npm-deps'], ['3', 'npm run --silent build'], ['4', 'npx vitest run']] as const) {
+    for (const [n, step] of [
+      ['1', 'ensure-system-packages'],
+      ['2', 'npm-deps'],
+      ['3', 'npm run --silent build'],
+      ['4', 'npx vitest run'],
+    ] as const) {
       expect(text.indexOf(`phase ${n} `), step).toBeLessThan(text.indexOf(step));
       expect(text.indexOf(`phase ${n} `)).toBeGreaterThan(n === '1' ? 0 : text.indexOf(`phase ${Number(n) - 1} `));
     }

@@ -9,7 +9,10 @@ const options = (interleaveSeed?: number): SimOptions => ({
 async function logOf(seed?: number): Promise<string[]> {
   const sim = new Simulator(options(seed));
   await sim.start([1, 2, 3, 4, 5]);
-  await sim.split([[1, 2], [3, 4, 5]]);
+  await sim.split([
+    [1, 2],
+    [3, 4, 5],
+  ]);
   await sim.heal([]);
   return sim.takeLog();
 }
@@ -29,7 +32,10 @@ describe('Simulator', () => {
       const sim = new Simulator(options(seed));
       await sim.start([1, 2, 3, 4, 5]);
       sim.takeLog();
-      await sim.split([[1, 2], [3, 4, 5]]);
+      await sim.split([
+        [1, 2],
+        [3, 4, 5],
+      ]);
       // Majority side: n3 takes over and restores n1's and n2's VMs; the minority suspends.
       expect([...sim.nodes.values()].map((n) => n.engine?.role)).toEqual(['suspended', 'suspended', 'master', 'slave', 'slave']);
       expect([...sim.node(3).running].sort()).toEqual(['vm1', 'vm2', 'vm3']);
