@@ -54,14 +54,13 @@ export function nodeById(view: ClusterView, nodeId: number): NodeInfo | undefine
  */
 export function electMaster(view: ClusterView, members: readonly number[], versions: Readonly<Record<number, number>>): ElectionResult {
   const newestVersion = newestMemberVersion(members, versions);
-  let best: NodeInfo | null = null;
+  let best: { nodeId: number; prio: number } | null = null;
   for (const id of members) {
     const node = nodeById(view, id);
-    if (ineligibility(id, node, versions, newestVersion) !== null) continue;
-    const n = node as NodeInfo;
-    const prio = n.prio as number;
-    const bestPrio = best === null ? 0 : (best.prio as number);
-    if (best === null || prio > bestPrio || (prio === bestPrio && n.nodeId < best.nodeId)) best = n;
+    // ineligibility() refuses a node without prio; the check here only tells the compiler so.
+    if (node === undefined || node.prio === undefined || ineligibility(id, node, versions, newestVersion) !== null) continue;
+    const prio = node.prio;
+    if (best === null || prio > best.prio || (prio === best.prio && node.nodeId < best.nodeId)) best = { nodeId: node.nodeId, prio };
   }
   return { masterId: best === null ? null : best.nodeId, newestVersion };
 }

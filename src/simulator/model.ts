@@ -156,7 +156,11 @@ export function newSimNode(spec: SimNodeSpec, config: ClusterView): SimNode {
  * PRNG's next state.
  */
 export function takeDelivery(queue: Delivery[], rng: number | null): { delivery: Delivery; rng: number | null } {
-  if (rng === null) return { delivery: queue.shift() as Delivery, rng };
+  if (rng === null) {
+    const first = queue.shift();
+    if (first === undefined) throw new Error('no delivery pending');
+    return { delivery: first, rng };
+  }
   let x = rng;
   x ^= x << 13;
   x ^= x >>> 17;
