@@ -99,7 +99,7 @@ function matrix(size: 3 | 5, scenarios: Scenario[]): void {
           }
           expect(recorder.results.get(s.name)?.violations).toEqual([]);
         },
-        RUNS * (FULL ? 300_000 : 120_000),
+        RUNS * 300_000,
       );
     }
   });
