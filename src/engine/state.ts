@@ -1,4 +1,5 @@
 // The engine's state: a fresh daemon's, and comparisons of its parts (pure, no I/O).
+import { initialFencing } from './fencing';
 import type { EngineState, PersistedState, RingId } from './types';
 
 export function emptyPersistedState(): PersistedState {
@@ -11,6 +12,8 @@ export function emptyPersistedState(): PersistedState {
     suspendsPending: 0,
     failureRecords: {},
     claimedVersion: null,
+    fenceWindows: {},
+    fencePending: {},
   };
 }
 
@@ -46,11 +49,15 @@ export function initialState(localNodeId: number, persisted: PersistedState | nu
       failureRecords: { ...p.failureRecords },
       // State files written before claims existed have none.
       claimedVersion: p.claimedVersion ?? null,
+      // State files written before fencing existed have neither.
+      fenceWindows: { ...p.fenceWindows },
+      fencePending: { ...p.fencePending },
       // Results of suspends the previous run asked for died with it: those VMs are unknown here,
       // so they stay suspended (never resumed blindly), and nothing is waited for any more.
       suspendsPending: 0,
     },
     lastEventAt: null,
+    fencing: initialFencing(p.lastRole),
   };
 }
 
@@ -72,6 +79,14 @@ export function samePersisted(a: PersistedState, b: PersistedState): boolean {
   const ca = a.claimedVersion;
   const cb = b.claimedVersion;
   if (ca !== cb && (ca === null || cb === null || ca.by !== cb.by || ca.version !== cb.version)) return false;
+  if (!sameNumbers(a.fenceWindows, b.fenceWindows) || !sameNumbers(a.fencePending, b.fencePending)) return false;
   if (a.suspendedVms.length !== b.suspendedVms.length) return false;
   return a.suspendedVms.every((vm, i) => vm === b.suspendedVms[i]);
+}
+
+function sameNumbers(a: Record<number, number> | undefined, b: Record<number, number> | undefined): boolean {
+  if (a === b) return true;
+  const ka = Object.keys(a ?? {});
+  if (ka.length !== Object.keys(b ?? {}).length) return false;
+  return ka.every((k) => a?.[Number(k)] === b?.[Number(k)]);
 }
