@@ -140,7 +140,8 @@ export function restoresNow(s: EngineState, failed: readonly number[], now: numb
 export function settleFenceWindows(s: EngineState, view: ClusterView | null, ring: RingId | null, members: readonly number[], effects: Effect[], why: string[]): void {
   const pending = { ...s.persisted.fencePending };
   if (s.role !== 'master' || ring === null || view === null) {
-    if (Object.keys(pending).length > 0) setPending(s, {});
+    // Undecided (a restarted daemon waiting for versions): what is pending stays for its decision.
+    if (Object.keys(pending).length > 0 && s.role !== 'unknown') setPending(s, {});
     s.fencing = { ...s.fencing, timer: null };
     return;
   }
