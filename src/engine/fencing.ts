@@ -15,24 +15,11 @@
 // Restores that wait are recorded as failures only when they happen: a node that comes back before
 // its window ends was never reported failed, so it resumes its own VMs and nothing is restored.
 import { broadcast, recordFailures } from './records';
-import type { ClusterView, Effect, EngineEvent, EngineState, FencingState, RingId, Role, WatchdogSettings } from './types';
+import type { ClusterView, Effect, EngineEvent, EngineState, RingId, WatchdogSettings } from './types';
 
 /** The fence window a node with these watchdog settings announces (ms after it left). */
 export function fenceWindowOf(w: WatchdogSettings | null): number {
   return w === null ? 0 : w.timeoutMs + w.marginMs;
-}
-
-/** A fresh daemon's fencing state: duties it may have inherited count as held until released. */
-export function initialFencing(restoredRole: Role): FencingState {
-  const inherited = restoredRole === 'master' || restoredRole === 'unknown';
-  return {
-    watchdog: null,
-    twoNodeWithoutQdevice: false,
-    departedAt: {},
-    timer: null,
-    held: { clusterIp: inherited, service: inherited },
-    suspendFailed: false,
-  };
 }
 
 /** Whether `id` is the fence timer (absorb must not call it stale). */

@@ -1,6 +1,5 @@
 // The engine's state: a fresh daemon's, and comparisons of its parts (pure, no I/O).
-import { initialFencing } from './fencing';
-import type { EngineState, PersistedState, RingId } from './types';
+import type { EngineState, FencingState, PersistedState, RingId, Role } from './types';
 
 export function emptyPersistedState(): PersistedState {
   return {
@@ -89,4 +88,17 @@ function sameNumbers(a: Record<number, number> | undefined, b: Record<number, nu
   const ka = Object.keys(a ?? {});
   if (ka.length !== Object.keys(b ?? {}).length) return false;
   return ka.every((k) => a?.[Number(k)] === b?.[Number(k)]);
+}
+
+/** A fresh daemon's fencing state (src/engine/fencing.ts): duties it may have inherited count as held until released. */
+export function initialFencing(restoredRole: Role): FencingState {
+  const inherited = restoredRole === 'master' || restoredRole === 'unknown';
+  return {
+    watchdog: null,
+    twoNodeWithoutQdevice: false,
+    departedAt: {},
+    timer: null,
+    held: { clusterIp: inherited, service: inherited },
+    suspendFailed: false,
+  };
 }
