@@ -6,7 +6,7 @@
 // A clean stop disarms it (magic close); a crash does not (systemd restarts the daemon within the
 // timeout: RestartSec in systemd/corolistener.service).
 import type { Logger } from 'pino';
-import type { WatchdogPort } from '../actions/watchdog';
+import { deviceTimeoutS, type WatchdogPort } from '../actions/watchdog';
 import type { FenceSafety, PendingFence } from '../engine/fencing';
 import type { FencingEvent } from '../engine/types';
 import type { CorosyncSession } from './corosync-port';
@@ -50,7 +50,21 @@ export class FencingFeeder {
   private running = false;
   private lastInputs = '';
 
-  constructor(private readonly o: FencingFeederOptions) {}
+  private readonly o: FencingFeederOptions;
+
+  constructor(o: FencingFeederOptions) {
+    this.o = o;
+    // The window announced must cover the device's real timeout: a kernel that says it waits
+    // longer than WatchdogTimeout wins (and is told), never the other way round.
+    const kernel = o.device === null ? undefined : deviceTimeoutS(o.device.path);
+    if (kernel !== undefined && kernel * 1000 > o.timeoutMs) {
+      o.logger.warn(
+        { event: 'fencing-timeout', device: o.device?.path, deviceTimeoutS: kernel, watchdogTimeoutS: o.timeoutMs / 1000 },
+        `the watchdog's own timeout is ${kernel} s, above WatchdogTimeout: ${kernel} s is used`,
+      );
+      this.o = { ...o, timeoutMs: kernel * 1000 };
+    }
+  }
 
   get enabled(): boolean {
     return this.o.device !== null;
