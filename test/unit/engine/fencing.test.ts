@@ -25,7 +25,14 @@ function run(state: EngineState, events: EngineEvent[]): { state: EngineState; e
 const quorum = (now: number, seq: number, members: number[], quorate = true): EngineEvent => ({ type: 'quorum', now, quorate, ringId: { nodeId: members[0] ?? 0, seq }, members });
 const versions = (now: number, ids: number[]): EngineEvent => ({ type: 'configVersions', now, versions: Object.fromEntries(ids.map((id) => [id, 1])) });
 const fencing = (watchdog: typeof WATCHDOG | null, twoNodeWithoutQdevice = false): EngineEvent => ({ type: 'fencing', now: 0, watchdog, twoNodeWithoutQdevice });
-const records = (now: number, from: number, seq: number, fenceWindows: Record<number, number>): EngineEvent => ({ type: 'failureRecords', now, from, ringId: { nodeId: 2, seq }, records: {}, fenceWindows });
+const records = (now: number, from: number, seq: number, fenceWindows: Record<number, number>): EngineEvent => ({
+  type: 'failureRecords',
+  now,
+  from,
+  ringId: { nodeId: 2, seq },
+  records: {},
+  fenceWindows,
+});
 const restoring = (effects: Effect[]): Effect[] => effects.filter((e) => (e.type === 'startService' && e.failedNodes.length > 0) || e.type === 'reportNodesFailed');
 
 /** n2 as a slave of n4 in a quorate 3-node ring at t=1000, n4 having announced a 13 s window. */
@@ -43,7 +50,7 @@ describe('fencing: restores wait for the fence window', () => {
     const plan = take.effects.flat();
     expect(plan.map((e) => e.type)).toEqual(expect.arrayContaining(['addClusterIp', 'createServiceLock', 'startService']));
     expect(plan).toContainEqual({ type: 'startService', failedNodes: [] });
-    expect(take.explanations.join(" ")).toMatch(/restore of node\(s\) 4 waits for their fence window/);
+    expect(take.explanations.join(' ')).toMatch(/restore of node\(s\) 4 waits for their fence window/);
     // n4 left at 5000 (the quorum event): its window of 13 s ends at 18000.
     const timer = plan.find((e) => e.type === 'startTimer');
     expect(timer).toMatchObject({ type: 'startTimer', ms: 13_000 });
@@ -143,7 +150,10 @@ describe('fencing: when the watchdog may be fed', () => {
     const lost = transition(master, quorum(2000, 8, [4], false)).state;
     expect(fenceSafety(lost).safe).toBe(false);
     expect(fenceSafety(lost).why).toMatch(/VMs not confirmed suspended yet, cluster IP not confirmed removed, VMmanager not confirmed stopped/);
-    let s = run(lost, [{ type: 'dutyReleased', now: 2100, duty: 'clusterIp' }, { type: 'dutyReleased', now: 2200, duty: 'service' }]).state;
+    let s = run(lost, [
+      { type: 'dutyReleased', now: 2100, duty: 'clusterIp' },
+      { type: 'dutyReleased', now: 2200, duty: 'service' },
+    ]).state;
     expect(fenceSafety(s).why).toBe('not quorate: VMs not confirmed suspended yet');
     const failed = transition(s, { type: 'vmsSuspended', now: 2300, vms: ['a'], failed: true }).state;
     expect(fenceSafety(failed)).toEqual({ safe: false, why: 'not quorate: the VM suspend failed' });
