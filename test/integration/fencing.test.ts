@@ -1,0 +1,187 @@
+// Self-fencing on real corosync clusters (issue 15, acceptance 1-5): VMs are processes in the
+// sandbox nodes, each node has a fake watchdog (the test reads its FIFO and powers the node off
+// when not fed for WatchdogTimeout = 5 s), and a monitor samples every 100 ms for a VM running on
+// two nodes. The fence window a node announces is 5 s + corosync's failure detection (+10%) + 2 s.
+// Deadlines are generous (a loaded machine); the times measured are printed, not asserted.
+import { afterEach, expect, it } from 'vitest';
+import { createCluster, holdersOf, type SandboxCluster } from '../../src/sandbox';
+import { FencingRig, NODE_DIR, WATCHDOG_TIMEOUT_S, fencingStatus, restores, runningVms, signalNode } from './fencing-support';
+import { CLUSTER_IP, waitUntil } from './listener-support';
+import { describeIntegration, notes } from './support';
+import * as fs from 'node:fs';
+
+const note = notes('fencing');
+const NODES = [
+  { nodeId: 2, prio: 99 },
+  { nodeId: 4, prio: 100 },
+  { nodeId: 8, prio: 98 },
+];
+
+let cluster: SandboxCluster | undefined;
+let rig: FencingRig | undefined;
+
+afterEach(async () => {
+  await rig?.stop();
+  await cluster?.destroy();
+  rig = undefined;
+  cluster = undefined;
+});
+
+async function setUp(nodes = NODES, opts: { twoNode?: boolean } = {}): Promise<FencingRig> {
+  cluster = await createCluster({ nodes, start: !opts.twoNode, waitFormed: !opts.twoNode });
+  if (opts.twoNode) {
+    // corosync's two_node (and its implied wait_for_all), no qdevice.
+    for (const n of cluster.nodes) {
+      const conf = fs.readFileSync(cluster.confPath(n.name), 'utf8');
+      fs.writeFileSync(cluster.confPath(n.name), conf.replace(/expected_votes: 2\n/, 'expected_votes: 2\n  two_node: 1\n'));
+    }
+    await cluster.startAll();
+    await cluster.waitFormed();
+  }
+  rig = new FencingRig(cluster);
+  await rig.start();
+  const r = rig;
+  // Every daemon armed and feeding, the master elected and holding the cluster IP.
+  await waitUntil(
+    'every watchdog fed',
+    async () => {
+      for (const l of r.listeners.values()) if ((await fencingStatus(l))?.fencing?.feeding !== true) return false;
+      return true;
+    },
+    { timeoutMs: 60_000 },
+  );
+  return r;
+}
+
+async function masterOf(r: FencingRig): Promise<string | undefined> {
+  for (const [name, l] of r.listeners) if (r.poweredOff.get(name) === undefined && (await fencingStatus(l))?.daemon.role === 'master') return name;
+  return undefined;
+}
+
+function restoredOnce(r: FencingRig, vms: string[]): void {
+  const all = restores(r.cluster);
+  for (const vm of vms)
+    expect(
+      all.filter((x) => x.vm === vm),
+      `${vm} restored exactly once`,
+    ).toHaveLength(1);
+}
+
+describeIntegration('self-fencing (issue 15)', () => {
+  it('(1) a frozen master is fenced, the cluster IP moves and its VMs are restored once, after the fence', async () => {
+    const r = await setUp();
+    await waitUntil('n4 master with the cluster IP', async () => (await masterOf(r)) === 'n4' && (await holdersOf(r.cluster, CLUSTER_IP)).join() === 'n4', { timeoutMs: 60_000 });
+    const t0 = Date.now();
+    note('(1) processes stopped in n4', signalNode(r.cluster, 'n4', 'SIGSTOP'), '');
+    await waitUntil('n4 fenced by its watchdog', () => r.poweredOff.has('n4'), { timeoutMs: 60_000 });
+    await waitUntil('the cluster IP on n2', async () => (await holdersOf(r.cluster, CLUSTER_IP)).join() === 'n2', { timeoutMs: 60_000 });
+    const tIp = Date.now();
+    await waitUntil('vm4a and vm4b running on n2', () => ['vm4a', 'vm4b'].every((vm) => runningVms(r.cluster).get(vm)?.join() === 'n2'), { timeoutMs: 60_000 });
+    const fenced = r.poweredOff.get('n4')!;
+    const restored = restores(r.cluster).filter((x) => x.from === 4);
+    note('(1) freeze -> fence', fenced - t0);
+    note('(1) freeze -> cluster IP on n2', tIp - t0);
+    note('(1) freeze -> VMs restored', Math.max(...restored.map((x) => x.ms)) - t0);
+    for (const x of restored) expect(x.ms, `${x.vm} restored after n4 was fenced`).toBeGreaterThan(fenced);
+    await new Promise((res) => setTimeout(res, 3000));
+    restoredOnce(r, ['vm4a', 'vm4b']);
+    expect(r.monitor.violations).toEqual([]);
+    note('(1) monitor samples', r.monitor.samples, '');
+  });
+
+  it('(2) a node cut off whose VmSuspendCommand hangs is fenced before its VMs are restored elsewhere', async () => {
+    const r = await setUp();
+    await waitUntil('n4 master', async () => (await masterOf(r)) === 'n4', { timeoutMs: 60_000 });
+    fs.writeFileSync(r.cluster.hostPath('n8', `${NODE_DIR}/hang-suspend`), '');
+    const t0 = Date.now();
+    await r.cluster.cut('n8');
+    await waitUntil('n8 fenced by its watchdog', () => r.poweredOff.has('n8'), { timeoutMs: 60_000 });
+    await waitUntil('vm8a and vm8b running on n4', () => ['vm8a', 'vm8b'].every((vm) => runningVms(r.cluster).get(vm)?.join() === 'n4'), { timeoutMs: 60_000 });
+    const fenced = r.poweredOff.get('n8')!;
+    const restored = restores(r.cluster).filter((x) => x.from === 8);
+    note('(2) cut -> fence', fenced - t0);
+    note('(2) cut -> VMs restored', Math.max(...restored.map((x) => x.ms)) - t0);
+    for (const x of restored) expect(x.ms, `${x.vm} restored after n8 was fenced`).toBeGreaterThan(fenced);
+    restoredOnce(r, ['vm8a', 'vm8b']);
+    expect(r.monitor.violations).toEqual([]);
+  });
+
+  it('(3) 1|1|1 with working suspends: nobody is fenced and every VM is back after the heal', async () => {
+    const r = await setUp();
+    const t0 = Date.now();
+    for (const n of ['n2', 'n4', 'n8']) await r.cluster.cut(n);
+    await waitUntil('every VM suspended', () => runningVms(r.cluster).size === 0, { timeoutMs: 60_000 });
+    // Well past every watchdog's timeout and every fence window.
+    await new Promise((res) => setTimeout(res, 3 * WATCHDOG_TIMEOUT_S * 1000));
+    expect([...r.poweredOff.keys()]).toEqual([]);
+    for (const n of ['n2', 'n4', 'n8']) await r.cluster.heal(n);
+    await waitUntil(
+      'every VM running again where it was',
+      () => {
+        const running = runningVms(r.cluster);
+        return NODES.every((n) => [`vm${n.nodeId}a`, `vm${n.nodeId}b`].every((vm) => running.get(vm)?.join() === `n${n.nodeId}`));
+      },
+      { timeoutMs: 90_000 },
+    );
+    note('(3) split -> VMs back after heal', Date.now() - t0);
+    expect([...r.poweredOff.keys()]).toEqual([]);
+    expect(restores(r.cluster)).toEqual([]);
+    expect(r.monitor.violations).toEqual([]);
+  });
+
+  it('(4) listener SIGKILL on the master: restarted within the timeout, no fence; not restarted, fenced and failed over', async () => {
+    const r = await setUp();
+    await waitUntil('n4 master', async () => (await masterOf(r)) === 'n4', { timeoutMs: 60_000 });
+    const l = r.listener('n4');
+    await l.kill();
+    const t0 = Date.now();
+    await l.start();
+    note('(4) SIGKILL -> restarted daemon answering', Date.now() - t0);
+    await waitUntil('n4 fed again', async () => (await fencingStatus(l))?.fencing?.feeding === true, { timeoutMs: 30_000 });
+    await new Promise((res) => setTimeout(res, 2 * WATCHDOG_TIMEOUT_S * 1000));
+    expect([...r.poweredOff.keys()]).toEqual([]);
+    expect(await masterOf(r)).toBe('n4');
+    expect(restores(r.cluster)).toEqual([]);
+
+    const t1 = Date.now();
+    await l.kill();
+    await waitUntil('n4 fenced by its watchdog', () => r.poweredOff.has('n4'), { timeoutMs: 60_000 });
+    await waitUntil('vm4a and vm4b running on n2', () => ['vm4a', 'vm4b'].every((vm) => runningVms(r.cluster).get(vm)?.join() === 'n2'), { timeoutMs: 60_000 });
+    note('(4) SIGKILL (no restart) -> fence', r.poweredOff.get('n4')! - t1);
+    note('(4) SIGKILL (no restart) -> VMs restored', Math.max(...restores(r.cluster).map((x) => x.ms)) - t1);
+    for (const x of restores(r.cluster)) expect(x.ms).toBeGreaterThan(r.poweredOff.get('n4')!);
+    expect(await holdersOf(r.cluster, CLUSTER_IP)).toEqual(['n2']);
+    restoredOnce(r, ['vm4a', 'vm4b']);
+    expect(r.monitor.violations).toEqual([]);
+  });
+
+  it('(5) two nodes with two_node and no qdevice: a split never runs a VM twice', async () => {
+    const r = await setUp(
+      [
+        { nodeId: 2, prio: 99 },
+        { nodeId: 4, prio: 100 },
+      ],
+      { twoNode: true },
+    );
+    await waitUntil('n4 master', async () => (await masterOf(r)) === 'n4', { timeoutMs: 60_000 });
+    await r.cluster.cut('n4');
+    // Both sides stay quorate (two_node): n2 elects itself too, but restores nothing of n4's.
+    await waitUntil('n2 master of its side', async () => (await fencingStatus(r.listener('n2')))?.daemon.role === 'master', { timeoutMs: 60_000 });
+    const status = await fencingStatus(r.listener('n2'));
+    expect(status?.fencing?.pending).toEqual([expect.objectContaining({ nodeId: 4, endsAt: null, waitingFor: 'two-node-without-qdevice' })]);
+    await new Promise((res) => setTimeout(res, 3 * WATCHDOG_TIMEOUT_S * 1000));
+    expect(restores(r.cluster)).toEqual([]);
+    expect([...r.poweredOff.keys()]).toEqual([]);
+    await r.cluster.heal('n4');
+    await waitUntil(
+      'one master again',
+      async () => {
+        const roles = await Promise.all(['n2', 'n4'].map(async (n) => (await fencingStatus(r.listener(n)))?.daemon.role));
+        return roles.filter((x) => x === 'master').length === 1;
+      },
+      { timeoutMs: 60_000 },
+    );
+    expect(restores(r.cluster)).toEqual([]);
+    expect(r.monitor.violations).toEqual([]);
+  });
+});
