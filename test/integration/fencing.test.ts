@@ -4,8 +4,8 @@
 // two nodes. The fence window a node announces is 5 s + corosync's failure detection (+10%) + 2 s.
 // Deadlines are generous (a loaded machine); the times measured are printed, not asserted.
 import { afterEach, expect, it } from 'vitest';
-import { createCluster, holdersOf, type SandboxCluster } from '../../src/sandbox';
-import { FencingRig, NODE_DIR, WATCHDOG_TIMEOUT_S, fencingStatus, restores, runningVms, signalNode } from './fencing-support';
+import { createCluster, FencingRig, fencingStatus, holdersOf, restores, runningVms, signalNode, WATCHDOG_TIMEOUT_S, type SandboxCluster } from '../../src/sandbox';
+import { NODE_DIR } from '../../src/sandbox/fencing-rig';
 import { CLUSTER_IP, waitUntil } from './listener-support';
 import { describeIntegration, notes } from './support';
 import * as fs from 'node:fs';

@@ -1,5 +1,6 @@
-// The machinery of the self-fencing integration tests (issue 15), around a sandbox cluster:
-// - VMs as processes in each node (fixtures/vm-agent.cjs): suspend = SIGSTOP, resume = SIGCONT,
+// The machinery of the self-fencing integration tests and benchmark (issue 15), around a
+// sandbox cluster:
+// - VMs as processes in each node (./vm-agent.ts): suspend = SIGSTOP, resume = SIGCONT,
 //   restore = a new process of the same name on the master;
 // - a fake watchdog per node: the test process reads the node's FIFO (vmmgr.conf WatchdogDevice);
 //   not fed for WatchdogTimeout while armed, it "powers off" the node: every process in its
@@ -8,19 +9,21 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { queryDaemon } from '../../src/daemon/control-socket';
-import { parseStatusWithFencing } from '../../src/daemon/fencing-report';
-import type { StatusReport } from '../../src/daemon/report';
-import { DEFAULT_CLOUD_IP, SandboxListener, type SandboxCluster } from '../../src/sandbox';
-import { pidsInNamespaces } from '../../src/sandbox/procfs';
+import { queryDaemon } from '../daemon/control-socket';
+import { parseStatusWithFencing } from '../daemon/fencing-report';
+import type { StatusReport } from '../daemon/report';
+import type { SandboxCluster } from './cluster';
+import { DEFAULT_CLOUD_IP } from './fake-vmmgr';
+import { SandboxListener } from './listener';
+import { pidsInNamespaces } from './procfs';
+import { vmAgentScript, vmNamesOf } from './vm-agent';
 
-export const AGENT = path.resolve(__dirname, 'fixtures/vm-agent.cjs');
 export const NODE_DIR = '/run/corolistener';
 export const WATCHDOG_TIMEOUT_S = 5;
 
 /** vmmgr.conf of a node: the VM agent for every command, the FIFO as its watchdog. */
 export function fencingVmmgrConf(opts: { watchdog: boolean }): string {
-  const cmd = (name: string): string => `${name} ${process.execPath} ${AGENT} ${NODE_DIR} ${name}`;
+  const cmd = (name: string): string => `${name} ${process.execPath} ${vmAgentScript()} ${NODE_DIR} ${name}`;
   return [
     `CloudIp ${DEFAULT_CLOUD_IP}`,
     'CloudMask 24',
@@ -226,8 +229,8 @@ export class FencingRig {
         w.start();
         this.watchdogs.set(n.name, w);
       }
-      for (const vm of [`vm${n.nodeId}a`, `vm${n.nodeId}b`]) {
-        this.cluster.spawn(n.name, [process.execPath, AGENT, NODE_DIR, 'vm', vm], { detached: true, stdio: 'ignore' }).unref();
+      for (const vm of vmNamesOf(n.nodeId)) {
+        this.cluster.spawn(n.name, [process.execPath, vmAgentScript(), NODE_DIR, 'vm', vm], { detached: true, stdio: 'ignore' }).unref();
       }
     }
     await Promise.all(
