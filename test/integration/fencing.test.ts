@@ -3,14 +3,66 @@
 // when not fed for WatchdogTimeout = 5 s), and a monitor samples every 100 ms for a VM running on
 // two nodes. The fence window a node announces is 5 s + corosync's failure detection (+10%) + 2 s.
 // Deadlines are generous (a loaded machine); the times measured are printed, not asserted.
-import { afterEach, expect, it } from 'vitest';
+//
+// Part of the fault matrix: `npm run faults` runs each scenario FAULTS_RUNS times and writes its
+// results as the "Self-fencing" section of RELIABILITY.md (FAULTS_REPORT), after faults.test.ts.
+import { afterAll, expect, it } from 'vitest';
 import { createCluster, FencingRig, fencingStatus, holdersOf, restores, runningVms, signalNode, WATCHDOG_TIMEOUT_S, type SandboxCluster } from '../../src/sandbox';
 import { NODE_DIR } from '../../src/sandbox/fencing-rig';
 import { CLUSTER_IP, waitUntil } from './listener-support';
 import { describeIntegration, notes } from './support';
+import { writeFencingSection } from './fencing-report';
 import * as fs from 'node:fs';
 
 const note = notes('fencing');
+const RUNS = Math.max(1, Number(process.env['FAULTS_RUNS'] ?? 1));
+const REPORT = process.env['FAULTS_REPORT'];
+
+interface FencingResult {
+  runs: number;
+  passed: number;
+  violations: string[];
+  samples: number;
+  /** Measured times (ms) by name, over every run. */
+  times: Record<string, number[]>;
+}
+const results = new Map<string, FencingResult>();
+const started = new Date();
+
+afterAll(() => {
+  if (REPORT) writeFencingSection(REPORT, results, { command: `npm run faults (FAULTS_RUNS=${RUNS})`, started, finished: new Date() });
+});
+
+/** One scenario, RUNS times, each in a fresh cluster; its measurements and violations recorded. */
+function scenario(name: string, body: (measure: (what: string, ms: number) => void) => Promise<void>): void {
+  it(
+    name,
+    async () => {
+      const r: FencingResult = results.get(name) ?? { runs: 0, passed: 0, violations: [], samples: 0, times: {} };
+      results.set(name, r);
+      for (let i = 0; i < RUNS; i++) {
+        r.runs++;
+        try {
+          await body((what, ms) => {
+            (r.times[what] ??= []).push(ms);
+            note(`${name.slice(0, 3)} ${what}`, ms);
+          });
+          r.passed++;
+        } catch (err) {
+          r.violations.push(...(rig?.monitor.violations ?? []), `run ${i + 1}: ${(err as Error).message.split('\n')[0]}`);
+          throw err;
+        } finally {
+          r.samples += rig?.monitor.samples ?? 0;
+          await rig?.stop();
+          await cluster?.destroy();
+          rig = undefined;
+          cluster = undefined;
+        }
+      }
+    },
+    RUNS * 240_000,
+  );
+}
 const NODES = [
   { nodeId: 2, prio: 99 },
   { nodeId: 4, prio: 100 },
@@ -19,13 +71,6 @@ const NODES = [
 
 let cluster: SandboxCluster | undefined;
 let rig: FencingRig | undefined;
-
-afterEach(async () => {
-  await rig?.stop();
-  await cluster?.destroy();
-  rig = undefined;
-  cluster = undefined;
-});
 
 async function setUp(nodes = NODES, opts: { twoNode?: boolean } = {}): Promise<FencingRig> {
   cluster = await createCluster({ nodes, start: !opts.twoNode, waitFormed: !opts.twoNode });
@@ -68,28 +113,27 @@ function restoredOnce(r: FencingRig, vms: string[]): void {
 }
 
 describeIntegration('self-fencing (issue 15)', () => {
-  it('(1) a frozen master is fenced, the cluster IP moves and its VMs are restored once, after the fence', async () => {
+  scenario('(1) a frozen master is fenced, the cluster IP moves and its VMs are restored once, after the fence', async (measure) => {
     const r = await setUp();
     await waitUntil('n4 master with the cluster IP', async () => (await masterOf(r)) === 'n4' && (await holdersOf(r.cluster, CLUSTER_IP)).join() === 'n4', { timeoutMs: 60_000 });
     const t0 = Date.now();
-    note('(1) processes stopped in n4', signalNode(r.cluster, 'n4', 'SIGSTOP'), '');
+    expect(signalNode(r.cluster, 'n4', 'SIGSTOP')).toBeGreaterThan(0);
     await waitUntil('n4 fenced by its watchdog', () => r.poweredOff.has('n4'), { timeoutMs: 60_000 });
     await waitUntil('the cluster IP on n2', async () => (await holdersOf(r.cluster, CLUSTER_IP)).join() === 'n2', { timeoutMs: 60_000 });
     const tIp = Date.now();
     await waitUntil('vm4a and vm4b running on n2', () => ['vm4a', 'vm4b'].every((vm) => runningVms(r.cluster).get(vm)?.join() === 'n2'), { timeoutMs: 60_000 });
     const fenced = r.poweredOff.get('n4')!;
     const restored = restores(r.cluster).filter((x) => x.from === 4);
-    note('(1) freeze -> fence', fenced - t0);
-    note('(1) freeze -> cluster IP on n2', tIp - t0);
-    note('(1) freeze -> VMs restored', Math.max(...restored.map((x) => x.ms)) - t0);
+    measure('freeze -> fence', fenced - t0);
+    measure('freeze -> cluster IP on n2', tIp - t0);
+    measure('freeze -> VMs restored', Math.max(...restored.map((x) => x.ms)) - t0);
     for (const x of restored) expect(x.ms, `${x.vm} restored after n4 was fenced`).toBeGreaterThan(fenced);
     await new Promise((res) => setTimeout(res, 3000));
     restoredOnce(r, ['vm4a', 'vm4b']);
     expect(r.monitor.violations).toEqual([]);
-    note('(1) monitor samples', r.monitor.samples, '');
   });
 
-  it('(2) a node cut off whose VmSuspendCommand hangs is fenced before its VMs are restored elsewhere', async () => {
+  scenario('(2) a node cut off whose VmSuspendCommand hangs is fenced before its VMs are restored elsewhere', async (measure) => {
     const r = await setUp();
     await waitUntil('n4 master', async () => (await masterOf(r)) === 'n4', { timeoutMs: 60_000 });
     fs.writeFileSync(r.cluster.hostPath('n8', `${NODE_DIR}/hang-suspend`), '');
@@ -99,14 +143,14 @@ describeIntegration('self-fencing (issue 15)', () => {
     await waitUntil('vm8a and vm8b running on n4', () => ['vm8a', 'vm8b'].every((vm) => runningVms(r.cluster).get(vm)?.join() === 'n4'), { timeoutMs: 60_000 });
     const fenced = r.poweredOff.get('n8')!;
     const restored = restores(r.cluster).filter((x) => x.from === 8);
-    note('(2) cut -> fence', fenced - t0);
-    note('(2) cut -> VMs restored', Math.max(...restored.map((x) => x.ms)) - t0);
+    measure('cut -> fence', fenced - t0);
+    measure('cut -> VMs restored', Math.max(...restored.map((x) => x.ms)) - t0);
     for (const x of restored) expect(x.ms, `${x.vm} restored after n8 was fenced`).toBeGreaterThan(fenced);
     restoredOnce(r, ['vm8a', 'vm8b']);
     expect(r.monitor.violations).toEqual([]);
   });
 
-  it('(3) 1|1|1 with working suspends: nobody is fenced and every VM is back after the heal', async () => {
+  scenario('(3) 1|1|1 with working suspends: nobody is fenced and every VM is back after the heal', async (measure) => {
     const r = await setUp();
     const t0 = Date.now();
     for (const n of ['n2', 'n4', 'n8']) await r.cluster.cut(n);
@@ -123,20 +167,20 @@ describeIntegration('self-fencing (issue 15)', () => {
       },
       { timeoutMs: 90_000 },
     );
-    note('(3) split -> VMs back after heal', Date.now() - t0);
+    measure('split -> VMs back after the heal', Date.now() - t0);
     expect([...r.poweredOff.keys()]).toEqual([]);
     expect(restores(r.cluster)).toEqual([]);
     expect(r.monitor.violations).toEqual([]);
   });
 
-  it('(4) listener SIGKILL on the master: restarted within the timeout, no fence; not restarted, fenced and failed over', async () => {
+  scenario('(4) listener SIGKILL on the master: restarted within the timeout, no fence; not restarted, fenced and failed over', async (measure) => {
     const r = await setUp();
     await waitUntil('n4 master', async () => (await masterOf(r)) === 'n4', { timeoutMs: 60_000 });
     const l = r.listener('n4');
     await l.kill();
     const t0 = Date.now();
     await l.start();
-    note('(4) SIGKILL -> restarted daemon answering', Date.now() - t0);
+    measure('SIGKILL -> restarted daemon answering', Date.now() - t0);
     await waitUntil('n4 fed again', async () => (await fencingStatus(l))?.fencing?.feeding === true, { timeoutMs: 30_000 });
     await new Promise((res) => setTimeout(res, 2 * WATCHDOG_TIMEOUT_S * 1000));
     expect([...r.poweredOff.keys()]).toEqual([]);
@@ -147,15 +191,15 @@ describeIntegration('self-fencing (issue 15)', () => {
     await l.kill();
     await waitUntil('n4 fenced by its watchdog', () => r.poweredOff.has('n4'), { timeoutMs: 60_000 });
     await waitUntil('vm4a and vm4b running on n2', () => ['vm4a', 'vm4b'].every((vm) => runningVms(r.cluster).get(vm)?.join() === 'n2'), { timeoutMs: 60_000 });
-    note('(4) SIGKILL (no restart) -> fence', r.poweredOff.get('n4')! - t1);
-    note('(4) SIGKILL (no restart) -> VMs restored', Math.max(...restores(r.cluster).map((x) => x.ms)) - t1);
+    measure('SIGKILL (no restart) -> fence', r.poweredOff.get('n4')! - t1);
+    measure('SIGKILL (no restart) -> VMs restored', Math.max(...restores(r.cluster).map((x) => x.ms)) - t1);
     for (const x of restores(r.cluster)) expect(x.ms).toBeGreaterThan(r.poweredOff.get('n4')!);
     expect(await holdersOf(r.cluster, CLUSTER_IP)).toEqual(['n2']);
     restoredOnce(r, ['vm4a', 'vm4b']);
     expect(r.monitor.violations).toEqual([]);
   });
 
-  it('(5) two nodes with two_node and no qdevice: a split never runs a VM twice', async () => {
+  scenario('(5) two nodes with two_node and no qdevice: a split never runs a VM twice', async () => {
     const r = await setUp(
       [
         { nodeId: 2, prio: 99 },
