@@ -58,6 +58,9 @@ function main(argv: readonly string[]): number {
   if (action === 'vm') {
     fs.mkdirSync(path.join(dir, 'vms'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'vms', `${args[0]}.pid`), String(process.pid));
+    // A VM is stopped and continued by signals only: the SIGHUP an orphaned process group with a
+    // stopped member gets must not end it.
+    process.on('SIGHUP', () => undefined);
     forever();
     return 0;
   }
