@@ -163,7 +163,9 @@ export function settleFenceWindows(s: EngineState, view: ClusterView | null, rin
     s.timerSeq += 1;
     const id = `fence-${s.timerSeq}`;
     s.fencing = { ...s.fencing, timer: { id, at: next } };
-    effects.push({ type: 'startTimer', id, ms: Math.max(0, next - now) });
+    // First in the plan (after the write-ahead): a step that waits (the cluster IP held by the
+    // node being fenced) must not delay the window's timer.
+    effects.unshift({ type: 'startTimer', id, ms: Math.max(0, next - now) });
   }
 }
 
