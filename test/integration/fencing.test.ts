@@ -80,8 +80,9 @@ async function setUp(nodes = NODES, opts: { twoNode?: boolean } = {}): Promise<F
       const conf = fs.readFileSync(cluster.confPath(n.name), 'utf8');
       fs.writeFileSync(cluster.confPath(n.name), conf.replace(/expected_votes: 2\n/, 'expected_votes: 2\n  two_node: 1\n'));
     }
-    await cluster.startAll();
-    await cluster.waitFormed();
+    const c = cluster;
+    await Promise.all(c.nodes.map((n) => c.start(n.name, { timeoutMs: 60_000 })));
+    await c.waitFormed(undefined, { timeoutMs: 60_000 });
   }
   rig = new FencingRig(cluster);
   await rig.start();
