@@ -30,7 +30,12 @@ const results = new Map<string, FencingResult>();
 const started = new Date();
 
 afterAll(() => {
-  if (REPORT) writeFencingSection(REPORT, results, { command: `npm run faults (FAULTS_RUNS=${RUNS})`, started, finished: new Date() });
+  if (REPORT)
+    writeFencingSection(REPORT, results, {
+      command: `FAULTS_RUNS=${RUNS} FAULTS_REPORT=${REPORT} vitest run test/integration/fencing.test.ts (the second half of npm run faults)`,
+      started,
+      finished: new Date(),
+    });
 });
 
 /** One scenario, RUNS times, each in a fresh cluster; its measurements and violations recorded. */
