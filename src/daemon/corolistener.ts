@@ -164,8 +164,8 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
       logger: this.logger,
       safety: () => (this.interpreter?.state === undefined ? undefined : fenceSafety(this.interpreter.state)),
       roundTrip: () => this.corosync.ping(),
+      onArmed: () => this.feedFencing(false),
     });
-    this.fencing.start();
     if (this.options.socket !== undefined) {
       this.control = await startControlSocket({
         path: this.options.socket,
@@ -173,6 +173,8 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
         onClientError: (message) => this.logger.warn({ event: 'control-socket' }, message),
       });
     }
+    // Last: nothing after it may fail, or the daemon would exit with the watchdog armed.
+    this.fencing.start();
     this.running = true;
     this.logger.info({ event: 'start', version: VERSION, corosyncConf: this.options.corosyncConf, vmmgrConf: this.options.vmmgrConf }, 'corolistener started');
     this.corosync.start();

@@ -24,6 +24,8 @@ export interface FencingFeederOptions {
   roundTrip(): void;
   /** Between feeds (default: a fifth of the timeout, 100 ms..2 s). */
   intervalMs?: number;
+  /** The device was opened late (it could not be at start): the engine must now be told of it. */
+  onArmed?: () => void;
 }
 
 /** What status, -l --json and the control socket show of fencing. */
@@ -120,10 +122,13 @@ export class FencingFeeder {
     } catch (err) {
       this.o.logger.warn({ event: 'votequorum', error: (err as Error).message }, 'cannot read votequorum flags');
     }
-    const key = JSON.stringify([flags, detectionMs]);
+    // Only an armed watchdog is announced: a node whose device could not be opened cannot be
+    // fenced, so the master must not count on it (it restores at once, as without fencing).
+    const armed = this.o.device?.opened === true;
+    const key = JSON.stringify([flags, detectionMs, armed]);
     if (!always && key === this.lastInputs) return undefined;
     this.lastInputs = key;
-    return fencingEvent(this.o.clock.now(), this.enabled ? this.o.timeoutMs / 1000 : null, detectionMs, flags);
+    return fencingEvent(this.o.clock.now(), armed ? this.o.timeoutMs / 1000 : null, detectionMs, flags);
   }
 
   /** One tick: feed if safe (public for tests; the timer calls it). */
@@ -135,11 +140,13 @@ export class FencingFeeder {
     } catch (err) {
       return this.starve(`corosync does not answer: ${(err as Error).message}`);
     }
+    const wasOpen = this.o.device?.opened === true;
     try {
       this.o.device?.feed();
     } catch (err) {
       return this.starve((err as Error).message);
     }
+    if (!wasOpen) this.o.onArmed?.();
     this.lastFeedAt = this.o.clock.now();
     if (!this.feeding) this.o.logger.info({ event: 'fencing-feed', why: s.why }, `watchdog fed (${s.why})`);
     this.feeding = true;

@@ -115,6 +115,31 @@ describe('FencingFeeder', () => {
     ]);
   });
 
+  it('a device that cannot be opened is not announced (nobody may count on its fence) until it opens', () => {
+    const device = new FakeDevice();
+    let openable = false;
+    device.open = () => {
+      if (!openable) throw new Error('cannot open the watchdog /dev/watchdog: ENOENT');
+      device.opened = true;
+    };
+    device.feed = () => {
+      if (!device.opened) device.open();
+      device.writes.push('1');
+    };
+    const h = harness(device);
+    let armed = 0;
+    (h.feeder as unknown as { o: { onArmed?: () => void } }).o.onArmed = () => armed++;
+    h.feeder.start();
+    expect(h.lines.find((l) => l.event === 'fencing-open')?.msg).toMatch(/ENOENT; retried on every tick/);
+    expect(h.feeder.inputs(undefined, 2420, true)).toMatchObject({ watchdog: null });
+    h.clock.advance(2000);
+    expect(h.feeder.report([]).armed).toBe(false);
+    openable = true;
+    h.clock.advance(2000);
+    expect(armed).toBe(1);
+    expect(h.feeder.inputs(undefined, 2420, false)).toMatchObject({ watchdog: { timeoutMs: 10_000, marginMs: 4420 } });
+  });
+
   it('a clean stop disarms with the magic close and says the node is unprotected', () => {
     const device = new FakeDevice();
     const h = harness(device);
