@@ -77,7 +77,7 @@ const NODES = [
 let cluster: SandboxCluster | undefined;
 let rig: FencingRig | undefined;
 
-async function setUp(nodes = NODES, opts: { twoNode?: boolean } = {}): Promise<FencingRig> {
+async function setUp(nodes = NODES, opts: { twoNode?: boolean; watchdog?: boolean } = {}): Promise<FencingRig> {
   cluster = await createCluster({ nodes, start: !opts.twoNode, waitFormed: !opts.twoNode });
   if (opts.twoNode) {
     // corosync's two_node (and its implied wait_for_all), no qdevice.
@@ -89,14 +89,18 @@ async function setUp(nodes = NODES, opts: { twoNode?: boolean } = {}): Promise<F
     await Promise.all(c.nodes.map((n) => c.start(n.name, { timeoutMs: 60_000 })));
     await c.waitFormed(undefined, { timeoutMs: 60_000 });
   }
-  rig = new FencingRig(cluster);
+  const watchdog = opts.watchdog ?? true;
+  rig = new FencingRig(cluster, { watchdog });
   await rig.start();
   const r = rig;
-  // Every daemon armed and feeding, the master elected and holding the cluster IP.
+  // Every daemon armed and feeding (or, without watchdogs, decided), the master elected.
   await waitUntil(
-    'every watchdog fed',
+    watchdog ? 'every watchdog fed' : 'every daemon decided',
     async () => {
-      for (const l of r.listeners.values()) if ((await fencingStatus(l))?.fencing?.feeding !== true) return false;
+      for (const l of r.listeners.values()) {
+        const s = await fencingStatus(l);
+        if (watchdog ? s?.fencing?.feeding !== true : s?.daemon.role !== 'master' && s?.daemon.role !== 'slave') return false;
+      }
       return true;
     },
     { timeoutMs: 60_000 },
@@ -119,6 +123,23 @@ function restoredOnce(r: FencingRig, vms: string[]): void {
 }
 
 describeIntegration('self-fencing (issue 15)', () => {
+  it('(0) the monitor is not blind: without fencing, a node cut off whose suspend hangs runs its VMs twice', async () => {
+    try {
+      const r = await setUp(NODES, { watchdog: false });
+      await waitUntil('n4 master', async () => (await masterOf(r)) === 'n4', { timeoutMs: 60_000 });
+      fs.writeFileSync(r.cluster.hostPath('n8', `${NODE_DIR}/hang-suspend`), '');
+      await r.cluster.cut('n8');
+      await waitUntil('vm8a restored on n4', () => runningVms(r.cluster).get('vm8a')?.includes('n4') === true, { timeoutMs: 60_000 });
+      await waitUntil('the monitor sees vm8a on two nodes', () => r.monitor.violations.some((v) => /vm8a runs on n4 and n8|vm8a runs on n8 and n4/.test(v)), { timeoutMs: 10_000 });
+      note('(0) samples with a VM running twice (expected without fencing)', r.monitor.violations.length, '');
+    } finally {
+      await rig?.stop();
+      await cluster?.destroy();
+      rig = undefined;
+      cluster = undefined;
+    }
+  }, 240_000);
+
   scenario('(1) a frozen master is fenced, the cluster IP moves and its VMs are restored once, after the fence', async (measure) => {
     const r = await setUp();
     await waitUntil('n4 master with the cluster IP', async () => (await masterOf(r)) === 'n4' && (await holdersOf(r.cluster, CLUSTER_IP)).join() === 'n4', { timeoutMs: 60_000 });
