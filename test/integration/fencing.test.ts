@@ -235,6 +235,11 @@ describeIntegration('self-fencing (issue 15)', () => {
       { twoNode: true },
     );
     await waitUntil('n4 master', async () => (await masterOf(r)) === 'n4', { timeoutMs: 60_000 });
+    // `config check` on a node says so, from votequorum itself (corosync runs there).
+    const check = await r.listener('n2').cli(['config', 'check', '--vmmgr-conf', `${NODE_DIR}/vmmgr.conf`]);
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.stdout).toMatch(/^warning: \/etc\/corosync\/corosync\.conf: two_node: 1 without a registered qdevice \(votequorum\)/m);
+    expect(check.stdout).not.toMatch(/WatchdogDevice/);
     await r.cluster.cut('n4');
     // Both sides stay quorate (two_node): n2 elects itself too, but restores nothing of n4's.
     await waitUntil('n2 master of its side', async () => (await fencingStatus(r.listener('n2')))?.daemon.role === 'master', { timeoutMs: 60_000 });
