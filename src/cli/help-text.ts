@@ -35,7 +35,7 @@ Commands:
   run                      run the daemon (in the foreground; systemd runs it)
   -l, list [--json]        print the cluster node list
   status [--json]          the running daemon's state and the node list
-  config sync|show         fetch the newest corosync.conf from a peer / show the configuration
+  config sync|show|check   fetch the newest corosync.conf from a peer / show / check it for risks
   sandbox ACTION           local multi-node corosync cluster in network namespaces
   demo                     3-node sandbox failover demonstration
   help [COMMAND]           help on one command (also: COMMAND --help)
@@ -86,12 +86,15 @@ ${optionLines(['socket'])}
 ${TIMEOUT_LINE}
 
 ${EXIT_CODES}`,
-  config: `Usage: corolistener config sync|show [OPTIONS]
+  config: `Usage: corolistener config sync|show|check [OPTIONS]
 
   sync   before corosync starts: fetch the newest corosync.conf from any live peer
          of this node's nodelist (authenticated), verify it and install it if newer;
          with no peer reachable the file is left as it is (exit 0, with a warning)
   show   print the cluster configuration as corolistener reads it
+  check  warn about risky setups (exit 0 either way): two_node without a qdevice,
+         no WatchdogDevice (self-fencing off), a watchdog that cannot be armed or
+         whose timeout differs from WatchdogTimeout
 
 Options:
   --json

@@ -104,7 +104,7 @@ export function specOf(key: keyof DaemonOptions): PathOptionSpec {
 
 export const SANDBOX_ACTIONS = ['up', 'down', 'status', 'cut', 'heal', 'kill', 'start', 'exec'] as const;
 export type SandboxAction = (typeof SANDBOX_ACTIONS)[number];
-export const CONFIG_ACTIONS = ['sync', 'show'] as const;
+export const CONFIG_ACTIONS = ['sync', 'show', 'check'] as const;
 export type ConfigAction = (typeof CONFIG_ACTIONS)[number];
 
 /** How long `-l` and `status` wait for the daemon's answer. */

@@ -12,6 +12,7 @@ import { LinkMonitor } from '../actions/link-monitor';
 import { NodeActions } from '../actions/node-actions';
 import type { RetryOptions } from '../actions/retry';
 import { StateFile, StateFileError } from '../actions/state-file';
+import { WatchdogDevice, type WatchdogPort } from '../actions/watchdog';
 import { MessageError } from '../cluster/envelope';
 import type { QuorumEvent } from '../corosync/bindings';
 import { createMessageCodec, FAILURE_RECORDS, validateFailureRecordsBody } from '../cluster/messages';
@@ -21,6 +22,7 @@ import { type LoadedCorosyncConf, readCorosyncConf } from '../config/corosync-co
 import type { CorosyncConfView } from '../config/corosync-conf-view';
 import { defaultVmmgrConf, readVmmgrConf, type VmmgrConf } from '../config/vmmgr-conf';
 import { initialState } from '../engine/engine';
+import { fenceSafety, pendingFences } from '../engine/fencing';
 import type { EngineEvent, PersistedState, Role } from '../engine/types';
 import { VERSION } from '../version';
 import { startControlSocket, type ControlCommand, type ControlSocketServer } from './control-socket';
@@ -28,6 +30,7 @@ import type { CorosyncPort, CorosyncSession } from './corosync-port';
 import { NativeCorosyncPort } from './corosync-port';
 import { CorosyncConnection, errorText } from './corosync-session';
 import { defaultConfigPublisher, localOnlyPublisher } from './default-publisher';
+import { FencingFeeder } from './fencing-feeder';
 import { Interpreter } from './interpreter';
 import { nodeEffects } from './node-effects';
 import { buildNodeListReport, clusterViewOf, engineVersion } from './node-report';
@@ -66,6 +69,8 @@ export interface CorolistenerOptions {
   corosyncCheck?: 'auto' | 'required' | 'off';
   /** Carrier tracking of the cluster IP's device (default: a LinkMonitor with the default actions; null: none). */
   linkMonitor?: LinkMonitorLike | null;
+  /** The watchdog (default: vmmgr.conf's WatchdogDevice, if any; null: fencing off whatever it says). */
+  watchdog?: WatchdogPort | null;
 }
 
 const STATE_FILE = 'state.json';
@@ -86,6 +91,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
   private confReadAgain = false;
   private link: LinkMonitorLike | undefined;
   private control: ControlSocketServer | undefined;
+  private fencing: FencingFeeder | undefined;
   private running = false;
   private startedAt = new Date();
 
@@ -151,6 +157,15 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     this.link?.on('carrier', (up) => this.onCarrier(up));
     this.link?.on('error', (err) => this.logger.warn({ event: 'link-monitor', error: errorText(err) }, `link monitor: ${errorText(err)}`));
     this.link?.start();
+    this.fencing = new FencingFeeder({
+      device: this.options.watchdog !== undefined ? this.options.watchdog : this.vmmgr.watchdogDevice === undefined ? null : new WatchdogDevice(this.vmmgr.watchdogDevice),
+      timeoutMs: this.vmmgr.watchdogTimeoutS * 1000,
+      clock: this.clock,
+      logger: this.logger,
+      safety: () => (this.interpreter?.state === undefined ? undefined : fenceSafety(this.interpreter.state)),
+      roundTrip: () => this.corosync.ping(),
+      onArmed: () => this.feedFencing(false),
+    });
     if (this.options.socket !== undefined) {
       this.control = await startControlSocket({
         path: this.options.socket,
@@ -158,6 +173,8 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
         onClientError: (message) => this.logger.warn({ event: 'control-socket' }, message),
       });
     }
+    // Last: nothing after it may fail, or the daemon would exit with the watchdog armed.
+    this.fencing.start();
     this.running = true;
     this.logger.info({ event: 'start', version: VERSION, corosyncConf: this.options.corosyncConf, vmmgrConf: this.options.vmmgrConf }, 'corolistener started');
     this.corosync.start();
@@ -172,6 +189,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     if (!this.running) return;
     this.running = false;
     this.corosync.stop();
+    this.fencing?.stop();
     this.link?.close();
     await this.interpreter?.close();
     await this.control?.close();
@@ -204,8 +222,15 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     };
   }
 
+  /** Self-fencing now: armed or not, last feed, the restores held back for fence windows. */
+  fencingReport(): ReturnType<FencingFeeder['report']> | undefined {
+    const s = this.interpreter?.state;
+    return this.fencing?.report(s === undefined ? [] : pendingFences(s, this.clock.now()));
+  }
+
   private answer(cmd: ControlCommand): unknown {
-    return cmd === 'nodes' ? this.nodeListReport() : this.statusReport();
+    const fencing = this.fencingReport();
+    return { ...(cmd === 'nodes' ? this.nodeListReport() : this.statusReport()), ...(fencing === undefined ? {} : { fencing }) };
   }
 
   // ---- the interpreter and its effects
@@ -287,6 +312,13 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     this.logger.info({ event: 'engine', localNodeId, restoredRole: this.persisted?.lastRole ?? null }, 'decision engine ready');
     // The engine hears of the carrier by events only: a link already down at start is one.
     if (this.link !== undefined && !this.link.carrier) this.onCarrier(false);
+    this.feedFencing(true);
+  }
+
+  /** The engine's fencing inputs (fencing-feeder.ts), at start and whenever they change. */
+  private feedFencing(always: boolean): void {
+    const event = this.fencing?.inputs(this.corosync.current, this.corosync.failureDetectionMs(), always);
+    if (event !== undefined) this.feed(event);
   }
 
   private feed(event: EngineEvent): void {
@@ -314,10 +346,12 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     // Fresh state: the configuration as it is now (re-read: it may have changed while corosync
     // was away, e.g. by `config sync`); the quorum handle delivers the current membership itself.
     this.feedConfig();
+    this.feedFencing(false);
     void this.reloadCorosyncConf('connect');
   }
 
   private onQuorum(e: QuorumEvent): void {
+    this.feedFencing(false);
     this.feed({ type: 'quorum', now: this.clock.now(), quorate: e.quorate, ringId: e.ringId, members: [...e.members] });
     // After every membership change: the members' config versions as cmap has them now.
     const session = this.corosync.current;

@@ -3,6 +3,8 @@
 // parse functions below instead of trusting the shape (a different daemon version, or
 // something else listening on the socket path, must give a clear error, not a garbled table).
 
+import type { FencingReport } from './fencing-feeder';
+
 /** Membership status of a configured node as corosync sees it. */
 export type NodeStatus = 'joined' | 'left';
 /** `M` master, `S` slave, `-` unknown (no quorum, not a member, or no decision yet). */
@@ -31,6 +33,8 @@ export interface NodeListReport {
   masterNodeId: number | null;
   /** One entry per node configured in the nodelist, in configuration order. */
   nodes: NodeListEntry[];
+  /** Self-fencing, from a daemon (fencing-report.ts); absent when read straight from corosync. */
+  fencing?: FencingReport;
 }
 
 /** The daemon's own state, returned with the node list by the `status` request. */
@@ -48,6 +52,8 @@ export interface DaemonStatus {
 export interface StatusReport {
   daemon: DaemonStatus;
   report: NodeListReport;
+  /** Self-fencing (fencing-report.ts); absent from daemons that predate it. */
+  fencing?: FencingReport;
 }
 
 /** Thrown when a report received over the socket does not have the documented shape. */
@@ -114,7 +120,7 @@ function parseNode(value: unknown, field: string): NodeListEntry {
   };
 }
 
-/** Validates an untrusted value as a NodeListReport; returns a copy without unknown fields. */
+/** Validates an untrusted value as a NodeListReport; returns a copy without unknown fields (fencing: fencing-report.ts). */
 export function parseNodeListReport(value: unknown, field = 'report'): NodeListReport {
   const r = object(value, field);
   const c = object(r.cluster, `${field}.cluster`);

@@ -1,5 +1,6 @@
 // Absorbing an event into the engine's state, before any decision: what the event tells, kept.
 import { masterOrder } from './config-claims';
+import { absorbFencing, isFenceTimer } from './fencing';
 import { absorbCarrier, absorbClusterIp, linkConfirmed, type LinkNews } from './link';
 import { mergeFailureRecords } from './records';
 import { sameRing } from './state';
@@ -17,6 +18,7 @@ export function absorb(state: EngineState, event: EngineEvent): Absorbed {
   const s: EngineState = { ...state, persisted: { ...state.persisted }, lastEventAt: event.now };
   const previousMembers = state.quorum?.members ?? [];
   const out: Absorbed = { state: s, timerDue: false, link: null, notes: [] };
+  absorbFencing(s, state, event);
   switch (event.type) {
     case 'config': {
       s.config = event.view;
@@ -82,6 +84,7 @@ export function absorb(state: EngineState, event: EngineEvent): Absorbed {
     case 'timerFired':
       if (event.id === state.takeoverTimer) out.timerDue = true;
       else if (linkConfirmed(s, event.id)) out.link = 'confirmed';
+      else if (isFenceTimer(state, event.id)) out.notes.push('a fence window ended');
       else out.notes.push(`ignored stale timer ${event.id}`);
       break;
     case 'vmsSuspended': {
@@ -98,6 +101,8 @@ export function absorb(state: EngineState, event: EngineEvent): Absorbed {
       out.link = absorbClusterIp(s, state, event);
       break;
     case 'groupJoined':
+    case 'fencing':
+    case 'dutyReleased':
       break;
     case 'failureRecords': {
       const merged = mergeFailureRecords(state.persisted.failureRecords, event.records);

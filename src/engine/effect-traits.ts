@@ -79,14 +79,20 @@ export type Attempt = { ok: true; result: unknown } | { ok: false; error: unknow
 
 /**
  * The event an attempt's result becomes, for the effects whose result the engine needs, or null.
- * suspendVms always reports (possibly no VM): the verdict on the VMs waits for it.
+ * suspendVms always reports (possibly no VM): the verdict on the VMs waits for it; removeClusterIp
+ * and stopService report success (the fence safety of a node without quorum waits for them).
  */
 export function resultEvent(effect: Effect, attempt: Attempt, now: number): EngineEvent | null {
   switch (effect.type) {
     case 'addClusterIp':
       return attempt.ok ? { type: 'clusterIp', now, held: true } : { type: 'clusterIp', now, held: false, why: errorText(attempt.error) };
     case 'suspendVms':
-      return { type: 'vmsSuspended', now, vms: attempt.ok ? stringList(attempt.result) : stringList(doneOf(attempt.error)) };
+      return attempt.ok ? { type: 'vmsSuspended', now, vms: stringList(attempt.result) } : { type: 'vmsSuspended', now, vms: stringList(doneOf(attempt.error)), failed: true };
+    // Teardown confirmed: a node without quorum may feed its watchdog only once both are done (fencing.ts).
+    case 'removeClusterIp':
+      return attempt.ok ? { type: 'dutyReleased', now, duty: 'clusterIp' } : null;
+    case 'stopService':
+      return attempt.ok ? { type: 'dutyReleased', now, duty: 'service' } : null;
     default:
       return null;
   }

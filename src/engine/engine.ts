@@ -8,6 +8,7 @@
 import { absorb } from './absorb';
 import { claimVersion, outstandingClaim, publishIfStale, raiseOverClaim, resolveConflict, writeOwnPriority } from './config-claims';
 import { STALE_SYNC_WAIT_MS, nameMaster, nodeById, raisedPriority, staleMembersOutranking, type MasterNaming } from './election';
+import { noteDuties, restoresNow, settleFenceWindows } from './fencing';
 import { decideLink } from './link';
 import { broadcast, failureRecordsBroadcast, nodesNotIn, recordFailures, settleVms } from './records';
 import { samePersisted } from './state';
@@ -89,7 +90,10 @@ export function transition(state: EngineState, event: EngineEvent): Decision {
 
   if (role !== 'unknown') s.restoredRole = null;
   s.role = role;
+  // Restores held back for a fence window: released, forgotten or timed (fencing.ts).
+  settleFenceWindows(s, s.config, q?.quorate ? q.ringId : null, q?.members ?? [], effects, why);
   const order = decideLink(s, link, effects, why);
+  noteDuties(s, effects);
   if (s.masterId !== state.masterId) s.namedSince = s.masterId === null ? null : (s.quorum?.ringId?.seq ?? null);
   s.persisted = s.persisted.lastRole === role ? s.persisted : { ...s.persisted, lastRole: role };
   // Write-ahead: the new state is persisted before any effect runs. A daemon killed in the
@@ -170,11 +174,15 @@ function decideRole(s: EngineState, prev: EngineState, view: ClusterView, q: Quo
     // waited for config versions over several events), refresh config on stale members.
     const left = (prev.servedMembers ?? []).filter((id) => !q.members.includes(id)).sort((a, b) => a - b);
     s.servedMembers = [...q.members];
-    if (left.length > 0) {
-      recordFailures(s, left, q.ringId.seq);
+    // Those whose fence window has not passed wait (fencing.ts); the rest are reported now.
+    const ready = left.length > 0 ? restoresNow(s, left, s.lastEventAt ?? 0, false, why) : [];
+    if (ready.length > 0) {
+      recordFailures(s, ready, q.ringId.seq);
       broadcast(s, q.ringId, effects);
-      effects.push({ type: 'reportNodesFailed', nodeIds: left });
-      why.push(`still master; node(s) ${left.join(',')} left: reported failed`);
+      effects.push({ type: 'reportNodesFailed', nodeIds: ready });
+      why.push(`still master; node(s) ${ready.join(',')} left: reported failed`);
+    } else if (left.length > 0) {
+      why.push(`still master; node(s) ${left.join(',')} left`);
     } else {
       why.push('still master');
     }
@@ -213,7 +221,8 @@ function decideRole(s: EngineState, prev: EngineState, view: ClusterView, q: Quo
   // removes any stale one so that VMmanager knows it was moved and restores the failed nodes.
   if (!restart) effects.push({ type: 'removeRelocatedLock' });
   effects.push({ type: 'addClusterIp' }, { type: 'createServiceLock' });
-  const failed = nodesNotIn(view, q.members);
+  // Only the nodes whose fence window has passed are restored now; the others wait (fencing.ts).
+  const failed = restoresNow(s, nodesNotIn(view, q.members), s.lastEventAt ?? 0, restart, why);
   // The failure records reach the partition before VMmanager restores anything (the runner
   // waits for its own CPG message to come back, so every surviving member has it).
   recordFailures(s, failed, q.ringId.seq);

@@ -57,6 +57,14 @@ export interface PersistedState {
    * our process, and a daemon restart between the two takeovers must not forget it.
    */
   claimedVersion: ClaimedVersion | null;
+  /**
+   * Self-fencing (src/engine/fencing.ts): the fence window of each node as it announced it (ms
+   * from its departure until its watchdog has certainly reset it; 0: no watchdog there).
+   * Absent in state files written before fencing existed.
+   */
+  fenceWindows?: Record<number, number>;
+  /** While master: nodes whose restore waits for their fence window, with when they left (ms). */
+  fencePending?: Record<number, number>;
 }
 
 /** `version` may have been written by `by` (the master we elected), unseen here so far. */
@@ -100,6 +108,8 @@ export interface VmsSuspendedEvent {
   type: 'vmsSuspended';
   now: number;
   vms: string[];
+  /** The suspend failed (the VMs listed are those it did suspend first): not every VM is confirmed suspended. */
+  failed?: boolean;
 }
 
 /** A peer's failure records, received over CPG (sent by its broadcastFailureRecords effect). */
@@ -111,6 +121,8 @@ export interface FailureRecordsEvent {
   records: FailureRecords;
   /** The sender's claimed version, if any (see ClaimedVersion). */
   claim?: ClaimedVersion;
+  /** The fence windows the sender knows (its own included), see PersistedState.fenceWindows. */
+  fenceWindows?: Record<number, number>;
 }
 
 /**
@@ -158,6 +170,8 @@ export interface GroupJoinedEvent {
 }
 
 export type EngineEvent =
+  | FencingEvent
+  | DutyReleasedEvent
   | CarrierEvent
   | ClusterIpEvent
   | GroupJoinedEvent
@@ -180,7 +194,7 @@ export type Effect =
   | { type: 'raisePriority'; nodeId: number; prio: number; configVersion: number }
   | { type: 'publishConfig'; configVersion: number }
   | { type: 'reportNodesFailed'; nodeIds: number[] }
-  | { type: 'broadcastFailureRecords'; ringId: RingId; records: FailureRecords; claim?: ClaimedVersion }
+  | { type: 'broadcastFailureRecords'; ringId: RingId; records: FailureRecords; claim?: ClaimedVersion; fenceWindows?: Record<number, number> }
   | { type: 'stopService' }
   | { type: 'removeServiceLock' }
   | { type: 'removeClusterIp' }
@@ -243,6 +257,8 @@ export interface EngineState {
   restoredRole: Role | null;
   persisted: PersistedState;
   lastEventAt: number | null;
+  /** Self-fencing (src/engine/fencing.ts). */
+  fencing: FencingState;
 }
 
 export interface LinkState {
@@ -280,4 +296,49 @@ export interface Decision {
   order?: 'append' | 'clusterIpFirst';
   /** One line for the log: why the node is in its role and what the plan does. */
   explanation: string;
+}
+
+// ---- self-fencing (src/engine/fencing.ts, docs/engine.md "Self-fencing")
+
+/** This node's watchdog (vmmgr.conf WatchdogDevice, WatchdogTimeout). */
+export interface WatchdogSettings {
+  /** The device resets the node this long after its last feed. */
+  timeoutMs: number;
+  /**
+   * Added to the timeout in the fence window this node announces: covers how much later than the
+   * master this node can learn that it lost quorum (corosync's token + consensus) and slack.
+   */
+  marginMs: number;
+}
+
+/**
+ * The daemon's fencing inputs: the watchdog (null: none, fencing off here) and whether quorum is
+ * the risky two-node kind (`two_node: 1` without a registered qdevice: both sides of a split stay
+ * quorate). Sent at start and whenever either changes.
+ */
+export interface FencingEvent {
+  type: 'fencing';
+  now: number;
+  watchdog: WatchdogSettings | null;
+  twoNodeWithoutQdevice: boolean;
+}
+
+/** A teardown step confirmed done: the cluster IP is gone, or VMmanager is stopped. */
+export interface DutyReleasedEvent {
+  type: 'dutyReleased';
+  now: number;
+  duty: 'clusterIp' | 'service';
+}
+
+export interface FencingState {
+  watchdog: WatchdogSettings | null;
+  twoNodeWithoutQdevice: boolean;
+  /** When each configured node not in our membership was last seen leaving it (ms, our clock). */
+  departedAt: Record<number, number>;
+  /** The timer that wakes the engine when the earliest pending fence window ends. */
+  timer: { id: string; at: number } | null;
+  /** Duties this node may still hold (not confirmed released since it last took or inherited them). */
+  held: { clusterIp: boolean; service: boolean };
+  /** The last suspend result was a failure: not every VM is confirmed suspended. */
+  suspendFailed: boolean;
 }

@@ -3,7 +3,7 @@
 // the moment of the action (a cluster IP added while another member of the ring holds it, a VM
 // resumed after it was restored elsewhere).
 import { nodeById } from '../engine/election';
-import type { ClusterView, Effect, EngineEvent } from '../engine/types';
+import type { ClusterView, Effect, EngineEvent, NodeInfo } from '../engine/types';
 import { cloneView, describeEffect, nodeName, sameRingOf, type SimNode } from './model';
 
 /** What the fake actions may use of the simulated cluster. */
@@ -85,7 +85,16 @@ export function runFakeEffect(w: FakeWorld, n: SimNode, e: Effect): unknown {
       // CPG: delivered to the members of the ring it was sent in.
       if (n.corosyncUp && n.ring !== null && n.ring.seq === e.ringId.seq) {
         for (const mid of n.members) {
-          if (mid !== id) w.enqueue(mid, { type: 'failureRecords', now: w.now(), from: id, ringId: e.ringId, records: { ...e.records }, ...(e.claim === undefined ? {} : { claim: { ...e.claim } }) });
+          if (mid !== id)
+            w.enqueue(mid, {
+              type: 'failureRecords',
+              now: w.now(),
+              from: id,
+              ringId: e.ringId,
+              records: { ...e.records },
+              ...(e.claim === undefined ? {} : { claim: { ...e.claim } }),
+              ...(e.fenceWindows === undefined ? {} : { fenceWindows: { ...e.fenceWindows } }),
+            });
         }
       }
       break;
@@ -133,7 +142,39 @@ export function runFakeEffect(w: FakeWorld, n: SimNode, e: Effect): unknown {
 function restoreVmsOf(w: FakeWorld, failed: number[], on: number): void {
   for (const [vm, owner] of w.vmOwner) {
     if (!failed.includes(owner)) continue;
+    // Restored while the failed node still runs it (not fenced, not suspended): two copies. Without
+    // fencing this is the window the minority's suspend races with (what self-fencing closes).
+    const was = w.node(owner);
+    if (was.fencing === true && was.powered && was.running.has(vm)) w.violations.push(`t=${w.now()}: ${nodeName(on)} restored ${vm} while it still runs on ${nodeName(owner)}`);
     w.vmOwner.set(vm, on);
     w.node(on).running.add(vm);
   }
+}
+
+/**
+ * An operator edit of corosync.conf (Simulator.editNode): a new config_version above every version
+ * in the cluster, made on `on`, or by default where VMmanager edits it: on the master of the edited
+ * node's (quorate) partition, which then publishes it (without a master: on every node there).
+ */
+export function editNodeConfig(w: FakeWorld, all: readonly SimNode[], nodeId: number, change: Partial<Pick<NodeInfo, 'prio' | 'replication'>>, on: number[] | null): void {
+  const subject = w.node(nodeId);
+  const connected = all.filter((n) => n.powered && n.group === subject.group);
+  const master = connected.find((n) => n.engine?.role === 'master');
+  if (on === null && !(subject.powered && subject.corosyncUp && subject.quorate)) {
+    // Refused like the config module must refuse it: an edit made away from the quorate
+    // partition could reuse a config_version the master writes meanwhile, with other content.
+    w.log(`${nodeName(nodeId)} edit refused: not in a quorate partition`);
+    return;
+  }
+  const targets = on ?? (master !== undefined ? [master.nodeId] : connected.map((n) => n.nodeId));
+  const version = Math.max(...all.map((n) => n.config.configVersion)) + 1;
+  // The operator edits the newest file among the targets and copies the result to all of
+  // them: one version number, one content.
+  const base = targets.map((id) => w.node(id).config).reduce((a, b) => (b.configVersion > a.configVersion ? b : a));
+  const view = cloneView(base);
+  view.configVersion = version;
+  const info = nodeById(view, nodeId);
+  if (info === undefined) throw new Error(`${nodeName(nodeId)} is not in the configuration`);
+  Object.assign(info, change);
+  for (const id of targets) w.installConfig(w.node(id), cloneView(view));
 }

@@ -7,7 +7,10 @@ import { nodeName, type SimNode, type Simulator } from './simulator';
 export function checkInvariants(sim: Simulator): string[] {
   const problems: string[] = [...sim.violations];
   const partitions = new Map<string, SimNode[]>();
-  for (const n of sim.nodes.values()) {
+  // A frozen node decides nothing: its engine's role and what it holds are as before the freeze (its
+  // watchdog resets it); only its VMs count (they would run again if it thawed).
+  const live = [...sim.nodes.values()].filter((n) => n.frozen !== true);
+  for (const n of live) {
     if (n.engine === null) continue;
     if (n.engine.role === 'master' && !(n.corosyncUp && n.quorate)) {
       problems.push(`${nodeName(n.nodeId)} is master without quorum`);
@@ -21,7 +24,7 @@ export function checkInvariants(sim: Simulator): string[] {
 
   // What a node holds, not only what its engine believes: master duties only on the master,
   // never without quorum, and one cluster IP per partition.
-  for (const n of sim.nodes.values()) {
+  for (const n of live) {
     const duties = (['clusterIp', 'service', 'serviceLock'] as const).filter((d) => n.held[d]);
     if (duties.length === 0) continue;
     if (n.engine?.role !== 'master') problems.push(`${nodeName(n.nodeId)} holds ${duties.join(',')} as ${n.engine?.role ?? 'a node without a listener'}`);

@@ -1,4 +1,4 @@
-// `corolistener config sync|show`.
+// `corolistener config sync|show|check` (check: ./config-check.ts).
 //
 // sync runs before corosync starts (systemd/corosync.service.d/corolistener-sync.conf): it
 // fetches the newest corosync.conf from a live peer (src/cluster/sync-from-peers.ts). Having no
@@ -9,9 +9,11 @@ import { ClusterKey } from '../../cluster/cluster-key';
 import { syncFromPeers } from '../../cluster/sync-from-peers';
 import { CliError, type CliIo } from '../io';
 import { EXIT } from '../options';
+import { check } from './config-check';
 import type { CommandOf } from './types';
 
 export async function run(command: CommandOf<'config'>, io: CliIo): Promise<number> {
+  if (command.action === 'check') return check(command, io);
   return command.action === 'sync' ? sync(command, io) : show(command, io);
 }
 

@@ -683,7 +683,8 @@ describe('Corolistener', () => {
     expect(h.actions.names()).toEqual(['removeStaleRelocatedLock', 'addClusterIp', 'createServiceLock']);
     const sent = h.corosync.session.sent.at(-1)!;
     const body = JSON.parse(sent.toString()).body;
-    expect(body).toEqual({ ringId: { nodeId: 2, seq: 11 }, records: { 4: 11 } });
+    // fenceWindows: this node has no watchdog (0), so its VMs may be restored at once if it fails.
+    expect(body).toEqual({ ringId: { nodeId: 2, seq: 11 }, records: { 4: 11 }, fenceWindows: { 2: 0 } });
     h.corosync.session.handlers.onMessage({ nodeId: 2, own: true, data: sent });
     await h.daemon.settled();
     expect(h.actions.names()).toEqual(['removeStaleRelocatedLock', 'addClusterIp', 'createServiceLock', 'startService']);
