@@ -45,6 +45,11 @@ export const EFFECT_TRAITS: Readonly<Record<EffectType, EffectTraits>> = {
   reportVmsDiscarded: PLAIN,
   startTimer: PLAIN,
   persistState: PLAIN,
+  // operations.ts: the hand-over's announcements are commitments, in order after the steps before them
+  announceRelease: PLAIN,
+  announceTakeover: { ...PLAIN, roleState: true, masterDuty: true },
+  editConfig: PLAIN,
+  commandResult: { ...PLAIN, atOnce: true },
 };
 
 export function traitsOf(effect: Effect): EffectTraits {

@@ -3,7 +3,7 @@
 // the moment of the action (a cluster IP added while another member of the ring holds it, a VM
 // resumed after it was restored elsewhere).
 import { nodeById } from '../engine/election';
-import type { ClusterView, Effect, EngineEvent } from '../engine/types';
+import type { ClusterView, ConfigEdit, Effect, EngineEvent } from '../engine/types';
 import { cloneView, describeEffect, nodeName, sameRingOf, type SimNode } from './model';
 
 /** What the fake actions may use of the simulated cluster. */
@@ -124,9 +124,40 @@ export function runFakeEffect(w: FakeWorld, n: SimNode, e: Effect): unknown {
     case 'persistState':
       n.persisted = e.state;
       return undefined;
+    case 'announceRelease':
+    case 'announceTakeover':
+      // CPG: delivered to the members connected to this node (a release is an engine event there).
+      if (n.corosyncUp && n.ring !== null) {
+        for (const mid of n.members) if (mid !== id) w.enqueue(mid, { type: e.type === 'announceRelease' ? 'released' : 'takenOver', now: w.now(), from: id });
+      }
+      break;
+    case 'editConfig': {
+      const view = applyEdits(cloneView(n.config), e.edits);
+      view.configVersion = e.configVersion;
+      w.installConfig(n, view);
+      break;
+    }
+    case 'commandResult':
+      break;
   }
   if (line !== null) w.log(`${nodeName(id)} ${line}`);
   return undefined;
+}
+
+/** An operator's edits (operations.ts) applied to a simulated corosync.conf. */
+export function applyEdits(view: ClusterView, edits: readonly ConfigEdit[]): ClusterView {
+  for (const e of edits) {
+    if ('section' in e) {
+      view.maintenance = e.value === 'on';
+      continue;
+    }
+    const info = nodeById(view, e.nodeId);
+    if (info === undefined) continue;
+    if (e.key === 'prio') info.prio = Number(e.value);
+    else if (e.key === 'replication') info.replication = e.value === 'on';
+    else info.standby = e.value === 'on';
+  }
+  return view;
 }
 
 /** What VMmanager on the master does for a failed node: its VMs now run on the master. */

@@ -11,6 +11,7 @@
 // real clock, no randomness (an interleaving PRNG is seeded): the same commands give the same log.
 import { Interpreter, clockSleep, type EffectHandlers } from '../daemon/interpreter';
 import type { Clock } from '../daemon/ports';
+import { EFFECT_TRAITS } from '../engine/effect-traits';
 import { nodeById } from '../engine/election';
 import { runFakeEffect, type FakeWorld } from './fake-actions';
 import { SIM_CONFIRM_MS, cloneView, newSimNode, nodeName, sameContent, sameMembers, settle, takeDelivery, type Delivery, type SimNode, type SimOptions, type Timer } from './model';
@@ -357,25 +358,8 @@ export class Simulator {
   /** What each effect does to the simulated node (every effect goes through execute). */
   private handlers(n: SimNode): EffectHandlers {
     const run = async (e: Effect): Promise<unknown> => runFakeEffect(this.world, n, e);
-    return {
-      removeRelocatedLock: run,
-      addClusterIp: run,
-      createServiceLock: run,
-      startService: run,
-      raisePriority: run,
-      publishConfig: run,
-      reportNodesFailed: run,
-      broadcastFailureRecords: run,
-      stopService: run,
-      removeServiceLock: run,
-      removeClusterIp: run,
-      removeClusterIpNow: run,
-      readConfig: run,
-      suspendVms: run,
-      resumeVms: run,
-      reportVmsDiscarded: run,
-      persistState: run,
-    };
+    // Every effect the interpreter does not run itself goes through runFakeEffect.
+    return Object.fromEntries(Object.keys(EFFECT_TRAITS).flatMap((type) => (type === 'startTimer' ? [] : [[type, run]]))) as unknown as EffectHandlers;
   }
 
   private versionsOf(members: number[]): Record<number, number> {
@@ -462,12 +446,17 @@ export class Simulator {
     this.queue.push({ to, event });
   }
 
+  /** Delivers an outside event (an operator's command) to node `to` and processes what follows. */
+  async deliver(to: number, event: EngineEvent): Promise<void> {
+    this.enqueue(to, event);
+    await this.drain();
+  }
+
   /** Processes deliveries one at a time, each decision's plan run to quiescence before the next. */
   private async drain(): Promise<void> {
     const late = this.deferred;
     this.deferred = [];
-    // A cluster that keeps deciding without outside events is a livelock: fail loudly.
-    let budget = 200_000;
+    let budget = 200_000; // a cluster that keeps deciding without outside events is a livelock: fail loudly
     for (;;) {
       await settle();
       if (--budget < 0) throw new Error(`t=${this.now}: the simulated cluster does not settle (200000 events in one step)`);
