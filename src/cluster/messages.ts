@@ -3,6 +3,7 @@
 // message type (e.g. configuration distribution) registers here, so one codec decodes them all.
 import { registerConfigMessages } from './config-messages';
 import { MessageCodec } from './envelope';
+import { HANDOVER, validateHandoverBody } from './handover-messages';
 import type { ClaimedVersion, FailureRecords, RingId } from '../engine/types';
 
 /** The CPG group every corolistener joins. */
@@ -54,5 +55,6 @@ export function validateFailureRecordsBody(body: unknown): FailureRecordsBody {
 /** A codec that decodes every registered corolistener message type. */
 export function createMessageCodec(): MessageCodec {
   // Configuration distribution (config-messages.ts): config.offer, config.ack, config.hello.
-  return registerConfigMessages(new MessageCodec().register(FAILURE_RECORDS, validateFailureRecordsBody));
+  // The ordered hand-over (handover-messages.ts): handover.
+  return registerConfigMessages(new MessageCodec().register(FAILURE_RECORDS, validateFailureRecordsBody).register(HANDOVER, validateHandoverBody));
 }

@@ -8,11 +8,13 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { CommandContext, ContextRole } from '../actions/command-context';
+import { ExecCommandRunner } from '../actions/command-runner';
 import { LinkMonitor } from '../actions/link-monitor';
 import { NodeActions } from '../actions/node-actions';
 import type { RetryOptions } from '../actions/retry';
 import { StateFile, StateFileError } from '../actions/state-file';
 import { MessageError } from '../cluster/envelope';
+import { HANDOVER, validateHandoverBody } from '../cluster/handover-messages';
 import type { QuorumEvent } from '../corosync/bindings';
 import { createMessageCodec, FAILURE_RECORDS, validateFailureRecordsBody } from '../cluster/messages';
 import type { ConfigPublisher } from '../cluster/publisher-port';
@@ -29,7 +31,9 @@ import { NativeCorosyncPort } from './corosync-port';
 import { CorosyncConnection, errorText } from './corosync-session';
 import { defaultConfigPublisher, localOnlyPublisher } from './default-publisher';
 import { Interpreter } from './interpreter';
+import { History } from './history';
 import { nodeEffects } from './node-effects';
+import { OperatorDesk } from './operator-desk';
 import { buildNodeListReport, clusterViewOf, engineVersion } from './node-report';
 import { validatePersistedState } from './persisted-state';
 import { SYSTEM_CLOCK, type Clock, type CorolistenerEvents, type DaemonActions, type LinkMonitorLike } from './ports';
@@ -88,6 +92,8 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
   private control: ControlSocketServer | undefined;
   private running = false;
   private startedAt = new Date();
+  private readonly desk: OperatorDesk;
+  private history: History | undefined;
 
   constructor(private readonly options: CorolistenerOptions) {
     super();
@@ -97,6 +103,16 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     this.serviceMarker = new ServiceMarker(options.stateDir);
     // The default (keyed from keyFile) is built by start(), which may read files.
     this.publisher = options.configPublisher ?? localOnlyPublisher(options.logger);
+    this.desk = new OperatorDesk({
+      logger: this.logger,
+      clock: this.clock,
+      feed: (e) => this.feed(e),
+      state: () => this.interpreter?.state,
+      broadcast: (data) => this.corosync.broadcast(data),
+      runner: new ExecCommandRunner(),
+      notifyCommand: () => this.vmmgr?.notifyCommand,
+      context: (role) => this.context(role),
+    });
     this.corosync = new CorosyncConnection({
       port: options.corosync ?? new NativeCorosyncPort(),
       clock: this.clock,
@@ -143,6 +159,8 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     this.conf = this.viewLogged(await readCorosyncConf(this.options.corosyncConf));
     const actions = this.options.actions ?? this.defaultActions(this.vmmgr);
     this.persisted = await this.loadPersisted();
+    this.history = new History(this.options.stateDir, this.startedAt.toISOString(), () => this.clock.now(), (err) => this.logger.warn({ event: 'history', error: errorText(err) }, 'cannot write the decision history'));
+    await this.history.open().catch((err: unknown) => this.logger.warn({ event: 'history', error: errorText(err) }, 'cannot read the decision history'));
     if (this.options.configPublisher === undefined) {
       this.publisher = await defaultConfigPublisher({ keyFile: this.options.keyFile, corosyncConf: this.options.corosyncConf, logger: this.logger, corosyncCheck: this.options.corosyncCheck });
     }
@@ -154,7 +172,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     if (this.options.socket !== undefined) {
       this.control = await startControlSocket({
         path: this.options.socket,
-        handler: (cmd) => this.answer(cmd),
+        handler: (cmd, request) => this.answer(cmd, request),
         onClientError: (message) => this.logger.warn({ event: 'control-socket' }, message),
       });
     }
@@ -174,6 +192,8 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     this.corosync.stop();
     this.link?.close();
     await this.interpreter?.close();
+    this.desk.close();
+    await this.history?.flushed();
     await this.control?.close();
     await this.publisher.close?.();
     this.logger.info({ event: 'stop', role: this.role }, 'corolistener stopped; role effects left as they are');
@@ -199,12 +219,13 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
 
   statusReport(): StatusReport {
     return {
-      daemon: { pid: process.pid, version: VERSION, startedAt: this.startedAt.toISOString(), corosyncConnected: this.corosync.connected, role: this.role },
+      daemon: { pid: process.pid, version: VERSION, startedAt: this.startedAt.toISOString(), corosyncConnected: this.corosync.connected, role: this.role, lastHandover: this.desk.lastHandover },
       report: this.nodeListReport(),
     };
   }
 
-  private answer(cmd: ControlCommand): unknown {
+  private answer(cmd: ControlCommand, request: unknown): unknown {
+    if (cmd === 'operate') return this.desk.operate(request);
     return cmd === 'nodes' ? this.nodeListReport() : this.statusReport();
   }
 
@@ -231,6 +252,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
       rereadConfig: (why) => this.reloadCorosyncConf(why),
       nodesFailed: (nodeIds, atTakeover) => this.emit('nodesFailed', { nodeIds, atTakeover }),
       vmsDiscarded: (vms) => this.emit('vmsDiscarded', { vms }),
+      desk: this.desk,
     });
     return new Interpreter({
       handlers,
@@ -253,9 +275,16 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
           decision.explanation,
         );
         this.emit('decision', { role: s.role, masterId: s.masterId, effects: decision.effects, explanation: decision.explanation });
-        if (s.role !== before.role) this.emit('role', { role: s.role, previous: before.role });
+        this.history?.decision(decision, event, before);
+        if (s.role !== before.role) {
+          this.emit('role', { role: s.role, previous: before.role });
+          this.desk.roleChanged(before.role, s.role);
+        }
+        this.desk.check();
       },
       onStep: (r) => {
+        this.history?.step(r);
+        this.desk.stepDone(r.effect, r.outcome === 'ok');
         const entry = { event: 'step', effect: r.effect.type, outcome: r.outcome, durationMs: Math.round(r.durationMs * 10) / 10, attempts: r.attempts };
         if (r.outcome === 'ok') this.logger.info(entry, `${r.effect.type}: ok`);
         else this.logger.error({ ...entry, error: errorText(r.error) }, `${r.effect.type}: ${r.outcome}`);
@@ -341,6 +370,10 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
       const code = err instanceof MessageError ? err.code : 'bad-envelope';
       this.logger.warn({ event: 'message-rejected', from: m.nodeId, code, bytes: m.data.length, error: errorText(err) }, 'cluster message rejected');
       return;
+    }
+    if (decoded.type === HANDOVER) {
+      if (m.own) return this.corosync.ownDelivered();
+      return this.desk.onMessage(m.nodeId, validateHandoverBody(decoded.body));
     }
     if (decoded.type !== FAILURE_RECORDS) {
       // Configuration distribution (src/cluster/config-publisher.ts); it ignores its own messages.

@@ -215,7 +215,7 @@ export function decideCommand(state: EngineState, event: CommandEvent): Decision
   return {
     state: s,
     effects: [
-      { type: 'editConfig', edits, configVersion, commandId: event.id, summary },
+      { type: 'editConfig', edits, configVersion, commandId: event.id, summary, masterBefore: before, masterAfter: after },
       { type: 'publishConfig', configVersion },
     ],
     explanation: `${s.role}: operator: ${summary}`,

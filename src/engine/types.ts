@@ -245,7 +245,7 @@ export type Effect =
    */
   | { type: 'announceTakeover'; from: number | null }
   /** An operator's edit of corosync.conf, written with `configVersion` (then reloaded and published). */
-  | { type: 'editConfig'; edits: ConfigEdit[]; configVersion: number; commandId: string; summary: string }
+  | { type: 'editConfig'; edits: ConfigEdit[]; configVersion: number; commandId: string; summary: string; masterBefore: number | null; masterAfter: number | null }
   /** The answer to an operator command that needs no edit (refused, or nothing to change). */
   | { type: 'commandResult'; commandId: string; ok: boolean; message: string };
 
