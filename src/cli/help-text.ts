@@ -3,6 +3,7 @@
 // same specs the parser uses, so they cannot drift.
 import { DEFAULT_SYNC_PORT } from '../cluster/config-sync';
 import { DAEMON_OPTION_SPECS, DEFAULT_QUERY_TIMEOUT_MS, specOf, type CommandName, type DaemonOptions } from './option-specs';
+import { HISTORY_HELP, OPERATE_HELP } from './help-operate';
 import { MAX_SANDBOX_NODES } from './sandbox-args';
 
 const EXIT_CODES = `Exit codes:
@@ -38,6 +39,13 @@ Commands:
   config sync|show         fetch the newest corosync.conf from a peer / show the configuration
   sandbox ACTION           local multi-node corosync cluster in network namespaces
   demo                     3-node sandbox failover demonstration
+  switchover NODEID        hand the master role over to NODEID (ordered, waits for it)
+  prio set NODEID PRIO     set a node's priority (through the master)
+  replication set NODEID on|off
+                           set whether a node holds a replica (off: never master)
+  standby NODEID on|off    a node in standby is never elected master
+  maintenance on|off       cluster-wide: listeners watch but take no action
+  history [--json]         the decisions this node's daemon took, with their effects
   help [COMMAND]           help on one command (also: COMMAND --help)
   --version                print the version
 
@@ -65,11 +73,15 @@ line on stderr). Values wider than a column widen it; nothing is truncated. Unkn
 role or priority is shown as "-". Roles read straight from corosync are computed
 (the election over the members and priorities), not held by a daemon: a note on
 stderr says so. A daemon without a corosync connection has no node list: exit 3.
+When a node is in standby or the cluster is in maintenance, a Flags column follows
+Priority (standby, maint) and a line under the table says maintenance is on; otherwise
+the table is exactly the documented one.
 
 Options:
   --json
-      print the report as JSON: { cluster: { name, quorate, configVersion, expectedVotes },
-      localNodeId, masterNodeId, nodes: [{ id, ip, status, role, priority, replication }] }
+      print the report as JSON: { cluster: { name, quorate, configVersion, expectedVotes,
+      maintenance? }, localNodeId, masterNodeId, nodes: [{ id, ip, status, role, priority,
+      replication, standby? }] } (maintenance and standby only when on)
 ${optionLines(['socket', 'corosyncConf'])}
 ${TIMEOUT_LINE}
 
@@ -141,6 +153,8 @@ master, shows the failover as it happens, heals, shows the table again, tears do
 Needs root (network namespaces).
 
 ${EXIT_CODES}`,
+  ...OPERATE_HELP,
+  history: HISTORY_HELP,
 };
 
 export function helpText(topic: CommandName | undefined): string {

@@ -144,7 +144,31 @@ export type Command =
       /** `status --json`. */
       json: boolean;
     }
-  | { name: 'demo' };
+  | { name: 'demo' }
+  | {
+      /** Operating the cluster (issue 18): an operator command for the master, over the control socket. */
+      name: OperateName;
+      /** The command's words, as the daemon parses them (src/engine/operator-command.ts), e.g. ['prio', 'set', '4', '120']. */
+      words: string[];
+      socket: string;
+      /** How long to wait for the daemon's answer (a switchover: for the new master). */
+      timeoutMs: number;
+      json: boolean;
+    }
+  | {
+      name: 'history';
+      json: boolean;
+      /** Only entries at or after this time (ms since the epoch). */
+      since: number | undefined;
+      stateDir: string;
+    };
+
+/** The operator commands (issue 18), each also a help topic. */
+export const OPERATE_NAMES = ['switchover', 'prio', 'replication', 'standby', 'maintenance'] as const;
+export type OperateName = (typeof OPERATE_NAMES)[number];
+
+/** How long an operator command waits for the daemon (a switchover: the new master) by default. */
+export const DEFAULT_OPERATE_TIMEOUT_MS = 60_000;
 
 export type CommandName = Exclude<Command['name'], 'help' | 'version'>;
-export const COMMAND_NAMES: readonly CommandName[] = ['run', 'list', 'status', 'config', 'sandbox', 'demo'];
+export const COMMAND_NAMES: readonly CommandName[] = ['run', 'list', 'status', 'config', 'sandbox', 'demo', ...OPERATE_NAMES, 'history'];

@@ -21,6 +21,7 @@ import {
   type DaemonOptions,
   type SandboxAction,
 } from './option-specs';
+import { addOperate } from './operate-options';
 import { NodesOptionError, parseNodesOption } from './sandbox-args';
 
 export * from './option-specs';
@@ -290,6 +291,7 @@ function buildProgram(env: Env, done: (c: Command) => void): Program {
     });
   addConfig(program, env, done);
   addSandbox(program, done);
+  addOperate(program, env, done, quiet);
   quiet(program.command('demo'), 'demo')
     .argument('[operands...]')
     .action((operands: string[], values: Values) => {

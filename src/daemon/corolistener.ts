@@ -159,7 +159,12 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     this.conf = this.viewLogged(await readCorosyncConf(this.options.corosyncConf));
     const actions = this.options.actions ?? this.defaultActions(this.vmmgr);
     this.persisted = await this.loadPersisted();
-    this.history = new History(this.options.stateDir, this.startedAt.toISOString(), () => this.clock.now(), (err) => this.logger.warn({ event: 'history', error: errorText(err) }, 'cannot write the decision history'));
+    this.history = new History(
+      this.options.stateDir,
+      this.startedAt.toISOString(),
+      () => this.clock.now(),
+      (err) => this.logger.warn({ event: 'history', error: errorText(err) }, 'cannot write the decision history'),
+    );
     await this.history.open().catch((err: unknown) => this.logger.warn({ event: 'history', error: errorText(err) }, 'cannot read the decision history'));
     if (this.options.configPublisher === undefined) {
       this.publisher = await defaultConfigPublisher({ keyFile: this.options.keyFile, corosyncConf: this.options.corosyncConf, logger: this.logger, corosyncCheck: this.options.corosyncCheck });

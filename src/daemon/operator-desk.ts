@@ -109,11 +109,16 @@ export class OperatorDesk {
   editDone(e: Extract<Effect, { type: 'editConfig' }>, error?: unknown): void {
     const w = this.waiters.get(e.commandId);
     if (w === undefined) return;
-    if (error !== undefined) return this.finish(e.commandId, { ok: false, message: `${describeCommand(w.command)}: corosync.conf not written: ${error instanceof Error ? error.message : String(error)}` });
+    if (error !== undefined)
+      return this.finish(e.commandId, { ok: false, message: `${describeCommand(w.command)}: corosync.conf not written: ${error instanceof Error ? error.message : String(error)}` });
     if (e.masterAfter === null || e.masterAfter === e.masterBefore) return this.finish(e.commandId, { ok: true, message: e.summary, configVersion: e.configVersion });
     const timer = this.d.clock.setTimeout(() => {
       const m = this.waiters.get(e.commandId)?.moving;
-      this.finish(e.commandId, { ok: false, message: `node ${e.masterAfter} did not become master within ${w.timeoutMs / 1000} s (${m?.taken === null ? 'no takeover announced' : 'not every member has config_version ' + e.configVersion})`, configVersion: e.configVersion });
+      this.finish(e.commandId, {
+        ok: false,
+        message: `node ${e.masterAfter} did not become master within ${w.timeoutMs / 1000} s (${m?.taken === null ? 'no takeover announced' : 'not every member has config_version ' + e.configVersion})`,
+        configVersion: e.configVersion,
+      });
     }, w.timeoutMs);
     w.moving = { to: e.masterAfter, version: e.configVersion, summary: e.summary, taken: null, timer };
     this.check();
@@ -134,8 +139,16 @@ export class OperatorDesk {
       if (!agree || !named) continue;
       this.d.clock.clearTimeout(m.timer);
       const h = m.taken ?? this.lastHandover;
-      const gap = h?.gapMs == null ? 'no-holder gap not measured' : `no cluster-IP holder for ${h.gapMs} ms (node ${h.from} released it ${h.ipFreeMs} ms before its release went out; node ${h.to} held it ${h.heldAfterMs} ms after the release arrived)`;
-      this.finish(id, { ok: true, message: `${m.summary}; node ${m.to} is master, all ${q.members.length} members at config_version ${view.configVersion}; ${gap}`, configVersion: view.configVersion, ...(h === null ? {} : { handover: h }) });
+      const gap =
+        h?.gapMs == null
+          ? 'no-holder gap not measured'
+          : `no cluster-IP holder for ${h.gapMs} ms (node ${h.from} released it ${h.ipFreeMs} ms before its release went out; node ${h.to} held it ${h.heldAfterMs} ms after the release arrived)`;
+      this.finish(id, {
+        ok: true,
+        message: `${m.summary}; node ${m.to} is master, all ${q.members.length} members at config_version ${view.configVersion}; ${gap}`,
+        configVersion: view.configVersion,
+        ...(h === null ? {} : { handover: h }),
+      });
     }
   }
 

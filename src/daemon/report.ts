@@ -159,7 +159,12 @@ export function parseStatusReport(value: unknown): StatusReport {
 
 function parseHandover(value: unknown): NonNullable<DaemonStatus['lastHandover']> {
   const h = object(value, 'status.daemon.lastHandover');
-  return { from: integer(h.from, 'status.daemon.lastHandover.from'), to: integer(h.to, 'status.daemon.lastHandover.to'), gapMs: h.gapMs === null ? null : number(h.gapMs, 'status.daemon.lastHandover.gapMs'), at: string(h.at, 'status.daemon.lastHandover.at') };
+  return {
+    from: integer(h.from, 'status.daemon.lastHandover.from'),
+    to: integer(h.to, 'status.daemon.lastHandover.to'),
+    gapMs: h.gapMs === null ? null : number(h.gapMs, 'status.daemon.lastHandover.gapMs'),
+    at: string(h.at, 'status.daemon.lastHandover.at'),
+  };
 }
 
 function number(value: unknown, field: string): number {

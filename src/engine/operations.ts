@@ -193,7 +193,11 @@ export function decideCommand(state: EngineState, event: CommandEvent): Decision
       // it was master, hold the cluster IP): ending maintenance here would restore them twice.
       const absent = view.nodes.map((n) => n.nodeId).filter((id) => !members.includes(id));
       if (!c.on && absent.length > 0 && c.force !== true) {
-        return refuse(state, event, `node(s) ${absent.join(',')} not in this partition may still run their VMs untouched by maintenance; bring them back first, or 'maintenance off --force' if they are down`);
+        return refuse(
+          state,
+          event,
+          `node(s) ${absent.join(',')} not in this partition may still run their VMs untouched by maintenance; bring them back first, or 'maintenance off --force' if they are down`,
+        );
       }
       edits = [{ section: 'corolistener', key: 'maintenance', value: c.on ? 'on' : 'off' }];
       break;

@@ -6,14 +6,16 @@ import type { OperatorCommand } from './types';
 export class OperatorCommandError extends Error {}
 
 function nodeIdOf(word: string | undefined, what: string): number {
-  if (word === undefined || !/^[0-9]+$/.test(word)) throw new OperatorCommandError(`${what}: expected a node id (an integer 1 or more), got '${word ?? ''}'`);
+  if (word === undefined) throw new OperatorCommandError(`${what}: missing NODEID`);
+  if (!/^[0-9]+$/.test(word)) throw new OperatorCommandError(`${what}: expected a node id (an integer 1 or more), got '${word}'`);
   const n = Number(word);
   if (n < 1 || n > 0xffffffff) throw new OperatorCommandError(`${what}: node id ${word} is out of range (1-4294967295)`);
   return n;
 }
 
 function onOff(word: string | undefined, what: string): boolean {
-  if (word !== 'on' && word !== 'off') throw new OperatorCommandError(`${what}: expected on or off, got '${word ?? ''}'`);
+  if (word === undefined) throw new OperatorCommandError(`${what}: missing on|off`);
+  if (word !== 'on' && word !== 'off') throw new OperatorCommandError(`${what}: expected on or off, got '${word}'`);
   return word === 'on';
 }
 
@@ -32,7 +34,8 @@ export function parseOperatorCommand(words: readonly string[]): OperatorCommand 
       extra(3);
       const nodeId = nodeIdOf(rest[1], 'prio set');
       const p = rest[2];
-      if (p === undefined || !/^[0-9]+$/.test(p) || !Number.isSafeInteger(Number(p))) throw new OperatorCommandError(`prio set ${nodeId}: expected an integer 0 or more, got '${p ?? ''}'`);
+      if (p === undefined) throw new OperatorCommandError(`prio set ${nodeId}: missing PRIO`);
+      if (!/^[0-9]+$/.test(p) || !Number.isSafeInteger(Number(p))) throw new OperatorCommandError(`prio set ${nodeId}: expected an integer 0 or more, got '${p}'`);
       return { kind: 'prio', nodeId, prio: Number(p) };
     }
     case 'replication': {
