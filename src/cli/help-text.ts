@@ -61,6 +61,16 @@ SIGTERM stops it (effects stay as they are), SIGHUP reopens the log file.
 
 Options:
 ${optionLines(DAEMON_OPTION_SPECS.map((s) => s.key))}
+  --metrics HOST:PORT
+      serve Prometheus metrics at http://HOST:PORT/metrics (corolistener_quorate,
+      _role{role}, _master_nodeid, _members, _config_version, _decisions_total,
+      _failovers_total, _step_duration_seconds{step,outcome}, _maintenance,
+      _handover_gap_seconds); at most 8 connections, idle ones dropped after 5 s
+      [off] env COROLISTENER_METRICS
+
+The daemon also keeps STATE_DIR/history.jsonl (corolistener history) and runs
+NotifyCommand from vmmgr.conf, if set, on every role change (argv, no shell; the
+COROLISTENER_* environment plus COROLISTENER_OLD_ROLE and COROLISTENER_NEW_ROLE).
 
 ${EXIT_CODES}`,
   list: `Usage: corolistener -l [--json] [--socket PATH] [--corosync-conf PATH] [--timeout MS]

@@ -113,7 +113,12 @@ export const DEFAULT_QUERY_TIMEOUT_MS = 3000;
 export type Command =
   | { name: 'help'; topic: CommandName | undefined }
   | { name: 'version' }
-  | { name: 'run'; options: DaemonOptions }
+  | {
+      name: 'run';
+      options: DaemonOptions;
+      /** `--metrics HOST:PORT` / COROLISTENER_METRICS: serve Prometheus metrics there (default: off). */
+      metrics?: { host: string; port: number };
+    }
   | { name: 'list'; json: boolean; socket: string; corosyncConf: string; timeoutMs: number }
   | { name: 'status'; json: boolean; socket: string; timeoutMs: number }
   | {

@@ -21,6 +21,7 @@ import {
   type DaemonOptions,
   type SandboxAction,
 } from './option-specs';
+import { parseMetricsAddress } from '../daemon/metrics-address';
 import { addOperate } from './operate-options';
 import { NodesOptionError, parseNodesOption } from './sandbox-args';
 
@@ -106,6 +107,18 @@ function timeoutValue(flagValue: unknown, topic: CommandName): number {
     throw new UsageError(`--timeout must be a number of milliseconds (1..9999999), got ${JSON.stringify(text)}`, topic);
   }
   return Number(text);
+}
+
+/** `--metrics HOST:PORT`, else COROLISTENER_METRICS (empty: unset); none by default. */
+function metricsValue(flag: unknown, env: Env): { host: string; port: number } | undefined {
+  const text = flag !== undefined ? optionText(flag) : env.COROLISTENER_METRICS;
+  if (text === undefined || text === '') return undefined;
+  checkValue('metrics', text, 'run');
+  try {
+    return parseMetricsAddress(text);
+  } catch (err) {
+    throw new UsageError(`${flag !== undefined ? '--metrics' : 'COROLISTENER_METRICS'}: ${(err as Error).message}`, 'run');
+  }
 }
 
 function noOperands(operands: readonly string[], topic: CommandName): void {
@@ -271,13 +284,14 @@ function buildProgram(env: Env, done: (c: Command) => void): Program {
       if (!(COMMAND_NAMES as readonly string[]).includes(t)) throw unknownWord('help topic', t, COMMAND_NAMES, undefined);
       done({ name: 'help', topic: t as CommandName });
     });
-  pathOptions(quiet(program.command('run'), 'run'), ...DAEMON_OPTION_SPECS.map((s) => s.key))
+  pathOptions(quiet(program.command('run'), 'run').option('--metrics <HOST:PORT>'), ...DAEMON_OPTION_SPECS.map((s) => s.key))
     .argument('[operands...]')
     .action((operands: string[], values: Values) => {
       if (values.help === true) return done({ name: 'help', topic: 'run' });
       const options = Object.fromEntries(DAEMON_OPTION_SPECS.map((s) => [s.key, pathValue(s.key, values, env, 'run')])) as unknown as DaemonOptions;
       noOperands(operands, 'run');
-      done({ name: 'run', options });
+      const metrics = metricsValue(values.metrics, env);
+      done(metrics === undefined ? { name: 'run', options } : { name: 'run', options, metrics });
     });
   listOptions(quiet(program.command('list'), 'list'))
     .argument('[operands...]')

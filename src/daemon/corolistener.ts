@@ -32,7 +32,9 @@ import { CorosyncConnection, errorText } from './corosync-session';
 import { defaultConfigPublisher, localOnlyPublisher } from './default-publisher';
 import { Interpreter } from './interpreter';
 import { History } from './history';
+import { Metrics, MetricsServer } from './metrics';
 import { nodeEffects } from './node-effects';
+import { onDecision, onStep, type Observers } from './observers';
 import { OperatorDesk } from './operator-desk';
 import { buildNodeListReport, clusterViewOf, engineVersion } from './node-report';
 import { validatePersistedState } from './persisted-state';
@@ -70,6 +72,8 @@ export interface CorolistenerOptions {
   corosyncCheck?: 'auto' | 'required' | 'off';
   /** Carrier tracking of the cluster IP's device (default: a LinkMonitor with the default actions; null: none). */
   linkMonitor?: LinkMonitorLike | null;
+  /** Serve Prometheus metrics at http://HOST:PORT/metrics (default: none; `run --metrics`). */
+  metrics?: { host: string; port: number };
 }
 
 const STATE_FILE = 'state.json';
@@ -94,6 +98,8 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
   private startedAt = new Date();
   private readonly desk: OperatorDesk;
   private history: History | undefined;
+  private metrics: { metrics: Metrics; server: MetricsServer } | undefined;
+  private readonly observers: Observers;
 
   constructor(private readonly options: CorolistenerOptions) {
     super();
@@ -113,6 +119,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
       notifyCommand: () => this.vmmgr?.notifyCommand,
       context: (role) => this.context(role),
     });
+    this.observers = { logger: this.logger, emit: (e, payload) => this.emit(e, ...([payload] as never)), history: () => this.history, metrics: () => this.metrics?.metrics, desk: this.desk };
     this.corosync = new CorosyncConnection({
       port: options.corosync ?? new NativeCorosyncPort(),
       clock: this.clock,
@@ -181,6 +188,13 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
         onClientError: (message) => this.logger.warn({ event: 'control-socket' }, message),
       });
     }
+    if (this.options.metrics !== undefined) {
+      const metrics = new Metrics();
+      const server = new MetricsServer(metrics);
+      const { address, port } = await server.listen(this.options.metrics.host, this.options.metrics.port);
+      this.metrics = { metrics, server };
+      this.logger.info({ event: 'metrics', address, port }, `metrics at http://${address}:${port}/metrics`);
+    }
     this.running = true;
     this.logger.info({ event: 'start', version: VERSION, corosyncConf: this.options.corosyncConf, vmmgrConf: this.options.vmmgrConf }, 'corolistener started');
     this.corosync.start();
@@ -199,6 +213,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     await this.interpreter?.close();
     this.desk.close();
     await this.history?.flushed();
+    await this.metrics?.server.close();
     await this.control?.close();
     await this.publisher.close?.();
     this.logger.info({ event: 'stop', role: this.role }, 'corolistener stopped; role effects left as they are');
@@ -264,36 +279,8 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
       clock: this.clock,
       retry: this.options.retry,
       onClusterIpPlanned: () => actions.prepareClusterIp?.(),
-      onDecision: (decision, event, before) => {
-        const s = decision.state;
-        this.logger.info(
-          {
-            event: 'decision',
-            trigger: event.type,
-            role: s.role,
-            master: s.masterId,
-            members: s.quorum?.members ?? [],
-            quorate: s.quorum?.quorate ?? false,
-            explanation: decision.explanation,
-            effects: decision.effects.map((e) => e.type),
-          },
-          decision.explanation,
-        );
-        this.emit('decision', { role: s.role, masterId: s.masterId, effects: decision.effects, explanation: decision.explanation });
-        this.history?.decision(decision, event, before);
-        if (s.role !== before.role) {
-          this.emit('role', { role: s.role, previous: before.role });
-          this.desk.roleChanged(before.role, s.role);
-        }
-        this.desk.check();
-      },
-      onStep: (r) => {
-        this.history?.step(r);
-        this.desk.stepDone(r.effect, r.outcome === 'ok');
-        const entry = { event: 'step', effect: r.effect.type, outcome: r.outcome, durationMs: Math.round(r.durationMs * 10) / 10, attempts: r.attempts };
-        if (r.outcome === 'ok') this.logger.info(entry, `${r.effect.type}: ok`);
-        else this.logger.error({ ...entry, error: errorText(r.error) }, `${r.effect.type}: ${r.outcome}`);
-      },
+      onDecision: onDecision(this.observers),
+      onStep: onStep(this.observers),
       onRetry: (r) =>
         this.logger.warn({ event: 'step-retry', effect: r.effect.type, attempt: r.attempt, delayMs: r.delayMs, error: errorText(r.error) }, `${r.effect.type} failed, retrying in ${r.delayMs} ms`),
       onAtOnceError: (effect, err) => this.logger.error({ event: 'step', effect: effect.type, outcome: 'failed', error: errorText(err) }, `${effect.type}: failed: ${errorText(err)}`),
