@@ -52,7 +52,15 @@ describe('operator commands', () => {
   it('the master writes a switchover as the target prio above everyone, one config_version up', () => {
     const r = run(settled(4), [command({ kind: 'switchover', target: 2 })]);
     expect(r.effects[0]).toEqual([
-      { type: 'editConfig', edits: [{ nodeId: 2, key: 'prio', value: '101' }], configVersion: 6, commandId: 'c1', summary: expect.stringContaining('switchover 2: config_version 6') as string, masterBefore: 4, masterAfter: 2 },
+      {
+        type: 'editConfig',
+        edits: [{ nodeId: 2, key: 'prio', value: '101' }],
+        configVersion: 6,
+        commandId: 'c1',
+        summary: expect.stringContaining('switchover 2: config_version 6') as string,
+        masterBefore: 4,
+        masterAfter: 2,
+      },
       { type: 'publishConfig', configVersion: 6 },
     ]);
     expect(r.state.role).toBe('master'); // nothing moves before the file does
@@ -80,8 +88,13 @@ describe('operator commands', () => {
 
   it('refuses a change that would leave no eligible member, and answers "nothing to do" without writing', () => {
     const one = run(initialState(4), [config({ ...VIEW, nodes: VIEW.nodes.map((n) => (n.nodeId === 4 ? n : { ...n, replication: false })) }), quorum(10, [2, 4, 8]), versions([2, 4, 8], 5)]).state;
-    expect(run(one, [command({ kind: 'standby', nodeId: 4, on: true })]).effects[0][0]).toMatchObject({ ok: false, message: 'standby 4 on would leave no eligible member among 2,4,8: the cluster would have no master' });
-    expect(run(settled(4), [command({ kind: 'prio', nodeId: 8, prio: 98 })]).effects[0]).toEqual([{ type: 'commandResult', commandId: 'c1', ok: true, message: 'node 8 already has prio 98: nothing written' }]);
+    expect(run(one, [command({ kind: 'standby', nodeId: 4, on: true })]).effects[0][0]).toMatchObject({
+      ok: false,
+      message: 'standby 4 on would leave no eligible member among 2,4,8: the cluster would have no master',
+    });
+    expect(run(settled(4), [command({ kind: 'prio', nodeId: 8, prio: 98 })]).effects[0]).toEqual([
+      { type: 'commandResult', commandId: 'c1', ok: true, message: 'node 8 already has prio 98: nothing written' },
+    ]);
   });
 
   it('parses command words, naming the word at fault', () => {
