@@ -6,6 +6,7 @@
 import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Decision, Effect, EngineEvent, EngineState } from '../engine/types';
+import { errorText } from './corosync-session';
 
 export const HISTORY_FILE = 'history.jsonl';
 export const DEFAULT_HISTORY_MAX = 10_000;
@@ -99,7 +100,7 @@ export class History {
       durationMs: Math.round(r.durationMs * 10) / 10,
       attempts: r.attempts,
     };
-    if (r.error !== undefined) entry.error = r.error instanceof Error ? r.error.message : String(r.error);
+    if (r.error !== undefined) entry.error = errorText(r.error);
     this.write(entry);
   }
 

@@ -17,6 +17,7 @@ import { HANDOVER, type HandoverBody } from '../cluster/handover-messages';
 import { describeCommand } from '../engine/operations';
 import { OperatorCommandError, parseOperatorCommand } from '../engine/operator-command';
 import type { Effect, EngineEvent, EngineState, OperatorCommand, Role } from '../engine/types';
+import { errorText } from './corosync-session';
 import type { Clock } from './ports';
 
 /** What the CLI sends (control socket `operate`). */
@@ -110,7 +111,7 @@ export class OperatorDesk {
     const w = this.waiters.get(e.commandId);
     if (w === undefined) return;
     if (error !== undefined)
-      return this.finish(e.commandId, { ok: false, message: `${describeCommand(w.command)}: corosync.conf not written: ${error instanceof Error ? error.message : String(error)}` });
+      return this.finish(e.commandId, { ok: false, message: `${describeCommand(w.command)}: corosync.conf not written: ${errorText(error)}` });
     if (e.masterAfter === null || e.masterAfter === e.masterBefore) return this.finish(e.commandId, { ok: true, message: e.summary, configVersion: e.configVersion });
     const timer = this.d.clock.setTimeout(() => {
       const m = this.waiters.get(e.commandId)?.moving;
