@@ -112,7 +112,9 @@ ${EXIT_CODES}`,
 
   sync   before corosync starts: fetch the newest corosync.conf from any live peer
          of this node's nodelist (authenticated), verify it and install it if newer;
-         with no peer reachable the file is left as it is (exit 0, with a warning)
+         with no peer reachable the file is left as it is (exit 0, with a warning).
+         --from HOST: ask HOST only; a missing corosync.conf is created (a node just
+         added to the nodelist bootstraps this way); no answer is exit 1
   show   print the cluster configuration as corolistener reads it
 
 Options:
@@ -120,6 +122,8 @@ Options:
       print as JSON
   --port PORT
       (sync) the peers' config sync port [${DEFAULT_SYNC_PORT}]
+  --from HOST
+      (sync) ask HOST only (a running node of the cluster)
   --timeout MS
       (sync) how long to wait for each peer [${DEFAULT_QUERY_TIMEOUT_MS}]
 ${optionLines(['corosyncConf', 'vmmgrConf', 'socket', 'keyFile'])}

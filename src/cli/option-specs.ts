@@ -134,6 +134,8 @@ export type Command =
       port: number;
       /** sync: how long to wait for each peer. */
       timeoutMs: number;
+      /** sync: `--from HOST`, ask this host only; a missing corosync.conf is created (a new node). */
+      from?: string;
     }
   | {
       name: 'sandbox';

@@ -236,7 +236,7 @@ function addConfig(program: Program, env: Env, done: (c: Command) => void): void
       throw unknownWord('config action', action, CONFIG_ACTIONS, 'config');
     });
   for (const action of CONFIG_ACTIONS) {
-    const cmd = quiet(config.command(action), 'config').option('--json').option('--timeout <MS>').option('--port <PORT>').argument('[operands...]');
+    const cmd = quiet(config.command(action), 'config').option('--json').option('--timeout <MS>').option('--port <PORT>').option('--from <HOST>').argument('[operands...]');
     pathOptions(cmd, 'corosyncConf', 'vmmgrConf', 'socket', 'keyFile').action((operands: string[], values: Values) => {
       if (values.help === true) return done({ name: 'help', topic: 'config' });
       noOperands(operands, 'config');
@@ -254,9 +254,20 @@ function addConfig(program: Program, env: Env, done: (c: Command) => void): void
         keyFile: pathValue('keyFile', values, env, 'config'),
         port: Number(port),
         timeoutMs: timeoutValue(values.timeout, 'config'),
+        ...fromValue(values.from, action),
       });
     });
   }
+}
+
+/** `config sync --from HOST`: a host name or address (no blanks, no option). */
+function fromValue(value: unknown, action: string): { from?: string } {
+  if (value === undefined) return {};
+  const host = optionText(value);
+  checkValue('from', host, 'config');
+  if (action !== 'sync') throw new UsageError('--from is an option of config sync', 'config');
+  if (!/^[A-Za-z0-9.:_-]{1,253}$/.test(host)) throw new UsageError(`--from must be a host name or address, got ${JSON.stringify(host)}`, 'config');
+  return { from: host };
 }
 
 function buildProgram(env: Env, done: (c: Command) => void): Program {

@@ -110,8 +110,7 @@ export class OperatorDesk {
   editDone(e: Extract<Effect, { type: 'editConfig' }>, error?: unknown): void {
     const w = this.waiters.get(e.commandId);
     if (w === undefined) return;
-    if (error !== undefined)
-      return this.finish(e.commandId, { ok: false, message: `${describeCommand(w.command)}: corosync.conf not written: ${errorText(error)}` });
+    if (error !== undefined) return this.finish(e.commandId, { ok: false, message: `${describeCommand(w.command)}: corosync.conf not written: ${errorText(error)}` });
     if (e.masterAfter === null || e.masterAfter === e.masterBefore) return this.finish(e.commandId, { ok: true, message: e.summary, configVersion: e.configVersion });
     const timer = this.d.clock.setTimeout(() => {
       const m = this.waiters.get(e.commandId)?.moving;

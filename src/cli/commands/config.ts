@@ -21,7 +21,7 @@ async function sync(command: CommandOf<'config'>, io: CliIo): Promise<number> {
   });
   let outcome;
   try {
-    outcome = await syncFromPeers({ confPath: command.corosyncConf, key, port: command.port, timeoutMs: command.timeoutMs });
+    outcome = await syncFromPeers({ confPath: command.corosyncConf, key, port: command.port, timeoutMs: command.timeoutMs, ...(command.from === undefined ? {} : { from: command.from }) });
   } catch (err) {
     throw new CliError(`config sync: ${(err as Error).message}`, EXIT.FAILURE);
   }
@@ -37,6 +37,8 @@ async function sync(command: CommandOf<'config'>, io: CliIo): Promise<number> {
       if (!command.json) io.stdout.write(`config sync: ${command.corosyncConf} is up to date (config_version ${outcome.version})\n`);
       break;
     case 'no-peer':
+      // Asked for one host by name (a new node's bootstrap): its silence is a failure.
+      if (command.from !== undefined) throw new CliError(`config sync: ${command.from} did not answer: ${outcome.peers[0]?.error ?? 'no answer'}`, EXIT.FAILURE);
       io.stderr.write(`corolistener: warning: config sync: no peer answered; ${command.corosyncConf} left as it is (config_version ${outcome.version})\n` + failures.map((f) => `  ${f}\n`).join(''));
       break;
   }
