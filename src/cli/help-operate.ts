@@ -29,6 +29,7 @@ const OPTIONS = `Options:
       [/run/corolistener.sock] env COROLISTENER_SOCKET`;
 
 export const OPERATE_HELP: Record<OperateName, string> = {
+  node: '',
   switchover: `Usage: corolistener switchover NODEID [--timeout MS] [--json] [--socket PATH]
 
 Planned hand-over of the master role to NODEID, a quorate member that can be master
@@ -98,6 +99,24 @@ ${OPTIONS}
 ${OPERATE_EXIT}`,
 };
 
+const NODE_HELP = `Usage: corolistener node add NODEID ADDRESS [--prio P] [--replication on|off]
+       corolistener node remove NODEID
+       [--timeout MS] [--json] [--socket PATH]
+
+  add     a node section in the nodelist (ring0_addr ADDRESS, nodeid NODEID, prio and
+          replication when given); quorum.expected_votes is raised by one where it is set.
+          Then, on the new node: corolistener config sync --from HOST (any running node),
+          which creates its corosync.conf, then start corosync and corolistener.
+  remove  the node's section, expected_votes lowered where set. Refused for the master
+          (switch over first) and for a node that is still a member (stop its corosync and
+          corolistener first).
+
+${COMMON}
+
+${OPTIONS}
+
+${OPERATE_EXIT}`;
+
 export const HISTORY_HELP = `Usage: corolistener history [--json] [--since TIME] [--state-dir PATH]
 
 The decisions this node's daemon took, oldest first: time, role (and the change), the
@@ -121,3 +140,5 @@ Exit codes:
   0  success (also when nothing is recorded yet)
   1  the history file cannot be read
   2  usage error`;
+
+OPERATE_HELP.node = NODE_HELP;

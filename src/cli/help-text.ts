@@ -45,6 +45,7 @@ Commands:
                            set whether a node holds a replica (off: never master)
   standby NODEID on|off    a node in standby is never elected master
   maintenance on|off       cluster-wide: listeners watch but take no action
+  node add|remove ...      add a node to the nodelist / remove one that is down
   history [--json]         the decisions this node's daemon took, with their effects
   help [COMMAND]           help on one command (also: COMMAND --help)
   --version                print the version

@@ -17,6 +17,7 @@ const USAGE: Record<OperateName, string> = {
   replication: 'corolistener replication set NODEID on|off',
   standby: 'corolistener standby NODEID on|off',
   maintenance: 'corolistener maintenance on|off [--force]',
+  node: 'corolistener node add NODEID ADDRESS [--prio P] [--replication on|off] | node remove NODEID',
 };
 
 function text(value: unknown): string {
@@ -58,9 +59,15 @@ export function addOperate(program: Program, env: Env, done: (c: Command) => voi
   for (const name of OPERATE_NAMES) {
     const cmd = quiet(program.command(name), name).option('--json').option('--timeout <MS>').option('--socket <PATH>').argument('[words...]');
     if (name === 'maintenance') cmd.option('--force');
+    if (name === 'node') cmd.option('--prio <P>').option('--replication <ON_OFF>');
     cmd.action((words: string[], values: Values) => {
       if (values.help === true) return done({ name: 'help', topic: name });
-      const all = [name, ...words, ...(values.force === true ? ['--force'] : [])];
+      const flags = [
+        ...(values.force === true ? ['--force'] : []),
+        ...(values.prio === undefined ? [] : ['--prio', text(values.prio)]),
+        ...(values.replication === undefined ? [] : ['--replication', text(values.replication)]),
+      ];
+      const all = [name, ...words, ...flags];
       try {
         parseOperatorCommand(all);
       } catch (err) {

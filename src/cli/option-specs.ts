@@ -171,7 +171,7 @@ export type Command =
     };
 
 /** The operator commands (issue 18), each also a help topic. */
-export const OPERATE_NAMES = ['switchover', 'prio', 'replication', 'standby', 'maintenance'] as const;
+export const OPERATE_NAMES = ['switchover', 'prio', 'replication', 'standby', 'maintenance', 'node'] as const;
 export type OperateName = (typeof OPERATE_NAMES)[number];
 
 /** How long an operator command waits for the daemon (a switchover: the new master) by default. */

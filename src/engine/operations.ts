@@ -108,6 +108,10 @@ export function describeCommand(c: OperatorCommand): string {
       return `standby ${c.nodeId} ${c.on ? 'on' : 'off'}`;
     case 'maintenance':
       return `maintenance ${c.on ? 'on' : 'off'}${c.force === true ? ' --force' : ''}`;
+    case 'nodeAdd':
+      return `node add ${c.nodeId} ${c.address}${c.prio === undefined ? '' : ` --prio ${c.prio}`}${c.replication === undefined ? '' : ` --replication ${c.replication ? 'on' : 'off'}`}`;
+    case 'nodeRemove':
+      return `node remove ${c.nodeId}`;
   }
 }
 
@@ -136,6 +140,17 @@ function editedView(view: ClusterView, edits: readonly ConfigEdit[]): ClusterVie
       maintenance = e.value === 'on';
       continue;
     }
+    if ('addNode' in e) {
+      nodes.push({ nodeId: e.addNode.nodeId, ip: e.addNode.address, prio: e.addNode.prio, replication: e.addNode.replication ?? true });
+      continue;
+    }
+    if ('removeNode' in e) {
+      nodes.splice(
+        nodes.findIndex((n) => n.nodeId === e.removeNode),
+        1,
+      );
+      continue;
+    }
     const n = nodes.find((x) => x.nodeId === e.nodeId);
     if (n === undefined) continue;
     if (e.key === 'prio') n.prio = Number(e.value);
@@ -157,7 +172,12 @@ export function decideCommand(state: EngineState, event: CommandEvent): Decision
     const there = editor === null ? 'the master is not known yet' : `node ${editor}${nodeById(view, editor)?.ip ? ` (${nodeById(view, editor)?.ip})` : ''} is the master: run it there`;
     return refuse(state, event, `node ${local} does not write the configuration; ${there}`);
   }
-  const nodeId = c.kind === 'switchover' ? c.target : c.kind === 'maintenance' ? null : c.nodeId;
+  if (c.kind === 'nodeAdd') {
+    if (nodeById(view, c.nodeId) !== undefined) return refuse(state, event, `node ${c.nodeId} is already in the nodelist`);
+    const taken = view.nodes.find((n) => n.ip === c.address);
+    if (taken !== undefined) return refuse(state, event, `address ${c.address} is already node ${taken.nodeId}'s`);
+  }
+  const nodeId = c.kind === 'switchover' ? c.target : c.kind === 'maintenance' || c.kind === 'nodeAdd' ? null : c.nodeId;
   const node = nodeId === null ? undefined : nodeById(view, nodeId);
   if (nodeId !== null && node === undefined) return refuse(state, event, `node ${nodeId} is not in the nodelist`);
   const members = q.members;
@@ -202,13 +222,24 @@ export function decideCommand(state: EngineState, event: CommandEvent): Decision
       edits = [{ section: 'corolistener', key: 'maintenance', value: c.on ? 'on' : 'off' }];
       break;
     }
+    case 'nodeAdd':
+      edits = [{ addNode: { nodeId: c.nodeId, address: c.address, ...(c.prio === undefined ? {} : { prio: c.prio }), ...(c.replication === undefined ? {} : { replication: c.replication }) } }];
+      break;
+    case 'nodeRemove': {
+      const master = state.role === 'master' ? local : state.masterId;
+      if (c.nodeId === master) return refuse(state, event, `node ${c.nodeId} is the master: switch over first (corolistener switchover NODEID)`);
+      if (members.includes(c.nodeId)) return refuse(state, event, `node ${c.nodeId} is still a member: stop its corosync and corolistener first`);
+      if (view.nodes.length <= 1) return refuse(state, event, `node ${c.nodeId} is the last node of the nodelist`);
+      edits = [{ removeNode: c.nodeId }];
+      break;
+    }
   }
   const next = editedView(view, edits);
   // What every member elects once it has the file (all at its version, so staleness is left out).
   const atNext = Object.fromEntries(members.map((id) => [id, 1]));
   const after = electMaster(next, members, atNext).masterId;
   const before = state.role === 'master' ? local : state.masterId;
-  if (after === null && before !== null && c.kind !== 'maintenance') {
+  if (after === null && before !== null && c.kind !== 'maintenance' && c.kind !== 'nodeAdd') {
     return refuse(state, event, `${describeCommand(c)} would leave no eligible member among ${members.join(',')}: the cluster would have no master`);
   }
   const configVersion = Math.max(view.configVersion, state.editedVersion ?? 0, state.persisted.claimedVersion?.version ?? 0) + 1;

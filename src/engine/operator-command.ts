@@ -56,7 +56,41 @@ export function parseOperatorCommand(words: readonly string[]): OperatorCommand 
       if (force && on) throw new OperatorCommandError("maintenance on: --force is for 'maintenance off' only");
       return force ? { kind: 'maintenance', on, force } : { kind: 'maintenance', on };
     }
+    case 'node':
+      return parseNode(rest);
     default:
-      throw new OperatorCommandError(`unknown command '${verb ?? ''}' (switchover, prio set, replication set, standby, maintenance)`);
+      throw new OperatorCommandError(`unknown command '${verb ?? ''}' (switchover, prio set, replication set, standby, maintenance, node add, node remove)`);
   }
+}
+
+/** An IPv4 or IPv6 address as corosync's ring0_addr takes it (no names: they would need resolving everywhere). */
+export function isAddress(text: string): boolean {
+  const v4 = /^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
+  return v4.test(text) || (/^[0-9a-fA-F:]{2,39}$/.test(text) && text.includes(':') && (text.match(/::/g) ?? []).length <= 1);
+}
+
+/** `node add NODEID ADDRESS [--prio P] [--replication on|off]`, `node remove NODEID`. */
+function parseNode(rest: readonly string[]): OperatorCommand {
+  const [action, ...args] = rest;
+  if (action === 'remove') {
+    if (args.length > 1) throw new OperatorCommandError(`node remove: unexpected '${args.slice(1).join(' ')}'`);
+    return { kind: 'nodeRemove', nodeId: nodeIdOf(args[0], 'node remove') };
+  }
+  if (action !== 'add') throw new OperatorCommandError(`node: expected 'add NODEID ADDRESS' or 'remove NODEID', got '${rest.join(' ')}'`);
+  const nodeId = nodeIdOf(args[0], 'node add');
+  const address = args[1];
+  if (address === undefined) throw new OperatorCommandError(`node add ${nodeId}: missing ADDRESS`);
+  if (!isAddress(address)) throw new OperatorCommandError(`node add ${nodeId}: expected an IPv4 or IPv6 address, got '${address}'`);
+  const out: Extract<OperatorCommand, { kind: 'nodeAdd' }> = { kind: 'nodeAdd', nodeId, address };
+  for (let i = 2; i < args.length; i += 2) {
+    const [flag, value] = [args[i], args[i + 1]];
+    if (flag === '--prio') {
+      if (value === undefined || !/^[0-9]+$/.test(value) || !Number.isSafeInteger(Number(value)))
+        throw new OperatorCommandError(`node add ${nodeId}: --prio expects an integer 0 or more, got '${value ?? ''}'`);
+      out.prio = Number(value);
+    } else if (flag === '--replication') {
+      out.replication = onOff(value, `node add ${nodeId} --replication`);
+    } else throw new OperatorCommandError(`node add ${nodeId}: unexpected '${flag ?? ''}'`);
+  }
+  return out;
 }

@@ -185,7 +185,9 @@ export type OperatorCommand =
   | { kind: 'prio'; nodeId: number; prio: number }
   | { kind: 'replication'; nodeId: number; on: boolean }
   | { kind: 'standby'; nodeId: number; on: boolean }
-  | { kind: 'maintenance'; on: boolean; force?: boolean };
+  | { kind: 'maintenance'; on: boolean; force?: boolean }
+  | { kind: 'nodeAdd'; nodeId: number; address: string; prio?: number; replication?: boolean }
+  | { kind: 'nodeRemove'; nodeId: number };
 
 /** An operator command for this node's engine; `id` pairs it with its commandResult. */
 export interface CommandEvent {
@@ -196,7 +198,11 @@ export interface CommandEvent {
 }
 
 /** One corosync.conf edit an operator command decided (`node` keys of one nodelist entry, or the corolistener section). */
-export type ConfigEdit = { nodeId: number; key: 'prio' | 'replication' | 'standby'; value: string } | { section: 'corolistener'; key: 'maintenance'; value: string };
+export type ConfigEdit =
+  | { nodeId: number; key: 'prio' | 'replication' | 'standby'; value: string }
+  | { section: 'corolistener'; key: 'maintenance'; value: string }
+  | { addNode: { nodeId: number; address: string; prio?: number; replication?: boolean } }
+  | { removeNode: number };
 
 export type EngineEvent =
   | CarrierEvent

@@ -151,6 +151,14 @@ export function applyEdits(view: ClusterView, edits: readonly ConfigEdit[]): Clu
       view.maintenance = e.value === 'on';
       continue;
     }
+    if ('addNode' in e) {
+      view.nodes.push({ nodeId: e.addNode.nodeId, ip: e.addNode.address, prio: e.addNode.prio, replication: e.addNode.replication ?? true });
+      continue;
+    }
+    if ('removeNode' in e) {
+      view.nodes = view.nodes.filter((n) => n.nodeId !== e.removeNode);
+      continue;
+    }
     const info = nodeById(view, e.nodeId);
     if (info === undefined) continue;
     if (e.key === 'prio') info.prio = Number(e.value);

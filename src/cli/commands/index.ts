@@ -27,6 +27,7 @@ export const COMMANDS: { [N in CommandName]: CommandRun<N> } = {
   replication: operate,
   standby: operate,
   maintenance: operate,
+  node: operate,
   history,
 };
 

@@ -105,6 +105,37 @@ describe('operator commands', () => {
   });
 });
 
+describe('node add and remove', () => {
+  it('adds a node through the master; refuses a known id or address', () => {
+    const r = run(settled(4), [command({ kind: 'nodeAdd', nodeId: 11, address: '198.18.0.11', prio: 10 })]);
+    expect(r.effects[0][0]).toMatchObject({ type: 'editConfig', edits: [{ addNode: { nodeId: 11, address: '198.18.0.11', prio: 10 } }], configVersion: 6, masterAfter: 4 });
+    expect(run(settled(4), [command({ kind: 'nodeAdd', nodeId: 8, address: '198.18.0.11' })]).effects[0][0]).toMatchObject({ ok: false, message: 'node 8 is already in the nodelist' });
+    expect(run(settled(4), [command({ kind: 'nodeAdd', nodeId: 11, address: '198.18.0.8' })]).effects[0][0]).toMatchObject({ ok: false, message: "address 198.18.0.8 is already node 8's" });
+  });
+
+  it('removes a node that is down; refuses the master and a member, with the reason', () => {
+    expect(run(settled(4), [command({ kind: 'nodeRemove', nodeId: 4 })]).effects[0][0]).toMatchObject({
+      ok: false,
+      message: 'node 4 is the master: switch over first (corolistener switchover NODEID)',
+    });
+    expect(run(settled(4), [command({ kind: 'nodeRemove', nodeId: 8 })]).effects[0][0]).toMatchObject({ ok: false, message: 'node 8 is still a member: stop its corosync and corolistener first' });
+    const down = run(settled(4), [quorum(11, [2, 4]), versions([2, 4], 5), command({ kind: 'nodeRemove', nodeId: 8 })]);
+    expect(down.effects[2][0]).toMatchObject({ type: 'editConfig', edits: [{ removeNode: 8 }], configVersion: 6 });
+  });
+
+  it('parses node add with its options, naming a bad address', () => {
+    expect(parseOperatorCommand(['node', 'add', '11', '198.18.0.11', '--prio', '5', '--replication', 'off'])).toEqual({
+      kind: 'nodeAdd',
+      nodeId: 11,
+      address: '198.18.0.11',
+      prio: 5,
+      replication: false,
+    });
+    expect(() => parseOperatorCommand(['node', 'add', '11', '198.18.0.300'])).toThrow("node add 11: expected an IPv4 or IPv6 address, got '198.18.0.300'");
+    expect(parseOperatorCommand(['node', 'remove', '8'])).toEqual({ kind: 'nodeRemove', nodeId: 8 });
+  });
+});
+
 describe('ordered hand-over', () => {
   const moved = withNode(VIEW, 2, { prio: 101 });
 
