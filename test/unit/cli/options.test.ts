@@ -203,7 +203,7 @@ describe('other commands', () => {
     expect(parseCommandLine(['demo', '-h'], {})).toEqual({ name: 'help', topic: 'demo' });
     expect(parseCommandLine(['--version'], {})).toEqual({ name: 'version' });
     expect(usageError(['frobnicate']).message).toBe(
-      'unknown command "frobnicate"; one of: run, list, status, config, sandbox, demo, switchover, prio, replication, standby, maintenance, history, help',
+      'unknown command "frobnicate"; one of: run, list, status, config, sandbox, demo, switchover, prio, replication, standby, maintenance, node, history, help',
     );
     expect(usageError(['stauts']).message).toContain('did you mean "status"?');
     expect(usageError(['run', '--lgo', 'x']).message).toBe("unknown option '--lgo'; did you mean --log?");
