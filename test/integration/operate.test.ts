@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { AddressMonitor, ClusterMonitor, holdersOf, LISTENER_FILES, type SandboxCluster, type SandboxListener } from '../../src/sandbox';
+import { AddressMonitor, ClusterMonitor, holdersOf, LISTENER_FILES, SandboxListener, startListeners, type SandboxCluster } from '../../src/sandbox';
 import { CLUSTER_IP, callSummary, diagnostics, roles, useListeners, waitMaster, waitUntil } from './listener-support';
 import { describeIntegration, notes, useCluster } from './support';
 
@@ -277,5 +277,74 @@ describeIntegration('operating the cluster, 5 nodes (issue 18)', () => {
     const ls = listeners();
     await waitMaster(c, ls, 'n5');
     await switchoverRound(c, ls, 'n5', ['n1', 'n2', 'n3', 'n4', 'n5']);
+  });
+});
+
+describeIntegration('a 4th node added to a running 3-node cluster and removed (issue 18)', () => {
+  // Four nodes exist in the sandbox, but the cluster starts as three: n11 is not in their
+  // nodelist and has no corosync.conf until `node add` and `config sync --from`.
+  const cluster = useCluster({
+    nodes: [
+      { nodeId: 2, prio: 99 },
+      { nodeId: 4, prio: 100 },
+      { nodeId: 8, prio: 98 },
+      { nodeId: 11, prio: 10 },
+    ],
+    start: false,
+    waitFormed: false,
+  });
+  let listeners: Map<string, SandboxListener> = new Map();
+  afterAll(async () => {
+    await Promise.all([...listeners.values()].map((l) => l.kill().catch(() => undefined)));
+  });
+
+  it('node add, config sync --from on the new node, all quorate with 4 and the master unchanged; node remove once it is down', async () => {
+    const c = cluster();
+    const three = ['n2', 'n4', 'n8'];
+    const { applyOperatorEdits } = await import('../../src/config/operator-edits');
+    const { parseCorosyncConf, serializeCorosyncConf } = await import('../../src/config');
+    for (const n of three) {
+      const file = c.confPath(n);
+      const doc = parseCorosyncConf(fs.readFileSync(file, 'utf8'), file);
+      const version = Number(/config_version: (\d+)/.exec(fs.readFileSync(file, 'utf8'))?.[1] ?? '0');
+      fs.writeFileSync(file, serializeCorosyncConf(applyOperatorEdits(doc, [{ removeNode: 11 }], version + 1)));
+    }
+    fs.rmSync(c.confPath('n11'));
+    for (const n of three) await c.start(n);
+    await c.waitFormed(three, { timeoutMs: 30_000 });
+    listeners = new Map((await startListeners(c, three)).map((l) => [l.node.name, l]));
+    await waitMaster(c, listeners, 'n4');
+
+    const add = await cli(listeners.get('n4')!, ['node', 'add', '11', '198.18.0.11', '--prio', '10']);
+    expect(add.code, add.stderr + diagnostics(listeners)).toBe(0);
+    expect(add.stdout).toMatch(/^node add 11 198\.18\.0\.11 --prio 10: config_version \d+\n$/);
+    const version = /config_version (\d+)/.exec(add.stdout)![1]!;
+    await waitUntil('every file with node 11', () => three.every((n) => fs.readFileSync(c.confPath(n), 'utf8').includes(`config_version: ${version}\n`)), { diag: () => diagnostics(listeners) });
+    expect(fs.readFileSync(c.confPath('n2'), 'utf8')).toMatch(/ring0_addr: 198\.18\.0\.11\n\s+nodeid: 11\n\s+prio: 10\n/);
+
+    const l11 = new SandboxListener(c, 'n11');
+    l11.prepare(); // the cluster key in its /etc/corosync, as on the others
+    const sync = await c.exec('n11', [process.execPath, MAIN, 'config', 'sync', '--from', '198.18.0.4']);
+    expect(sync.code, sync.stderr).toBe(0);
+    expect(sync.stdout).toBe(`config sync: installed config_version ${version} from 198.18.0.4 (was 0; previous file kept as .bak)\n`);
+    await c.start('n11');
+    await l11.start();
+    listeners.set('n11', l11);
+    await c.waitFormed(undefined, { timeoutMs: 30_000 });
+    await waitMaster(c, listeners, 'n4');
+    const table = await cli(l11, ['-l']);
+    expect(table.stdout.split('\n').filter((l) => / joined /.test(l))).toHaveLength(4);
+
+    await l11.stop();
+    listeners.delete('n11');
+    await c.stop('n11');
+    await waitUntil('n4 to see n11 gone', async () => (await listeners.get('n4')!.status())?.report.nodes.find((n) => n.id === 11)?.status === 'left');
+    const refusedMaster = await cli(listeners.get('n2')!, ['node', 'remove', '4']);
+    expect(refusedMaster.code).toBe(1);
+    const remove = await cli(listeners.get('n4')!, ['node', 'remove', '11']);
+    expect(remove.code, remove.stderr).toBe(0);
+    await waitUntil('node 11 gone from every file', () => three.every((n) => !fs.readFileSync(c.confPath(n), 'utf8').includes('nodeid: 11')));
+    await waitUntil('-l with 3 nodes', async () => (await cli(listeners.get('n8')!, ['-l'])).stdout.split('\n').filter((l) => / (joined|left) /.test(l)).length === 3);
+    await waitMaster(c, listeners, 'n4');
   });
 });
