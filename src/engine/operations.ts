@@ -169,7 +169,9 @@ export function decideCommand(state: EngineState, event: CommandEvent): Decision
   if (view === null || q === null || !q.quorate) return refuse(state, event, `node ${local} is not quorate: no change can be made from here`);
   const editor = editorOf(state);
   if (editor !== local) {
-    const there = editor === null ? 'the master is not known yet' : `node ${editor}${nodeById(view, editor)?.ip ? ` (${nodeById(view, editor)?.ip})` : ''} is the master: run it there`;
+    const where = editor === null ? '' : `node ${editor}${nodeById(view, editor)?.ip ? ` (${nodeById(view, editor)?.ip})` : ''}`;
+    const isMaster = editor !== null && (state.masterId === editor || state.knownMaster === editor);
+    const there = editor === null ? 'the master is not known yet' : isMaster ? `${where} is the master: run it there` : `${where} writes it (no master in this partition): run it there`;
     return refuse(state, event, `node ${local} does not write the configuration; ${there}`);
   }
   if (c.kind === 'nodeAdd') {

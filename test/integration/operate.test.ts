@@ -169,7 +169,7 @@ describeIntegration('operating the cluster, 3 nodes (issue 18)', () => {
     expect(r.stdout).toMatch(/the master role moves from node 2 to node 4 \(ordered hand-over\); node 4 is master/);
     await waitMaster(c, ls, 'n4');
     const table = (await cli(ls.get('n8')!, ['-l'])).stdout;
-    expect(table).toMatch(/ {10}2 {4}198\.18\.0\.2 {4}joined {13}S {7}\d+ {9}standby\n/);
+    expect(table).toMatch(/ {10}2 {7}198\.18\.0\.2 {4}joined {13}S {7}\d+ {9}standby\n/);
     expect((await cli(ls.get('n8')!, ['status'])).stdout).toContain('standby:  node(s) 2');
     const off = await cli(ls.get('n4')!, ['standby', '2', 'off']);
     expect(off.code, off.stderr).toBe(0);
