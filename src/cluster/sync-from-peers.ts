@@ -34,7 +34,7 @@ export interface PeerResult {
 }
 
 export type SyncOutcome =
-  | { status: 'installed'; from: string; previous: bigint; version: bigint; peers: PeerResult[] }
+  | { status: 'installed'; from: string; previous: bigint; version: bigint; peers: PeerResult[]; created?: boolean }
   | { status: 'up-to-date'; version: bigint; peers: PeerResult[] }
   | { status: 'no-peer'; version: bigint; peers: PeerResult[] };
 
@@ -77,5 +77,5 @@ export async function syncFromPeers(options: SyncFromPeersOptions): Promise<Sync
   if (!best) return { status: 'no-peer', version: local.version, peers: results };
   if (!supersedes(best.res, local)) return { status: 'up-to-date', version: local.version, peers: results };
   await installConfig(options.confPath, best.res.content, best.res.version, options.write);
-  return { status: 'installed', from: best.peer, previous: local.version, version: best.res.version, peers: results };
+  return { status: 'installed', from: best.peer, previous: local.version, version: best.res.version, peers: results, ...(existing === null ? { created: true } : {}) };
 }

@@ -31,7 +31,10 @@ async function sync(command: CommandOf<'config'>, io: CliIo): Promise<number> {
   const failures = outcome.peers.filter((p) => p.error !== undefined).map((p) => `${p.peer}: ${p.error}`);
   switch (outcome.status) {
     case 'installed':
-      if (!command.json) io.stdout.write(`config sync: installed config_version ${outcome.version} from ${outcome.from} (was ${outcome.previous}; previous file kept as .bak)\n`);
+      if (!command.json) {
+        const was = outcome.created ? 'there was none' : `was ${outcome.previous}; previous file kept as .bak`;
+        io.stdout.write(`config sync: installed config_version ${outcome.version} from ${outcome.from} (${was})\n`);
+      }
       break;
     case 'up-to-date':
       if (!command.json) io.stdout.write(`config sync: ${command.corosyncConf} is up to date (config_version ${outcome.version})\n`);
