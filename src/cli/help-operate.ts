@@ -4,14 +4,16 @@ import type { OperateName } from './option-specs';
 const OPERATE_EXIT = `Exit codes:
   0  done (for a change that moves the master role: the new master holds it and
      every member has the new corosync.conf)
-  1  refused or failed, with one line saying why (e.g. this node is not the master
-     and which node is; the node is not a member; no answer in --timeout)
+  1  refused or failed, with one line saying why (e.g. the node is not a member;
+     no eligible member would be left; no answer in --timeout)
   2  usage error: the command line is wrong (a bad node id, prio or on|off)
   3  unreachable: no corolistener daemon answers on the control socket`;
 
-const COMMON = `Sent to the local daemon (control socket); it must run on the master (without one,
-e.g. when the master was cut off during maintenance: on the lowest node holding the
-newest corosync.conf); any other node answers which node that is (exit 1). The master
+const COMMON = `Sent to the local daemon (control socket). The master writes the change (without one,
+e.g. when the master was cut off during maintenance: the lowest node holding the
+newest corosync.conf); another node forwards the command to it over CPG, signed with
+the cluster key, and prints its answer (without a readable key it answers which node
+to run it on, exit 1). The master
 writes corosync.conf with a new config_version (validated, corosync -t, atomically),
 corosync reloads it and it is distributed to every member, signed with the cluster key,
 as a takeover's priority raise is. A change that moves the master role is an ordered

@@ -4,6 +4,7 @@
 import { registerConfigMessages } from './config-messages';
 import { MessageCodec } from './envelope';
 import { HANDOVER, validateHandoverBody } from './handover-messages';
+import { OPERATOR, validateOperatorBody } from './operator-messages';
 import type { ClaimedVersion, FailureRecords, RingId } from '../engine/types';
 
 /** The CPG group every corolistener joins. */
@@ -56,5 +57,5 @@ export function validateFailureRecordsBody(body: unknown): FailureRecordsBody {
 export function createMessageCodec(): MessageCodec {
   // Configuration distribution (config-messages.ts): config.offer, config.ack, config.hello.
   // The ordered hand-over (handover-messages.ts): handover.
-  return registerConfigMessages(new MessageCodec().register(FAILURE_RECORDS, validateFailureRecordsBody).register(HANDOVER, validateHandoverBody));
+  return registerConfigMessages(new MessageCodec().register(FAILURE_RECORDS, validateFailureRecordsBody).register(HANDOVER, validateHandoverBody).register(OPERATOR, validateOperatorBody));
 }

@@ -14,7 +14,9 @@ import { NodeActions } from '../actions/node-actions';
 import type { RetryOptions } from '../actions/retry';
 import { StateFile, StateFileError } from '../actions/state-file';
 import { MessageError } from '../cluster/envelope';
+import { ClusterKey } from '../cluster/cluster-key';
 import { HANDOVER, validateHandoverBody } from '../cluster/handover-messages';
+import { OPERATOR, validateOperatorBody } from '../cluster/operator-messages';
 import type { QuorumEvent } from '../corosync/bindings';
 import { createMessageCodec, FAILURE_RECORDS, validateFailureRecordsBody } from '../cluster/messages';
 import type { ConfigPublisher } from '../cluster/publisher-port';
@@ -100,6 +102,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
   private history: History | undefined;
   private metrics: { metrics: Metrics; server: MetricsServer } | undefined;
   private readonly observers: Observers;
+  private clusterKey: ClusterKey | undefined;
 
   constructor(private readonly options: CorolistenerOptions) {
     super();
@@ -118,6 +121,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
       runner: new ExecCommandRunner(),
       notifyCommand: () => this.vmmgr?.notifyCommand,
       context: (role) => this.context(role),
+      key: () => this.clusterKey,
     });
     this.observers = { logger: this.logger, emit: (e, payload) => this.emit(e, ...([payload] as never)), history: () => this.history, metrics: () => this.metrics?.metrics, desk: this.desk };
     this.corosync = new CorosyncConnection({
@@ -166,6 +170,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     this.conf = this.viewLogged(await readCorosyncConf(this.options.corosyncConf));
     const actions = this.options.actions ?? this.defaultActions(this.vmmgr);
     this.persisted = await this.loadPersisted();
+    this.clusterKey = await ClusterKey.fromFile(this.options.keyFile).catch(() => undefined); // forwarding operator commands
     this.history = new History(
       this.options.stateDir,
       this.startedAt.toISOString(),
@@ -363,8 +368,9 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
       this.logger.warn({ event: 'message-rejected', from: m.nodeId, code, bytes: m.data.length, error: errorText(err) }, 'cluster message rejected');
       return;
     }
-    if (decoded.type === HANDOVER) {
+    if (decoded.type === HANDOVER || decoded.type === OPERATOR) {
       if (m.own) return this.corosync.ownDelivered();
+      if (decoded.type === OPERATOR) return this.desk.onOperatorMessage(m.nodeId, validateOperatorBody(decoded.body));
       return this.desk.onMessage(m.nodeId, validateHandoverBody(decoded.body));
     }
     if (decoded.type !== FAILURE_RECORDS) {

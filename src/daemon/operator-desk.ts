@@ -13,8 +13,10 @@ import type { Logger } from 'pino';
 import { contextEnv, type CommandContext } from '../actions/command-context';
 import { formatArgv, type CommandRunner } from '../actions/command-runner';
 import { encodeMessage } from '../cluster/envelope';
+import type { ClusterKey } from '../cluster/cluster-key';
 import { HANDOVER, type HandoverBody } from '../cluster/handover-messages';
-import { describeCommand } from '../engine/operations';
+import { OPERATOR, signOperator, verifyOperator, type OperatorBody } from '../cluster/operator-messages';
+import { describeCommand, editorOf } from '../engine/operations';
 import { OperatorCommandError, parseOperatorCommand } from '../engine/operator-command';
 import type { Effect, EngineEvent, EngineState, OperatorCommand, Role } from '../engine/types';
 import { errorText } from './corosync-session';
@@ -55,6 +57,8 @@ export interface OperatorDeskDeps {
   runner: CommandRunner;
   notifyCommand(): readonly string[] | undefined;
   context(role: CommandContext['role']): CommandContext;
+  /** The cluster key (forwarding a command to the master is signed); undefined: not forwarded. */
+  key(): ClusterKey | undefined;
 }
 
 interface Waiter {
@@ -76,13 +80,17 @@ export class OperatorDesk {
   private ipHeldAt: number | null = null;
   private release: { from: number; at: number; ipFreeMs: number | null } | null = null;
   private notifyChain: Promise<void> = Promise.resolve();
+  private readonly forwarded = new Map<string, { resolve(r: OperateResult): void; timer: unknown }>();
   /** The last hand-over this node saw complete (status). */
   lastHandover: HandoverReport | null = null;
 
   constructor(private readonly d: OperatorDeskDeps) {}
 
-  /** A control-socket request: parse, hand it to the engine, answer when decided (and done). */
-  operate(request: unknown): Promise<OperateResult> {
+  /**
+   * A control-socket request: parse, hand it to the engine (or, when another node writes the
+   * configuration, forward it there over CPG, signed), answer when decided (and done).
+   */
+  operate(request: unknown, forward = true): Promise<OperateResult> {
     const r = (request ?? {}) as Partial<OperateRequest>;
     if (!Array.isArray(r.args) || !r.args.every((a) => typeof a === 'string')) return Promise.reject(new Error('operate: args must be an array of strings'));
     let command: OperatorCommand;
@@ -93,7 +101,11 @@ export class OperatorDesk {
       throw err;
     }
     const timeoutMs = typeof r.timeoutMs === 'number' && Number.isFinite(r.timeoutMs) ? Math.min(Math.max(r.timeoutMs, 1_000), MAX_OPERATE_TIMEOUT_MS) : DEFAULT_OPERATE_TIMEOUT_MS;
-    if (this.d.state() === undefined) return Promise.resolve({ ok: false, message: 'the daemon has not connected to corosync yet' });
+    const state = this.d.state();
+    if (state === undefined) return Promise.resolve({ ok: false, message: 'the daemon has not connected to corosync yet' });
+    const editor = editorOf(state);
+    const key = this.d.key();
+    if (forward && editor !== null && editor !== state.localNodeId && key !== undefined) return this.forward(editor, r.args, timeoutMs, key);
     const id = `op-${++this.seq}`;
     const answer = new Promise<OperateResult>((resolve) => this.waiters.set(id, { command, timeoutMs, resolve }));
     this.d.logger.info({ event: 'operator', id, command: describeCommand(command) }, `operator: ${describeCommand(command)}`);
@@ -198,6 +210,48 @@ export class OperatorDesk {
     this.check();
   }
 
+  // ---- forwarding to the writer
+
+  private forward(to: number, args: string[], timeoutMs: number, key: ClusterKey): Promise<OperateResult> {
+    const id = `fwd-${this.localId()}-${++this.seq}-${this.d.clock.now()}`;
+    this.d.logger.info({ event: 'operator-forward', id, to, args }, `operator: ${args.join(' ')} forwarded to node ${to}, which writes the configuration`);
+    return new Promise((resolve) => {
+      const timer = this.d.clock.setTimeout(() => {
+        this.forwarded.delete(id);
+        resolve({ ok: false, message: `node ${to} (which writes the configuration) did not answer within ${(timeoutMs + 5_000) / 1000} s` });
+      }, timeoutMs + 5_000);
+      this.forwarded.set(id, { resolve, timer });
+      this.d.broadcast(encodeMessage(OPERATOR, signOperator({ phase: 'request', id, to, args, timeoutMs }, key))).catch((err: unknown) => {
+        this.d.clock.clearTimeout(timer);
+        this.forwarded.delete(id);
+        resolve({ ok: false, message: `cannot forward to node ${to}: ${errorText(err)}` });
+      });
+    });
+  }
+
+  /** A peer's operator message (own ones are not passed here). */
+  onOperatorMessage(from: number, body: OperatorBody): void {
+    const key = this.d.key();
+    if (body.to !== this.localId()) return;
+    if (key === undefined || !verifyOperator(body, key)) {
+      this.d.logger.warn({ event: 'message-rejected', from, type: OPERATOR, code: 'bad-mac' }, 'cluster message rejected');
+      return;
+    }
+    if (body.phase === 'result') {
+      const f = this.forwarded.get(body.id);
+      if (f === undefined) return;
+      this.forwarded.delete(body.id);
+      this.d.clock.clearTimeout(f.timer);
+      f.resolve({ ok: body.ok, message: body.ok ? `${body.message} (done by node ${from})` : body.message });
+      return;
+    }
+    // A request for us: carried out here, never forwarded again.
+    void this.operate({ args: body.args, timeoutMs: body.timeoutMs }, false).then((result) => {
+      const reply = signOperator({ phase: 'result', id: body.id, to: from, ok: result.ok, message: result.message.slice(0, 4096) }, key);
+      return this.d.broadcast(encodeMessage(OPERATOR, reply)).catch((err: unknown) => this.d.logger.warn({ event: 'operator-forward', error: errorText(err) }, 'cannot answer a forwarded command'));
+    });
+  }
+
   // ---- NotifyCommand
 
   roleChanged(previous: Role, role: Role): void {
@@ -216,6 +270,11 @@ export class OperatorDesk {
   /** Answers every waiting client (the daemon stops). */
   close(): void {
     for (const id of [...this.waiters.keys()]) this.finish(id, { ok: false, message: 'the daemon stopped before the command completed' });
+    for (const [id, f] of this.forwarded) {
+      this.d.clock.clearTimeout(f.timer);
+      this.forwarded.delete(id);
+      f.resolve({ ok: false, message: 'the daemon stopped before the forwarded command was answered' });
+    }
   }
 
   private finish(id: string, result: OperateResult): void {

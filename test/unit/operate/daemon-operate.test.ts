@@ -6,7 +6,9 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { encodeMessage } from '../../../src/cluster/envelope';
+import { ClusterKey } from '../../../src/cluster/cluster-key';
 import { HANDOVER } from '../../../src/cluster/handover-messages';
+import { OPERATOR, signOperator } from '../../../src/cluster/operator-messages';
 import type { ConfigPublisher } from '../../../src/cluster/publisher-port';
 import { queryDaemon } from '../../../src/daemon/control-socket';
 import { Corolistener } from '../../../src/daemon/corolistener';
@@ -32,7 +34,7 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void
   }
 }
 
-async function start(reuse?: TestDirs): Promise<{ corosync: FakeCorosync; socket: string; published: number[] }> {
+async function start(reuse?: TestDirs, localNodeId = 4): Promise<{ corosync: FakeCorosync; socket: string; published: number[] }> {
   if (reuse === undefined) {
     dirs = testDirs(DOC_EXAMPLE_NODES);
     const notify = join(dirs.root, 'notify.sh');
@@ -41,7 +43,8 @@ async function start(reuse?: TestDirs): Promise<{ corosync: FakeCorosync; socket
     writeFileSync(dirs.vmmgrConf, `CloudIp 198.18.0.100\nCloudMask 24\nNotifyCommand ${notify} ${join(dirs.root, 'notified.txt')}\n`);
   }
   const d = dirs!;
-  const corosync = new FakeCorosync(4);
+  const corosync = new FakeCorosync(localNodeId);
+  writeFileSync(join(d.root, 'authkey'), 'a cluster key of at least sixteen bytes');
   for (const n of DOC_EXAMPLE_NODES) corosync.versions[n.id] = 1;
   const published: number[] = [];
   const publisher: ConfigPublisher = { publish: async ({ configVersion }) => void published.push(configVersion) };
@@ -58,6 +61,7 @@ async function start(reuse?: TestDirs): Promise<{ corosync: FakeCorosync; socket
     retry: { attempts: 2, initialDelayMs: 5, maxDelayMs: 20 },
     corosyncCheck: 'off',
     linkMonitor: null,
+    keyFile: join(d.root, 'authkey'),
   });
   await daemon.start();
   return { corosync, socket, published };
@@ -128,4 +132,21 @@ it('answers a switchover once the target announced its takeover and every member
     'switchover 2: config_version 2; the master role moves from node 4 to node 2 (ordered hand-over); node 2 is master, all 3 members at config_version 2; no cluster-IP holder for 12 ms (node 4 released it 5 ms before its release went out; node 2 held it 7 ms after the release arrived)',
   );
   expect(result.handover).toMatchObject({ from: 4, to: 2, gapMs: 12 });
+});
+
+it('a command given to a slave is forwarded to the master, signed, and answered from there', async () => {
+  const { corosync, socket } = await start(undefined, 2);
+  corosync.session.quorum(true, [2, 4, 8], 10);
+  await until(() => daemon!.nodeListReport().masterNodeId === 4);
+  await daemon!.settled();
+  const answer = operate(socket, ['prio', 'set', '8', '50']);
+  await until(() => corosync.session.sent.some((b) => b.toString().includes('"operator"')));
+  const request = JSON.parse(corosync.session.sent.find((b) => b.toString().includes('"operator"'))!.toString()) as { body: { id: string; to: number; args: string[] } };
+  expect(request.body).toMatchObject({ to: 4, args: ['prio', 'set', '8', '50'] });
+  const key = await ClusterKey.fromFile(join(dirs!.root, 'authkey'));
+  // A forged answer (another key) is dropped; the master's signed one is the answer.
+  const other = ClusterKey.fromSecret(Buffer.from('another key of at least sixteen bytes'));
+  corosync.session.message(4, encodeMessage(OPERATOR, signOperator({ phase: 'result', id: request.body.id, to: 2, ok: true, message: 'forged' }, other)));
+  corosync.session.message(4, encodeMessage(OPERATOR, signOperator({ phase: 'result', id: request.body.id, to: 2, ok: true, message: 'prio set 8 50: config_version 2' }, key)));
+  expect(await answer).toEqual({ ok: true, message: 'prio set 8 50: config_version 2 (done by node 4)' });
 });
