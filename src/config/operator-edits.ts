@@ -9,7 +9,23 @@ import { parseCorosyncInteger } from './corosync-conf-rules';
 import { nodeOf, nodeSections } from './corosync-conf-view';
 import type { ConfigEdit } from '../engine/types';
 
+/**
+ * Whether `doc` already holds every edit (a retried or repeated step after the file was written:
+ * the interpreter may run a step again when a newer plan carried it over).
+ */
+function alreadyApplied(doc: CorosyncConfDocument, edits: readonly ConfigEdit[]): boolean {
+  const nodes = nodeSections(doc).map(nodeOf);
+  return edits.every((e) => {
+    if ('section' in e) return valueAt(doc, e.section, e.key)?.value === e.value;
+    if ('addNode' in e) return nodes.some((n) => n.nodeid === e.addNode.nodeId && n.ringAddrs[0] === e.addNode.address);
+    if ('removeNode' in e) return !nodes.some((n) => n.nodeid === e.removeNode);
+    return nodes.find((n) => n.nodeid === e.nodeId)?.keys[e.key] === e.value;
+  });
+}
+
 export function applyOperatorEdits(doc: CorosyncConfDocument, edits: readonly ConfigEdit[], version: number): CorosyncConfDocument {
+  const current = parseCorosyncInteger(valueAt(doc, 'totem', 'config_version')?.value ?? '0', [0, Number.MAX_SAFE_INTEGER]) ?? 0;
+  if (current >= version && alreadyApplied(doc, edits)) return doc;
   let out = doc;
   for (const e of edits) {
     if ('section' in e) out = setSectionKey(out, e.section, e.key, e.value);

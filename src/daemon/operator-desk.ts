@@ -121,7 +121,8 @@ export class OperatorDesk {
   /** The engine's edit was written (error: it was not). A role that moves is waited for. */
   editDone(e: Extract<Effect, { type: 'editConfig' }>, error?: unknown): void {
     const w = this.waiters.get(e.commandId);
-    if (w === undefined) return;
+    // Answered already, or waiting for the move: a step repeated after its write changes nothing.
+    if (w === undefined || w.moving !== undefined) return;
     if (error !== undefined) return this.finish(e.commandId, { ok: false, message: `${describeCommand(w.command)}: corosync.conf not written: ${errorText(error)}` });
     if (e.masterAfter === null || e.masterAfter === e.masterBefore) return this.finish(e.commandId, { ok: true, message: e.summary, configVersion: e.configVersion });
     const timer = this.d.clock.setTimeout(() => {

@@ -127,7 +127,7 @@ it('answers a switchover once the target announced its takeover and every member
   // Node 2 took over 7 ms after the release arrived; the release said the IP had been free for 5 ms.
   corosync.session.message(2, encodeMessage(HANDOVER, { phase: 'taken', from: 4, ipFreeMs: 5, heldAfterMs: 7 }));
   const result = await answer;
-  expect(result.ok).toBe(true);
+  expect(result.ok, result.message).toBe(true);
   expect(result.message).toBe(
     'switchover 2: config_version 2; the master role moves from node 4 to node 2 (ordered hand-over); node 2 is master, all 3 members at config_version 2; no cluster-IP holder for 12 ms (node 4 released it 5 ms before its release went out; node 2 held it 7 ms after the release arrived)',
   );
