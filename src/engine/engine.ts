@@ -87,6 +87,8 @@ function decide(state: EngineState, event: EngineEvent): Decision {
       // connected after the ring formed) missed it, and their VM verdict waits for every
       // member's records: send ours again (receivers merge).
       effects.push(failureRecordsBroadcast(s, q.ringId));
+      // ... and a master says again that it is one (a restarted listener knows no master to wait for, operations.ts).
+      if (role === 'master') effects.push({ type: 'announceTakeover', from: null });
       why.push(`node(s) ${event.nodeIds.join(',')} joined the group: failure records sent again`);
     }
     settleVms(s, effects, why);

@@ -241,6 +241,10 @@ export function decideCommand(state: EngineState, event: CommandEvent): Decision
   const atNext = Object.fromEntries(members.map((id) => [id, 1]));
   const after = electMaster(next, members, atNext).masterId;
   const before = state.role === 'master' ? local : state.masterId;
+  const anyEligible = next.nodes.some((n) => n.replication && n.standby !== true && n.prio !== undefined);
+  if (!anyEligible && c.kind !== 'maintenance') {
+    return refuse(state, event, `${describeCommand(c)} would leave no node of the nodelist that can be master`);
+  }
   if (after === null && before !== null && c.kind !== 'maintenance' && c.kind !== 'nodeAdd') {
     return refuse(state, event, `${describeCommand(c)} would leave no eligible member among ${members.join(',')}: the cluster would have no master`);
   }

@@ -203,6 +203,8 @@ export class Simulator {
       if (n.corosyncUp && n.ring !== null) {
         this.enqueue(id, { type: 'quorum', now: this.now, quorate: n.quorate, ringId: n.ring, members: [...n.members] });
         this.enqueue(id, { type: 'configVersions', now: this.now, versions: this.versionsOf(n.members) });
+        // CPG tells the members' listeners that this one joined the group (they send it what it missed).
+        for (const mid of n.members) if (mid !== id && this.node(mid).interpreter !== null) this.enqueue(mid, { type: 'groupJoined', now: this.now, nodeIds: [id] });
       } else if (!n.corosyncUp) {
         this.enqueue(id, { type: 'disconnected', now: this.now });
       }

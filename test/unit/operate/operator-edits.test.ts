@@ -36,7 +36,18 @@ it('sets maintenance in a section of its own and standby on a node; refuses a ve
   expect(validateCorosyncConf(edited).errors).toEqual([]);
   expect(serializeCorosyncConf(applyOperatorEdits(edited, [{ section: 'corolistener', key: 'maintenance', value: 'off' }], 5))).toMatch(/\ncorolistener \{\n\tmaintenance: off\n\}\n$/);
   // The same edit again (a step repeated after it was written) changes nothing; another one at that version is refused.
-  expect(serializeCorosyncConf(applyOperatorEdits(edited, [{ section: 'corolistener', key: 'maintenance', value: 'on' }, { nodeId: 4, key: 'standby', value: 'on' }], 4))).toBe(text);
+  expect(
+    serializeCorosyncConf(
+      applyOperatorEdits(
+        edited,
+        [
+          { section: 'corolistener', key: 'maintenance', value: 'on' },
+          { nodeId: 4, key: 'standby', value: 'on' },
+        ],
+        4,
+      ),
+    ),
+  ).toBe(text);
   expect(() => applyOperatorEdits(doc(), [{ nodeId: 4, key: 'prio', value: '7' }], 3)).toThrow(/totem\.config_version.*already 3, not below 3 as decided/);
   expect(() => applyOperatorEdits(doc(), [{ removeNode: 99 }], 4)).toThrow(/no node with nodeid 99/);
 });
