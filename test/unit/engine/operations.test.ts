@@ -90,7 +90,13 @@ describe('operator commands', () => {
     const one = run(initialState(4), [config({ ...VIEW, nodes: VIEW.nodes.map((n) => (n.nodeId === 4 ? n : { ...n, replication: false })) }), quorum(10, [2, 4, 8]), versions([2, 4, 8], 5)]).state;
     expect(run(one, [command({ kind: 'standby', nodeId: 4, on: true })]).effects[0][0]).toMatchObject({
       ok: false,
-      message: 'standby 4 on would leave no eligible member among 2,4,8: the cluster would have no master',
+      message: 'standby 4 on would leave no node of the nodelist that can be master',
+    });
+    // Node 8 could be master, but it is not in this partition: refused too.
+    const two = run(initialState(4), [config({ ...VIEW, nodes: VIEW.nodes.map((n) => (n.nodeId === 2 ? { ...n, replication: false } : n)) }), quorum(10, [2, 4]), versions([2, 4], 5)]).state;
+    expect(run(two, [command({ kind: 'standby', nodeId: 4, on: true })]).effects[0][0]).toMatchObject({
+      ok: false,
+      message: 'standby 4 on would leave no eligible member among 2,4: the cluster would have no master',
     });
     expect(run(settled(4), [command({ kind: 'prio', nodeId: 8, prio: 98 })]).effects[0]).toEqual([
       { type: 'commandResult', commandId: 'c1', ok: true, message: 'node 8 already has prio 98: nothing written' },
