@@ -549,8 +549,10 @@ describe('Corolistener', () => {
     expect(h.corosync.session.sent.length).toBe(sent);
     h.corosync.session.handlers.onGroupMembership?.({ members: [2, 4, 8], joined: [8] });
     await h.daemon.settled();
-    expect(h.corosync.session.sent.length).toBe(sent + 1);
+    // The records, and (this node is master) its announcement that it is, for the ordered hand-over (issue 18).
+    expect(h.corosync.session.sent.length).toBe(sent + 2);
     expect(h.lines.filter((l) => l.event === 'step' && l.effect === 'broadcastFailureRecords').at(-1)).toMatchObject({ outcome: 'ok' });
+    expect(JSON.parse(h.corosync.session.sent.at(-1)!.toString())).toMatchObject({ type: 'handover', body: { phase: 'taken', from: null } });
   });
 
   it('a slave ignores carrier changes', async () => {
