@@ -101,12 +101,13 @@ ${OPTIONS}
 ${OPERATE_EXIT}`,
 };
 
-const NODE_HELP = `Usage: corolistener node add NODEID ADDRESS [--prio P] [--replication on|off]
+const NODE_HELP = `Usage: corolistener node add NODEID ADDRESS [--prio P] [--replication on|off] [--name NAME]
        corolistener node remove NODEID
        [--timeout MS] [--json] [--socket PATH]
 
-  add     a node section in the nodelist (ring0_addr ADDRESS, nodeid NODEID, prio and
-          replication when given); quorum.expected_votes is raised by one where it is set.
+  add     a node section in the nodelist (ring0_addr ADDRESS, nodeid NODEID, name, prio
+          and replication when given; give --name when the other nodes have names, as
+          corosync-quorumtool shows them); quorum.expected_votes is raised by one where set.
           Then, on the new node: corolistener config sync --from HOST (any running node),
           which creates its corosync.conf, then start corosync and corolistener.
   remove  the node's section, expected_votes lowered where set. Refused for the master

@@ -17,7 +17,7 @@ const USAGE: Record<OperateName, string> = {
   replication: 'corolistener replication set NODEID on|off',
   standby: 'corolistener standby NODEID on|off',
   maintenance: 'corolistener maintenance on|off [--force]',
-  node: 'corolistener node add NODEID ADDRESS [--prio P] [--replication on|off] | node remove NODEID',
+  node: 'corolistener node add NODEID ADDRESS [--prio P] [--replication on|off] [--name NAME] | node remove NODEID',
 };
 
 function text(value: unknown): string {
@@ -59,13 +59,14 @@ export function addOperate(program: Program, env: Env, done: (c: Command) => voi
   for (const name of OPERATE_NAMES) {
     const cmd = quiet(program.command(name), name).option('--json').option('--timeout <MS>').option('--socket <PATH>').argument('[words...]');
     if (name === 'maintenance') cmd.option('--force');
-    if (name === 'node') cmd.option('--prio <P>').option('--replication <ON_OFF>');
+    if (name === 'node') cmd.option('--prio <P>').option('--replication <ON_OFF>').option('--name <NAME>');
     cmd.action((words: string[], values: Values) => {
       if (values.help === true) return done({ name: 'help', topic: name });
       const flags = [
         ...(values.force === true ? ['--force'] : []),
         ...(values.prio === undefined ? [] : ['--prio', text(values.prio)]),
         ...(values.replication === undefined ? [] : ['--replication', text(values.replication)]),
+        ...(values.name === undefined ? [] : ['--name', text(values.name)]),
       ];
       const all = [name, ...words, ...flags];
       try {

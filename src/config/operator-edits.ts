@@ -41,7 +41,7 @@ function noNodelist(doc: CorosyncConfDocument): ConfigError {
 }
 
 /** A node section like the last one's (its indentation), after it; expected_votes + its vote. */
-function addNode(doc: CorosyncConfDocument, n: { nodeId: number; address: string; prio?: number; replication?: boolean }): CorosyncConfDocument {
+function addNode(doc: CorosyncConfDocument, n: { nodeId: number; address: string; prio?: number; replication?: boolean; name?: string }): CorosyncConfDocument {
   const sections = nodeSections(doc);
   const last = sections[sections.length - 1];
   if (last === undefined || last.closeLine === undefined) throw noNodelist(doc);
@@ -54,6 +54,7 @@ function addNode(doc: CorosyncConfDocument, n: { nodeId: number; address: string
     `${indent}node {`,
     `${inner}ring0_addr: ${n.address}`,
     `${inner}nodeid: ${n.nodeId}`,
+    ...(n.name === undefined ? [] : [`${inner}name: ${n.name}`]),
     ...(n.prio === undefined ? [] : [`${inner}prio: ${n.prio}`]),
     ...(n.replication === undefined ? [] : [`${inner}replication: ${n.replication ? 'on' : 'off'}`]),
     `${indent}}`,

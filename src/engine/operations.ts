@@ -109,7 +109,7 @@ export function describeCommand(c: OperatorCommand): string {
     case 'maintenance':
       return `maintenance ${c.on ? 'on' : 'off'}${c.force === true ? ' --force' : ''}`;
     case 'nodeAdd':
-      return `node add ${c.nodeId} ${c.address}${c.prio === undefined ? '' : ` --prio ${c.prio}`}${c.replication === undefined ? '' : ` --replication ${c.replication ? 'on' : 'off'}`}`;
+      return `node add ${c.nodeId} ${c.address}${c.prio === undefined ? '' : ` --prio ${c.prio}`}${c.replication === undefined ? '' : ` --replication ${c.replication ? 'on' : 'off'}`}${c.name === undefined ? '' : ` --name ${c.name}`}`;
     case 'nodeRemove':
       return `node remove ${c.nodeId}`;
   }
@@ -225,7 +225,17 @@ export function decideCommand(state: EngineState, event: CommandEvent): Decision
       break;
     }
     case 'nodeAdd':
-      edits = [{ addNode: { nodeId: c.nodeId, address: c.address, ...(c.prio === undefined ? {} : { prio: c.prio }), ...(c.replication === undefined ? {} : { replication: c.replication }) } }];
+      edits = [
+        {
+          addNode: {
+            nodeId: c.nodeId,
+            address: c.address,
+            ...(c.prio === undefined ? {} : { prio: c.prio }),
+            ...(c.replication === undefined ? {} : { replication: c.replication }),
+            ...(c.name === undefined ? {} : { name: c.name }),
+          },
+        },
+      ];
       break;
     case 'nodeRemove': {
       const master = state.role === 'master' ? local : state.masterId;

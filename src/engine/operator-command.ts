@@ -69,7 +69,7 @@ export function isAddress(text: string): boolean {
   return v4.test(text) || (/^[0-9a-fA-F:]{2,39}$/.test(text) && text.includes(':') && (text.match(/::/g) ?? []).length <= 1);
 }
 
-/** `node add NODEID ADDRESS [--prio P] [--replication on|off]`, `node remove NODEID`. */
+/** `node add NODEID ADDRESS [--prio P] [--replication on|off] [--name NAME]`, `node remove NODEID`. */
 function parseNode(rest: readonly string[]): OperatorCommand {
   const [action, ...args] = rest;
   if (action === 'remove') {
@@ -90,6 +90,10 @@ function parseNode(rest: readonly string[]): OperatorCommand {
       out.prio = Number(value);
     } else if (flag === '--replication') {
       out.replication = onOff(value, `node add ${nodeId} --replication`);
+    } else if (flag === '--name') {
+      if (value === undefined || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(value))
+        throw new OperatorCommandError(`node add ${nodeId}: --name expects a node name ([A-Za-z0-9._-], up to 63), got '${value ?? ''}'`);
+      out.name = value;
     } else throw new OperatorCommandError(`node add ${nodeId}: unexpected '${flag ?? ''}'`);
   }
   return out;

@@ -186,7 +186,7 @@ export type OperatorCommand =
   | { kind: 'replication'; nodeId: number; on: boolean }
   | { kind: 'standby'; nodeId: number; on: boolean }
   | { kind: 'maintenance'; on: boolean; force?: boolean }
-  | { kind: 'nodeAdd'; nodeId: number; address: string; prio?: number; replication?: boolean }
+  | { kind: 'nodeAdd'; nodeId: number; address: string; prio?: number; replication?: boolean; name?: string }
   | { kind: 'nodeRemove'; nodeId: number };
 
 /** An operator command for this node's engine; `id` pairs it with its commandResult. */
@@ -201,7 +201,7 @@ export interface CommandEvent {
 export type ConfigEdit =
   | { nodeId: number; key: 'prio' | 'replication' | 'standby'; value: string }
   | { section: 'corolistener'; key: 'maintenance'; value: string }
-  | { addNode: { nodeId: number; address: string; prio?: number; replication?: boolean } }
+  | { addNode: { nodeId: number; address: string; prio?: number; replication?: boolean; name?: string } }
   | { removeNode: number };
 
 export type EngineEvent =

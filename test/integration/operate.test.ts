@@ -317,12 +317,12 @@ describeIntegration('a 4th node added to a running 3-node cluster and removed (i
     listeners = new Map((await startListeners(c, three)).map((l) => [l.node.name, l]));
     await waitMaster(c, listeners, 'n4');
 
-    const add = await cli(listeners.get('n4')!, ['node', 'add', '11', '198.18.0.11', '--prio', '10']);
+    const add = await cli(listeners.get('n4')!, ['node', 'add', '11', '198.18.0.11', '--prio', '10', '--name', 'n11']);
     expect(add.code, add.stderr + diagnostics(listeners)).toBe(0);
-    expect(add.stdout).toMatch(/^node add 11 198\.18\.0\.11 --prio 10: config_version \d+\n$/);
+    expect(add.stdout).toMatch(/^node add 11 198\.18\.0\.11 --prio 10 --name n11: config_version \d+\n$/);
     const version = /config_version (\d+)/.exec(add.stdout)![1]!;
     await waitUntil('every file with node 11', () => three.every((n) => fs.readFileSync(c.confPath(n), 'utf8').includes(`config_version: ${version}\n`)), { diag: () => diagnostics(listeners) });
-    expect(fs.readFileSync(c.confPath('n2'), 'utf8')).toMatch(/ring0_addr: 198\.18\.0\.11\n\s+nodeid: 11\n\s+prio: 10\n/);
+    expect(fs.readFileSync(c.confPath('n2'), 'utf8')).toMatch(/ring0_addr: 198\.18\.0\.11\n\s+nodeid: 11\n\s+name: n11\n\s+prio: 10\n/);
 
     const l11 = new SandboxListener(c, 'n11');
     l11.prepare(); // the cluster key in its /etc/corosync, as on the others
@@ -332,10 +332,19 @@ describeIntegration('a 4th node added to a running 3-node cluster and removed (i
     await c.start('n11');
     await l11.start();
     listeners.set('n11', l11);
-    await c.waitFormed(undefined, { timeoutMs: 30_000 });
+    // All quorate with four members, as every listener reports it (and -l prints it).
+    await waitUntil(
+      'every listener quorate with members 2,4,8,11',
+      async () => {
+        const reports = await Promise.all([...listeners.values()].map((l) => l.status()));
+        return reports.every((r) => r?.report.cluster.quorate === true && r.report.nodes.filter((n) => n.status === 'joined').length === 4);
+      },
+      { timeoutMs: 60_000, diag: () => diagnostics(listeners) },
+    );
     await waitMaster(c, listeners, 'n4');
-    const table = await cli(l11, ['-l']);
-    expect(table.stdout.split('\n').filter((l) => / joined /.test(l))).toHaveLength(4);
+    for (const l of listeners.values()) expect((await cli(l, ['-l'])).stdout.split('\n').filter((line) => / joined /.test(line))).toHaveLength(4);
+    // corosync itself has the four (corosync-quorumtool, the name from --name).
+    await c.waitFormed(undefined, { timeoutMs: 30_000 });
 
     await l11.stop();
     listeners.delete('n11');
