@@ -117,7 +117,11 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
       clock: this.clock,
       feed: (e) => this.feed(e),
       state: () => this.interpreter?.state,
-      broadcast: (data) => this.corosync.broadcast(data),
+      send: async (data) => {
+        const session = this.corosync.current;
+        if (session === undefined) throw new Error('not connected to corosync');
+        await session.send(data);
+      },
       runner: new ExecCommandRunner(),
       notifyCommand: () => this.vmmgr?.notifyCommand,
       context: (role) => this.context(role),
@@ -369,7 +373,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
       return;
     }
     if (decoded.type === HANDOVER || decoded.type === OPERATOR) {
-      if (m.own) return this.corosync.ownDelivered();
+      if (m.own) return; // sent without waiting for it (OperatorDesk.send)
       if (decoded.type === OPERATOR) return this.desk.onOperatorMessage(m.nodeId, validateOperatorBody(decoded.body));
       return this.desk.onMessage(m.nodeId, validateHandoverBody(decoded.body));
     }

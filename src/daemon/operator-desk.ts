@@ -53,7 +53,12 @@ export interface OperatorDeskDeps {
   clock: Clock;
   feed(event: EngineEvent): void;
   state(): EngineState | undefined;
-  broadcast(data: Buffer): Promise<void>;
+  /**
+   * Sends on the CPG group without waiting for the message to come back: the hand-over's and the
+   * forwarded commands' messages need no agreed-order confirmation, and must not hold up the plan
+   * (a takeover's raise follows its announcement) while corosync is slow or stopped.
+   */
+  send(data: Buffer): Promise<void>;
   runner: CommandRunner;
   notifyCommand(): readonly string[] | undefined;
   context(role: CommandContext['role']): CommandContext;
@@ -177,7 +182,7 @@ export class OperatorDesk {
     const now = this.d.clock.now();
     const body: HandoverBody = { phase: 'released', ipFreeMs: this.ipRemovedAt === null ? null : round(now - this.ipRemovedAt), from: null, heldAfterMs: null };
     this.d.logger.info({ event: 'handover-release', ipFreeMs: body.ipFreeMs }, `released the master duties (cluster IP removed ${body.ipFreeMs ?? '?'} ms ago)`);
-    return this.d.broadcast(encodeMessage(HANDOVER, body));
+    return this.d.send(encodeMessage(HANDOVER, body));
   }
 
   announceTakeover(e: Extract<Effect, { type: 'announceTakeover' }>): Promise<void> {
@@ -189,7 +194,7 @@ export class OperatorDesk {
       this.lastHandover = report;
       this.d.logger.info({ event: 'handover', ...report }, `took over from node ${e.from}: no cluster-IP holder for ${report.gapMs ?? '?'} ms`);
     }
-    return this.d.broadcast(encodeMessage(HANDOVER, body));
+    return this.d.send(encodeMessage(HANDOVER, body));
   }
 
   /** A peer's hand-over message (own ones are not passed here). */
@@ -222,7 +227,7 @@ export class OperatorDesk {
         resolve({ ok: false, message: `node ${to} (which writes the configuration) did not answer within ${(timeoutMs + 5_000) / 1000} s` });
       }, timeoutMs + 5_000);
       this.forwarded.set(id, { resolve, timer });
-      this.d.broadcast(encodeMessage(OPERATOR, signOperator({ phase: 'request', id, to, args, timeoutMs }, key))).catch((err: unknown) => {
+      this.d.send(encodeMessage(OPERATOR, signOperator({ phase: 'request', id, to, args, timeoutMs }, key))).catch((err: unknown) => {
         this.d.clock.clearTimeout(timer);
         this.forwarded.delete(id);
         resolve({ ok: false, message: `cannot forward to node ${to}: ${errorText(err)}` });
@@ -249,7 +254,7 @@ export class OperatorDesk {
     // A request for us: carried out here, never forwarded again.
     void this.operate({ args: body.args, timeoutMs: body.timeoutMs }, false).then((result) => {
       const reply = signOperator({ phase: 'result', id: body.id, to: from, ok: result.ok, message: result.message.slice(0, 4096) }, key);
-      return this.d.broadcast(encodeMessage(OPERATOR, reply)).catch((err: unknown) => this.d.logger.warn({ event: 'operator-forward', error: errorText(err) }, 'cannot answer a forwarded command'));
+      return this.d.send(encodeMessage(OPERATOR, reply)).catch((err: unknown) => this.d.logger.warn({ event: 'operator-forward', error: errorText(err) }, 'cannot answer a forwarded command'));
     });
   }
 
