@@ -3,6 +3,8 @@
 // message type (e.g. configuration distribution) registers here, so one codec decodes them all.
 import { registerConfigMessages } from './config-messages';
 import { MessageCodec } from './envelope';
+import { HANDOVER, validateHandoverBody } from './handover-messages';
+import { OPERATOR, validateOperatorBody } from './operator-messages';
 import type { ClaimedVersion, FailureRecords, RingId } from '../engine/types';
 
 /** The CPG group every corolistener joins. */
@@ -73,5 +75,6 @@ function nodeNumbers(value: unknown, field: string): Record<number, number> {
 /** A codec that decodes every registered corolistener message type. */
 export function createMessageCodec(): MessageCodec {
   // Configuration distribution (config-messages.ts): config.offer, config.ack, config.hello.
-  return registerConfigMessages(new MessageCodec().register(FAILURE_RECORDS, validateFailureRecordsBody));
+  // The ordered hand-over (handover-messages.ts): handover.
+  return registerConfigMessages(new MessageCodec().register(FAILURE_RECORDS, validateFailureRecordsBody).register(HANDOVER, validateHandoverBody).register(OPERATOR, validateOperatorBody));
 }

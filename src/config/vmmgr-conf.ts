@@ -26,6 +26,8 @@ export interface VmmgrConf {
   readonly vmSuspendCommand: readonly string[] | undefined;
   readonly vmResumeCommand: readonly string[] | undefined;
   readonly nodeFailedCommand: readonly string[] | undefined;
+  /** Run on every role change (keepalived's notify), with COROLISTENER_OLD_ROLE and _NEW_ROLE; none by default. */
+  readonly notifyCommand: readonly string[] | undefined;
   /** Milliseconds to wait before taking over (default 0). */
   readonly takeoverDelayMs: number;
   /** WatchdogDevice: the watchdog this node feeds while it is safe (self-fencing); undefined: fencing off. */
@@ -46,6 +48,7 @@ const COMMANDS = {
   VmSuspendCommand: 'vmSuspendCommand',
   VmResumeCommand: 'vmResumeCommand',
   NodeFailedCommand: 'nodeFailedCommand',
+  NotifyCommand: 'notifyCommand',
 } as const;
 
 const KNOWN: ReadonlySet<string> = new Set([...Object.keys(COMMANDS), 'CloudIp', 'CloudIpDev', 'CloudMask', 'TakeoverDelay', 'WatchdogDevice', 'WatchdogTimeout']);
@@ -76,6 +79,7 @@ export function parseVmmgrConf(text: string, file = 'vmmgr.conf'): VmmgrConf {
     vmSuspendCommand: undefined,
     vmResumeCommand: undefined,
     nodeFailedCommand: undefined,
+    notifyCommand: undefined,
     takeoverDelayMs: 0,
     watchdogDevice: undefined,
     watchdogTimeoutS: WATCHDOG_TIMEOUT_DEFAULT_S,

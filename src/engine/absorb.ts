@@ -67,6 +67,8 @@ export function absorb(state: EngineState, event: EngineEvent): Absorbed {
         }
         s.configVersions = kept;
       }
+      // A master that left our membership holds nothing we wait for (operations.ts).
+      if (state.knownMaster != null && !event.members.includes(state.knownMaster)) s.knownMaster = null;
       s.persisted.ringId = event.ringId;
       if (event.quorate) s.persisted.lastQuorateSeq = event.ringId.seq;
       if (newRing && linkConfirmed(s, null)) out.link = 'confirmed';
@@ -79,6 +81,7 @@ export function absorb(state: EngineState, event: EngineEvent): Absorbed {
       // Corosync going away is quorum lost; the ring id is kept so that a reconnect to the
       // same ring is not mistaken for a new one.
       s.quorum = { quorate: false, ringId: state.quorum?.ringId ?? null, members: [] };
+      s.knownMaster = null;
       out.notes.push('corosync disconnected');
       break;
     case 'timerFired':
@@ -104,6 +107,15 @@ export function absorb(state: EngineState, event: EngineEvent): Absorbed {
     case 'fencing':
     case 'dutyReleased':
       break;
+    case 'released':
+      // The ordered hand-over (operations.ts): the master we knew holds nothing any more.
+      if (state.knownMaster === event.from) s.knownMaster = null;
+      break;
+    case 'takenOver':
+      if (event.from !== state.localNodeId) s.knownMaster = event.from;
+      break;
+    case 'command':
+      break; // decided in operations.ts, never absorbed
     case 'failureRecords': {
       const merged = mergeFailureRecords(state.persisted.failureRecords, event.records);
       s.persisted.failureRecords = merged.records;

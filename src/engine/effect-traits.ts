@@ -45,6 +45,13 @@ export const EFFECT_TRAITS: Readonly<Record<EffectType, EffectTraits>> = {
   reportVmsDiscarded: PLAIN,
   startTimer: PLAIN,
   persistState: PLAIN,
+  // operations.ts: the hand-over's announcements are commitments, in order after the steps before them
+  announceRelease: PLAIN,
+  // not a role step (a master's once-per-ring announcement must not restate its takeover), but
+  // refused once the node is no longer master (see refusal)
+  announceTakeover: { ...PLAIN, masterDuty: true },
+  editConfig: PLAIN,
+  commandResult: { ...PLAIN, atOnce: true },
 };
 
 export function traitsOf(effect: Effect): EffectTraits {
@@ -63,6 +70,7 @@ export function refusal(s: EngineState, effect: Effect, now: number): Refusal | 
     const reason = linkRefusal(s, now);
     if (reason !== null) return { reason, retryable: true };
   }
+  if (effect.type === 'announceTakeover' && s.role !== 'master') return { reason: 'not done: no longer master', retryable: false };
   if (traitsOf(effect).needsClusterIp && !s.clusterIp.held) {
     return { reason: `not done: the cluster IP is not held here (${s.clusterIp.why})`, retryable: false };
   }

@@ -16,6 +16,8 @@ export interface NodeInfo {
   /** undefined when the node's `prio` is missing or unparsable: such a node is never master. */
   prio: number | undefined;
   replication: boolean;
+  /** `standby: on` in its nodelist entry: never elected master (operations.ts). Absent: off. */
+  standby?: boolean;
 }
 
 /** The local corosync.conf as far as decisions are concerned. */
@@ -24,6 +26,8 @@ export interface ClusterView {
   nodes: NodeInfo[];
   /** TakeoverDelay from vmmgr.conf in milliseconds; 0 = take over at once. */
   takeoverDelayMs: number;
+  /** `corolistener { maintenance: on }`: every listener watches but takes no action (operations.ts). Absent: off. */
+  maintenance?: boolean;
 }
 
 /**
@@ -169,10 +173,56 @@ export interface GroupJoinedEvent {
   nodeIds: number[];
 }
 
+/**
+ * A member announced over CPG that it holds no master duties any more: it stepped down while
+ * quorate (cluster IP removed, VMmanager stopped, locks removed). The node elected after it waits
+ * for this before it takes over (the ordered hand-over, operations.ts).
+ */
+export interface ReleasedEvent {
+  type: 'released';
+  now: number;
+  from: number;
+}
+
+/** A member announced over CPG that it is master (after its takeover, and once per ring while it is). */
+export interface TakenOverEvent {
+  type: 'takenOver';
+  now: number;
+  from: number;
+}
+
+/** What an operator asks of the cluster (src/cli over the control socket; operations.ts decides). */
+export type OperatorCommand =
+  | { kind: 'switchover'; target: number }
+  | { kind: 'prio'; nodeId: number; prio: number }
+  | { kind: 'replication'; nodeId: number; on: boolean }
+  | { kind: 'standby'; nodeId: number; on: boolean }
+  | { kind: 'maintenance'; on: boolean; force?: boolean }
+  | { kind: 'nodeAdd'; nodeId: number; address: string; prio?: number; replication?: boolean; name?: string }
+  | { kind: 'nodeRemove'; nodeId: number };
+
+/** An operator command for this node's engine; `id` pairs it with its commandResult. */
+export interface CommandEvent {
+  type: 'command';
+  now: number;
+  id: string;
+  command: OperatorCommand;
+}
+
+/** One corosync.conf edit an operator command decided (`node` keys of one nodelist entry, or the corolistener section). */
+export type ConfigEdit =
+  | { nodeId: number; key: 'prio' | 'replication' | 'standby'; value: string }
+  | { section: 'corolistener'; key: 'maintenance'; value: string }
+  | { addNode: { nodeId: number; address: string; prio?: number; replication?: boolean; name?: string } }
+  | { removeNode: number };
+
 export type EngineEvent =
   | FencingEvent
   | DutyReleasedEvent
   | CarrierEvent
+  | ReleasedEvent
+  | TakenOverEvent
+  | CommandEvent
   | ClusterIpEvent
   | GroupJoinedEvent
   | ConfigConflictEvent
@@ -206,7 +256,18 @@ export type Effect =
   | { type: 'resumeVms'; vms: string[] }
   | { type: 'reportVmsDiscarded'; vms: string[] }
   | { type: 'startTimer'; id: string; ms: number }
-  | { type: 'persistState'; state: PersistedState };
+  | { type: 'persistState'; state: PersistedState }
+  /** After stepping down while quorate: tell the members (CPG) that no master duty is held here any more. */
+  | { type: 'announceRelease' }
+  /**
+   * This node is master (after its takeover: cluster IP held, VMmanager started; and once per ring
+   * while it is): tell the members. `from`: the old master whose release the takeover waited for.
+   */
+  | { type: 'announceTakeover'; from: number | null }
+  /** An operator's edit of corosync.conf, written with `configVersion` (then reloaded and published). */
+  | { type: 'editConfig'; edits: ConfigEdit[]; configVersion: number; commandId: string; summary: string; masterBefore: number | null; masterAfter: number | null }
+  /** The answer to an operator command that needs no edit (refused, or nothing to change). */
+  | { type: 'commandResult'; commandId: string; ok: boolean; message: string };
 
 export type EffectType = Effect['type'];
 
@@ -259,6 +320,12 @@ export interface EngineState {
   lastEventAt: number | null;
   /** Self-fencing (src/engine/fencing.ts). */
   fencing: FencingState;
+  /** The member that announced it is master and has not released since (operations.ts). Absent: none known. */
+  knownMaster?: number | null;
+  /** While elected and not master yet: the old master whose release the takeover waits (or waited) for. */
+  handoverFrom?: number | null;
+  /** The last config_version an operator command wrote here (a second command writes above it). */
+  editedVersion?: number;
 }
 
 export interface LinkState {

@@ -2,8 +2,9 @@
 // locks, VMmanager, VMs and corosync.conf), with the safety checks only a simulator can make at
 // the moment of the action (a cluster IP added while another member of the ring holds it, a VM
 // resumed after it was restored elsewhere).
+import type { EffectHandlers } from '../daemon/interpreter';
 import { nodeById } from '../engine/election';
-import type { ClusterView, Effect, EngineEvent, NodeInfo } from '../engine/types';
+import type { ClusterView, ConfigEdit, Effect, EngineEvent, NodeInfo } from '../engine/types';
 import { cloneView, describeEffect, nodeName, sameRingOf, type SimNode } from './model';
 
 /** What the fake actions may use of the simulated cluster. */
@@ -133,9 +134,48 @@ export function runFakeEffect(w: FakeWorld, n: SimNode, e: Effect): unknown {
     case 'persistState':
       n.persisted = e.state;
       return undefined;
+    case 'announceRelease':
+    case 'announceTakeover':
+      // CPG: delivered to the members connected to this node (a release is an engine event there).
+      if (n.corosyncUp && n.ring !== null) {
+        for (const mid of n.members) if (mid !== id) w.enqueue(mid, { type: e.type === 'announceRelease' ? 'released' : 'takenOver', now: w.now(), from: id });
+      }
+      break;
+    case 'editConfig': {
+      const view = applyEdits(cloneView(n.config), e.edits);
+      view.configVersion = e.configVersion;
+      w.installConfig(n, view);
+      break;
+    }
+    case 'commandResult':
+      break;
   }
   if (line !== null) w.log(`${nodeName(id)} ${line}`);
   return undefined;
+}
+
+/** An operator's edits (operations.ts) applied to a simulated corosync.conf. */
+export function applyEdits(view: ClusterView, edits: readonly ConfigEdit[]): ClusterView {
+  for (const e of edits) {
+    if ('section' in e) {
+      view.maintenance = e.value === 'on';
+      continue;
+    }
+    if ('addNode' in e) {
+      view.nodes.push({ nodeId: e.addNode.nodeId, ip: e.addNode.address, prio: e.addNode.prio, replication: e.addNode.replication ?? true });
+      continue;
+    }
+    if ('removeNode' in e) {
+      view.nodes = view.nodes.filter((n) => n.nodeId !== e.removeNode);
+      continue;
+    }
+    const info = nodeById(view, e.nodeId);
+    if (info === undefined) continue;
+    if (e.key === 'prio') info.prio = Number(e.value);
+    else if (e.key === 'replication') info.replication = e.value === 'on';
+    else info.standby = e.value === 'on';
+  }
+  return view;
 }
 
 /** What VMmanager on the master does for a failed node: its VMs now run on the master. */
@@ -177,4 +217,31 @@ export function editNodeConfig(w: FakeWorld, all: readonly SimNode[], nodeId: nu
   if (info === undefined) throw new Error(`${nodeName(nodeId)} is not in the configuration`);
   Object.assign(info, change);
   for (const id of targets) w.installConfig(w.node(id), cloneView(view));
+}
+
+/** The interpreter's handlers for a simulated node: every effect through `run`, the suspend through `suspendVms`. */
+export function fakeEffectHandlers(run: (e: Effect) => Promise<unknown>, suspendVms: EffectHandlers['suspendVms']): EffectHandlers {
+  return {
+    removeRelocatedLock: run,
+    addClusterIp: run,
+    createServiceLock: run,
+    startService: run,
+    raisePriority: run,
+    publishConfig: run,
+    reportNodesFailed: run,
+    broadcastFailureRecords: run,
+    stopService: run,
+    removeServiceLock: run,
+    removeClusterIp: run,
+    removeClusterIpNow: run,
+    readConfig: run,
+    suspendVms,
+    resumeVms: run,
+    reportVmsDiscarded: run,
+    persistState: run,
+    announceRelease: run,
+    announceTakeover: run,
+    editConfig: run,
+    commandResult: run,
+  };
 }

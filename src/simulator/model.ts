@@ -103,6 +103,12 @@ export function describeEffect(e: Effect): string | null {
       return `reportVmsDiscarded ${e.vms.join(',')}`;
     case 'startTimer':
       return `startTimer ${e.ms}ms`;
+    case 'announceTakeover':
+      return e.from === null ? null : `announceTakeover from=${nodeName(e.from)}`;
+    case 'editConfig':
+      return `editConfig ${e.summary}`;
+    case 'commandResult':
+      return `commandResult ${e.ok ? 'ok' : 'refused'}: ${e.message}`;
     // Protocol chatter, visible through its consequences (resume or discard) instead.
     case 'broadcastFailureRecords':
     case 'persistState':

@@ -16,7 +16,11 @@
 // start-corosync, restart-listener, carrier-down, carrier-up (the cluster IP's device), set-prio NODE PRIO [on NODES], set-replication NODE on|off
 // [on NODES], wait MS, cut-on-raise [NODE] (arms a fault: the next priority raise of NODE, or of
 // any node, cuts it off right after its own write, before its file reaches anyone), freeze, thaw,
-// hang-suspend (self-fencing faults, fencing-sim.ts). A line `! ...` in the log is an invariant violation (see invariants.ts).
+// hang-suspend (self-fencing faults, fencing-sim.ts), operate NODE COMMAND (an operator's command
+// to NODE's listener: switchover N, prio set N P, replication set N on|off, standby N on|off,
+// maintenance on|off). A line `! ...` in the log is an invariant violation (see invariants.ts).
+import { parseOperatorCommand } from '../engine/operator-command';
+import type { OperatorCommand } from '../engine/types';
 import { FencingSimulator } from './fencing-sim';
 import { checkInvariants } from './invariants';
 import { Simulator, type SimNodeSpec, type SimOptions } from './simulator';
@@ -194,6 +198,19 @@ export async function runCommand(sim: Simulator, file: string, line: number, com
       if (verb === 'freeze') await sim.freeze(ids);
       else if (verb === 'thaw') await sim.thaw(ids);
       else sim.hangSuspend(ids);
+      break;
+    }
+    case 'operate': {
+      // operate NODE COMMAND...: an operator's command given to NODE's listener (operations.ts)
+      const [nodeArg, ...words] = args;
+      const to = nodesOf([nodeArg ?? ''])[0];
+      let command: OperatorCommand;
+      try {
+        command = parseOperatorCommand(words);
+      } catch (err) {
+        throw new ScenarioError(file, line, `operate: ${(err as Error).message}`);
+      }
+      await sim.deliver(to, { type: 'command', now: sim.now, id: `line-${line}`, command });
       break;
     }
     default:

@@ -11,7 +11,7 @@
 // real clock, no randomness (an interleaving PRNG is seeded): the same commands give the same log.
 import { Interpreter, clockSleep, type EffectHandlers } from '../daemon/interpreter';
 import type { Clock } from '../daemon/ports';
-import { editNodeConfig, runFakeEffect, type FakeWorld } from './fake-actions';
+import { editNodeConfig, fakeEffectHandlers, runFakeEffect, type FakeWorld } from './fake-actions';
 import { SIM_CONFIRM_MS, cloneView, newSimNode, nodeName, sameContent, sameMembers, settle, takeDelivery, type Delivery, type SimNode, type SimOptions, type Timer } from './model';
 import { initialState } from '../engine/engine';
 import type { ClusterView, Effect, EngineEvent, NodeInfo, RingId } from '../engine/types';
@@ -201,6 +201,8 @@ export class Simulator {
       if (n.corosyncUp && n.ring !== null) {
         this.enqueue(id, { type: 'quorum', now: this.now, quorate: n.quorate, ringId: n.ring, members: [...n.members] });
         this.enqueue(id, { type: 'configVersions', now: this.now, versions: this.versionsOf(n.members) });
+        // CPG tells the members' listeners that this one joined the group (they send it what it missed).
+        for (const mid of n.members) if (mid !== id && this.node(mid).interpreter !== null) this.enqueue(mid, { type: 'groupJoined', now: this.now, nodeIds: [id] });
       } else if (!n.corosyncUp) {
         this.enqueue(id, { type: 'disconnected', now: this.now });
       }
@@ -355,28 +357,12 @@ export class Simulator {
     };
   }
 
-  /** What each effect does to the simulated node (every effect goes through execute). */
+  /** What each effect does to the simulated node (fake-actions.ts; the suspend through suspendVms, which a subclass may hold up). */
   private handlers(n: SimNode): EffectHandlers {
-    const run = async (e: Effect): Promise<unknown> => runFakeEffect(this.world, n, e);
-    return {
-      removeRelocatedLock: run,
-      addClusterIp: run,
-      createServiceLock: run,
-      startService: run,
-      raisePriority: run,
-      publishConfig: run,
-      reportNodesFailed: run,
-      broadcastFailureRecords: run,
-      stopService: run,
-      removeServiceLock: run,
-      removeClusterIp: run,
-      removeClusterIpNow: run,
-      readConfig: run,
-      suspendVms: (e, signal) => this.suspendVms(n, e, signal),
-      resumeVms: run,
-      reportVmsDiscarded: run,
-      persistState: run,
-    };
+    return fakeEffectHandlers(
+      (e) => Promise.resolve(runFakeEffect(this.world, n, e)),
+      (e, signal) => this.suspendVms(n, e, signal),
+    );
   }
 
   private versionsOf(members: number[]): Record<number, number> {
@@ -463,12 +449,17 @@ export class Simulator {
     this.queue.push({ to, event });
   }
 
+  /** Delivers an outside event (an operator's command) to node `to` and processes what follows. */
+  async deliver(to: number, event: EngineEvent): Promise<void> {
+    this.enqueue(to, event);
+    await this.drain();
+  }
+
   /** Processes deliveries one at a time, each decision's plan run to quiescence before the next. */
   protected async drain(): Promise<void> {
     const late = this.deferred;
     this.deferred = [];
-    // A cluster that keeps deciding without outside events is a livelock: fail loudly.
-    let budget = 200_000;
+    let budget = 200_000; // a cluster that keeps deciding without outside events is a livelock: fail loudly
     for (;;) {
       await settle();
       if (--budget < 0) throw new Error(`t=${this.now}: the simulated cluster does not settle (200000 events in one step)`);

@@ -16,6 +16,18 @@ export function formatStatus({ daemon, report, fencing }: StatusReport): string 
     `role:     ${daemon.role} (local node ${report.localNodeId}, master ${master})`,
     `cluster:  ${cluster.name}, ${cluster.quorate ? 'quorate' : 'NOT quorate'}, ` + `config_version ${cluster.configVersion}, expected_votes ${cluster.expectedVotes}`,
     ...formatFencing(fencing),
+    ...(cluster.maintenance === true ? ['maintenance: on (listeners watch and take no action)'] : []),
+    ...(report.nodes.some((n) => n.standby === true)
+      ? [
+          `standby:  node(s) ${report.nodes
+            .filter((n) => n.standby === true)
+            .map((n) => n.id)
+            .join(',')}`,
+        ]
+      : []),
+    ...(daemon.lastHandover
+      ? [`handover: node ${daemon.lastHandover.from} -> ${daemon.lastHandover.to} at ${daemon.lastHandover.at}, no cluster-IP holder for ${daemon.lastHandover.gapMs ?? '?'} ms`]
+      : []),
     '',
     formatNodeTable(report),
   ].join('\n');

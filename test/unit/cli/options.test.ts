@@ -202,7 +202,9 @@ describe('other commands', () => {
     expect(parseCommandLine(['-V'], {})).toEqual({ name: 'version' });
     expect(parseCommandLine(['demo', '-h'], {})).toEqual({ name: 'help', topic: 'demo' });
     expect(parseCommandLine(['--version'], {})).toEqual({ name: 'version' });
-    expect(usageError(['frobnicate']).message).toBe('unknown command "frobnicate"; one of: run, list, status, config, sandbox, demo, help');
+    expect(usageError(['frobnicate']).message).toBe(
+      'unknown command "frobnicate"; one of: run, list, status, config, sandbox, demo, switchover, prio, replication, standby, maintenance, node, history, help',
+    );
     expect(usageError(['stauts']).message).toContain('did you mean "status"?');
     expect(usageError(['run', '--lgo', 'x']).message).toBe("unknown option '--lgo'; did you mean --log?");
     expect(usageError(['run', '--log', '--socket', 'x']).message).toBe('--log needs a value (got the option "--socket")');
