@@ -4,11 +4,12 @@
 import { idlePart, soakPart } from './cost';
 import { enginePart } from './engine';
 import { failoverPart, scalePart } from './failover';
+import { fencingPart } from './fencing';
 import { latencyPart } from './latency';
 import { renderSection, verdict, writeSection } from './lib/benchmarks-md';
 import type { BenchPart } from './lib/part';
 
-const PARTS: readonly BenchPart[] = [latencyPart, failoverPart, idlePart, soakPart, scalePart, enginePart];
+const PARTS: readonly BenchPart[] = [latencyPart, failoverPart, idlePart, soakPart, scalePart, enginePart, fencingPart];
 
 /** The exact command that reproduces this run, with the env knobs that were set. */
 function commandLine(args: readonly string[], parts: readonly BenchPart[]): string {

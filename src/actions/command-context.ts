@@ -12,6 +12,8 @@ export interface CommandContext {
   readonly ihttpdPort?: number;
   /** Configured nodes not in the membership (the nodes whose VMs need restoring). */
   readonly failedNodes?: readonly number[];
+  /** VmResumeCommand: the VMs it may resume (also its arguments); COROLISTENER_VMS, comma-separated. */
+  readonly vms?: readonly string[];
 }
 
 /** The COROLISTENER_* variables for a context; absent values become empty strings, never "undefined". */
@@ -22,5 +24,6 @@ export function contextEnv(ctx: CommandContext): Record<string, string> {
     COROLISTENER_CLUSTER_IP: ctx.clusterIp ?? '',
     COROLISTENER_IHTTPD_PORT: ctx.ihttpdPort === undefined ? '' : String(ctx.ihttpdPort),
     COROLISTENER_FAILED_NODES: (ctx.failedNodes ?? []).join(','),
+    ...(ctx.vms === undefined ? {} : { COROLISTENER_VMS: ctx.vms.join(',') }),
   };
 }

@@ -76,7 +76,8 @@ export class VmControl {
   /** Resumes the given VMs (those paused); with a configured command, runs it once. */
   async resume(vms: readonly string[], ctx: CommandContext, call: VmCallOptions = {}): Promise<ResumeResult> {
     if (this.options.resumeCommand?.length) {
-      return { via: 'command', result: await runWithContext(this.options.runner, this.options.resumeCommand, ctx, this.callOptions(call)) };
+      // The command resumes exactly these: they are its arguments and COROLISTENER_VMS.
+      return { via: 'command', result: await runWithContext(this.options.runner, [...this.options.resumeCommand, ...vms], { ...ctx, vms }, this.callOptions(call)) };
     }
     if (vms.length === 0) return { via: 'virsh', resumed: [], alreadyRunning: [], missing: [] };
     const paused = new Set(await this.list('paused', ctx, call.signal));

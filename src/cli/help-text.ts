@@ -3,6 +3,7 @@
 // same specs the parser uses, so they cannot drift.
 import { DEFAULT_SYNC_PORT } from '../cluster/config-sync';
 import { DAEMON_OPTION_SPECS, DEFAULT_QUERY_TIMEOUT_MS, specOf, type CommandName, type DaemonOptions } from './option-specs';
+import { HISTORY_HELP, OPERATE_HELP } from './help-operate';
 import { MAX_SANDBOX_NODES } from './sandbox-args';
 
 const EXIT_CODES = `Exit codes:
@@ -35,9 +36,17 @@ Commands:
   run                      run the daemon (in the foreground; systemd runs it)
   -l, list [--json]        print the cluster node list
   status [--json]          the running daemon's state and the node list
-  config sync|show         fetch the newest corosync.conf from a peer / show the configuration
+  config sync|show|check   fetch the newest corosync.conf from a peer / show / check it for risks
   sandbox ACTION           local multi-node corosync cluster in network namespaces
   demo                     3-node sandbox failover demonstration
+  switchover NODEID        hand the master role over to NODEID (ordered, waits for it)
+  prio set NODEID PRIO     set a node's priority (through the master)
+  replication set NODEID on|off
+                           set whether a node holds a replica (off: never master)
+  standby NODEID on|off    a node in standby is never elected master
+  maintenance on|off       cluster-wide: listeners watch but take no action
+  node add|remove ...      add a node to the nodelist / remove one that is down
+  history [--json]         the decisions this node's daemon took, with their effects
   help [COMMAND]           help on one command (also: COMMAND --help)
   --version                print the version
 
@@ -53,6 +62,16 @@ SIGTERM stops it (effects stay as they are), SIGHUP reopens the log file.
 
 Options:
 ${optionLines(DAEMON_OPTION_SPECS.map((s) => s.key))}
+  --metrics HOST:PORT
+      serve Prometheus metrics at http://HOST:PORT/metrics (corolistener_quorate,
+      _role{role}, _master_nodeid, _members, _config_version, _decisions_total,
+      _failovers_total, _step_duration_seconds{step,outcome}, _maintenance,
+      _handover_gap_seconds); at most 8 connections, idle ones dropped after 5 s
+      [off] env COROLISTENER_METRICS
+
+The daemon also keeps STATE_DIR/history.jsonl (corolistener history) and runs
+NotifyCommand from vmmgr.conf, if set, on every role change (argv, no shell; the
+COROLISTENER_* environment plus COROLISTENER_OLD_ROLE and COROLISTENER_NEW_ROLE).
 
 ${EXIT_CODES}`,
   list: `Usage: corolistener -l [--json] [--socket PATH] [--corosync-conf PATH] [--timeout MS]
@@ -65,11 +84,15 @@ line on stderr). Values wider than a column widen it; nothing is truncated. Unkn
 role or priority is shown as "-". Roles read straight from corosync are computed
 (the election over the members and priorities), not held by a daemon: a note on
 stderr says so. A daemon without a corosync connection has no node list: exit 3.
+When a node is in standby or the cluster is in maintenance, a Flags column follows
+Priority (standby, maint) and a line under the table says maintenance is on; otherwise
+the table is exactly the documented one.
 
 Options:
   --json
-      print the report as JSON: { cluster: { name, quorate, configVersion, expectedVotes },
-      localNodeId, masterNodeId, nodes: [{ id, ip, status, role, priority, replication }] }
+      print the report as JSON: { cluster: { name, quorate, configVersion, expectedVotes,
+      maintenance? }, localNodeId, masterNodeId, nodes: [{ id, ip, status, role, priority,
+      replication, standby? }] } (maintenance and standby only when on)
 ${optionLines(['socket', 'corosyncConf'])}
 ${TIMEOUT_LINE}
 
@@ -86,18 +109,25 @@ ${optionLines(['socket'])}
 ${TIMEOUT_LINE}
 
 ${EXIT_CODES}`,
-  config: `Usage: corolistener config sync|show [OPTIONS]
+  config: `Usage: corolistener config sync|show|check [OPTIONS]
 
   sync   before corosync starts: fetch the newest corosync.conf from any live peer
          of this node's nodelist (authenticated), verify it and install it if newer;
-         with no peer reachable the file is left as it is (exit 0, with a warning)
+         with no peer reachable the file is left as it is (exit 0, with a warning).
+         --from HOST: ask HOST only; a missing corosync.conf is created (a node just
+         added to the nodelist bootstraps this way); no answer is exit 1
   show   print the cluster configuration as corolistener reads it
+  check  warn about risky setups (exit 0 either way): two_node without a qdevice,
+         no WatchdogDevice (self-fencing off), a watchdog that cannot be armed or
+         whose timeout differs from WatchdogTimeout
 
 Options:
   --json
       print as JSON
   --port PORT
       (sync) the peers' config sync port [${DEFAULT_SYNC_PORT}]
+  --from HOST
+      (sync) ask HOST only (a running node of the cluster)
   --timeout MS
       (sync) how long to wait for each peer [${DEFAULT_QUERY_TIMEOUT_MS}]
 ${optionLines(['corosyncConf', 'vmmgrConf', 'socket', 'keyFile'])}
@@ -141,6 +171,8 @@ master, shows the failover as it happens, heals, shows the table again, tears do
 Needs root (network namespaces).
 
 ${EXIT_CODES}`,
+  ...OPERATE_HELP,
+  history: HISTORY_HELP,
 };
 
 export function helpText(topic: CommandName | undefined): string {

@@ -41,13 +41,29 @@ function printable(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }
 
+/**
+ * Issue 18's flags, a column after the documented ones, shown only when a node has one or the
+ * cluster is in maintenance (so the documented table is unchanged otherwise): `standby`, and
+ * `maint` on every row while maintenance is on.
+ */
+const FLAGS: Column = {
+  header: 'Flags',
+  width: 16,
+  cell: (n) => (n.standby === true ? 'standby' : '-'),
+};
+
 /** The table as printed by `corolistener -l`, ending with a newline. */
 export function formatNodeTable(report: NodeListReport): string {
-  const rows = report.nodes.map((node) => COLUMNS.map((c) => printable(c.cell(node))));
-  const widths = COLUMNS.map((c, i) => Math.max(c.width, ...rows.map((row) => row[i].length + MIN_GAP)));
+  const maintenance = report.cluster.maintenance === true;
+  const flagged = maintenance || report.nodes.some((n) => n.standby === true);
+  const flags: Column = { ...FLAGS, cell: (n) => [...(maintenance ? ['maint'] : []), ...(n.standby === true ? ['standby'] : [])].join(',') || '-' };
+  const columns = flagged ? [...COLUMNS, flags] : COLUMNS;
+  const rows = report.nodes.map((node) => columns.map((c) => printable(c.cell(node))));
+  const widths = columns.map((c, i) => Math.max(c.width, ...rows.map((row) => row[i].length + MIN_GAP)));
   const line = (cells: readonly string[]): string => cells.map((cell, i) => cell.padStart(widths[i])).join('');
   const total = widths.reduce((a, b) => a + b, 0);
-  const lines = [NODE_TABLE_TITLE, ` ${'='.repeat(total - 1)}`, line(COLUMNS.map((c) => c.header)), ...rows.map(line)];
+  const lines = [NODE_TABLE_TITLE, ` ${'='.repeat(total - 1)}`, line(columns.map((c) => c.header)), ...rows.map(line)];
+  if (maintenance) lines.push(' maintenance mode: on (listeners watch and take no action)');
   return `${lines.join('\n')}\n`;
 }
 

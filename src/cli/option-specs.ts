@@ -104,7 +104,7 @@ export function specOf(key: keyof DaemonOptions): PathOptionSpec {
 
 export const SANDBOX_ACTIONS = ['up', 'down', 'status', 'cut', 'heal', 'kill', 'start', 'exec'] as const;
 export type SandboxAction = (typeof SANDBOX_ACTIONS)[number];
-export const CONFIG_ACTIONS = ['sync', 'show'] as const;
+export const CONFIG_ACTIONS = ['sync', 'show', 'check'] as const;
 export type ConfigAction = (typeof CONFIG_ACTIONS)[number];
 
 /** How long `-l` and `status` wait for the daemon's answer. */
@@ -113,7 +113,12 @@ export const DEFAULT_QUERY_TIMEOUT_MS = 3000;
 export type Command =
   | { name: 'help'; topic: CommandName | undefined }
   | { name: 'version' }
-  | { name: 'run'; options: DaemonOptions }
+  | {
+      name: 'run';
+      options: DaemonOptions;
+      /** `--metrics HOST:PORT` / COROLISTENER_METRICS: serve Prometheus metrics there (default: off). */
+      metrics?: { host: string; port: number };
+    }
   | { name: 'list'; json: boolean; socket: string; corosyncConf: string; timeoutMs: number }
   | { name: 'status'; json: boolean; socket: string; timeoutMs: number }
   | {
@@ -129,6 +134,8 @@ export type Command =
       port: number;
       /** sync: how long to wait for each peer. */
       timeoutMs: number;
+      /** sync: `--from HOST`, ask this host only; a missing corosync.conf is created (a new node). */
+      from?: string;
     }
   | {
       name: 'sandbox';
@@ -144,7 +151,31 @@ export type Command =
       /** `status --json`. */
       json: boolean;
     }
-  | { name: 'demo' };
+  | { name: 'demo' }
+  | {
+      /** Operating the cluster (issue 18): an operator command for the master, over the control socket. */
+      name: OperateName;
+      /** The command's words, as the daemon parses them (src/engine/operator-command.ts), e.g. ['prio', 'set', '4', '120']. */
+      words: string[];
+      socket: string;
+      /** How long to wait for the daemon's answer (a switchover: for the new master). */
+      timeoutMs: number;
+      json: boolean;
+    }
+  | {
+      name: 'history';
+      json: boolean;
+      /** Only entries at or after this time (ms since the epoch). */
+      since: number | undefined;
+      stateDir: string;
+    };
+
+/** The operator commands (issue 18), each also a help topic. */
+export const OPERATE_NAMES = ['switchover', 'prio', 'replication', 'standby', 'maintenance', 'node'] as const;
+export type OperateName = (typeof OPERATE_NAMES)[number];
+
+/** How long an operator command waits for the daemon (a switchover: the new master) by default. */
+export const DEFAULT_OPERATE_TIMEOUT_MS = 60_000;
 
 export type CommandName = Exclude<Command['name'], 'help' | 'version'>;
-export const COMMAND_NAMES: readonly CommandName[] = ['run', 'list', 'status', 'config', 'sandbox', 'demo'];
+export const COMMAND_NAMES: readonly CommandName[] = ['run', 'list', 'status', 'config', 'sandbox', 'demo', ...OPERATE_NAMES, 'history'];

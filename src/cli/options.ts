@@ -21,6 +21,8 @@ import {
   type DaemonOptions,
   type SandboxAction,
 } from './option-specs';
+import { parseMetricsAddress } from '../daemon/metrics-address';
+import { addOperate } from './operate-options';
 import { NodesOptionError, parseNodesOption } from './sandbox-args';
 
 export * from './option-specs';
@@ -105,6 +107,18 @@ function timeoutValue(flagValue: unknown, topic: CommandName): number {
     throw new UsageError(`--timeout must be a number of milliseconds (1..9999999), got ${JSON.stringify(text)}`, topic);
   }
   return Number(text);
+}
+
+/** `--metrics HOST:PORT`, else COROLISTENER_METRICS (empty: unset); none by default. */
+function metricsValue(flag: unknown, env: Env): { host: string; port: number } | undefined {
+  const text = flag !== undefined ? optionText(flag) : env.COROLISTENER_METRICS;
+  if (text === undefined || text === '') return undefined;
+  checkValue('metrics', text, 'run');
+  try {
+    return parseMetricsAddress(text);
+  } catch (err) {
+    throw new UsageError(`${flag !== undefined ? '--metrics' : 'COROLISTENER_METRICS'}: ${(err as Error).message}`, 'run');
+  }
 }
 
 function noOperands(operands: readonly string[], topic: CommandName): void {
@@ -222,7 +236,7 @@ function addConfig(program: Program, env: Env, done: (c: Command) => void): void
       throw unknownWord('config action', action, CONFIG_ACTIONS, 'config');
     });
   for (const action of CONFIG_ACTIONS) {
-    const cmd = quiet(config.command(action), 'config').option('--json').option('--timeout <MS>').option('--port <PORT>').argument('[operands...]');
+    const cmd = quiet(config.command(action), 'config').option('--json').option('--timeout <MS>').option('--port <PORT>').option('--from <HOST>').argument('[operands...]');
     pathOptions(cmd, 'corosyncConf', 'vmmgrConf', 'socket', 'keyFile').action((operands: string[], values: Values) => {
       if (values.help === true) return done({ name: 'help', topic: 'config' });
       noOperands(operands, 'config');
@@ -240,9 +254,20 @@ function addConfig(program: Program, env: Env, done: (c: Command) => void): void
         keyFile: pathValue('keyFile', values, env, 'config'),
         port: Number(port),
         timeoutMs: timeoutValue(values.timeout, 'config'),
+        ...fromValue(values.from, action),
       });
     });
   }
+}
+
+/** `config sync --from HOST`: a host name or address (no blanks, no option). */
+function fromValue(value: unknown, action: string): { from?: string } {
+  if (value === undefined) return {};
+  const host = optionText(value);
+  checkValue('from', host, 'config');
+  if (action !== 'sync') throw new UsageError('--from is an option of config sync', 'config');
+  if (!/^[A-Za-z0-9.:_-]{1,253}$/.test(host)) throw new UsageError(`--from must be a host name or address, got ${JSON.stringify(host)}`, 'config');
+  return { from: host };
 }
 
 function buildProgram(env: Env, done: (c: Command) => void): Program {
@@ -270,13 +295,14 @@ function buildProgram(env: Env, done: (c: Command) => void): Program {
       if (!(COMMAND_NAMES as readonly string[]).includes(t)) throw unknownWord('help topic', t, COMMAND_NAMES, undefined);
       done({ name: 'help', topic: t as CommandName });
     });
-  pathOptions(quiet(program.command('run'), 'run'), ...DAEMON_OPTION_SPECS.map((s) => s.key))
+  pathOptions(quiet(program.command('run'), 'run').option('--metrics <HOST:PORT>'), ...DAEMON_OPTION_SPECS.map((s) => s.key))
     .argument('[operands...]')
     .action((operands: string[], values: Values) => {
       if (values.help === true) return done({ name: 'help', topic: 'run' });
       const options = Object.fromEntries(DAEMON_OPTION_SPECS.map((s) => [s.key, pathValue(s.key, values, env, 'run')])) as unknown as DaemonOptions;
       noOperands(operands, 'run');
-      done({ name: 'run', options });
+      const metrics = metricsValue(values.metrics, env);
+      done(metrics === undefined ? { name: 'run', options } : { name: 'run', options, metrics });
     });
   listOptions(quiet(program.command('list'), 'list'))
     .argument('[operands...]')
@@ -290,6 +316,7 @@ function buildProgram(env: Env, done: (c: Command) => void): Program {
     });
   addConfig(program, env, done);
   addSandbox(program, done);
+  addOperate(program, env, done, quiet);
   quiet(program.command('demo'), 'demo')
     .argument('[operands...]')
     .action((operands: string[], values: Values) => {

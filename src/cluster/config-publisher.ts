@@ -103,6 +103,7 @@ export class ClusterConfigPublisher implements ConfigPublisher {
         host,
         port: this.options.syncPort ?? DEFAULT_SYNC_PORT,
         log: this.options.log,
+        allowPeer: nodelistPeers(this.options.confPath),
       });
       const port = await server.listen();
       this.server = server;
@@ -111,4 +112,25 @@ export class ClusterConfigPublisher implements ConfigPublisher {
       this.options.log.error({ err }, 'config sync service not started: starting nodes cannot fetch corosync.conf from this one');
     }
   }
+}
+
+/**
+ * The sync service serves only addresses of the nodelist (issue 18): the file's ring addresses,
+ * re-read at most once a second when an unknown address asks (a node just added).
+ */
+function nodelistPeers(confPath: string): (address: string) => Promise<boolean> {
+  let allowed = new Set<string>();
+  let readAt = Number.NEGATIVE_INFINITY;
+  return async (address) => {
+    if (allowed.has(address)) return true;
+    if (Date.now() - readAt < 1_000) return false;
+    readAt = Date.now();
+    try {
+      const local = await readLocalConfig(confPath);
+      allowed = new Set(loadCorosyncConfText(local.content, confPath).view.nodes.flatMap((n) => Object.values(n.ringAddrs)));
+    } catch {
+      return false;
+    }
+    return allowed.has(address);
+  };
 }

@@ -172,8 +172,28 @@ export interface ConfigSyncServerOptions {
   port?: number;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   clock?: () => number;
-  /** Per-connection limit to send a request line (default 5 s). */
+  /** Per-connection limit to send a request line (default 2 s): an idle connection is dropped then. */
   requestTimeoutMs?: number;
+  /**
+   * Whether a peer address may ask (default: any). The daemon allows the nodelist's addresses
+   * only: anyone else is disconnected at once, before reading a byte.
+   */
+  allowPeer?: (address: string) => boolean | Promise<boolean>;
+  /** Connections served at once (default 16); more are closed by the kernel side at once. */
+  maxConnections?: number;
+}
+
+/** A request is one short line: a peer gets this long to send it. */
+export const SYNC_REQUEST_TIMEOUT_MS = 2_000;
+export const SYNC_MAX_CONNECTIONS = 16;
+/** After the answer (or a refusal) the peer has this long to read it before the connection is destroyed. */
+const SYNC_LINGER_MS = 1_000;
+/** Refused peers are logged at most once per this interval (with a count): a flood must not flood the log. */
+const REFUSAL_LOG_INTERVAL_MS = 10_000;
+
+/** "::ffff:10.0.0.1" (an IPv4 peer on a dual-stack socket) as "10.0.0.1". */
+export function plainAddress(address: string | undefined): string {
+  return (address ?? '').replace(/^::ffff:(?=[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$)/i, '');
 }
 
 /** The TCP service every running daemon offers so that starting nodes can fetch its file. */
@@ -181,9 +201,11 @@ export class ConfigSyncServer {
   private readonly server: net.Server;
   private readonly seen = new Map<string, number>();
   private readonly sockets = new Set<net.Socket>();
+  private refused = { count: 0, loggedAt: Number.NEGATIVE_INFINITY, peers: new Set<string>() };
 
   constructor(private readonly options: ConfigSyncServerOptions) {
     this.server = net.createServer((socket) => void this.serve(socket));
+    this.server.maxConnections = options.maxConnections ?? SYNC_MAX_CONNECTIONS;
   }
 
   /** Listens; resolves with the bound port (useful with port 0 in tests). */
@@ -207,8 +229,16 @@ export class ConfigSyncServer {
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => {}); // a peer resetting the connection is not our failure
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    const address = plainAddress(socket.remoteAddress);
+    if (this.options.allowPeer !== undefined && !(await this.options.allowPeer(address))) {
+      socket.destroy();
+      this.noteRefused(address);
+      return;
+    }
+    // Whatever happens below, the connection ends: answered, refused or idle past the deadline.
+    socket.once('finish', () => setTimeout(() => socket.destroy(), SYNC_LINGER_MS).unref());
     try {
-      const line = await readLine(socket, MAX_REQUEST_BYTES, this.options.requestTimeoutMs ?? 5000);
+      const line = await readLine(socket, MAX_REQUEST_BYTES, this.options.requestTimeoutMs ?? SYNC_REQUEST_TIMEOUT_MS);
       const req = decodeRequest(line, this.options.key, (this.options.clock ?? Date.now)(), this.seen);
       const local = await this.options.readLocal();
       socket.end(encodeResponse({ nonce: req.nonce, version: local.version, sha256: local.sha256, content: local.content }, this.options.key));
@@ -218,6 +248,16 @@ export class ConfigSyncServer {
       socket.end(encodeError(err instanceof SyncProtocolError ? err.message : 'cannot serve the configuration'));
     }
   }
+
+  private noteRefused(address: string): void {
+    const r = this.refused;
+    r.count += 1;
+    if (r.peers.size < 16) r.peers.add(address);
+    const now = Date.now();
+    if (now - r.loggedAt < REFUSAL_LOG_INTERVAL_MS) return;
+    this.options.log.warn({ refused: r.count, peers: [...r.peers] }, `config sync: refused ${r.count} connection(s) from addresses not in the nodelist`);
+    this.refused = { count: 0, loggedAt: now, peers: new Set() };
+  }
 }
 
 export interface FetchOptions {
@@ -226,6 +266,8 @@ export interface FetchOptions {
   port?: number;
   have: bigint;
   timeoutMs?: number;
+  /** The local address to connect from (default: the kernel's choice). */
+  localAddress?: string;
 }
 
 /** Asks one peer for its file; resolves with the verified response or rejects saying why. */
@@ -233,7 +275,7 @@ export function fetchConfigFromPeer(options: FetchOptions): Promise<SyncResponse
   const timeoutMs = options.timeoutMs ?? 3000;
   const nonce = newNonce();
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: options.host, port: options.port ?? DEFAULT_SYNC_PORT });
+    const socket = net.connect({ host: options.host, port: options.port ?? DEFAULT_SYNC_PORT, ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }) });
     const timer = setTimeout(() => socket.destroy(new SyncProtocolError(`no answer within ${timeoutMs} ms`)), timeoutMs);
     socket.once('error', (err) => {
       clearTimeout(timer);

@@ -19,6 +19,12 @@ export interface SyncFromPeersOptions {
   localAddresses?: readonly string[];
   write?: WriteCorosyncConfOptions;
   fetch?: (options: FetchOptions) => Promise<SyncResponse>;
+  /**
+   * Ask this host only (`config sync --from HOST`, issue 18): the bootstrap of a node added to the
+   * nodelist that has no corosync.conf yet (a missing file counts as version 0). The answer is
+   * still authenticated with the cluster key and installed only after validation.
+   */
+  from?: string;
 }
 
 export interface PeerResult {
@@ -28,7 +34,7 @@ export interface PeerResult {
 }
 
 export type SyncOutcome =
-  | { status: 'installed'; from: string; previous: bigint; version: bigint; peers: PeerResult[] }
+  | { status: 'installed'; from: string; previous: bigint; version: bigint; peers: PeerResult[]; created?: boolean }
   | { status: 'up-to-date'; version: bigint; peers: PeerResult[] }
   | { status: 'no-peer'; version: bigint; peers: PeerResult[] };
 
@@ -36,11 +42,25 @@ export function localAddresses(): string[] {
   return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
 }
 
+async function readOrNone(path: string, from: string | undefined): Promise<{ version: bigint; sha256: string; content: string } | null> {
+  try {
+    return await readLocalConfig(path);
+  } catch (err) {
+    if (from !== undefined && (err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
 export async function syncFromPeers(options: SyncFromPeersOptions): Promise<SyncOutcome> {
-  const local = await readLocalConfig(options.confPath);
-  const { view } = loadCorosyncConfText(local.content, options.confPath);
+  const existing = await readOrNone(options.confPath, options.from);
+  const local = existing ?? { version: 0n, sha256: '', content: '' };
   const mine = new Set(options.localAddresses ?? localAddresses());
-  const peers = view.nodes.map((n) => n.ringAddrs[0]).filter((a): a is string => a !== undefined && !mine.has(a));
+  const peers =
+    options.from !== undefined
+      ? [options.from]
+      : loadCorosyncConfText(local.content, options.confPath)
+          .view.nodes.map((n) => n.ringAddrs[0])
+          .filter((a): a is string => a !== undefined && !mine.has(a));
   const fetch = options.fetch ?? fetchConfigFromPeer;
   const settled = await Promise.allSettled(peers.map((host) => fetch({ key: options.key, host, port: options.port, have: local.version, timeoutMs: options.timeoutMs })));
   const results: PeerResult[] = [];
@@ -57,5 +77,5 @@ export async function syncFromPeers(options: SyncFromPeersOptions): Promise<Sync
   if (!best) return { status: 'no-peer', version: local.version, peers: results };
   if (!supersedes(best.res, local)) return { status: 'up-to-date', version: local.version, peers: results };
   await installConfig(options.confPath, best.res.content, best.res.version, options.write);
-  return { status: 'installed', from: best.peer, previous: local.version, version: best.res.version, peers: results };
+  return { status: 'installed', from: best.peer, previous: local.version, version: best.res.version, peers: results, ...(existing === null ? { created: true } : {}) };
 }

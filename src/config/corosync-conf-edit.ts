@@ -52,6 +52,51 @@ function findNode(doc: CorosyncConfDocument, nodeid: number): ConfSection {
   return nodeSections(doc)[matches[0]!.index]!;
 }
 
+/** Set one key of node `nodeid`'s nodelist entry (replaced in place, or added as its last line). */
+export function setNodeKey(doc: CorosyncConfDocument, nodeid: number, key: string, value: string): CorosyncConfDocument {
+  requireParsable(doc);
+  const node = findNode(doc, nodeid);
+  const entry = lastEntry(node, key);
+  return entry ? replaceValue(doc, entry, value) : appendEntry(doc, node, key, value);
+}
+
+/** Set `key` in the top-level section `name` (the section is added at the end of the file when absent). */
+export function setSectionKey(doc: CorosyncConfDocument, name: string, key: string, value: string): CorosyncConfDocument {
+  requireParsable(doc);
+  const section = sectionsAt(doc, name)[0];
+  if (section !== undefined) {
+    const entry = lastEntry(section, key);
+    return entry ? replaceValue(doc, entry, value) : appendEntry(doc, section, key, value);
+  }
+  const lines = [...doc.lines];
+  while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') lines.pop();
+  lines.push('', `${name} {`, `\t${key}: ${value}`, '}', '');
+  return withLines(doc, lines);
+}
+
+/**
+ * totem.config_version set to `version`, which must be above the file's (an operator's edit, as
+ * the engine decided it); a file already at `version` or later changed since the decision and is
+ * not written over (`retryable: false`).
+ */
+export function setConfigVersionAbove(doc: CorosyncConfDocument, version: bigint): CorosyncConfDocument {
+  const { entry, current } = configVersionOf(doc);
+  if (current >= version) {
+    throw Object.assign(
+      new ConfigError({
+        file: doc.file,
+        line: (entry?.line ?? 0) + 1,
+        column: (entry?.valueStart ?? 0) + 1,
+        field: 'totem.config_version',
+        detail: `already ${current}, not below ${version} as decided: the file changed since; not written`,
+      }),
+      { retryable: false },
+    );
+  }
+  if (version > UINT64_MAX) throw new RangeError(`config_version ${version} is above the uint64 maximum`);
+  return setConfigVersion(doc, entry, version);
+}
+
 export function setNodePrio(doc: CorosyncConfDocument, nodeid: number, prio: number): CorosyncConfDocument {
   requireParsable(doc);
   if (!Number.isSafeInteger(prio) || prio < 0) throw new RangeError(`prio must be an integer 0 or more, got ${prio}`);

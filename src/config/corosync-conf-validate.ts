@@ -54,6 +54,10 @@ export function validateCorosyncConf(doc: CorosyncConfDocument): ValidationResul
   checkLogging(doc, { onValue: (e, detail) => onValue(e, detail), onSection: (s, field, detail) => onSection(s, field, detail) });
   checkNodes(doc, errors, warnings, onValue, onSection, at);
   checkIhttpd(doc, warnings, onValue);
+  // corolistener { maintenance: on|off } (issue 18): anything else would leave it unclear whether listeners act.
+  for (const section of sectionsAt(doc, 'corolistener')) {
+    for (const e of entriesOf(section)) if (e.key === 'maintenance' && e.value !== 'on' && e.value !== 'off') onValue(e, `must be on or off, got "${e.value}"`);
+  }
   return { errors: sortByPosition(errors), warnings: sortByPosition(warnings) };
 }
 
@@ -208,9 +212,9 @@ function checkNodes(doc: CorosyncConfDocument, errors: ConfigError[], warnings: 
     if (prio && parseUnsigned(prio.value, Number.MAX_SAFE_INTEGER) === undefined) {
       onValue(prio, `must be an integer (0 or more), got "${prio.value}"`);
     }
-    const replication = last.get('replication');
-    if (replication && replication.value !== 'on' && replication.value !== 'off') {
-      onValue(replication, `must be on or off, got "${replication.value}"`);
+    for (const key of ['replication', 'standby']) {
+      const flag = last.get(key);
+      if (flag && flag.value !== 'on' && flag.value !== 'off') onValue(flag, `must be on or off, got "${flag.value}"`);
     }
   });
   if (multiLink) {

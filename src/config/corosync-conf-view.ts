@@ -22,6 +22,8 @@ export interface CorosyncNode {
   readonly prio: number | undefined;
   /** `replication: on|off`; undefined when absent or not on/off. */
   readonly replication: boolean | undefined;
+  /** `standby: on|off` (never elected while on); undefined when absent or not on/off. */
+  readonly standby?: boolean;
   /** Every key of the node section (known and unknown), last value wins, in file order. */
   readonly keys: Readonly<Record<string, string>>;
   /** 1-based line of `node {`. */
@@ -38,6 +40,8 @@ export interface CorosyncConfView {
   readonly expectedVotes: number | undefined;
   readonly ihttpd: { readonly count: number | undefined; readonly ports: readonly (number | undefined)[] };
   readonly nodes: readonly CorosyncNode[];
+  /** `corolistener { maintenance: on }`: listeners take no action (issue 18). */
+  readonly maintenance?: boolean;
 }
 
 export const UINT64_MAX = (1n << 64n) - 1n;
@@ -86,6 +90,7 @@ export function nodeOf(section: ConfSection, index: number): CorosyncNode {
     ringAddrs,
     prio: parseUnsigned(keys['prio'], Number.MAX_SAFE_INTEGER),
     replication: parseOnOff(keys['replication']),
+    standby: parseOnOff(keys['standby']),
     keys,
     line: section.line + 1,
   };
@@ -113,5 +118,6 @@ export function viewCorosyncConf(doc: CorosyncConfDocument): CorosyncConfView {
     expectedVotes: parseCorosyncInteger(value(valueAt(doc, 'quorum', 'expected_votes')) ?? '', UINT32),
     ihttpd: { count, ports },
     nodes: nodeSections(doc).map(nodeOf),
+    maintenance: value(valueAt(doc, 'corolistener', 'maintenance')) === 'on',
   };
 }

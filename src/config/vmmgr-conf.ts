@@ -26,8 +26,14 @@ export interface VmmgrConf {
   readonly vmSuspendCommand: readonly string[] | undefined;
   readonly vmResumeCommand: readonly string[] | undefined;
   readonly nodeFailedCommand: readonly string[] | undefined;
+  /** Run on every role change (keepalived's notify), with COROLISTENER_OLD_ROLE and _NEW_ROLE; none by default. */
+  readonly notifyCommand: readonly string[] | undefined;
   /** Milliseconds to wait before taking over (default 0). */
   readonly takeoverDelayMs: number;
+  /** WatchdogDevice: the watchdog this node feeds while it is safe (self-fencing); undefined: fencing off. */
+  readonly watchdogDevice: string | undefined;
+  /** WatchdogTimeout in seconds: the device resets the node this long after its last feed (default 10). */
+  readonly watchdogTimeoutS: number;
   /** Directives corolistener does not use: every value, in file order. */
   readonly other: Readonly<Record<string, readonly string[]>>;
   /** Problems that do not stop corolistener (repeated directives, names in the wrong case). */
@@ -42,9 +48,14 @@ const COMMANDS = {
   VmSuspendCommand: 'vmSuspendCommand',
   VmResumeCommand: 'vmResumeCommand',
   NodeFailedCommand: 'nodeFailedCommand',
+  NotifyCommand: 'notifyCommand',
 } as const;
 
-const KNOWN: ReadonlySet<string> = new Set([...Object.keys(COMMANDS), 'CloudIp', 'CloudIpDev', 'CloudMask', 'TakeoverDelay']);
+const KNOWN: ReadonlySet<string> = new Set([...Object.keys(COMMANDS), 'CloudIp', 'CloudIpDev', 'CloudMask', 'TakeoverDelay', 'WatchdogDevice', 'WatchdogTimeout']);
+
+/** WatchdogTimeout bounds (s): softdog and most hardware watchdogs take 1..65535; an hour is plenty. */
+export const WATCHDOG_TIMEOUT_DEFAULT_S = 10;
+const WATCHDOG_TIMEOUT_MAX_S = 3600;
 const KNOWN_BY_LOWER_CASE = new Map([...KNOWN].map((name) => [name.toLowerCase(), name]));
 
 /** Linux interface names: 1..15 bytes, no "/", no blanks, not "." or "..". */
@@ -68,7 +79,10 @@ export function parseVmmgrConf(text: string, file = 'vmmgr.conf'): VmmgrConf {
     vmSuspendCommand: undefined,
     vmResumeCommand: undefined,
     nodeFailedCommand: undefined,
+    notifyCommand: undefined,
     takeoverDelayMs: 0,
+    watchdogDevice: undefined,
+    watchdogTimeoutS: WATCHDOG_TIMEOUT_DEFAULT_S,
     other: {},
     warnings: [],
   };
@@ -127,6 +141,14 @@ export function parseVmmgrConf(text: string, file = 'vmmgr.conf'): VmmgrConf {
       case 'TakeoverDelay':
         if (/^[0-9]{1,9}$/.test(value)) conf.takeoverDelayMs = Number(value);
         else fail(`must be a whole number of milliseconds (0..999999999), got "${value}"`);
+        return;
+      case 'WatchdogDevice':
+        if (/^\/[^\s]*$/.test(value) && value.length <= 4096) conf.watchdogDevice = value;
+        else fail(`must be an absolute path without blanks (e.g. /dev/watchdog), got "${value}"`);
+        return;
+      case 'WatchdogTimeout':
+        if (/^[0-9]{1,4}$/.test(value) && Number(value) >= 1 && Number(value) <= WATCHDOG_TIMEOUT_MAX_S) conf.watchdogTimeoutS = Number(value);
+        else fail(`must be a whole number of seconds (1..${WATCHDOG_TIMEOUT_MAX_S}), got "${value}"`);
         return;
       default:
         (other[name] ??= []).push(value);

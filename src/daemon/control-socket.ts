@@ -16,7 +16,7 @@
 import { lstat, chmod, unlink } from 'node:fs/promises';
 import * as net from 'node:net';
 
-export const CONTROL_COMMANDS = ['status', 'nodes'] as const;
+export const CONTROL_COMMANDS = ['status', 'nodes', 'operate'] as const;
 export type ControlCommand = (typeof CONTROL_COMMANDS)[number];
 
 /**
@@ -24,7 +24,14 @@ export type ControlCommand = (typeof CONTROL_COMMANDS)[number];
  * `nodes` a NodeListReport (src/daemon/report), which the CLI validates. The result must be
  * JSON-serialisable; a throw or rejection becomes an error response.
  */
-export type ControlHandler = (cmd: ControlCommand) => unknown;
+export type ControlHandler = (cmd: ControlCommand, request: Record<string, unknown>) => unknown;
+
+/**
+ * `operate` (an operator's command, issue 18) may wait for a hand-over: its handler gets the
+ * client's `timeoutMs` (bounded) plus this much, instead of handlerTimeoutMs.
+ */
+const OPERATE_GRACE_MS = 5_000;
+const OPERATE_MAX_MS = 600_000;
 
 export type ControlResponse = { ok: true; result: unknown } | { ok: false; error: string };
 
@@ -175,11 +182,14 @@ async function answer(handler: ControlHandler, line: string, handlerTimeoutMs: n
     };
   }
   let timer: NodeJS.Timeout | undefined;
+  const fields = request as Record<string, unknown>;
+  const asked = typeof fields.timeoutMs === 'number' && Number.isFinite(fields.timeoutMs) ? Math.min(Math.max(fields.timeoutMs, 0), OPERATE_MAX_MS) : 60_000;
+  const limitMs = cmd === 'operate' ? asked + OPERATE_GRACE_MS : handlerTimeoutMs;
   try {
     const result = await Promise.race([
-      Promise.resolve().then(() => handler(cmd as ControlCommand)),
+      Promise.resolve().then(() => handler(cmd as ControlCommand, fields)),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`daemon did not answer ${cmd} within ${handlerTimeoutMs} ms`)), handlerTimeoutMs);
+        timer = setTimeout(() => reject(new Error(`daemon did not answer ${cmd} within ${limitMs} ms`)), limitMs);
       }),
     ]);
     return { response: { ok: true, result }, close: false };
@@ -249,8 +259,11 @@ function serveConnection(socket: net.Socket, options: Required<Omit<ControlSocke
       queue = queue.then(async () => {
         pending--;
         if (closing || socket.destroyed) return;
+        // A request being answered is not an idle connection (an `operate` may wait a minute).
+        socket.setTimeout(0);
         const { response, close } = await answer(options.handler, line, options.handlerTimeoutMs);
         if (socket.destroyed) return;
+        socket.setTimeout(options.idleTimeoutMs);
         if (close) fail(response.ok ? 'protocol error' : response.error);
         else {
           if (!response.ok) report(`control request failed: ${response.error}`);
@@ -340,7 +353,7 @@ const MAX_RESPONSE_BYTES = 1 << 20;
  * back to reading corosync. Rejects with a ControlSocketError for everything else: timeout,
  * permission denied, a malformed or error response.
  */
-export function queryDaemon(socketPath: string, cmd: ControlCommand, timeoutMs: number): Promise<unknown> {
+export function queryDaemon(socketPath: string, cmd: ControlCommand, timeoutMs: number, fields: Record<string, unknown> = {}): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const socket = net.createConnection({ path: socketPath });
     let received = '';
@@ -356,7 +369,7 @@ export function queryDaemon(socketPath: string, cmd: ControlCommand, timeoutMs: 
     const timer = setTimeout(() => fail('timeout', `corolistener daemon on ${socketPath} did not answer within ${timeoutMs} ms`), timeoutMs);
 
     socket.setEncoding('utf8');
-    socket.once('connect', () => socket.write(`${JSON.stringify({ cmd })}\n`));
+    socket.once('connect', () => socket.write(`${JSON.stringify({ ...fields, cmd })}\n`));
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') finish(() => resolve(undefined));
       else if (err.code === 'EACCES' || err.code === 'EPERM') {

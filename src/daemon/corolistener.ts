@@ -4,23 +4,25 @@
 // connection and its reconnects are corosync-session.ts's. What is left here: reading the two
 // configuration files, turning corosync's and the link's news into engine events, and reports.
 import { EventEmitter } from 'node:events';
-import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { CommandContext, ContextRole } from '../actions/command-context';
-import { LinkMonitor } from '../actions/link-monitor';
-import { NodeActions } from '../actions/node-actions';
+import { ExecCommandRunner } from '../actions/command-runner';
 import type { RetryOptions } from '../actions/retry';
-import { StateFile, StateFileError } from '../actions/state-file';
+import { StateFile } from '../actions/state-file';
+import { WatchdogDevice, type WatchdogPort } from '../actions/watchdog';
 import { MessageError } from '../cluster/envelope';
+import { ClusterKey } from '../cluster/cluster-key';
+import { HANDOVER, validateHandoverBody } from '../cluster/handover-messages';
+import { OPERATOR, validateOperatorBody } from '../cluster/operator-messages';
 import type { QuorumEvent } from '../corosync/bindings';
 import { createMessageCodec, FAILURE_RECORDS, validateFailureRecordsBody } from '../cluster/messages';
 import type { ConfigPublisher } from '../cluster/publisher-port';
-import type { ConfigError } from '../config/config-error';
 import { type LoadedCorosyncConf, readCorosyncConf } from '../config/corosync-conf-file';
 import type { CorosyncConfView } from '../config/corosync-conf-view';
-import { defaultVmmgrConf, readVmmgrConf, type VmmgrConf } from '../config/vmmgr-conf';
+import type { VmmgrConf } from '../config/vmmgr-conf';
 import { initialState } from '../engine/engine';
+import { fenceSafety, pendingFences } from '../engine/fencing';
 import type { EngineEvent, PersistedState, Role } from '../engine/types';
 import { VERSION } from '../version';
 import { startControlSocket, type ControlCommand, type ControlSocketServer } from './control-socket';
@@ -28,13 +30,19 @@ import type { CorosyncPort, CorosyncSession } from './corosync-port';
 import { NativeCorosyncPort } from './corosync-port';
 import { CorosyncConnection, errorText } from './corosync-session';
 import { defaultConfigPublisher, localOnlyPublisher } from './default-publisher';
+import { FencingFeeder } from './fencing-feeder';
 import { Interpreter } from './interpreter';
+import { History } from './history';
+import { Metrics, MetricsServer } from './metrics';
 import { nodeEffects } from './node-effects';
+import { onDecision, onStep, type Observers } from './observers';
+import { OperatorDesk } from './operator-desk';
 import { buildNodeListReport, clusterViewOf, engineVersion } from './node-report';
 import { validatePersistedState } from './persisted-state';
 import { SYSTEM_CLOCK, type Clock, type CorolistenerEvents, type DaemonActions, type LinkMonitorLike } from './ports';
 import type { NodeListReport, StatusReport } from './report';
 import { ServiceMarker } from './service-marker';
+import { defaultLinkMonitor, defaultNodeActions, loadPersistedState, localNodeIdFromConf, logConfigWarnings, readVmmgrOrDefaults } from './node-setup';
 
 export interface CorolistenerOptions {
   corosyncConf: string;
@@ -66,6 +74,10 @@ export interface CorolistenerOptions {
   corosyncCheck?: 'auto' | 'required' | 'off';
   /** Carrier tracking of the cluster IP's device (default: a LinkMonitor with the default actions; null: none). */
   linkMonitor?: LinkMonitorLike | null;
+  /** The watchdog (default: vmmgr.conf's WatchdogDevice, if any; null: fencing off whatever it says). */
+  watchdog?: WatchdogPort | null;
+  /** Serve Prometheus metrics at http://HOST:PORT/metrics (default: none; `run --metrics`). */
+  metrics?: { host: string; port: number };
 }
 
 const STATE_FILE = 'state.json';
@@ -86,8 +98,14 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
   private confReadAgain = false;
   private link: LinkMonitorLike | undefined;
   private control: ControlSocketServer | undefined;
+  private fencing: FencingFeeder | undefined;
   private running = false;
   private startedAt = new Date();
+  private readonly desk: OperatorDesk;
+  private history: History | undefined;
+  private metrics: { metrics: Metrics; server: MetricsServer } | undefined;
+  private readonly observers: Observers;
+  private clusterKey: ClusterKey | undefined;
 
   constructor(private readonly options: CorolistenerOptions) {
     super();
@@ -97,6 +115,22 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     this.serviceMarker = new ServiceMarker(options.stateDir);
     // The default (keyed from keyFile) is built by start(), which may read files.
     this.publisher = options.configPublisher ?? localOnlyPublisher(options.logger);
+    this.desk = new OperatorDesk({
+      logger: this.logger,
+      clock: this.clock,
+      feed: (e) => this.feed(e),
+      state: () => this.interpreter?.state,
+      send: async (data) => {
+        const session = this.corosync.current;
+        if (session === undefined) throw new Error('not connected to corosync');
+        await session.send(data);
+      },
+      runner: new ExecCommandRunner(),
+      notifyCommand: () => this.vmmgr?.notifyCommand,
+      context: (role) => this.context(role),
+      key: () => this.clusterKey,
+    });
+    this.observers = { logger: this.logger, emit: (e, payload) => this.emit(e, ...([payload] as never)), history: () => this.history, metrics: () => this.metrics?.metrics, desk: this.desk };
     this.corosync = new CorosyncConnection({
       port: options.corosync ?? new NativeCorosyncPort(),
       clock: this.clock,
@@ -106,7 +140,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
       handlers: {
         opened: (session) => this.onSessionOpened(session),
         connectFailed: () => {
-          this.ensureEngine(this.localIdFromConf());
+          this.ensureEngine(localNodeIdFromConf(this.conf));
           // Corosync going away is quorum lost (a first start without corosync included).
           if (this.interpreter?.state?.quorum?.quorate !== false) this.feed({ type: 'disconnected', now: this.clock.now() });
         },
@@ -139,25 +173,51 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
    */
   async start(): Promise<void> {
     this.startedAt = new Date();
-    this.vmmgr = await this.readVmmgr();
+    this.vmmgr = await readVmmgrOrDefaults(this.options.vmmgrConf, this.logger);
     this.conf = this.viewLogged(await readCorosyncConf(this.options.corosyncConf));
-    const actions = this.options.actions ?? this.defaultActions(this.vmmgr);
-    this.persisted = await this.loadPersisted();
+    const actions = this.options.actions ?? defaultNodeActions(this.vmmgr, this.options.lockDir, this.logger);
+    this.persisted = await loadPersistedState(this.stateFile, this.logger);
+    this.clusterKey = await ClusterKey.fromFile(this.options.keyFile).catch(() => undefined); // forwarding operator commands
+    this.history = new History(
+      this.options.stateDir,
+      this.startedAt.toISOString(),
+      () => this.clock.now(),
+      (err) => this.logger.warn({ event: 'history', error: errorText(err) }, 'cannot write the decision history'),
+    );
+    await this.history.open().catch((err: unknown) => this.logger.warn({ event: 'history', error: errorText(err) }, 'cannot read the decision history'));
     if (this.options.configPublisher === undefined) {
       this.publisher = await defaultConfigPublisher({ keyFile: this.options.keyFile, corosyncConf: this.options.corosyncConf, logger: this.logger, corosyncCheck: this.options.corosyncCheck });
     }
     this.interpreter = this.buildInterpreter(actions);
-    this.link = this.options.linkMonitor === undefined ? this.defaultLinkMonitor(this.vmmgr) : (this.options.linkMonitor ?? undefined);
+    this.link = this.options.linkMonitor === undefined ? defaultLinkMonitor(this.vmmgr, this.options.actions !== undefined) : (this.options.linkMonitor ?? undefined);
     this.link?.on('carrier', (up) => this.onCarrier(up));
     this.link?.on('error', (err) => this.logger.warn({ event: 'link-monitor', error: errorText(err) }, `link monitor: ${errorText(err)}`));
     this.link?.start();
+    this.fencing = new FencingFeeder({
+      device: this.options.watchdog !== undefined ? this.options.watchdog : this.vmmgr.watchdogDevice === undefined ? null : new WatchdogDevice(this.vmmgr.watchdogDevice),
+      timeoutMs: this.vmmgr.watchdogTimeoutS * 1000,
+      clock: this.clock,
+      logger: this.logger,
+      safety: () => (this.interpreter?.state === undefined ? undefined : fenceSafety(this.interpreter.state)),
+      roundTrip: () => this.corosync.ping(),
+      onArmed: () => this.feedFencing(false),
+    });
     if (this.options.socket !== undefined) {
       this.control = await startControlSocket({
         path: this.options.socket,
-        handler: (cmd) => this.answer(cmd),
+        handler: (cmd, request) => this.answer(cmd, request),
         onClientError: (message) => this.logger.warn({ event: 'control-socket' }, message),
       });
     }
+    if (this.options.metrics !== undefined) {
+      const metrics = new Metrics();
+      const server = new MetricsServer(metrics);
+      const { address, port } = await server.listen(this.options.metrics.host, this.options.metrics.port);
+      this.metrics = { metrics, server };
+      this.logger.info({ event: 'metrics', address, port }, `metrics at http://${address}:${port}/metrics`);
+    }
+    // Last: nothing after it may fail, or the daemon would exit with the watchdog armed.
+    this.fencing.start();
     this.running = true;
     this.logger.info({ event: 'start', version: VERSION, corosyncConf: this.options.corosyncConf, vmmgrConf: this.options.vmmgrConf }, 'corolistener started');
     this.corosync.start();
@@ -172,8 +232,12 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     if (!this.running) return;
     this.running = false;
     this.corosync.stop();
+    this.fencing?.stop();
     this.link?.close();
     await this.interpreter?.close();
+    this.desk.close();
+    await this.history?.flushed();
+    await this.metrics?.server.close();
     await this.control?.close();
     await this.publisher.close?.();
     this.logger.info({ event: 'stop', role: this.role }, 'corolistener stopped; role effects left as they are');
@@ -199,13 +263,21 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
 
   statusReport(): StatusReport {
     return {
-      daemon: { pid: process.pid, version: VERSION, startedAt: this.startedAt.toISOString(), corosyncConnected: this.corosync.connected, role: this.role },
+      daemon: { pid: process.pid, version: VERSION, startedAt: this.startedAt.toISOString(), corosyncConnected: this.corosync.connected, role: this.role, lastHandover: this.desk.lastHandover },
       report: this.nodeListReport(),
     };
   }
 
-  private answer(cmd: ControlCommand): unknown {
-    return cmd === 'nodes' ? this.nodeListReport() : this.statusReport();
+  /** Self-fencing now: armed or not, last feed, the restores held back for fence windows. */
+  fencingReport(): ReturnType<FencingFeeder['report']> | undefined {
+    const s = this.interpreter?.state;
+    return this.fencing?.report(s === undefined ? [] : pendingFences(s, this.clock.now()));
+  }
+
+  private answer(cmd: ControlCommand, request: unknown): unknown {
+    if (cmd === 'operate') return this.desk.operate(request);
+    const fencing = this.fencingReport();
+    return { ...(cmd === 'nodes' ? this.nodeListReport() : this.statusReport()), ...(fencing === undefined ? {} : { fencing }) };
   }
 
   // ---- the interpreter and its effects
@@ -231,35 +303,15 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
       rereadConfig: (why) => this.reloadCorosyncConf(why),
       nodesFailed: (nodeIds, atTakeover) => this.emit('nodesFailed', { nodeIds, atTakeover }),
       vmsDiscarded: (vms) => this.emit('vmsDiscarded', { vms }),
+      desk: this.desk,
     });
     return new Interpreter({
       handlers,
       clock: this.clock,
       retry: this.options.retry,
       onClusterIpPlanned: () => actions.prepareClusterIp?.(),
-      onDecision: (decision, event, before) => {
-        const s = decision.state;
-        this.logger.info(
-          {
-            event: 'decision',
-            trigger: event.type,
-            role: s.role,
-            master: s.masterId,
-            members: s.quorum?.members ?? [],
-            quorate: s.quorum?.quorate ?? false,
-            explanation: decision.explanation,
-            effects: decision.effects.map((e) => e.type),
-          },
-          decision.explanation,
-        );
-        this.emit('decision', { role: s.role, masterId: s.masterId, effects: decision.effects, explanation: decision.explanation });
-        if (s.role !== before.role) this.emit('role', { role: s.role, previous: before.role });
-      },
-      onStep: (r) => {
-        const entry = { event: 'step', effect: r.effect.type, outcome: r.outcome, durationMs: Math.round(r.durationMs * 10) / 10, attempts: r.attempts };
-        if (r.outcome === 'ok') this.logger.info(entry, `${r.effect.type}: ok`);
-        else this.logger.error({ ...entry, error: errorText(r.error) }, `${r.effect.type}: ${r.outcome}`);
-      },
+      onDecision: onDecision(this.observers),
+      onStep: onStep(this.observers),
       onRetry: (r) =>
         this.logger.warn({ event: 'step-retry', effect: r.effect.type, attempt: r.attempt, delayMs: r.delayMs, error: errorText(r.error) }, `${r.effect.type} failed, retrying in ${r.delayMs} ms`),
       onAtOnceError: (effect, err) => this.logger.error({ event: 'step', effect: effect.type, outcome: 'failed', error: errorText(err) }, `${effect.type}: failed: ${errorText(err)}`),
@@ -287,6 +339,13 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     this.logger.info({ event: 'engine', localNodeId, restoredRole: this.persisted?.lastRole ?? null }, 'decision engine ready');
     // The engine hears of the carrier by events only: a link already down at start is one.
     if (this.link !== undefined && !this.link.carrier) this.onCarrier(false);
+    this.feedFencing(true);
+  }
+
+  /** The engine's fencing inputs (fencing-feeder.ts), at start and whenever they change. */
+  private feedFencing(always: boolean): void {
+    const event = this.fencing?.inputs(this.corosync.current, this.corosync.failureDetectionMs(), always);
+    if (event !== undefined) this.feed(event);
   }
 
   private feed(event: EngineEvent): void {
@@ -314,10 +373,12 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
     // Fresh state: the configuration as it is now (re-read: it may have changed while corosync
     // was away, e.g. by `config sync`); the quorum handle delivers the current membership itself.
     this.feedConfig();
+    this.feedFencing(false);
     void this.reloadCorosyncConf('connect');
   }
 
   private onQuorum(e: QuorumEvent): void {
+    this.feedFencing(false);
     this.feed({ type: 'quorum', now: this.clock.now(), quorate: e.quorate, ringId: e.ringId, members: [...e.members] });
     // After every membership change: the members' config versions as cmap has them now.
     const session = this.corosync.current;
@@ -342,6 +403,11 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
       this.logger.warn({ event: 'message-rejected', from: m.nodeId, code, bytes: m.data.length, error: errorText(err) }, 'cluster message rejected');
       return;
     }
+    if (decoded.type === HANDOVER || decoded.type === OPERATOR) {
+      if (m.own) return; // sent without waiting for it (OperatorDesk.send)
+      if (decoded.type === OPERATOR) return this.desk.onOperatorMessage(m.nodeId, validateOperatorBody(decoded.body));
+      return this.desk.onMessage(m.nodeId, validateHandoverBody(decoded.body));
+    }
     if (decoded.type !== FAILURE_RECORDS) {
       // Configuration distribution (src/cluster/config-publisher.ts); it ignores its own messages.
       if (!this.publisher.onMessage?.(m.nodeId, decoded)) this.logger.warn({ event: 'message-unhandled', from: m.nodeId, type: decoded.type }, `no handler for CPG message type ${decoded.type}`);
@@ -360,43 +426,6 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
   }
 
   // ---- configuration
-
-  private async readVmmgr(): Promise<VmmgrConf> {
-    try {
-      const conf = await readVmmgrConf(this.options.vmmgrConf);
-      this.logConfigWarnings('vmmgr-conf', conf.warnings);
-      return conf;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      this.logger.warn({ event: 'vmmgr-conf', file: this.options.vmmgrConf }, `${this.options.vmmgrConf} does not exist: no cluster IP, default commands`);
-      return defaultVmmgrConf();
-    }
-  }
-
-  /** Warnings do not stop the daemon, but the operator should see them (as `config show` does). */
-  private logConfigWarnings(event: string, warnings: readonly ConfigError[]): void {
-    for (const w of warnings) this.logger.warn({ event, file: w.file, line: w.line, field: w.field }, `warning: ${w.message}`);
-  }
-
-  /** Carrier tracking of the cluster IP's device, when there is a cluster IP and NodeActions run it. */
-  private defaultLinkMonitor(v: VmmgrConf): LinkMonitor | undefined {
-    return this.options.actions === undefined && v.cloudIp !== undefined ? new LinkMonitor(v.cloudIpDev) : undefined;
-  }
-
-  private defaultActions(v: VmmgrConf): DaemonActions {
-    return new NodeActions({
-      lockDir: this.options.lockDir,
-      clusterIp: v.cloudIp === undefined ? undefined : { ip: v.cloudIp, prefixLength: v.cloudMask, dev: v.cloudIpDev },
-      commands: {
-        serviceStart: v.serviceStartCommand,
-        serviceStop: v.serviceStopCommand,
-        vmSuspend: v.vmSuspendCommand,
-        vmResume: v.vmResumeCommand,
-        nodeFailed: v.nodeFailedCommand,
-      },
-      onAnnounceFailed: (err) => this.logger.warn({ event: 'arp-announce', error: errorText(err) }, 'a gratuitous ARP for the cluster IP failed; the next addClusterIp announces again'),
-    });
-  }
 
   /**
    * Re-reads corosync.conf and feeds it; an invalid file is logged and the last good view kept.
@@ -433,29 +462,12 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
 
   private viewLogged(loaded: LoadedCorosyncConf): CorosyncConfView {
     engineVersion(loaded.view.configVersion, this.options.corosyncConf); // refuses a version the engine cannot compare
-    this.logConfigWarnings('corosync-conf', loaded.warnings);
+    logConfigWarnings(this.logger, 'corosync-conf', loaded.warnings);
     return loaded.view;
   }
 
   private feedConfig(): void {
     if (this.conf === undefined || this.vmmgr === undefined) return;
     this.feed({ type: 'config', now: this.clock.now(), view: clusterViewOf(this.conf, this.vmmgr.takeoverDelayMs) });
-  }
-
-  /** Before corosync answers once: our node id is the configured node with a local address. */
-  private localIdFromConf(): number | undefined {
-    const local = new Set(Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address)));
-    return this.conf?.nodes.find((n) => n.nodeid !== undefined && Object.values(n.ringAddrs).some((a) => local.has(a)))?.nodeid;
-  }
-
-  private async loadPersisted(): Promise<PersistedState | null> {
-    try {
-      return (await this.stateFile.load()) ?? null;
-    } catch (err) {
-      if (!(err instanceof StateFileError)) throw err;
-      const aside = await this.stateFile.quarantine();
-      this.logger.error({ event: 'state-file', error: err.message, movedTo: aside }, 'state file unusable: moved aside, starting with no history');
-      return null;
-    }
   }
 }

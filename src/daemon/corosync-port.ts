@@ -5,6 +5,7 @@ import { Cfg } from '../corosync/cfg';
 import { Cmap } from '../corosync/cmap';
 import { Cpg } from '../corosync/cpg';
 import { Quorum } from '../corosync/quorum';
+import { Votequorum } from '../corosync/votequorum';
 import type { CmapValue, QuorumEvent } from '../corosync/bindings';
 import { CPG_GROUP } from '../cluster/messages';
 
@@ -39,6 +40,10 @@ export interface CorosyncSession {
    * plus consensus (cmap runtime.config.totem.*), ms; undefined when unknown.
    */
   failureDetectionMs?(): number | undefined;
+  /** A cheap round trip to corosync (the watchdog feed waits for it); throws when it fails. */
+  ping?(): void;
+  /** Votequorum's flags now: two_node, and whether a qdevice is registered (self-fencing's two-node rule). */
+  quorumFlags?(): { twoNode: boolean; qdeviceRegistered: boolean };
   /** Idempotent. */
   close(): void;
 }
@@ -104,6 +109,9 @@ export class NativeCorosyncPort implements CorosyncPort {
       opened.push(quorum);
       quorum.on('disconnect', onDisconnect);
       quorum.on('quorum', (e) => handlers.onQuorum(e));
+      const votequorum = new Votequorum();
+      opened.push(votequorum);
+      votequorum.on('disconnect', onDisconnect);
       return {
         localNodeId,
         configVersions: (members) => readMemberVersions(cmap, members),
@@ -113,6 +121,11 @@ export class NativeCorosyncPort implements CorosyncPort {
           const token = cmapInteger(cmap.get('runtime.config.totem.token'));
           const consensus = cmapInteger(cmap.get('runtime.config.totem.consensus'));
           return token === undefined || consensus === undefined ? undefined : token + consensus;
+        },
+        ping: () => void cmap.get('runtime.config.totem.token'),
+        quorumFlags: () => {
+          const info = votequorum.info();
+          return { twoNode: info.twoNode, qdeviceRegistered: info.qdeviceRegistered };
         },
         close: () => {
           for (const h of opened) h.close();

@@ -71,6 +71,12 @@ export class CorosyncConnection {
     return ms === undefined ? 4_000 : Math.ceil(ms * 1.1);
   }
 
+  /** A cheap round trip to corosync (the watchdog feed's gate); throws when not connected or it fails. */
+  ping(): void {
+    if (this.session === undefined) throw new Error('not connected to corosync');
+    this.session.ping?.();
+  }
+
   /** Sends on the CPG group and waits until CPG delivers it back to us (agreed order: every member has it). */
   async broadcast(data: Buffer): Promise<void> {
     const session = this.session;

@@ -267,6 +267,14 @@ function dispatch(h: EffectHandlers, e: Exclude<Effect, { type: OwnEffect }>, si
       return h.reportVmsDiscarded(e, signal);
     case 'persistState':
       return h.persistState(e, signal);
+    case 'announceRelease':
+      return h.announceRelease(e, signal);
+    case 'announceTakeover':
+      return h.announceTakeover(e, signal);
+    case 'editConfig':
+      return h.editConfig(e, signal);
+    case 'commandResult':
+      return h.commandResult(e, signal);
   }
 }
 

@@ -11,8 +11,10 @@ import { FAILURE_RECORDS } from '../cluster/messages';
 import type { ConfigPublisher } from '../cluster/publisher-port';
 import { editCorosyncConf } from '../config/corosync-conf-file';
 import { writeRaisedPriority } from '../config/corosync-conf-edit';
+import { applyOperatorEdits } from '../config/operator-edits';
 import type { PersistedState } from '../engine/types';
 import type { EffectHandlers } from './interpreter';
+import type { OperatorDesk } from './operator-desk';
 import type { DaemonActions } from './ports';
 import type { ServiceMarker } from './service-marker';
 
@@ -36,6 +38,8 @@ export interface NodeEffectsDeps {
   rereadConfig(why: string): Promise<void>;
   nodesFailed(nodeIds: number[], atTakeover: boolean): void;
   vmsDiscarded(vms: string[]): void;
+  /** Operator commands and the hand-over's messages (operator-desk.ts). */
+  desk: OperatorDesk;
 }
 
 export function nodeEffects(d: NodeEffectsDeps): EffectHandlers {
@@ -109,6 +113,28 @@ export function nodeEffects(d: NodeEffectsDeps): EffectHandlers {
       return d.broadcast(encodeMessage(FAILURE_RECORDS, body));
     },
     readConfig: () => d.rereadConfig('newer-version-seen'),
+    announceRelease: () => d.desk.announceRelease(),
+    announceTakeover: (e) => d.desk.announceTakeover(e),
+    commandResult: async (e) => d.desk.commandResult(e),
+    editConfig: async (e) => {
+      // An operator's edit, as the engine decided it (edits and config_version), written like a raise.
+      const edit = () => editCorosyncConf(d.corosyncConf, (doc) => applyOperatorEdits(doc, e.edits, e.configVersion), { corosyncCheck: d.corosyncCheck });
+      const publisher = d.publisher();
+      try {
+        await (publisher.withConfigLock ? publisher.withConfigLock(edit) : edit());
+      } catch (err) {
+        d.desk.editDone(e, err);
+        throw Object.assign(err instanceof Error ? err : new Error(String(err)), { retryable: false });
+      }
+      d.logger.info({ event: 'operator-edit', configVersion: e.configVersion, edits: e.edits }, `corosync.conf: ${e.summary}`);
+      try {
+        d.reloadCorosync();
+      } catch (err) {
+        d.logger.warn({ event: 'operator-edit', error: String(err) }, 'corosync.conf written, but corosync could not be asked to reload it');
+      }
+      await d.rereadConfig('operator-edit');
+      d.desk.editDone(e);
+    },
     persistState: (e) => d.stateFile.save(e.state),
   };
 }

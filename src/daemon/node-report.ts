@@ -12,9 +12,13 @@ export function clusterViewOf(conf: CorosyncConfView, takeoverDelayMs: number): 
   const nodes: NodeInfo[] = [];
   for (const n of conf.nodes) {
     if (n.nodeid === undefined) continue;
-    nodes.push({ nodeId: n.nodeid, ip: n.ringAddrs[0] ?? '', prio: n.prio, replication: n.replication ?? true });
+    const node: NodeInfo = { nodeId: n.nodeid, ip: n.ringAddrs[0] ?? '', prio: n.prio, replication: n.replication ?? true };
+    if (n.standby === true) node.standby = true;
+    nodes.push(node);
   }
-  return { configVersion: engineVersion(conf.configVersion), nodes, takeoverDelayMs };
+  const view: ClusterView = { configVersion: engineVersion(conf.configVersion), nodes, takeoverDelayMs };
+  if (conf.maintenance === true) view.maintenance = true;
+  return view;
 }
 
 /** The largest config_version the engine compares exactly (it keeps versions as JavaScript numbers). */
@@ -52,6 +56,7 @@ export function buildNodeListReport(input: ReportInput): NodeListReport {
       quorate,
       configVersion: view.configVersion,
       expectedVotes: conf.expectedVotes ?? view.nodes.length,
+      ...(view.maintenance === true ? { maintenance: true } : {}),
     },
     localNodeId: input.localNodeId,
     masterNodeId: masterId,
@@ -64,6 +69,7 @@ export function buildNodeListReport(input: ReportInput): NodeListReport {
         role: masterId === null || !joined ? '-' : n.nodeId === masterId ? 'M' : 'S',
         priority: n.prio ?? null,
         replication: n.replication,
+        ...(n.standby === true ? { standby: true } : {}),
       };
     }),
   };

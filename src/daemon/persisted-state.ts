@@ -63,5 +63,8 @@ export function validatePersistedState(raw: unknown): PersistedState {
     failureRecords: records(s.failureRecords, 'failureRecords'),
     // Absent in state files written before claimed versions existed.
     claimedVersion: s.claimedVersion === undefined ? null : claimedVersion(s.claimedVersion, 'claimedVersion'),
+    // Absent in state files written before self-fencing existed.
+    fenceWindows: s.fenceWindows === undefined ? {} : records(s.fenceWindows, 'fenceWindows'),
+    fencePending: s.fencePending === undefined ? {} : records(s.fencePending, 'fencePending'),
   };
 }

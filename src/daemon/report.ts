@@ -3,6 +3,8 @@
 // parse functions below instead of trusting the shape (a different daemon version, or
 // something else listening on the socket path, must give a clear error, not a garbled table).
 
+import type { FencingReport } from './fencing-feeder';
+
 /** Membership status of a configured node as corosync sees it. */
 export type NodeStatus = 'joined' | 'left';
 /** `M` master, `S` slave, `-` unknown (no quorum, not a member, or no decision yet). */
@@ -17,6 +19,8 @@ export interface NodeListEntry {
   priority: number | null;
   /** `replication: on|off`; a node without a replica is not eligible to become master. */
   replication: boolean;
+  /** `standby: on` (issue 18): never elected master. Absent when off. */
+  standby?: boolean;
 }
 
 export interface NodeListReport {
@@ -25,12 +29,16 @@ export interface NodeListReport {
     quorate: boolean;
     configVersion: number;
     expectedVotes: number;
+    /** `corolistener { maintenance: on }` (issue 18): listeners watch and take no action. Absent when off. */
+    maintenance?: boolean;
   };
   localNodeId: number;
   /** null while no master is known (not quorate, or no eligible node). */
   masterNodeId: number | null;
   /** One entry per node configured in the nodelist, in configuration order. */
   nodes: NodeListEntry[];
+  /** Self-fencing, from a daemon (fencing-report.ts); absent when read straight from corosync. */
+  fencing?: FencingReport;
 }
 
 /** The daemon's own state, returned with the node list by the `status` request. */
@@ -43,11 +51,15 @@ export interface DaemonStatus {
   corosyncConnected: boolean;
   /** This node's current role as the daemon carries it out. */
   role: 'master' | 'slave' | 'suspended' | 'unknown';
+  /** The last hand-over of the master role this daemon saw complete (issue 18), if any. */
+  lastHandover?: { from: number; to: number; gapMs: number | null; at: string } | null;
 }
 
 export interface StatusReport {
   daemon: DaemonStatus;
   report: NodeListReport;
+  /** Self-fencing (fencing-report.ts); absent from daemons that predate it. */
+  fencing?: FencingReport;
 }
 
 /** Thrown when a report received over the socket does not have the documented shape. */
@@ -111,10 +123,11 @@ function parseNode(value: unknown, field: string): NodeListEntry {
     role: oneOf(n.role, NODE_ROLES, `${field}.role`),
     priority: nullableInteger(n.priority, `${field}.priority`),
     replication: boolean(n.replication, `${field}.replication`),
+    ...(n.standby === undefined ? {} : { standby: boolean(n.standby, `${field}.standby`) }),
   };
 }
 
-/** Validates an untrusted value as a NodeListReport; returns a copy without unknown fields. */
+/** Validates an untrusted value as a NodeListReport; returns a copy without unknown fields (fencing: fencing-report.ts). */
 export function parseNodeListReport(value: unknown, field = 'report'): NodeListReport {
   const r = object(value, field);
   const c = object(r.cluster, `${field}.cluster`);
@@ -125,6 +138,7 @@ export function parseNodeListReport(value: unknown, field = 'report'): NodeListR
       quorate: boolean(c.quorate, `${field}.cluster.quorate`),
       configVersion: integer(c.configVersion, `${field}.cluster.configVersion`),
       expectedVotes: integer(c.expectedVotes, `${field}.cluster.expectedVotes`),
+      ...(c.maintenance === undefined ? {} : { maintenance: boolean(c.maintenance, `${field}.cluster.maintenance`) }),
     },
     localNodeId: integer(r.localNodeId, `${field}.localNodeId`),
     masterNodeId: nullableInteger(r.masterNodeId, `${field}.masterNodeId`),
@@ -143,7 +157,23 @@ export function parseStatusReport(value: unknown): StatusReport {
       startedAt: string(d.startedAt, 'status.daemon.startedAt'),
       corosyncConnected: boolean(d.corosyncConnected, 'status.daemon.corosyncConnected'),
       role: oneOf(d.role, DAEMON_ROLES, 'status.daemon.role'),
+      ...(d.lastHandover === undefined || d.lastHandover === null ? {} : { lastHandover: parseHandover(d.lastHandover) }),
     },
     report: parseNodeListReport(s.report, 'status.report'),
   };
+}
+
+function parseHandover(value: unknown): NonNullable<DaemonStatus['lastHandover']> {
+  const h = object(value, 'status.daemon.lastHandover');
+  return {
+    from: integer(h.from, 'status.daemon.lastHandover.from'),
+    to: integer(h.to, 'status.daemon.lastHandover.to'),
+    gapMs: h.gapMs === null ? null : number(h.gapMs, 'status.daemon.lastHandover.gapMs'),
+    at: string(h.at, 'status.daemon.lastHandover.at'),
+  };
+}
+
+function number(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new ReportShapeError(field, 'a number');
+  return value;
 }

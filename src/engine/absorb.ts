@@ -1,5 +1,6 @@
 // Absorbing an event into the engine's state, before any decision: what the event tells, kept.
 import { masterOrder } from './config-claims';
+import { absorbFencing, isFenceTimer } from './fencing';
 import { absorbCarrier, absorbClusterIp, linkConfirmed, type LinkNews } from './link';
 import { mergeFailureRecords } from './records';
 import { sameRing } from './state';
@@ -17,6 +18,7 @@ export function absorb(state: EngineState, event: EngineEvent): Absorbed {
   const s: EngineState = { ...state, persisted: { ...state.persisted }, lastEventAt: event.now };
   const previousMembers = state.quorum?.members ?? [];
   const out: Absorbed = { state: s, timerDue: false, link: null, notes: [] };
+  absorbFencing(s, state, event);
   switch (event.type) {
     case 'config': {
       s.config = event.view;
@@ -65,6 +67,8 @@ export function absorb(state: EngineState, event: EngineEvent): Absorbed {
         }
         s.configVersions = kept;
       }
+      // A master that left our membership holds nothing we wait for (operations.ts).
+      if (state.knownMaster != null && !event.members.includes(state.knownMaster)) s.knownMaster = null;
       s.persisted.ringId = event.ringId;
       if (event.quorate) s.persisted.lastQuorateSeq = event.ringId.seq;
       if (newRing && linkConfirmed(s, null)) out.link = 'confirmed';
@@ -77,11 +81,13 @@ export function absorb(state: EngineState, event: EngineEvent): Absorbed {
       // Corosync going away is quorum lost; the ring id is kept so that a reconnect to the
       // same ring is not mistaken for a new one.
       s.quorum = { quorate: false, ringId: state.quorum?.ringId ?? null, members: [] };
+      s.knownMaster = null;
       out.notes.push('corosync disconnected');
       break;
     case 'timerFired':
       if (event.id === state.takeoverTimer) out.timerDue = true;
       else if (linkConfirmed(s, event.id)) out.link = 'confirmed';
+      else if (isFenceTimer(state, event.id)) out.notes.push('a fence window ended');
       else out.notes.push(`ignored stale timer ${event.id}`);
       break;
     case 'vmsSuspended': {
@@ -98,7 +104,18 @@ export function absorb(state: EngineState, event: EngineEvent): Absorbed {
       out.link = absorbClusterIp(s, state, event);
       break;
     case 'groupJoined':
+    case 'fencing':
+    case 'dutyReleased':
       break;
+    case 'released':
+      // The ordered hand-over (operations.ts): the master we knew holds nothing any more.
+      if (state.knownMaster === event.from) s.knownMaster = null;
+      break;
+    case 'takenOver':
+      if (event.from !== state.localNodeId) s.knownMaster = event.from;
+      break;
+    case 'command':
+      break; // decided in operations.ts, never absorbed
     case 'failureRecords': {
       const merged = mergeFailureRecords(state.persisted.failureRecords, event.records);
       s.persisted.failureRecords = merged.records;

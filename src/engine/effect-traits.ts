@@ -45,6 +45,13 @@ export const EFFECT_TRAITS: Readonly<Record<EffectType, EffectTraits>> = {
   reportVmsDiscarded: PLAIN,
   startTimer: PLAIN,
   persistState: PLAIN,
+  // operations.ts: the hand-over's announcements are commitments, in order after the steps before them
+  announceRelease: PLAIN,
+  // not a role step (a master's once-per-ring announcement must not restate its takeover), but
+  // refused once the node is no longer master (see refusal)
+  announceTakeover: { ...PLAIN, masterDuty: true },
+  editConfig: PLAIN,
+  commandResult: { ...PLAIN, atOnce: true },
 };
 
 export function traitsOf(effect: Effect): EffectTraits {
@@ -63,6 +70,7 @@ export function refusal(s: EngineState, effect: Effect, now: number): Refusal | 
     const reason = linkRefusal(s, now);
     if (reason !== null) return { reason, retryable: true };
   }
+  if (effect.type === 'announceTakeover' && s.role !== 'master') return { reason: 'not done: no longer master', retryable: false };
   if (traitsOf(effect).needsClusterIp && !s.clusterIp.held) {
     return { reason: `not done: the cluster IP is not held here (${s.clusterIp.why})`, retryable: false };
   }
@@ -79,14 +87,20 @@ export type Attempt = { ok: true; result: unknown } | { ok: false; error: unknow
 
 /**
  * The event an attempt's result becomes, for the effects whose result the engine needs, or null.
- * suspendVms always reports (possibly no VM): the verdict on the VMs waits for it.
+ * suspendVms always reports (possibly no VM): the verdict on the VMs waits for it; removeClusterIp
+ * and stopService report success (the fence safety of a node without quorum waits for them).
  */
 export function resultEvent(effect: Effect, attempt: Attempt, now: number): EngineEvent | null {
   switch (effect.type) {
     case 'addClusterIp':
       return attempt.ok ? { type: 'clusterIp', now, held: true } : { type: 'clusterIp', now, held: false, why: errorText(attempt.error) };
     case 'suspendVms':
-      return { type: 'vmsSuspended', now, vms: attempt.ok ? stringList(attempt.result) : stringList(doneOf(attempt.error)) };
+      return attempt.ok ? { type: 'vmsSuspended', now, vms: stringList(attempt.result) } : { type: 'vmsSuspended', now, vms: stringList(doneOf(attempt.error)), failed: true };
+    // Teardown confirmed: a node without quorum may feed its watchdog only once both are done (fencing.ts).
+    case 'removeClusterIp':
+      return attempt.ok ? { type: 'dutyReleased', now, duty: 'clusterIp' } : null;
+    case 'stopService':
+      return attempt.ok ? { type: 'dutyReleased', now, duty: 'service' } : null;
     default:
       return null;
   }

@@ -3,7 +3,7 @@
 // config versions from cmap). Same inputs, same winner, on every node.
 import type { ClusterView, NodeInfo } from './types';
 
-export type Ineligibility = 'not-configured' | 'replication-off' | 'no-prio' | 'version-unknown' | 'stale-config';
+export type Ineligibility = 'not-configured' | 'replication-off' | 'standby' | 'no-prio' | 'version-unknown' | 'stale-config';
 
 export interface ElectionResult {
   /** The winner, or null when no member is eligible. */
@@ -16,6 +16,7 @@ export interface ElectionResult {
 export function ineligibility(nodeId: number, node: NodeInfo | undefined, versions: Readonly<Record<number, number>>, newestVersion: number | null): Ineligibility | null {
   if (node === undefined) return 'not-configured';
   if (!node.replication) return 'replication-off';
+  if (node.standby === true) return 'standby';
   if (node.prio === undefined) return 'no-prio';
   const version = versions[nodeId];
   // An unknown version cannot be proven current: treating it as eligible could let two nodes
@@ -85,7 +86,7 @@ export function staleMembersOutranking(view: ClusterView, members: readonly numb
   for (const id of members) {
     if (id === local) continue;
     const n = nodeById(view, id);
-    if (n === undefined || !n.replication || n.prio === undefined) continue;
+    if (n === undefined || !n.replication || n.standby === true || n.prio === undefined) continue;
     const version = versions[id];
     if (version === undefined || newest === null || version >= newest) continue;
     if (n.prio > self.prio || (n.prio === self.prio && id < local)) out.push(id);

@@ -8,7 +8,9 @@
 import { absorb } from './absorb';
 import { claimVersion, outstandingClaim, publishIfStale, raiseOverClaim, resolveConflict, writeOwnPriority } from './config-claims';
 import { STALE_SYNC_WAIT_MS, nameMaster, nodeById, raisedPriority, staleMembersOutranking, type MasterNaming } from './election';
+import { noteDuties, restoresNow, settleFenceWindows } from './fencing';
 import { decideLink } from './link';
+import { HANDOVER_WAIT_MS, decideCommand, freezeForMaintenance, handoverFrom, inMaintenance, trackMasters } from './operations';
 import { broadcast, failureRecordsBroadcast, nodesNotIn, recordFailures, settleVms } from './records';
 import { samePersisted } from './state';
 import type { ClusterView, Decision, Effect, EngineEvent, EngineState, RingId, Role } from './types';
@@ -27,6 +29,13 @@ function teardown(s: EngineState, effects: Effect[]): void {
 }
 
 export function transition(state: EngineState, event: EngineEvent): Decision {
+  // An operator's command changes no role by itself: it becomes an edit the master writes (operations.ts).
+  if (event.type === 'command') return decideCommand(state, event);
+  const decision = decide(state, event);
+  return inMaintenance(decision.state) ? freezeForMaintenance(state, event, decision) : decision;
+}
+
+function decide(state: EngineState, event: EngineEvent): Decision {
   const { state: s, timerDue, link, notes } = absorb(state, event);
   const effects: Effect[] = [];
   const why: string[] = [...notes];
@@ -70,12 +79,17 @@ export function transition(state: EngineState, event: EngineEvent): Decision {
     // Share what this node knows about failures with the partition, once per ring (see
     // docs/engine.md). Records learnt from a member later in the same ring are not re-sent:
     // CPG delivered that member's message to every member already.
-    if (s.recordsSentSeq !== q.ringId.seq) broadcast(s, q.ringId, effects);
-    else if (event.type === 'groupJoined' && event.nodeIds.some((id) => id !== s.localNodeId)) {
+    if (s.recordsSentSeq !== q.ringId.seq) {
+      // A master also says so once per ring (the ordered hand-over needs to know it, operations.ts).
+      if (state.role === 'master' && role === 'master') effects.push({ type: 'announceTakeover', from: null });
+      broadcast(s, q.ringId, effects);
+    } else if (event.type === 'groupJoined' && event.nodeIds.some((id) => id !== s.localNodeId)) {
       // Listeners that joined the group after our broadcast on this ring (e.g. a daemon that
       // connected after the ring formed) missed it, and their VM verdict waits for every
       // member's records: send ours again (receivers merge).
       effects.push(failureRecordsBroadcast(s, q.ringId));
+      // ... and a master says again that it is one (a restarted listener knows no master to wait for, operations.ts).
+      if (role === 'master') effects.push({ type: 'announceTakeover', from: null });
       why.push(`node(s) ${event.nodeIds.join(',')} joined the group: failure records sent again`);
     }
     settleVms(s, effects, why);
@@ -89,7 +103,11 @@ export function transition(state: EngineState, event: EngineEvent): Decision {
 
   if (role !== 'unknown') s.restoredRole = null;
   s.role = role;
+  // Restores held back for a fence window: released, forgotten or timed (fencing.ts).
+  settleFenceWindows(s, s.config, q?.quorate ? q.ringId : null, q?.members ?? [], effects, why);
   const order = decideLink(s, link, effects, why);
+  noteDuties(s, effects);
+  trackMasters(s);
   if (s.masterId !== state.masterId) s.namedSince = s.masterId === null ? null : (s.quorum?.ringId?.seq ?? null);
   s.persisted = s.persisted.lastRole === role ? s.persisted : { ...s.persisted, lastRole: role };
   // Write-ahead: the new state is persisted before any effect runs. A daemon killed in the
@@ -159,6 +177,8 @@ function decideRole(s: EngineState, prev: EngineState, view: ClusterView, q: Quo
       teardown(s, effects);
       why.push(prev.role === 'master' ? 'no longer the highest-priority eligible member: step down' : 'make sure no master duties are held');
     }
+    // The ordered hand-over: the node elected now waits for this (operations.ts).
+    if (prev.role === 'master') effects.push({ type: 'announceRelease' });
     if (s.masterId === null && localProblem === null) why.push('no eligible member: no master');
     else if (localProblem !== null && localProblem !== 'stale-config') why.push(`not eligible here (${localProblem})`);
     else if (s.masterId !== null && why.length === 0) why.push('a higher-priority member is master');
@@ -170,11 +190,15 @@ function decideRole(s: EngineState, prev: EngineState, view: ClusterView, q: Quo
     // waited for config versions over several events), refresh config on stale members.
     const left = (prev.servedMembers ?? []).filter((id) => !q.members.includes(id)).sort((a, b) => a - b);
     s.servedMembers = [...q.members];
-    if (left.length > 0) {
-      recordFailures(s, left, q.ringId.seq);
+    // Those whose fence window has not passed wait (fencing.ts); the rest are reported now.
+    const ready = left.length > 0 ? restoresNow(s, left, s.lastEventAt ?? 0, false, why) : [];
+    if (ready.length > 0) {
+      recordFailures(s, ready, q.ringId.seq);
       broadcast(s, q.ringId, effects);
-      effects.push({ type: 'reportNodesFailed', nodeIds: left });
-      why.push(`still master; node(s) ${left.join(',')} left: reported failed`);
+      effects.push({ type: 'reportNodesFailed', nodeIds: ready });
+      why.push(`still master; node(s) ${ready.join(',')} left: reported failed`);
+    } else if (left.length > 0) {
+      why.push(`still master; node(s) ${left.join(',')} left`);
     } else {
       why.push('still master');
     }
@@ -190,19 +214,26 @@ function decideRole(s: EngineState, prev: EngineState, view: ClusterView, q: Quo
   // STALE_SYNC_WAIT_MS: a member that cannot install the file (its listener is down) must not
   // keep the cluster without a master.
   const outranking = restart ? [] : staleMembersOutranking(view, q.members, versions, local);
-  const waitMs = Math.max(view.takeoverDelayMs, outranking.length > 0 ? STALE_SYNC_WAIT_MS : 0);
+  // A hand-over between two live members: the old master releases first (operations.ts). Its
+  // release, not TakeoverDelay, decides when; a release already in ends the wait at once.
+  const from = restart ? null : handoverFrom(s, q.members);
+  const handover = s.handoverFrom ?? null;
+  const staleWaitMs = outranking.length > 0 ? STALE_SYNC_WAIT_MS : 0;
+  const waitMs = from !== null ? HANDOVER_WAIT_MS : handover !== null ? staleWaitMs : Math.max(view.takeoverDelayMs, staleWaitMs);
   if (waitMs > 0 && !restart && !ctx.timerDue) {
     if (s.takeoverTimer === null) {
       s.timerSeq += 1;
       s.takeoverTimer = `takeover-${s.timerSeq}`;
       effects.push({ type: 'startTimer', id: s.takeoverTimer, ms: waitMs });
       why.push(
-        outranking.length > 0
-          ? `elected, but node(s) ${outranking.join(',')} outrank us in the newest table and are syncing it: takeover after at most ${waitMs} ms`
-          : `elected: takeover after TakeoverDelay ${view.takeoverDelayMs} ms`,
+        from !== null
+          ? `elected: waiting for node ${from} to release the master duties (ordered hand-over), at most ${waitMs} ms`
+          : staleWaitMs > 0
+            ? `elected, but node(s) ${outranking.join(',')} outrank us in the newest table and are syncing it: takeover after at most ${waitMs} ms`
+            : `elected: takeover after TakeoverDelay ${view.takeoverDelayMs} ms`,
       );
     } else {
-      why.push('elected: takeover pending');
+      why.push(from !== null ? `elected: waiting for node ${from} to release the master duties` : 'elected: takeover pending');
     }
     return 'slave';
   }
@@ -213,12 +244,17 @@ function decideRole(s: EngineState, prev: EngineState, view: ClusterView, q: Quo
   // removes any stale one so that VMmanager knows it was moved and restores the failed nodes.
   if (!restart) effects.push({ type: 'removeRelocatedLock' });
   effects.push({ type: 'addClusterIp' }, { type: 'createServiceLock' });
-  const failed = nodesNotIn(view, q.members);
+  // Only the nodes whose fence window has passed are restored now; the others wait (fencing.ts).
+  const failed = restoresNow(s, nodesNotIn(view, q.members), s.lastEventAt ?? 0, restart, why);
   // The failure records reach the partition before VMmanager restores anything (the runner
   // waits for its own CPG message to come back, so every surviving member has it).
   recordFailures(s, failed, q.ringId.seq);
   broadcast(s, q.ringId, effects);
   effects.push({ type: 'startService', failedNodes: failed });
+  effects.push({ type: 'announceTakeover', from: handover });
+  if (handover !== null) {
+    why.push(ctx.timerDue && from !== null ? `node ${handover} did not release within ${HANDOVER_WAIT_MS} ms: taking over anyway` : `node ${handover} released the master duties`);
+  }
   // Already above every node, we still write when a version is claimed by a master elected here
   // that never delivered its file: that file would otherwise be newer than ours when it returns,
   // and its writer would take the role back (preemption, two takeovers).

@@ -6,3 +6,4 @@ export { carryOver, isStateStep } from './plan';
 export { EFFECT_TRAITS, cancelsInFlight, refusal, resultEvent, traitsOf, type Attempt, type EffectTraits, type Refusal } from './effect-traits';
 export { nameMaster, type MasterNaming } from './election';
 export { nextPlan, type OwedStep } from './plan';
+export { fenceSafety, fenceWindowOf, pendingFences, type FenceSafety, type PendingFence } from './fencing';

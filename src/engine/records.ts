@@ -37,7 +37,10 @@ export function recordFailures(s: EngineState, nodeIds: readonly number[], seq: 
 /** What this node tells a ring it is in: its failure records and the version it claims, if any. */
 export function failureRecordsBroadcast(s: EngineState, ringId: RingId): Effect {
   const claim = s.persisted.claimedVersion;
-  return { type: 'broadcastFailureRecords', ringId, records: s.persisted.failureRecords, ...(claim === null ? {} : { claim }) };
+  // The fence windows this node knows travel with them (src/engine/fencing.ts), once it knows any.
+  const windows = s.persisted.fenceWindows ?? {};
+  const fence = Object.keys(windows).length > 0 ? { fenceWindows: windows } : {};
+  return { type: 'broadcastFailureRecords', ringId, records: s.persisted.failureRecords, ...(claim === null ? {} : { claim }), ...fence };
 }
 
 export function broadcast(s: EngineState, ringId: RingId, effects: Effect[]): void {

@@ -1,5 +1,5 @@
 // The engine's state: a fresh daemon's, and comparisons of its parts (pure, no I/O).
-import type { EngineState, PersistedState, RingId } from './types';
+import type { EngineState, FencingState, PersistedState, RingId, Role } from './types';
 
 export function emptyPersistedState(): PersistedState {
   return {
@@ -11,6 +11,8 @@ export function emptyPersistedState(): PersistedState {
     suspendsPending: 0,
     failureRecords: {},
     claimedVersion: null,
+    fenceWindows: {},
+    fencePending: {},
   };
 }
 
@@ -46,11 +48,15 @@ export function initialState(localNodeId: number, persisted: PersistedState | nu
       failureRecords: { ...p.failureRecords },
       // State files written before claims existed have none.
       claimedVersion: p.claimedVersion ?? null,
+      // State files written before fencing existed have neither.
+      fenceWindows: { ...p.fenceWindows },
+      fencePending: { ...p.fencePending },
       // Results of suspends the previous run asked for died with it: those VMs are unknown here,
       // so they stay suspended (never resumed blindly), and nothing is waited for any more.
       suspendsPending: 0,
     },
     lastEventAt: null,
+    fencing: initialFencing(p.lastRole),
   };
 }
 
@@ -72,6 +78,27 @@ export function samePersisted(a: PersistedState, b: PersistedState): boolean {
   const ca = a.claimedVersion;
   const cb = b.claimedVersion;
   if (ca !== cb && (ca === null || cb === null || ca.by !== cb.by || ca.version !== cb.version)) return false;
+  if (!sameNumbers(a.fenceWindows, b.fenceWindows) || !sameNumbers(a.fencePending, b.fencePending)) return false;
   if (a.suspendedVms.length !== b.suspendedVms.length) return false;
   return a.suspendedVms.every((vm, i) => vm === b.suspendedVms[i]);
+}
+
+function sameNumbers(a: Record<number, number> | undefined, b: Record<number, number> | undefined): boolean {
+  if (a === b) return true;
+  const ka = Object.keys(a ?? {});
+  if (ka.length !== Object.keys(b ?? {}).length) return false;
+  return ka.every((k) => a?.[Number(k)] === b?.[Number(k)]);
+}
+
+/** A fresh daemon's fencing state (src/engine/fencing.ts): duties it may have inherited count as held until released. */
+export function initialFencing(restoredRole: Role): FencingState {
+  const inherited = restoredRole === 'master' || restoredRole === 'unknown';
+  return {
+    watchdog: null,
+    twoNodeWithoutQdevice: false,
+    departedAt: {},
+    timer: null,
+    held: { clusterIp: inherited, service: inherited },
+    suspendFailed: false,
+  };
 }

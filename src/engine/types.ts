@@ -16,6 +16,8 @@ export interface NodeInfo {
   /** undefined when the node's `prio` is missing or unparsable: such a node is never master. */
   prio: number | undefined;
   replication: boolean;
+  /** `standby: on` in its nodelist entry: never elected master (operations.ts). Absent: off. */
+  standby?: boolean;
 }
 
 /** The local corosync.conf as far as decisions are concerned. */
@@ -24,6 +26,8 @@ export interface ClusterView {
   nodes: NodeInfo[];
   /** TakeoverDelay from vmmgr.conf in milliseconds; 0 = take over at once. */
   takeoverDelayMs: number;
+  /** `corolistener { maintenance: on }`: every listener watches but takes no action (operations.ts). Absent: off. */
+  maintenance?: boolean;
 }
 
 /**
@@ -57,6 +61,14 @@ export interface PersistedState {
    * our process, and a daemon restart between the two takeovers must not forget it.
    */
   claimedVersion: ClaimedVersion | null;
+  /**
+   * Self-fencing (src/engine/fencing.ts): the fence window of each node as it announced it (ms
+   * from its departure until its watchdog has certainly reset it; 0: no watchdog there).
+   * Absent in state files written before fencing existed.
+   */
+  fenceWindows?: Record<number, number>;
+  /** While master: nodes whose restore waits for their fence window, with when they left (ms). */
+  fencePending?: Record<number, number>;
 }
 
 /** `version` may have been written by `by` (the master we elected), unseen here so far. */
@@ -100,6 +112,8 @@ export interface VmsSuspendedEvent {
   type: 'vmsSuspended';
   now: number;
   vms: string[];
+  /** The suspend failed (the VMs listed are those it did suspend first): not every VM is confirmed suspended. */
+  failed?: boolean;
 }
 
 /** A peer's failure records, received over CPG (sent by its broadcastFailureRecords effect). */
@@ -111,6 +125,8 @@ export interface FailureRecordsEvent {
   records: FailureRecords;
   /** The sender's claimed version, if any (see ClaimedVersion). */
   claim?: ClaimedVersion;
+  /** The fence windows the sender knows (its own included), see PersistedState.fenceWindows. */
+  fenceWindows?: Record<number, number>;
 }
 
 /**
@@ -157,8 +173,56 @@ export interface GroupJoinedEvent {
   nodeIds: number[];
 }
 
+/**
+ * A member announced over CPG that it holds no master duties any more: it stepped down while
+ * quorate (cluster IP removed, VMmanager stopped, locks removed). The node elected after it waits
+ * for this before it takes over (the ordered hand-over, operations.ts).
+ */
+export interface ReleasedEvent {
+  type: 'released';
+  now: number;
+  from: number;
+}
+
+/** A member announced over CPG that it is master (after its takeover, and once per ring while it is). */
+export interface TakenOverEvent {
+  type: 'takenOver';
+  now: number;
+  from: number;
+}
+
+/** What an operator asks of the cluster (src/cli over the control socket; operations.ts decides). */
+export type OperatorCommand =
+  | { kind: 'switchover'; target: number }
+  | { kind: 'prio'; nodeId: number; prio: number }
+  | { kind: 'replication'; nodeId: number; on: boolean }
+  | { kind: 'standby'; nodeId: number; on: boolean }
+  | { kind: 'maintenance'; on: boolean; force?: boolean }
+  | { kind: 'nodeAdd'; nodeId: number; address: string; prio?: number; replication?: boolean; name?: string }
+  | { kind: 'nodeRemove'; nodeId: number };
+
+/** An operator command for this node's engine; `id` pairs it with its commandResult. */
+export interface CommandEvent {
+  type: 'command';
+  now: number;
+  id: string;
+  command: OperatorCommand;
+}
+
+/** One corosync.conf edit an operator command decided (`node` keys of one nodelist entry, or the corolistener section). */
+export type ConfigEdit =
+  | { nodeId: number; key: 'prio' | 'replication' | 'standby'; value: string }
+  | { section: 'corolistener'; key: 'maintenance'; value: string }
+  | { addNode: { nodeId: number; address: string; prio?: number; replication?: boolean; name?: string } }
+  | { removeNode: number };
+
 export type EngineEvent =
+  | FencingEvent
+  | DutyReleasedEvent
   | CarrierEvent
+  | ReleasedEvent
+  | TakenOverEvent
+  | CommandEvent
   | ClusterIpEvent
   | GroupJoinedEvent
   | ConfigConflictEvent
@@ -180,7 +244,7 @@ export type Effect =
   | { type: 'raisePriority'; nodeId: number; prio: number; configVersion: number }
   | { type: 'publishConfig'; configVersion: number }
   | { type: 'reportNodesFailed'; nodeIds: number[] }
-  | { type: 'broadcastFailureRecords'; ringId: RingId; records: FailureRecords; claim?: ClaimedVersion }
+  | { type: 'broadcastFailureRecords'; ringId: RingId; records: FailureRecords; claim?: ClaimedVersion; fenceWindows?: Record<number, number> }
   | { type: 'stopService' }
   | { type: 'removeServiceLock' }
   | { type: 'removeClusterIp' }
@@ -192,7 +256,18 @@ export type Effect =
   | { type: 'resumeVms'; vms: string[] }
   | { type: 'reportVmsDiscarded'; vms: string[] }
   | { type: 'startTimer'; id: string; ms: number }
-  | { type: 'persistState'; state: PersistedState };
+  | { type: 'persistState'; state: PersistedState }
+  /** After stepping down while quorate: tell the members (CPG) that no master duty is held here any more. */
+  | { type: 'announceRelease' }
+  /**
+   * This node is master (after its takeover: cluster IP held, VMmanager started; and once per ring
+   * while it is): tell the members. `from`: the old master whose release the takeover waited for.
+   */
+  | { type: 'announceTakeover'; from: number | null }
+  /** An operator's edit of corosync.conf, written with `configVersion` (then reloaded and published). */
+  | { type: 'editConfig'; edits: ConfigEdit[]; configVersion: number; commandId: string; summary: string; masterBefore: number | null; masterAfter: number | null }
+  /** The answer to an operator command that needs no edit (refused, or nothing to change). */
+  | { type: 'commandResult'; commandId: string; ok: boolean; message: string };
 
 export type EffectType = Effect['type'];
 
@@ -243,6 +318,14 @@ export interface EngineState {
   restoredRole: Role | null;
   persisted: PersistedState;
   lastEventAt: number | null;
+  /** Self-fencing (src/engine/fencing.ts). */
+  fencing: FencingState;
+  /** The member that announced it is master and has not released since (operations.ts). Absent: none known. */
+  knownMaster?: number | null;
+  /** While elected and not master yet: the old master whose release the takeover waits (or waited) for. */
+  handoverFrom?: number | null;
+  /** The last config_version an operator command wrote here (a second command writes above it). */
+  editedVersion?: number;
 }
 
 export interface LinkState {
@@ -280,4 +363,49 @@ export interface Decision {
   order?: 'append' | 'clusterIpFirst';
   /** One line for the log: why the node is in its role and what the plan does. */
   explanation: string;
+}
+
+// ---- self-fencing (src/engine/fencing.ts, docs/engine.md "Self-fencing")
+
+/** This node's watchdog (vmmgr.conf WatchdogDevice, WatchdogTimeout). */
+export interface WatchdogSettings {
+  /** The device resets the node this long after its last feed. */
+  timeoutMs: number;
+  /**
+   * Added to the timeout in the fence window this node announces: covers how much later than the
+   * master this node can learn that it lost quorum (corosync's token + consensus) and slack.
+   */
+  marginMs: number;
+}
+
+/**
+ * The daemon's fencing inputs: the watchdog (null: none, fencing off here) and whether quorum is
+ * the risky two-node kind (`two_node: 1` without a registered qdevice: both sides of a split stay
+ * quorate). Sent at start and whenever either changes.
+ */
+export interface FencingEvent {
+  type: 'fencing';
+  now: number;
+  watchdog: WatchdogSettings | null;
+  twoNodeWithoutQdevice: boolean;
+}
+
+/** A teardown step confirmed done: the cluster IP is gone, or VMmanager is stopped. */
+export interface DutyReleasedEvent {
+  type: 'dutyReleased';
+  now: number;
+  duty: 'clusterIp' | 'service';
+}
+
+export interface FencingState {
+  watchdog: WatchdogSettings | null;
+  twoNodeWithoutQdevice: boolean;
+  /** When each configured node not in our membership was last seen leaving it (ms, our clock). */
+  departedAt: Record<number, number>;
+  /** The timer that wakes the engine when the earliest pending fence window ends. */
+  timer: { id: string; at: number } | null;
+  /** Duties this node may still hold (not confirmed released since it last took or inherited them). */
+  held: { clusterIp: boolean; service: boolean };
+  /** The last suspend result was a failure: not every VM is confirmed suspended. */
+  suspendFailed: boolean;
 }

@@ -42,3 +42,7 @@ export { ClusterMonitor } from './monitor';
 export type { MonitorOptions, SettleResult } from './monitor';
 export { sampleViolations, settledProblems, resumeViolations, partitionsOf } from './monitor-checks';
 export type { ClusterSample, NodeSample, ListenerView, CommandCall, Violation, Invariant, SettleProblem } from './monitor-checks';
+// Self-fencing (issue 15): VMs as processes, a fake watchdog per node, the VM-running-twice monitor.
+export { FakeWatchdog, FencingRig, TwiceMonitor, WATCHDOG_TIMEOUT_S, fencingStatus, fencingVmmgrConf, powerOff, restores, runningVms, signalNode } from './fencing-rig';
+export type { Restore } from './fencing-rig';
+export { vmAgentScript, vmNamesOf } from './vm-agent';

@@ -7,9 +7,13 @@ import { nodeName, type SimNode, type Simulator } from './simulator';
 export function checkInvariants(sim: Simulator): string[] {
   const problems: string[] = [...sim.violations];
   const partitions = new Map<string, SimNode[]>();
-  for (const n of sim.nodes.values()) {
+  // A frozen node decides nothing: its engine's role and what it holds are as before the freeze (its
+  // watchdog resets it); only its VMs count (they would run again if it thawed).
+  const live = [...sim.nodes.values()].filter((n) => n.frozen !== true);
+  for (const n of live) {
     if (n.engine === null) continue;
-    if (n.engine.role === 'master' && !(n.corosyncUp && n.quorate)) {
+    // In maintenance no listener acts (operations.ts): a master cut off keeps what it holds, by design.
+    if (n.engine.role === 'master' && !(n.corosyncUp && n.quorate) && n.engine.config?.maintenance !== true) {
       problems.push(`${nodeName(n.nodeId)} is master without quorum`);
     }
     if (!n.corosyncUp || n.ring === null) continue;
@@ -21,11 +25,11 @@ export function checkInvariants(sim: Simulator): string[] {
 
   // What a node holds, not only what its engine believes: master duties only on the master,
   // never without quorum, and one cluster IP per partition.
-  for (const n of sim.nodes.values()) {
+  for (const n of live) {
     const duties = (['clusterIp', 'service', 'serviceLock'] as const).filter((d) => n.held[d]);
     if (duties.length === 0) continue;
     if (n.engine?.role !== 'master') problems.push(`${nodeName(n.nodeId)} holds ${duties.join(',')} as ${n.engine?.role ?? 'a node without a listener'}`);
-    else if (!(n.corosyncUp && n.quorate)) problems.push(`${nodeName(n.nodeId)} holds ${duties.join(',')} without quorum`);
+    else if (!(n.corosyncUp && n.quorate) && n.engine.config?.maintenance !== true) problems.push(`${nodeName(n.nodeId)} holds ${duties.join(',')} without quorum`);
   }
 
   for (const [ring, members] of partitions) {
@@ -51,7 +55,7 @@ export function checkInvariants(sim: Simulator): string[] {
     const newest = Math.max(...members.map((n) => n.config.configVersion));
     for (const m of masters) {
       const info = nodeById(m.config, m.nodeId);
-      if (info === undefined || !info.replication || info.prio === undefined) problems.push(`ring ${ring}: ineligible master ${nodeName(m.nodeId)}`);
+      if (info === undefined || !info.replication || info.standby === true || info.prio === undefined) problems.push(`ring ${ring}: ineligible master ${nodeName(m.nodeId)}`);
       if (m.config.configVersion < newest) problems.push(`ring ${ring}: master ${nodeName(m.nodeId)} has a stale configuration`);
     }
   }
@@ -66,5 +70,6 @@ export function checkInvariants(sim: Simulator): string[] {
 }
 
 function describeTable(view: ClusterView): string {
-  return view.nodes.map((n) => `${nodeName(n.nodeId)}:${n.prio ?? '-'}${n.replication ? '' : '/off'}`).join(' ');
+  const nodes = view.nodes.map((n) => `${nodeName(n.nodeId)}:${n.prio ?? '-'}${n.replication ? '' : '/off'}${n.standby === true ? '/standby' : ''}`).join(' ');
+  return view.maintenance === true ? `${nodes} maintenance` : nodes;
 }

@@ -26,6 +26,10 @@ export interface SimOptions {
    * next command (e.g. after quorum is back), as when the VM commands take their time.
    */
   lateResults?: boolean;
+  /** Self-fencing on every node (fencing-sim.ts): the watchdog's timeout and the margin each node announces. */
+  watchdog?: { timeoutMs: number; marginMs: number };
+  /** corosync's two_node without a qdevice: one node of two is quorate (fencing-sim.ts). */
+  twoNode?: boolean;
 }
 
 /** What a node holds, as the actions would leave it. */
@@ -60,6 +64,10 @@ export interface SimNode {
   /** VMs the node starts on its first boot (unless restored elsewhere before that). */
   initialVms: string[];
   booted: boolean;
+  /** Every process stopped (fencing-sim.ts `freeze`): what its engine says is stale, not checked. */
+  frozen?: boolean;
+  /** Its watchdog fences it (fencing-sim.ts): its VMs must never be restored while it still runs them. */
+  fencing?: boolean;
 }
 
 export interface Delivery {
@@ -95,6 +103,12 @@ export function describeEffect(e: Effect): string | null {
       return `reportVmsDiscarded ${e.vms.join(',')}`;
     case 'startTimer':
       return `startTimer ${e.ms}ms`;
+    case 'announceTakeover':
+      return e.from === null ? null : `announceTakeover from=${nodeName(e.from)}`;
+    case 'editConfig':
+      return `editConfig ${e.summary}`;
+    case 'commandResult':
+      return `commandResult ${e.ok ? 'ok' : 'refused'}: ${e.message}`;
     // Protocol chatter, visible through its consequences (resume or discard) instead.
     case 'broadcastFailureRecords':
     case 'persistState':

@@ -6,6 +6,8 @@
 //   node 2 prio=99 vms=a,b         one line per configured node (replication=off, noprio)
 //   takeover-delay 5000            optional; expected-votes N optional (default: node count)
 //   late-results                   optional: suspend results arrive after the next command's events
+//   watchdog 10000 4000            optional: self-fencing, watchdog timeout and announced margin (ms)
+//   two-node                       optional: corosync two_node without a qdevice (one node of two is quorate)
 //   > start n2 n4 n8
 //     n4 master
 //     n4 removeRelocatedLock
@@ -13,7 +15,13 @@
 // Commands: start, crash (alias kill: power loss), cut, split (groups separated by |), heal, kill-corosync,
 // start-corosync, restart-listener, carrier-down, carrier-up (the cluster IP's device), set-prio NODE PRIO [on NODES], set-replication NODE on|off
 // [on NODES], wait MS, cut-on-raise [NODE] (arms a fault: the next priority raise of NODE, or of
-// any node, cuts it off right after its own write, before its file reaches anyone). A line `! ...` in the log is an invariant violation (see invariants.ts).
+// any node, cuts it off right after its own write, before its file reaches anyone), freeze, thaw,
+// hang-suspend (self-fencing faults, fencing-sim.ts), operate NODE COMMAND (an operator's command
+// to NODE's listener: switchover N, prio set N P, replication set N on|off, standby N on|off,
+// maintenance on|off). A line `! ...` in the log is an invariant violation (see invariants.ts).
+import { parseOperatorCommand } from '../engine/operator-command';
+import type { OperatorCommand } from '../engine/types';
+import { FencingSimulator } from './fencing-sim';
 import { checkInvariants } from './invariants';
 import { Simulator, type SimNodeSpec, type SimOptions } from './simulator';
 
@@ -96,6 +104,9 @@ export function parseScenario(file: string, text: string): Scenario {
     } else if (words[0] === 'takeover-delay') options.takeoverDelayMs = parseInteger(file, line, 'takeover-delay', words[1]);
     else if (words[0] === 'expected-votes') options.expectedVotes = parseInteger(file, line, 'expected-votes', words[1]);
     else if (words[0] === 'late-results' && words.length === 1) options.lateResults = true;
+    else if (words[0] === 'watchdog' && words.length === 3)
+      options.watchdog = { timeoutMs: parseInteger(file, line, 'watchdog', words[1]), marginMs: parseInteger(file, line, 'watchdog margin', words[2]) };
+    else if (words[0] === 'two-node' && words.length === 1) options.twoNode = true;
     else throw new ScenarioError(file, line, `unknown header line '${raw.trim()}'`);
   });
   if (nodes.length === 0) throw new ScenarioError(file, 1, 'no node lines');
@@ -179,6 +190,29 @@ export async function runCommand(sim: Simulator, file: string, line: number, com
     case 'carrier-up':
       await sim.carrierUp(nodesOf(args));
       break;
+    case 'freeze':
+    case 'thaw':
+    case 'hang-suspend': {
+      if (!(sim instanceof FencingSimulator)) throw new ScenarioError(file, line, `${verb}: needs a FencingSimulator`);
+      const ids = nodesOf(args);
+      if (verb === 'freeze') await sim.freeze(ids);
+      else if (verb === 'thaw') await sim.thaw(ids);
+      else sim.hangSuspend(ids);
+      break;
+    }
+    case 'operate': {
+      // operate NODE COMMAND...: an operator's command given to NODE's listener (operations.ts)
+      const [nodeArg, ...words] = args;
+      const to = nodesOf([nodeArg ?? ''])[0];
+      let command: OperatorCommand;
+      try {
+        command = parseOperatorCommand(words);
+      } catch (err) {
+        throw new ScenarioError(file, line, `operate: ${(err as Error).message}`);
+      }
+      await sim.deliver(to, { type: 'command', now: sim.now, id: `line-${line}`, command });
+      break;
+    }
     default:
       throw new ScenarioError(file, line, `unknown command '${verb ?? ''}'`);
   }
@@ -186,7 +220,7 @@ export async function runCommand(sim: Simulator, file: string, line: number, com
 
 /** Run every step; the actual log of a step includes `! ...` lines for invariant violations. */
 export async function runScenario(scenario: Scenario): Promise<StepResult[]> {
-  const sim = new Simulator(scenario.options);
+  const sim = new FencingSimulator(scenario.options);
   const reported = new Set<string>();
   const results: StepResult[] = [];
   for (const step of scenario.steps) {

@@ -11,8 +11,7 @@
 // real clock, no randomness (an interleaving PRNG is seeded): the same commands give the same log.
 import { Interpreter, clockSleep, type EffectHandlers } from '../daemon/interpreter';
 import type { Clock } from '../daemon/ports';
-import { nodeById } from '../engine/election';
-import { runFakeEffect, type FakeWorld } from './fake-actions';
+import { editNodeConfig, fakeEffectHandlers, runFakeEffect, type FakeWorld } from './fake-actions';
 import { SIM_CONFIRM_MS, cloneView, newSimNode, nodeName, sameContent, sameMembers, settle, takeDelivery, type Delivery, type SimNode, type SimOptions, type Timer } from './model';
 import { initialState } from '../engine/engine';
 import type { ClusterView, Effect, EngineEvent, NodeInfo, RingId } from '../engine/types';
@@ -46,7 +45,7 @@ export class Simulator {
   private deferred: Delivery[] = [];
   private timers: Timer[] = [];
   private timerHandles = 0;
-  private log: string[] = [];
+  protected log: string[] = [];
   /**
    * Armed by `cutOnRaise`: the next raise of a listed node (null entry: of any node) cuts that
    * node off right after its own write, before its file or cmap version reaches anyone.
@@ -202,6 +201,8 @@ export class Simulator {
       if (n.corosyncUp && n.ring !== null) {
         this.enqueue(id, { type: 'quorum', now: this.now, quorate: n.quorate, ringId: n.ring, members: [...n.members] });
         this.enqueue(id, { type: 'configVersions', now: this.now, versions: this.versionsOf(n.members) });
+        // CPG tells the members' listeners that this one joined the group (they send it what it missed).
+        for (const mid of n.members) if (mid !== id && this.node(mid).interpreter !== null) this.enqueue(mid, { type: 'groupJoined', now: this.now, nodeIds: [id] });
       } else if (!n.corosyncUp) {
         this.enqueue(id, { type: 'disconnected', now: this.now });
       }
@@ -217,26 +218,7 @@ export class Simulator {
    * one eligible (docs/engine.md, "Configuration changes go through the master").
    */
   async editNode(nodeId: number, change: Partial<Pick<NodeInfo, 'prio' | 'replication'>>, on: number[] | null): Promise<void> {
-    const subject = this.node(nodeId);
-    const connected = [...this.nodes.values()].filter((n) => n.powered && n.group === subject.group);
-    const master = connected.find((n) => n.engine?.role === 'master');
-    if (on === null && !(subject.powered && subject.corosyncUp && subject.quorate)) {
-      // Refused like the config module must refuse it: an edit made away from the quorate
-      // partition could reuse a config_version the master writes meanwhile, with other content.
-      this.log.push(`${nodeName(nodeId)} edit refused: not in a quorate partition`);
-      return;
-    }
-    const targets = on ?? (master !== undefined ? [master.nodeId] : connected.map((n) => n.nodeId));
-    const version = Math.max(...[...this.nodes.values()].map((n) => n.config.configVersion)) + 1;
-    // The operator edits the newest file among the targets and copies the result to all of
-    // them: one version number, one content.
-    const base = targets.map((id) => this.node(id).config).reduce((a, b) => (b.configVersion > a.configVersion ? b : a));
-    const view = cloneView(base);
-    view.configVersion = version;
-    const info = nodeById(view, nodeId);
-    if (info === undefined) throw new Error(`${nodeName(nodeId)} is not in the configuration`);
-    Object.assign(info, change);
-    for (const id of targets) this.installConfig(this.node(id), cloneView(view));
+    editNodeConfig(this.world, [...this.nodes.values()], nodeId, change, on);
     await this.drain();
   }
 
@@ -258,16 +240,17 @@ export class Simulator {
     this.cutOnRaiseArmed.clear();
   }
 
-  /** Advance simulated time, firing due timers in order. */
+  /** Advance simulated time, firing due timers (and the watchdogs' deadlines, see `deadline`) in order. */
   async wait(ms: number): Promise<void> {
     const until = this.now + ms;
     for (;;) {
       this.timers.sort((a, b) => a.at - b.at || a.nodeId - b.nodeId || a.handle - b.handle);
-      const next = this.timers[0];
+      const deadline = this.deadline();
+      const next = deadline !== null && deadline.at <= (this.timers[0]?.at ?? Infinity) ? deadline : this.timers[0];
       if (next === undefined || next.at > until) break;
-      this.timers.shift();
+      if (next !== deadline) this.timers.shift();
       this.now = next.at;
-      next.fire();
+      await next.fire();
       await this.drain();
     }
     this.now = until;
@@ -292,6 +275,25 @@ export class Simulator {
       if (n.interpreter !== null) this.enqueue(id, { type: 'carrier', now: this.now, dev: 'vmbr0', up, confirmMs: SIM_CONFIRM_MS });
     }
     await this.drain();
+  }
+
+  // ---- hooks for fencing-sim.ts (no-ops here)
+
+  /** The next event a subclass owes at a point in time (a watchdog firing), or null. */
+  protected deadline(): { at: number; fire: () => Promise<void> } | null {
+    return null;
+  }
+  /** Whether a subclass takes this delivery (a frozen node's), instead of its interpreter. */
+  protected holds(_delivery: Delivery): boolean {
+    return false;
+  }
+  /** After every drain (the simulator is quiescent at `now`). */
+  protected quiescent(): void {}
+  /** A listener has just started on `n`. */
+  protected listenerStarted(_n: SimNode): void {}
+  /** What `suspendVms` does on `n` (a subclass may make it hang). */
+  protected suspendVms(n: SimNode, e: Effect, _signal: AbortSignal): Promise<unknown> {
+    return Promise.resolve(runFakeEffect(this.world, n, e));
   }
 
   // ---- simulated corosync
@@ -328,6 +330,7 @@ export class Simulator {
     n.engine = state;
     this.enqueue(n.nodeId, { type: 'config', now: this.now, view: cloneView(n.config) });
     if (!n.carrier) this.enqueue(n.nodeId, { type: 'carrier', now: this.now, dev: 'vmbr0', up: false, confirmMs: SIM_CONFIRM_MS });
+    this.listenerStarted(n);
   }
 
   /** The listener dies: its interpreter stops (the step in flight cancelled), its timers go. */
@@ -354,28 +357,12 @@ export class Simulator {
     };
   }
 
-  /** What each effect does to the simulated node (every effect goes through execute). */
+  /** What each effect does to the simulated node (fake-actions.ts; the suspend through suspendVms, which a subclass may hold up). */
   private handlers(n: SimNode): EffectHandlers {
-    const run = async (e: Effect): Promise<unknown> => runFakeEffect(this.world, n, e);
-    return {
-      removeRelocatedLock: run,
-      addClusterIp: run,
-      createServiceLock: run,
-      startService: run,
-      raisePriority: run,
-      publishConfig: run,
-      reportNodesFailed: run,
-      broadcastFailureRecords: run,
-      stopService: run,
-      removeServiceLock: run,
-      removeClusterIp: run,
-      removeClusterIpNow: run,
-      readConfig: run,
-      suspendVms: run,
-      resumeVms: run,
-      reportVmsDiscarded: run,
-      persistState: run,
-    };
+    return fakeEffectHandlers(
+      (e) => Promise.resolve(runFakeEffect(this.world, n, e)),
+      (e, signal) => this.suspendVms(n, e, signal),
+    );
   }
 
   private versionsOf(members: number[]): Record<number, number> {
@@ -385,7 +372,7 @@ export class Simulator {
   }
 
   /** Recompute partitions, then process what that delivers. */
-  private async membershipChanged(): Promise<void> {
+  protected async membershipChanged(): Promise<void> {
     this.recomputeRings();
     await this.drain();
   }
@@ -458,16 +445,21 @@ export class Simulator {
     return true;
   }
 
-  private enqueue(to: number, event: EngineEvent): void {
+  protected enqueue(to: number, event: EngineEvent): void {
     this.queue.push({ to, event });
   }
 
+  /** Delivers an outside event (an operator's command) to node `to` and processes what follows. */
+  async deliver(to: number, event: EngineEvent): Promise<void> {
+    this.enqueue(to, event);
+    await this.drain();
+  }
+
   /** Processes deliveries one at a time, each decision's plan run to quiescence before the next. */
-  private async drain(): Promise<void> {
+  protected async drain(): Promise<void> {
     const late = this.deferred;
     this.deferred = [];
-    // A cluster that keeps deciding without outside events is a livelock: fail loudly.
-    let budget = 200_000;
+    let budget = 200_000; // a cluster that keeps deciding without outside events is a livelock: fail loudly
     for (;;) {
       await settle();
       if (--budget < 0) throw new Error(`t=${this.now}: the simulated cluster does not settle (200000 events in one step)`);
@@ -479,9 +471,10 @@ export class Simulator {
         else break;
         continue;
       }
-      const { to, event } = this.nextDelivery();
-      this.node(to).interpreter?.feed(event);
+      const delivery = this.nextDelivery();
+      if (!this.holds(delivery)) this.node(delivery.to).interpreter?.feed(delivery.event);
     }
+    this.quiescent();
   }
 
   /** The next delivery: FIFO, or (interleaved) the oldest pending event of a random node. */

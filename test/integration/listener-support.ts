@@ -12,6 +12,7 @@ import {
   holdersOf,
   recorderScript,
   startListeners,
+  type ListenerOptions,
   type SandboxCluster,
   type SandboxListener,
   type VmmgrCall,
@@ -27,13 +28,13 @@ export const RELOCATED_LOCK = '/tmp/.lock.vmmgr.relocated';
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Listeners on every node, by node name: started once the cluster exists, killed at the end. */
-export function useListeners(cluster: () => SandboxCluster): () => Map<string, SandboxListener> {
+export function useListeners(cluster: () => SandboxCluster, options: ListenerOptions = {}): () => Map<string, SandboxListener> {
   let listeners: SandboxListener[] = [];
   beforeAll(async () => {
     for (const f of [cliMainScript(), recorderScript()]) {
       if (!fs.existsSync(f)) throw new Error(`${f} missing: run npm run build first`);
     }
-    listeners = await startListeners(cluster());
+    listeners = await startListeners(cluster(), undefined, options);
   });
   afterAll(async () => {
     // The cluster's teardown would kill them too; this keeps their end out of its way.

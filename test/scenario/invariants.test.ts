@@ -67,6 +67,11 @@ function commandArb(size: number): fc.Arbitrary<string> {
     // A master cut off between writing its raised priority and its offer (issue 6's race).
     { weight: 2, arbitrary: fc.constant('cut-on-raise') },
     { weight: 1, arbitrary: node.map((n) => `cut-on-raise ${n}`) },
+    // Operating the cluster (issue 18): commands given to any node (the writer carries them
+    // out, the others refuse), so ordered hand-overs happen among all of the above.
+    { weight: 2, arbitrary: fc.tuple(node, fc.integer({ min: 1, max: size })).map(([n, t]) => `operate ${n} switchover ${t}`) },
+    { weight: 1, arbitrary: fc.tuple(node, fc.integer({ min: 1, max: size }), fc.boolean()).map(([n, t, on]) => `operate ${n} standby ${t} ${on ? 'on' : 'off'}`) },
+    { weight: 1, arbitrary: fc.tuple(node, fc.integer({ min: 1, max: size }), fc.integer({ min: 0, max: 12 })).map(([n, t, p]) => `operate ${n} prio set ${t} ${p}`) },
   );
 }
 
@@ -120,7 +125,7 @@ describe('randomised schedules', () => {
         await sim.wait(cluster.takeoverDelayMs + 4_001);
         const settled = checkInvariants(sim);
         const newest = [...sim.nodes.values()].reduce((a, b) => (b.config.configVersion > a.config.configVersion ? b : a)).config;
-        const eligible = newest.nodes.some((n) => n.replication && n.prio !== undefined);
+        const eligible = newest.nodes.some((n) => n.replication && n.standby !== true && n.prio !== undefined);
         const masters = [...sim.nodes.values()].filter((n) => n.engine?.role === 'master').map((n) => n.nodeId);
         if (eligible && masters.length !== 1) settled.push(`healed cluster has ${masters.length} masters`);
         for (const n of sim.nodes.values()) {

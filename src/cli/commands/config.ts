@@ -1,4 +1,4 @@
-// `corolistener config sync|show`.
+// `corolistener config sync|show|check` (check: ./config-check.ts).
 //
 // sync runs before corosync starts (systemd/corosync.service.d/corolistener-sync.conf): it
 // fetches the newest corosync.conf from a live peer (src/cluster/sync-from-peers.ts). Having no
@@ -9,9 +9,11 @@ import { ClusterKey } from '../../cluster/cluster-key';
 import { syncFromPeers } from '../../cluster/sync-from-peers';
 import { CliError, type CliIo } from '../io';
 import { EXIT } from '../options';
+import { check } from './config-check';
 import type { CommandOf } from './types';
 
 export async function run(command: CommandOf<'config'>, io: CliIo): Promise<number> {
+  if (command.action === 'check') return check(command, io);
   return command.action === 'sync' ? sync(command, io) : show(command, io);
 }
 
@@ -21,7 +23,7 @@ async function sync(command: CommandOf<'config'>, io: CliIo): Promise<number> {
   });
   let outcome;
   try {
-    outcome = await syncFromPeers({ confPath: command.corosyncConf, key, port: command.port, timeoutMs: command.timeoutMs });
+    outcome = await syncFromPeers({ confPath: command.corosyncConf, key, port: command.port, timeoutMs: command.timeoutMs, ...(command.from === undefined ? {} : { from: command.from }) });
   } catch (err) {
     throw new CliError(`config sync: ${(err as Error).message}`, EXIT.FAILURE);
   }
@@ -31,12 +33,17 @@ async function sync(command: CommandOf<'config'>, io: CliIo): Promise<number> {
   const failures = outcome.peers.filter((p) => p.error !== undefined).map((p) => `${p.peer}: ${p.error}`);
   switch (outcome.status) {
     case 'installed':
-      if (!command.json) io.stdout.write(`config sync: installed config_version ${outcome.version} from ${outcome.from} (was ${outcome.previous}; previous file kept as .bak)\n`);
+      if (!command.json) {
+        const was = outcome.created ? 'there was none' : `was ${outcome.previous}; previous file kept as .bak`;
+        io.stdout.write(`config sync: installed config_version ${outcome.version} from ${outcome.from} (${was})\n`);
+      }
       break;
     case 'up-to-date':
       if (!command.json) io.stdout.write(`config sync: ${command.corosyncConf} is up to date (config_version ${outcome.version})\n`);
       break;
     case 'no-peer':
+      // Asked for one host by name (a new node's bootstrap): its silence is a failure.
+      if (command.from !== undefined) throw new CliError(`config sync: ${command.from} did not answer: ${outcome.peers[0]?.error ?? 'no answer'}`, EXIT.FAILURE);
       io.stderr.write(`corolistener: warning: config sync: no peer answered; ${command.corosyncConf} left as it is (config_version ${outcome.version})\n` + failures.map((f) => `  ${f}\n`).join(''));
       break;
   }

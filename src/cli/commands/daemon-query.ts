@@ -6,9 +6,9 @@ import { CliError } from '../io';
 import { EXIT } from '../options';
 
 /** The daemon's answer, or undefined when no daemon is there (no socket / nobody listening). */
-export async function askDaemon(socket: string, cmd: ControlCommand, timeoutMs: number): Promise<unknown> {
+export async function askDaemon(socket: string, cmd: ControlCommand, timeoutMs: number, fields?: Record<string, unknown>): Promise<unknown> {
   try {
-    return await queryDaemon(socket, cmd, timeoutMs);
+    return await queryDaemon(socket, cmd, timeoutMs, fields);
   } catch (err) {
     throw cliErrorOf(err);
   }

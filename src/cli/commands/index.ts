@@ -7,6 +7,8 @@ import type { CliIo } from '../io';
 import type { Command, CommandName } from '../options';
 import { run as config } from './config';
 import { run as demo } from './demo';
+import { run as history } from './history';
+import { run as operate } from './operate';
 import { run as list } from './list';
 import { run as runDaemon } from './run';
 import { run as sandbox } from './sandbox';
@@ -20,6 +22,13 @@ export const COMMANDS: { [N in CommandName]: CommandRun<N> } = {
   config,
   sandbox,
   demo,
+  switchover: operate,
+  prio: operate,
+  replication: operate,
+  standby: operate,
+  maintenance: operate,
+  node: operate,
+  history,
 };
 
 export function runCommand(command: Extract<Command, { name: CommandName }>, io: CliIo): Promise<number> {

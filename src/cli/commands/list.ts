@@ -3,7 +3,8 @@
 // last two with a warning line on stderr). Roles read straight from corosync are computed here
 // (the election over the members and priorities), not held by a daemon: a note on stderr says
 // so. A daemon that has no corosync connection has no node list to give: exit 3, one line.
-import { parseNodeListReport, parseStatusReport, type NodeListReport } from '../../daemon/report';
+import { parseNodeListWithFencing } from '../../daemon/fencing-report';
+import { parseStatusReport, type NodeListReport } from '../../daemon/report';
 import { readNodeListFromCorosync } from '../corosync-node-list';
 import { CliError, type CliIo } from '../io';
 import { formatNodeListJson, formatNodeTable } from '../node-table';
@@ -32,7 +33,7 @@ export async function run(command: CommandOf<'list'>, io: CliIo): Promise<number
       io.stderr.write('corolistener: note: no daemon answered: the M/S roles are computed from the members and priorities, not held by a running daemon\n');
     }
   } else {
-    report = validated(command.socket, parseNodeListReport, answer);
+    report = validated(command.socket, parseNodeListWithFencing, answer);
     if (await daemonWithoutCorosync(command, report)) {
       throw new CliError(`the corolistener daemon on ${command.socket} has no connection to corosync (it keeps retrying; is corosync running?): no node list to show`, EXIT.UNREACHABLE);
     }

@@ -26,6 +26,7 @@ export async function run(command: CommandOf<'run'>, io: CliIo): Promise<number>
     lockDir: o.lockDir,
     socket: o.socket,
     logger: log.logger,
+    ...(command.metrics === undefined ? {} : { metrics: command.metrics }),
   });
   try {
     await daemon.start();

@@ -80,13 +80,15 @@ describe('VmControl with virsh', () => {
     expect(lv.runner.commands.filter((c) => c.includes(' resume '))).toEqual(['virsh -c qemu:///system resume mine']);
   });
 
-  it('with a configured command, runs it once with the context env instead of virsh', async () => {
+  it('with a configured command, runs it once with the context env instead of virsh; the resume command gets the VMs as arguments and COROLISTENER_VMS', async () => {
     const runner = new FakeRunner();
     const vms = new VmControl({ runner, suspendCommand: ['/usr/local/bin/vms', 'suspend'], resumeCommand: ['/usr/local/bin/vms', 'resume'] });
     const s = await vms.suspendRunning(ctx);
     expect(s.via).toBe('command');
-    await vms.resume(['x'], ctx);
-    expect(runner.commands).toEqual(['/usr/local/bin/vms suspend', '/usr/local/bin/vms resume']);
+    await vms.resume(['x', 'y'], ctx);
+    expect(runner.commands).toEqual(['/usr/local/bin/vms suspend', '/usr/local/bin/vms resume x y']);
+    expect(runner.calls[1].options.env).toMatchObject({ COROLISTENER_VMS: 'x,y' });
+    expect(runner.calls[0].options.env).not.toHaveProperty('COROLISTENER_VMS');
     expect(runner.calls[0].options.env).toEqual({
       COROLISTENER_ROLE: 'suspended',
       COROLISTENER_NODEID: '2',

@@ -15,6 +15,7 @@ const ROOT = resolve(__dirname, '../../..');
 const GOLDEN = join(__dirname, 'golden/cli-edges.txt');
 const dir = mkdtempSync(join(tmpdir(), 'corolistener-golden-'));
 let server: ControlSocketServer | undefined;
+let operator: ControlSocketServer | undefined;
 
 // A daemon that runs but has no corosync connection: every node 'left', quorum unknown.
 const LEFT: NodeListReport = {
@@ -37,10 +38,40 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'vmmgr.conf'), 'CloudIp 10.0.0.100\nCloudMask 255.255.255.0\nCloudIpDev vmbr0\n');
   mkdirSync(join(dir, 'a-directory'));
   server = await startControlSocket({ path: join(dir, 'left.sock'), handler: (cmd) => (cmd === 'status' ? NOT_CONNECTED : LEFT) });
+  // A master's daemon answering operator commands (issue 18): switchover 9 refused, anything else done.
+  operator = await startControlSocket({
+    path: join(dir, 'op.sock'),
+    handler: (_cmd, req) =>
+      (req.args as string[])[1] === '9'
+        ? { ok: false, message: 'node 9 is not a member of this quorate partition (members: 2,4,8)' }
+        : {
+            ok: true,
+            message:
+              'switchover 2: config_version 6; the master role moves from node 4 to node 2 (ordered hand-over); node 2 is master, all 3 members at config_version 6; no cluster-IP holder for 212.4 ms',
+          },
+  });
+  const decision = {
+    kind: 'decision',
+    time: '2026-12-05T03:12:00.000Z',
+    seq: 1,
+    run: 'r1',
+    trigger: 'quorum',
+    quorate: true,
+    members: [2, 8],
+    role: 'master',
+    previousRole: 'slave',
+    master: 2,
+    maintenance: false,
+    explanation: 'master: takeover; failed node(s): 4',
+    effects: ['persistState', 'addClusterIp'],
+  };
+  const step = { kind: 'step', time: '2026-12-05T03:12:00.020Z', seq: 1, run: 'r1', effect: 'addClusterIp', outcome: 'ok', durationMs: 18.5, attempts: 1 };
+  writeFileSync(join(dir, 'history.jsonl'), `${JSON.stringify(decision)}\n${JSON.stringify(step)}\n{"torn`);
 });
 
 afterAll(async () => {
   await server?.close();
+  await operator?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -74,6 +105,21 @@ const CASES: string[][] = [
   ['config', 'show', '--corosync-conf', '$TMP/corosync.conf', '--vmmgr-conf', '$TMP/vmmgr.conf'],
   // A daemon without corosync: no table of nodes all "left", exit 3.
   ['-l', '--socket', '$TMP/left.sock'],
+  // Operating the cluster (issue 18): usage errors name the value (exit 2) before anything is sent,
+  // a refusal is one line (exit 1), no daemon is exit 3; history reads the state dir's file.
+  ['switchover'],
+  ['switchover', 'abc'],
+  ['prio', 'set', '4'],
+  ['prio', 'set', '4', 'ten'],
+  ['replication', 'set', '4', 'yes'],
+  ['standby', '4', 'maybe'],
+  ['maintenance'],
+  ['maintenance', 'on', '--force'],
+  ['history', '--since', 'yesterday'],
+  ['switchover', '9', '--socket', '$TMP/op.sock'],
+  ['switchover', '2', '--socket', '$TMP/op.sock'],
+  ['switchover', '2', '--socket', '$TMP/none.sock'],
+  ['history', '--state-dir', '$TMP'],
 ];
 
 async function run(argv: string[]): Promise<string> {

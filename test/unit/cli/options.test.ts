@@ -110,7 +110,7 @@ describe('other commands', () => {
     expect(usageError(['status', 'now']).topic).toBe('status');
   });
 
-  it('config sync|show', () => {
+  it('config sync|show|check', () => {
     expect(parseCommandLine(['config', 'show', '--json', '--vmmgr-conf', '/v'], {})).toEqual({
       name: 'config',
       action: 'show',
@@ -130,10 +130,10 @@ describe('other commands', () => {
     });
     expect(usageError(['config', 'sync', '--port', '70000']).message).toBe('--port must be a TCP port (1..65535), got "70000"');
     expect(usageError(['config', 'sync', '--key', '']).message).toBe('--key must not be empty');
-    expect(usageError(['config']).message).toBe('config needs an action: one of sync, show');
+    expect(usageError(['config']).message).toBe('config needs an action: one of sync, show, check');
     expect(parseCommandLine(['config', '--help'], {})).toEqual({ name: 'help', topic: 'config' });
-    expect(usageError(['config', 'edit']).message).toBe('unknown config action "edit"; one of: sync, show');
-    expect(usageError(['config', 'shwo']).message).toBe('unknown config action "shwo"; did you mean "show"? one of: sync, show');
+    expect(usageError(['config', 'edit']).message).toBe('unknown config action "edit"; one of: sync, show, check');
+    expect(usageError(['config', 'shwo']).message).toBe('unknown config action "shwo"; did you mean "show"? one of: sync, show, check');
   });
 
   it('sandbox actions, with exec passing the command argv untouched', () => {
@@ -202,7 +202,9 @@ describe('other commands', () => {
     expect(parseCommandLine(['-V'], {})).toEqual({ name: 'version' });
     expect(parseCommandLine(['demo', '-h'], {})).toEqual({ name: 'help', topic: 'demo' });
     expect(parseCommandLine(['--version'], {})).toEqual({ name: 'version' });
-    expect(usageError(['frobnicate']).message).toBe('unknown command "frobnicate"; one of: run, list, status, config, sandbox, demo, help');
+    expect(usageError(['frobnicate']).message).toBe(
+      'unknown command "frobnicate"; one of: run, list, status, config, sandbox, demo, switchover, prio, replication, standby, maintenance, node, history, help',
+    );
     expect(usageError(['stauts']).message).toContain('did you mean "status"?');
     expect(usageError(['run', '--lgo', 'x']).message).toBe("unknown option '--lgo'; did you mean --log?");
     expect(usageError(['run', '--log', '--socket', 'x']).message).toBe('--log needs a value (got the option "--socket")');

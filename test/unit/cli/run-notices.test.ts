@@ -25,6 +25,17 @@ describe('RunNotices', () => {
     ]);
   });
 
+  it('says once that self-fencing is off, and that a clean stop disarmed the watchdog', () => {
+    const lines: string[] = [];
+    const n = new RunNotices((l) => lines.push(l), '/l');
+    n.onLine({ event: 'fencing-off' });
+    n.onLine({ event: 'fencing-disarmed' });
+    expect(lines).toEqual([
+      'corolistener: warning: self-fencing is off (no WatchdogDevice in vmmgr.conf)',
+      'corolistener: warning: watchdog disarmed: this node is no longer protected by self-fencing',
+    ]);
+  });
+
   it('says nothing when the daemon connects at once', () => {
     const lines: string[] = [];
     const n = new RunNotices((l) => lines.push(l), '/l');
@@ -79,6 +90,11 @@ describe('corolistener run (the built CLI) where no corosync runs', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(attempts()).toBeGreaterThanOrEqual(2);
-    expect(stderr).toMatch(new RegExp(`^corolistener: warning: cannot connect to corosync \\(.*\\); running without it .* details in ${join(d, 'cl.log').replace(/[/.]/g, '\\$&')}\\n$`));
+    // No WatchdogDevice in its vmmgr.conf: self-fencing is off, said once at start (issue 15).
+    expect(stderr).toMatch(
+      new RegExp(
+        `^corolistener: warning: self-fencing is off \\(no WatchdogDevice in vmmgr.conf\\)\\ncorolistener: warning: cannot connect to corosync \\(.*\\); running without it .* details in ${join(d, 'cl.log').replace(/[/.]/g, '\\$&')}\\n$`,
+      ),
+    );
   });
 });

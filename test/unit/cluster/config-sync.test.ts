@@ -185,6 +185,18 @@ describe('ConfigSyncServer and config sync over loopback', () => {
     expect(await readFile(path, 'utf8')).toBe(loopbackConf(5));
   });
 
+  it('config sync --from HOST bootstraps a node without corosync.conf; a silent HOST is an error', async () => {
+    await peer(2, loopbackConf(9));
+    const confPath = join(dir, 'new-node', 'corosync.conf');
+    await import('node:fs/promises').then((fs) => fs.mkdir(join(dir, 'new-node')));
+    await expect(syncFromPeers({ confPath, key: KEY, port, timeoutMs: 2000, localAddresses: ['127.0.0.1'], write: { corosyncCheck: 'off' } })).rejects.toThrow(/no such file/);
+    const outcome = await syncFromPeers({ confPath, key: KEY, port, timeoutMs: 2000, from: '127.0.0.2', write: { corosyncCheck: 'off' } });
+    expect(outcome).toMatchObject({ status: 'installed', from: '127.0.0.2', previous: 0n, version: 9n });
+    expect(await readFile(confPath, 'utf8')).toBe(loopbackConf(9));
+    const silent = await syncFromPeers({ confPath: join(dir, 'other.conf'), key: KEY, port, timeoutMs: 500, from: '127.0.0.3', write: { corosyncCheck: 'off' } });
+    expect(silent.status).toBe('no-peer');
+  });
+
   it('refuses a signed file that fails validation; nothing is written', async () => {
     // A peer whose file was hand-edited into an invalid one still signs what it serves.
     const bad = loopbackConf(6).replace('prio: 90', 'prio: 9 0');

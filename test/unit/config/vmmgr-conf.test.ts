@@ -23,6 +23,8 @@ describe('vmmgr.conf', () => {
       vmResumeCommand: undefined,
       nodeFailedCommand: undefined,
       takeoverDelayMs: 0,
+      watchdogDevice: undefined,
+      watchdogTimeoutS: 10,
       other: {},
       warnings: [],
     });
@@ -44,6 +46,8 @@ describe('vmmgr.conf', () => {
         'VmResumeCommand /usr/local/mgr5/sbin/mgrctl -m vmmgr vm.resume',
         'NodeFailedCommand /usr/local/bin/node-failed "$NODE"; rm -rf /',
         'TakeoverDelay 1500',
+        'WatchdogDevice /dev/watchdog0',
+        'WatchdogTimeout 15',
         'Option ClusterMode',
         'Option ClusterMode2',
       ].join('\n'),
@@ -59,6 +63,8 @@ describe('vmmgr.conf', () => {
       // No shell and no quoting: shell syntax stays literal arguments.
       nodeFailedCommand: ['/usr/local/bin/node-failed', '"$NODE";', 'rm', '-rf', '/'],
       takeoverDelayMs: 1500,
+      watchdogDevice: '/dev/watchdog0',
+      watchdogTimeoutS: 15,
       // mgr5 repeats some directives (Option): every value is kept, in order.
       other: { DBHost: ['localhost'], Option: ['ClusterMode', 'ClusterMode2'] },
       warnings: [],
@@ -88,6 +94,16 @@ describe('vmmgr.conf', () => {
       '/usr/local/mgr5/etc/vmmgr.conf:7:20: ServiceStartCommand: empty command (expected a program and its arguments)',
       '/usr/local/mgr5/etc/vmmgr.conf:8:12: CloudIpDev: must be a network interface name (1-15 characters, no "/", ":" or blanks), got "eth0/1"',
       '/usr/local/mgr5/etc/vmmgr.conf:9:9: CloudIp: must be an IPv4 address, got "fd00::1"',
+    ]);
+  });
+
+  it('WatchdogDevice and WatchdogTimeout: bad values are errors naming file, line, column and directive', () => {
+    expect(errorsOf(['WatchdogDevice watchdog', 'WatchdogTimeout 0', 'WatchdogTimeout 10s', 'WatchdogTimeout 3601', 'WatchdogDevice /dev/watch dog'].join('\n'))).toEqual([
+      '/usr/local/mgr5/etc/vmmgr.conf:1:16: WatchdogDevice: must be an absolute path without blanks (e.g. /dev/watchdog), got "watchdog"',
+      '/usr/local/mgr5/etc/vmmgr.conf:2:17: WatchdogTimeout: must be a whole number of seconds (1..3600), got "0"',
+      '/usr/local/mgr5/etc/vmmgr.conf:3:17: WatchdogTimeout: must be a whole number of seconds (1..3600), got "10s"',
+      '/usr/local/mgr5/etc/vmmgr.conf:4:17: WatchdogTimeout: must be a whole number of seconds (1..3600), got "3601"',
+      '/usr/local/mgr5/etc/vmmgr.conf:5:16: WatchdogDevice: must be an absolute path without blanks (e.g. /dev/watchdog), got "/dev/watch dog"',
     ]);
   });
 

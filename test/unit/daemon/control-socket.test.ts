@@ -171,7 +171,7 @@ describe('control socket server', () => {
     const { text, closed } = await raw('{"cmd":"reboot"}\n{"cmd":"nodes"}\n', 2);
     expect(closed).toBe(false);
     expect(responses(text)).toEqual([
-      { ok: false, error: 'unknown command "reboot"; known: status, nodes' },
+      { ok: false, error: 'unknown command "reboot"; known: status, nodes, operate' },
       { ok: true, result: { nodes: [] } },
     ]);
   });

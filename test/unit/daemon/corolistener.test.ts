@@ -549,8 +549,10 @@ describe('Corolistener', () => {
     expect(h.corosync.session.sent.length).toBe(sent);
     h.corosync.session.handlers.onGroupMembership?.({ members: [2, 4, 8], joined: [8] });
     await h.daemon.settled();
-    expect(h.corosync.session.sent.length).toBe(sent + 1);
+    // The records, and (this node is master) its announcement that it is, for the ordered hand-over (issue 18).
+    expect(h.corosync.session.sent.length).toBe(sent + 2);
     expect(h.lines.filter((l) => l.event === 'step' && l.effect === 'broadcastFailureRecords').at(-1)).toMatchObject({ outcome: 'ok' });
+    expect(JSON.parse(h.corosync.session.sent.at(-1)!.toString())).toMatchObject({ type: 'handover', body: { phase: 'taken', from: null } });
   });
 
   it('a slave ignores carrier changes', async () => {
@@ -683,7 +685,9 @@ describe('Corolistener', () => {
     expect(h.actions.names()).toEqual(['removeStaleRelocatedLock', 'addClusterIp', 'createServiceLock']);
     const sent = h.corosync.session.sent.at(-1)!;
     const body = JSON.parse(sent.toString()).body;
-    expect(body).toEqual({ ringId: { nodeId: 2, seq: 11 }, records: { 4: 11 } });
+    // fenceWindows: this node has no watchdog (0), so its VMs may be restored at once if it fails.
+    expect(body).toEqual({ ringId: { nodeId: 2, seq: 11 }, records: { 4: 11 }, fenceWindows: { 2: 0 } });
+    h.corosync.session.deliverOwn = true; // the takeover's announcement (issue 18) comes back by itself
     h.corosync.session.handlers.onMessage({ nodeId: 2, own: true, data: sent });
     await h.daemon.settled();
     expect(h.actions.names()).toEqual(['removeStaleRelocatedLock', 'addClusterIp', 'createServiceLock', 'startService']);

@@ -37,7 +37,7 @@ describe('transition', () => {
   it('takes over in the documented order', () => {
     const r = run(initialState(2), [config, quorum(4, [2, 8]), versions([2, 8])]);
     expect(r.state.role).toBe('master');
-    expect(types(r.effects[2])).toEqual(['removeRelocatedLock', 'addClusterIp', 'createServiceLock', 'startService', 'raisePriority', 'publishConfig']);
+    expect(types(r.effects[2])).toEqual(['removeRelocatedLock', 'addClusterIp', 'createServiceLock', 'startService', 'announceTakeover', 'raisePriority', 'publishConfig']);
     expect(r.effects[2]).toContainEqual({ type: 'startService', failedNodes: [4] });
     expect(r.effects[2]).toContainEqual({ type: 'raisePriority', nodeId: 2, prio: 101, configVersion: 2 });
     expect(r.explanations[2]).toMatch(/^master: .*takeover; failed node\(s\): 4; priority raised to 101/);
@@ -86,7 +86,7 @@ describe('transition', () => {
     const view = { ...VIEW, takeoverDelayMs: 5000 };
     const r = run(initialState(4, persisted), [{ type: 'config', now: 0, view }, quorum(4, [2, 4, 8]), versions([2, 4, 8])]);
     expect(r.state.role).toBe('master');
-    expect(types(r.effects[2])).toEqual(['addClusterIp', 'createServiceLock', 'startService']);
+    expect(types(r.effects[2])).toEqual(['addClusterIp', 'createServiceLock', 'startService', 'announceTakeover']);
   });
 
   it('resumes suspended VMs only when no member knows of a failure report after the last quorate ring', () => {

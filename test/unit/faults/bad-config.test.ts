@@ -247,7 +247,8 @@ describe('command directives that look like shell', () => {
     const suspended = await vms.suspendRunning(context);
     expect(suspended.via === 'command' && suspended.result.stdout).toBe(`&& touch ${CANARY}\n`);
     const resumed = await vms.resume(['vm1'], context);
-    expect(resumed.via === 'command' && resumed.result.stdout).toBe(`| tee ${CANARY} > ${CANARY}\n`);
+    // The VMs to resume are its last arguments (the VM command contract, issue 15).
+    expect(resumed.via === 'command' && resumed.result.stdout).toBe(`| tee ${CANARY} > ${CANARY} vm1\n`);
     expect(existsSync(CANARY)).toBe(false);
 
     // ";reboot" is a program name that does not exist, not a command separator.

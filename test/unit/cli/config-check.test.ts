@@ -1,0 +1,65 @@
+// `corolistener config check` (issue 15): the risky setups, one warning each, exit 0.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { check, checkSetup } from '../../../src/cli/commands/config-check';
+import { parseVmmgrConf } from '../../../src/config';
+
+const dir = mkdtempSync(join(tmpdir(), 'cl-check-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function corosyncConf(quorum: string): string {
+  const path = join(dir, `corosync-${Math.random().toString(36).slice(2)}.conf`);
+  writeFileSync(
+    path,
+    `totem {\n  version: 2\n  cluster_name: VMmanager\n  config_version: 1\n}\nquorum {\n  provider: corosync_votequorum\n${quorum}}\nnodelist {\n  node {\n    ring0_addr: 198.18.0.2\n    nodeid: 2\n    prio: 99\n  }\n  node {\n    ring0_addr: 198.18.0.4\n    nodeid: 4\n    prio: 100\n  }\n}\n`,
+  );
+  return path;
+}
+
+function io() {
+  const out: string[] = [];
+  return { out, io: { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => out.push(`ERR ${s}`) } } as never };
+}
+
+const command = (corosync: string, vmmgr: string) =>
+  ({ name: 'config', action: 'check', json: false, corosyncConf: corosync, vmmgrConf: vmmgr, socket: '/x', keyFile: '/k', port: 1, timeoutMs: 1 }) as never;
+
+describe('config check', () => {
+  it('warns about two_node without a qdevice and about fencing off, from the files when corosync does not run here', async () => {
+    const vmmgr = join(dir, 'none.conf');
+    const { out, io: cliIo } = io();
+    expect(await check(command(corosyncConf('  two_node: 1\n'), vmmgr), cliIo, () => undefined)).toBe(0);
+    const text = out.join('');
+    expect(text).toMatch(/^warning: .*corosync-.*\.conf: two_node: 1 without a quorum.device section: a split leaves both nodes quorate/m);
+    expect(text).toMatch(/^warning: .*none\.conf: no WatchdogDevice: self-fencing is off/m);
+  });
+
+  it('a qdevice (configured, or registered in votequorum) and a watchdog: nothing to say', async () => {
+    const fifo = join(dir, 'wd');
+    writeFileSync(fifo, '');
+    const vmmgr = join(dir, 'vmmgr.conf');
+    writeFileSync(vmmgr, `WatchdogDevice ${fifo}\nWatchdogTimeout 10\n`);
+    const a = io();
+    await check(command(corosyncConf('  two_node: 1\n  device {\n    model: net\n  }\n'), vmmgr), a.io, () => undefined);
+    expect(a.out.join('')).toBe('config check: no risky setting found\n');
+    // corosync's own word wins over the file: two_node with no qdevice registered right now.
+    const b = io();
+    await check(command(corosyncConf('  two_node: 1\n  device {\n    model: net\n  }\n'), vmmgr), b.io, () => ({ twoNode: true, qdeviceRegistered: false }));
+    expect(b.out.join('')).toMatch(/two_node: 1 without a registered qdevice \(votequorum\)/);
+  });
+
+  it('a watchdog that cannot be armed, and a timeout too short for a restart', () => {
+    const findings = checkSetup({
+      corosyncConf: 'c',
+      twoNode: false,
+      qdeviceConfigured: false,
+      vmmgrConf: 'v',
+      vmmgr: parseVmmgrConf('WatchdogDevice /nonexistent/watchdog\nWatchdogTimeout 3'),
+      live: undefined,
+    });
+    expect(findings.map((f) => f.code)).toEqual(['watchdog-device', 'watchdog-timeout']);
+    expect(findings[0].message).toMatch(/WatchdogDevice \/nonexistent\/watchdog: ENOENT/);
+  });
+});
