@@ -210,7 +210,7 @@ export class Corolistener extends EventEmitter<CorolistenerEvents> {
       });
     }
     if (this.options.metrics !== undefined) {
-      const metrics = new Metrics();
+      const metrics = new Metrics(() => this.fencing?.report([]).armed === true);
       const server = new MetricsServer(metrics);
       const { address, port } = await server.listen(this.options.metrics.host, this.options.metrics.port);
       this.metrics = { metrics, server };

@@ -32,8 +32,17 @@ export class Metrics {
   });
   private readonly gap = new Gauge({ name: 'corolistener_handover_gap_seconds', help: 'the last ordered hand-over seen here: time with no holder of the cluster IP', registers: [this.registry] });
 
-  constructor() {
+  /** `watchdogArmed`: whether self-fencing's watchdog is open and fed while safe (read at each scrape). */
+  constructor(watchdogArmed: () => boolean = () => false) {
     for (const r of ROLES) this.role.set({ role: r }, r === 'unknown' ? 1 : 0);
+    new Gauge({
+      name: 'corolistener_watchdog_armed',
+      help: '1 while the self-fencing watchdog is armed (fed only while this node is safe), 0 without fencing',
+      registers: [this.registry],
+      collect() {
+        this.set(watchdogArmed() ? 1 : 0);
+      },
+    });
   }
 
   decision(decision: Decision, before: EngineState): void {

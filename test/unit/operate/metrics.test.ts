@@ -42,7 +42,8 @@ it('parses HOST:PORT and names the bad value', () => {
 });
 
 it('serves what the engine decided, and promtool accepts the text', async () => {
-  const metrics = new Metrics();
+  let armed = false;
+  const metrics = new Metrics(() => armed);
   decide(metrics, [
     { type: 'config', now: 1, view },
     { type: 'quorum', now: 2, quorate: true, ringId: { nodeId: 2, seq: 8 }, members: [2, 4, 8] },
@@ -66,8 +67,11 @@ it('serves what the engine decided, and promtool accepts the text', async () => 
     'corolistener_maintenance 0',
     'corolistener_handover_gap_seconds 0.25',
     'corolistener_step_duration_seconds_count{step="addClusterIp",outcome="ok"} 1',
+    'corolistener_watchdog_armed 0',
   ])
     expect(body.split('\n')).toContain(line);
+  armed = true; // read at each scrape, from the fencing feeder
+  expect((await get(port)).body.split('\n')).toContain('corolistener_watchdog_armed 1');
   const check = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8', timeout: 60_000 });
   if (check.error !== undefined && (check.error as NodeJS.ErrnoException).code === 'ENOENT' && process.env.CI !== 'true') {
     console.warn('promtool not installed (Debian package prometheus): the format check is skipped');
