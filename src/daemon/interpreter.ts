@@ -165,7 +165,10 @@ export class Interpreter {
     );
     const steps: Step[] = ordered.map((effect) => {
       const old = owedByEffect.get(effect);
-      return old?.status === 'running' ? { effect, status: 'pending', repeatOf: old } : { effect, status: 'pending' };
+      // A copy of a step in flight keeps the link to that attempt through every later plan too
+      // (a second newer plan before it ends must not run it again if it succeeds).
+      const repeatOf = old?.status === 'running' ? old : old?.status === 'pending' ? old.repeatOf : undefined;
+      return repeatOf !== undefined ? { effect, status: 'pending', repeatOf } : { effect, status: 'pending' };
     });
     const inFlight = this.runningStep;
     const abortInFlight = inFlight !== undefined && inFlight.status === 'running' && cancelsInFlight(decision.state, inFlight.effect);

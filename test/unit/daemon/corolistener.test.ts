@@ -468,6 +468,30 @@ describe('Corolistener', () => {
     expect(names.indexOf('createServiceLock')).toBeGreaterThan(names.lastIndexOf('addClusterIp'));
   });
 
+  it('a step in flight through two newer plans still runs once when it succeeds (the second plan keeps the link to the attempt in flight)', async () => {
+    const actions = new RecordingActions();
+    let release: (() => void) | undefined;
+    const original = actions.addClusterIp;
+    let calls = 0;
+    actions.addClusterIp = async () => {
+      if (++calls > 1) return original();
+      actions.calls.push({ name: 'addClusterIp' });
+      await new Promise<void>((r) => (release = r));
+    };
+    const h = await startDaemon(4, { actions });
+    h.corosync.session.quorum(true, [2, 4, 8], 10);
+    await until(() => release !== undefined, 3_000);
+    // Two new rings while the first addClusterIp is in flight: two plans with no role steps.
+    h.corosync.session.quorum(true, [2, 4, 8], 11);
+    await new Promise((r) => setTimeout(r, 20));
+    h.corosync.session.quorum(true, [2, 4, 8], 12);
+    await new Promise((r) => setTimeout(r, 20));
+    release!();
+    await until(() => actions.names().includes('startService'), 5_000);
+    await h.daemon.settled();
+    expect(actions.names().filter((n) => n === 'addClusterIp')).toHaveLength(1);
+  });
+
   it('carrier lost on the master: the cluster IP goes at once and comes back only with the carrier, after the other owed steps were kept', async () => {
     const { h, actions, link } = await settledWithLink(4);
     expect(actions.names()).toContain('startService');
