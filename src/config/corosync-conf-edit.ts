@@ -199,22 +199,9 @@ export function writeRaisedPriority(doc: CorosyncConfDocument, nodeid: number, p
   const node = findNode(doc, nodeid);
   const prioEntry = lastEntry(node, 'prio');
   const own = prioEntry === undefined ? undefined : parseUnsigned(prioEntry.value, Number.MAX_SAFE_INTEGER);
-  const { current } = configVersionOf(doc);
-  if (current >= version) {
-    if (own === prio) return { doc, prio, changed: false };
-    const where = valueAt(doc, 'totem', 'config_version');
-    throw Object.assign(
-      new ConfigError({
-        file: doc.file,
-        line: (where?.line ?? 0) + 1,
-        column: (where?.valueStart ?? 0) + 1,
-        field: 'totem.config_version',
-        detail: `already ${current}, not below ${version} as decided for prio ${prio} of node ${nodeid}: the file changed since; not written`,
-      }),
-      { retryable: false },
-    );
-  }
-  if (version > UINT64_MAX) throw new RangeError(`config_version ${version} is above the uint64 maximum`);
+  // A retried edit: the file has it already. Otherwise setConfigVersionAbove refuses a file that
+  // moved past the decided version (the same refusal as an operator's edit).
+  if (own === prio && configVersionOf(doc).current >= version) return { doc, prio, changed: false };
   const withPrio = own === prio ? doc : setNodePrio(doc, nodeid, prio);
-  return { doc: setConfigVersion(withPrio, configVersionOf(withPrio).entry, version), prio, changed: true };
+  return { doc: setConfigVersionAbove(withPrio, version), prio, changed: true };
 }
