@@ -14,6 +14,11 @@ export interface TotemTimers {
   readonly tokenMs: number;
   /** totem.token_coefficient: added to the token for every node above two. */
   readonly tokenCoefficientMs: number;
+  /**
+   * totem.token_retransmits_before_loss_const: corosync refuses a token whose retransmit time,
+   * token / (this + 0.2), is under 30 ms, so a 100 ms token needs 3 (its default, 4, needs 130).
+   */
+  readonly tokenRetransmitsBeforeLoss: number;
   /** totem.consensus: how long the survivors wait to agree on the new membership (corosync: at least 1.2 x token). */
   readonly consensusMs: number;
   /** totem.interface.knet_ping_interval and knet_ping_timeout, on every link. */
@@ -23,14 +28,15 @@ export interface TotemTimers {
 
 /**
  * The fast detection profile. token 100 with no per-node coefficient keeps detection the same
- * for 3 or 16 nodes; consensus is corosync's minimum, 1.2 x token. knet's link pings are made
+ * for 3 or 16 nodes; 3 token retransmits (one fewer than corosync's default) is what corosync
+ * requires of a 100 ms token; consensus is corosync's minimum, 1.2 x token. knet's link pings are made
  * slower than the token on purpose: with one link per node (a VMmanager cluster's default) the
  * token is what detects a failure, and a knet timeout below the token would turn a short
  * stall of knet's threads into a link down, then a wait for pongs, then a membership change. A
  * cluster with redundant links wants the opposite (knet must switch links before the token is
  * lost), which this profile does not cover: `config check` says so.
  */
-export const FAST_DETECTION: TotemTimers = { tokenMs: 100, tokenCoefficientMs: 0, consensusMs: 120, knetPingIntervalMs: 200, knetPingTimeoutMs: 1000 };
+export const FAST_DETECTION: TotemTimers = { tokenMs: 100, tokenCoefficientMs: 0, tokenRetransmitsBeforeLoss: 3, consensusMs: 120, knetPingIntervalMs: 200, knetPingTimeoutMs: 1000 };
 
 /** The totem lines of the profile, as the README shows them. */
 export function fastDetectionConf(): string {
@@ -39,6 +45,7 @@ export function fastDetectionConf(): string {
     'totem {',
     `  token: ${p.tokenMs}`,
     `  token_coefficient: ${p.tokenCoefficientMs}`,
+    `  token_retransmits_before_loss_const: ${p.tokenRetransmitsBeforeLoss}`,
     `  consensus: ${p.consensusMs}`,
     '  interface {',
     '    linknumber: 0',
@@ -80,10 +87,14 @@ export function detectionOf(doc: CorosyncConfDocument): DetectionVerdict {
   const token = intAt(doc, 'totem', 'token');
   const coefficient = intAt(doc, 'totem', 'token_coefficient');
   const consensus = intAt(doc, 'totem', 'consensus');
+  const retransmits = intAt(doc, 'totem', 'token_retransmits_before_loss_const');
   const join = intAt(doc, 'totem', 'join') ?? COROSYNC_DEFAULT_JOIN_MS;
   const nodes = sectionsAt(doc, 'nodelist.node');
   const interfaces = sectionsAt(doc, 'totem.interface');
-  const pings = interfaces.map((s) => ({ interval: s.children.find((c) => c.kind === 'entry' && c.key === 'knet_ping_interval'), timeout: s.children.find((c) => c.kind === 'entry' && c.key === 'knet_ping_timeout') }));
+  const pings = interfaces.map((s) => ({
+    interval: s.children.find((c) => c.kind === 'entry' && c.key === 'knet_ping_interval'),
+    timeout: s.children.find((c) => c.kind === 'entry' && c.key === 'knet_ping_timeout'),
+  }));
   const linkCount = Math.max(1, ...nodes.map((n) => n.children.filter((c) => c.kind === 'entry' && /^ring\d+_addr$/.test(c.key)).length));
 
   const effectiveTokenMs = (token ?? COROSYNC_DEFAULT_TOKEN_MS) + (coefficient ?? COROSYNC_DEFAULT_TOKEN_COEFFICIENT_MS) * Math.max(0, nodes.length - 2);
@@ -95,6 +106,7 @@ export function detectionOf(doc: CorosyncConfDocument): DetectionVerdict {
   };
   compare('token', token, p.tokenMs);
   compare('token_coefficient', coefficient, p.tokenCoefficientMs);
+  compare('token_retransmits_before_loss_const', retransmits, p.tokenRetransmitsBeforeLoss);
   compare('consensus', consensus, p.consensusMs);
   const pingValue = (which: 'interval' | 'timeout') => {
     const values = new Set(pings.map((x) => (x[which]?.kind === 'entry' ? Number(x[which].value.trim()) : undefined)));
@@ -102,7 +114,7 @@ export function detectionOf(doc: CorosyncConfDocument): DetectionVerdict {
   };
   compare('knet_ping_interval', pingValue('interval'), p.knetPingIntervalMs);
   compare('knet_ping_timeout', pingValue('timeout'), p.knetPingTimeoutMs);
-  const noneSet = token === undefined && coefficient === undefined && consensus === undefined && pings.every((x) => x.interval === undefined && x.timeout === undefined);
+  const noneSet = token === undefined && coefficient === undefined && consensus === undefined && retransmits === undefined && pings.every((x) => x.interval === undefined && x.timeout === undefined);
   const profile = differences.length === 0 ? 'fast' : noneSet ? 'default' : 'custom';
   return { profile, effectiveTokenMs, consensusMs, detectionMs: effectiveTokenMs + consensusMs + join, differences, redundantLinks: linkCount > 1 };
 }

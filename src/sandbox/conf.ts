@@ -9,6 +9,8 @@ export interface ConfInput {
   tokenMs: number;
   /** Written only when set (corosync's default otherwise). */
   tokenCoefficientMs?: number;
+  /** Written only when set (corosync's 4 otherwise). */
+  tokenRetransmitsBeforeLoss?: number;
   /** Written only when set (corosync's 1.2 x token otherwise). */
   consensusMs?: number;
   /** Written only when set (corosync derives both from the token otherwise). */
@@ -33,6 +35,7 @@ export function renderCorosyncConf(input: ConfInput): string {
     '  crypto_hash: none',
     `  token: ${input.tokenMs}`,
     ...(input.tokenCoefficientMs === undefined ? [] : [`  token_coefficient: ${input.tokenCoefficientMs}`]),
+    ...(input.tokenRetransmitsBeforeLoss === undefined ? [] : [`  token_retransmits_before_loss_const: ${input.tokenRetransmitsBeforeLoss}`]),
     ...(input.consensusMs === undefined ? [] : [`  consensus: ${input.consensusMs}`]),
     ...(input.knetPing === undefined
       ? []

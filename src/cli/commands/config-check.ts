@@ -116,7 +116,10 @@ export async function check(command: CommandOf<'config'>, io: CliIo, live: () =>
     const twoNode = valueAt(doc, 'quorum', 'two_node')?.value.trim() === '1';
     const qdeviceConfigured = sectionsAt(doc, 'quorum.device').length > 0;
     detection = detectionOf(doc);
-    findings = [...checkDetection(command.corosyncConf, detection), ...checkSetup({ corosyncConf: command.corosyncConf, twoNode, qdeviceConfigured, vmmgrConf: command.vmmgrConf, vmmgr, live: live() })];
+    findings = [
+      ...checkDetection(command.corosyncConf, detection),
+      ...checkSetup({ corosyncConf: command.corosyncConf, twoNode, qdeviceConfigured, vmmgrConf: command.vmmgrConf, vmmgr, live: live() }),
+    ];
   } catch (err) {
     if (err instanceof ConfigValidationError) throw new CliError(err.message, EXIT.FAILURE);
     throw err;

@@ -45,7 +45,7 @@ describe('config check', () => {
     const a = io();
     await check(command(corosyncConf('  two_node: 1\n  device {\n    model: net\n  }\n'), vmmgr), a.io, () => undefined);
     expect(a.out.join('')).toBe(
-      "detection: corosync's defaults: a failed node is out of the membership about 2.25 s after it fails (token 1000 ms + consensus 1200 ms + join); the fast detection profile (README, \"Fast detection\") gets it to about 0.27 s\nconfig check: no risky setting found\n",
+      'detection: corosync\'s defaults: a failed node is out of the membership about 2.25 s after it fails (token 1000 ms + consensus 1200 ms + join); the fast detection profile (README, "Fast detection") gets it to about 0.27 s\nconfig check: no risky setting found\n',
     );
     // corosync's own word wins over the file: two_node with no qdevice registered right now.
     const b = io();
@@ -85,11 +85,16 @@ describe('config check', () => {
 
     // A token below the profile's, on 3 nodes with the default coefficient: custom, and a warning.
     const short = join(dir, 'short.conf');
-    writeFileSync(short, `totem {\n  version: 2\n  token: 50\n  token_coefficient: 10\n}\nnodelist {\n${[1, 2, 3].map((i) => `  node {\n    ring0_addr: 198.18.0.${i}\n    nodeid: ${i}\n  }\n`).join('')}}\n`);
+    writeFileSync(
+      short,
+      `totem {\n  version: 2\n  token: 50\n  token_coefficient: 10\n}\nnodelist {\n${[1, 2, 3].map((i) => `  node {\n    ring0_addr: 198.18.0.${i}\n    nodeid: ${i}\n  }\n`).join('')}}\n`,
+    );
     const c = io();
     await check(command(short, join(dir, 'none.conf')), c.io, () => undefined);
     const text = c.out.join('');
-    expect(text).toMatch(/^detection: custom timers \(token 50 \(profile: 100\), token_coefficient 10 \(profile: 0\), consensus unset \(profile: 120\), knet_ping_interval unset \(profile: 200\), knet_ping_timeout unset \(profile: 1000\)\): .*token 60 ms \+ consensus 72 ms/m);
+    expect(text).toMatch(
+      /^detection: custom timers \(token 50 \(profile: 100\), token_coefficient 10 \(profile: 0\), token_retransmits_before_loss_const unset \(profile: 3\), consensus unset \(profile: 120\), knet_ping_interval unset \(profile: 200\), knet_ping_timeout unset \(profile: 1000\)\): .*token 60 ms \+ consensus 72 ms/m,
+    );
     expect(text).toMatch(/^warning: .*short\.conf: token 60 ms: below the fast detection profile's 100 ms/m);
   });
 });
