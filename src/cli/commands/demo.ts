@@ -127,7 +127,11 @@ async function runDemo(out: Narrator, io: CliIo): Promise<void> {
     const w = new ClusterWatch(cluster, listeners, DEFAULT_CLOUD_IP);
     watch = w;
     const allDone = () => listeners.every((l) => w.planDone(l.node.name));
-    const settled = await narrateUntil(w, out, start, () => w.master !== undefined && w.started(w.master) && allDone());
+    // A slave's start-up ServiceStopCommand is its plan's last step, but decisions without work
+    // (announcements noted) can come after its decision, so the last decision alone may say
+    // "done" while the stop still runs: wait for it, or it would show under the client's pings.
+    const slavesStopped = () => listeners.every((l) => l.node.name === w.master || w.ran(l.node.name, 'ServiceStopCommand'));
+    const settled = await narrateUntil(w, out, start, () => w.master !== undefined && w.started(w.master) && allDone() && slavesStopped());
     if (!settled) throw new DemoFailure(`no master after ${SETTLE_TIMEOUT_MS / 1000} s: ${JSON.stringify(w.current)}`);
     const master = w.master!;
     const byName = new Map(listeners.map((l) => [l.node.name, l]));
