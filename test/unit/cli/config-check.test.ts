@@ -24,8 +24,8 @@ function io() {
   return { out, io: { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => out.push(`ERR ${s}`) } } as never };
 }
 
-const command = (corosync: string, vmmgr: string) =>
-  ({ name: 'config', action: 'check', json: false, corosyncConf: corosync, vmmgrConf: vmmgr, socket: '/x', keyFile: '/k', port: 1, timeoutMs: 1 }) as never;
+const command = (corosync: string, vmmgr: string, json = false) =>
+  ({ name: 'config', action: 'check', json, corosyncConf: corosync, vmmgrConf: vmmgr, socket: '/x', keyFile: '/k', port: 1, timeoutMs: 1 }) as never;
 
 describe('config check', () => {
   it('warns about two_node without a qdevice and about fencing off, from the files when corosync does not run here', async () => {
@@ -78,7 +78,7 @@ describe('config check', () => {
     // Two links with the profile's knet timers: losing one link would cost a membership change.
     writeFileSync(path, `${fast}\nnodelist {\n  node {\n    ring0_addr: 198.18.0.2\n    ring1_addr: 10.0.0.2\n    nodeid: 2\n    name: n2\n  }\n}\n`);
     const b = io();
-    await check({ ...command(path, join(dir, 'none.conf')), json: true } as never, b.io, () => undefined);
+    await check(command(path, join(dir, 'none.conf'), true), b.io, () => undefined);
     const json = JSON.parse(b.out.join('')) as { findings: { code: string }[]; detection: { profile: string; redundantLinks: boolean } };
     expect(json.detection).toMatchObject({ profile: 'fast', redundantLinks: true });
     expect(json.findings.map((f) => f.code)).toContain('detection-redundant-links');
