@@ -9,6 +9,10 @@ export interface ConfInput {
   tokenMs: number;
   /** Written only when set (corosync's default otherwise). */
   tokenCoefficientMs?: number;
+  /** Written only when set (corosync's 4 otherwise). */
+  tokenRetransmitsBeforeLoss?: number;
+  /** Written only when set (corosync's 1.2 x token otherwise). */
+  consensusMs?: number;
   /** Written only when set (corosync derives both from the token otherwise). */
   knetPing?: { intervalMs: number; timeoutMs: number };
   nodes: ReadonlyArray<{ name: string; nodeId: number; prio: number; replication: boolean; address: string }>;
@@ -31,6 +35,8 @@ export function renderCorosyncConf(input: ConfInput): string {
     '  crypto_hash: none',
     `  token: ${input.tokenMs}`,
     ...(input.tokenCoefficientMs === undefined ? [] : [`  token_coefficient: ${input.tokenCoefficientMs}`]),
+    ...(input.tokenRetransmitsBeforeLoss === undefined ? [] : [`  token_retransmits_before_loss_const: ${input.tokenRetransmitsBeforeLoss}`]),
+    ...(input.consensusMs === undefined ? [] : [`  consensus: ${input.consensusMs}`]),
     ...(input.knetPing === undefined
       ? []
       : ['  interface {', '    linknumber: 0', `    knet_ping_interval: ${input.knetPing.intervalMs}`, `    knet_ping_timeout: ${input.knetPing.timeoutMs}`, '  }']),

@@ -4,6 +4,7 @@
 // Pure: no I/O here.
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
+import { FAST_DETECTION } from '../config/detection-profile';
 
 /** One node as the caller describes it. Everything but `nodeId` has a default. */
 export interface NodeSpec {
@@ -30,6 +31,10 @@ export interface ClusterOptions {
    * Default: not written, corosync's default applies.
    */
   tokenCoefficientMs?: number;
+  /** totem.token_retransmits_before_loss_const (a token under 130 ms needs fewer than corosync's 4). Default: not written. */
+  tokenRetransmitsBeforeLoss?: number;
+  /** totem.consensus in milliseconds (corosync: at least 1.2 x token). Default: not written, corosync's 1.2 x token. */
+  consensusMs?: number;
   /**
    * knet's link pings (totem.interface: knet_ping_interval, knet_ping_timeout): a link is
    * declared down when no pong came within the timeout, and then needs pongs again, polled on
@@ -90,6 +95,10 @@ export interface ResolvedCluster {
   /** Absent: corosync's default (older state files have none either). */
   tokenCoefficientMs?: number;
   /** Absent: corosync's default. */
+  tokenRetransmitsBeforeLoss?: number;
+  /** Absent: corosync's default. */
+  consensusMs?: number;
+  /** Absent: corosync's default. */
   knetPing?: { intervalMs: number; timeoutMs: number };
   configVersion: number;
   clusterName: string;
@@ -104,6 +113,18 @@ export interface ResolvedCluster {
   nodes: ResolvedNode[];
   /** Host directories bound into every node at the same path (see ClusterOptions.keepVisible). */
   keepVisible?: string[];
+}
+
+/** The cluster options of the fast detection profile (src/config/detection-profile.ts), for `createCluster`. */
+export function fastDetectionOptions(): Pick<ClusterOptions, 'tokenMs' | 'tokenCoefficientMs' | 'tokenRetransmitsBeforeLoss' | 'consensusMs' | 'knetPing'> {
+  const p = FAST_DETECTION;
+  return {
+    tokenMs: p.tokenMs,
+    tokenCoefficientMs: p.tokenCoefficientMs,
+    tokenRetransmitsBeforeLoss: p.tokenRetransmitsBeforeLoss,
+    consensusMs: p.consensusMs,
+    knetPing: { intervalMs: p.knetPingIntervalMs, timeoutMs: p.knetPingTimeoutMs },
+  };
 }
 
 export const DEFAULT_STATE_ROOT = '/run/corolistener-sandbox';
@@ -271,6 +292,8 @@ export function resolveCluster(options: ClusterOptions, id: string = newClusterI
     persistent: options.persistent ?? false,
     tokenMs: checkInt('tokenMs', options.tokenMs ?? 1000, 100, 600_000),
     ...(options.tokenCoefficientMs === undefined ? {} : { tokenCoefficientMs: checkInt('tokenCoefficientMs', options.tokenCoefficientMs, 0, 600_000) }),
+    ...(options.tokenRetransmitsBeforeLoss === undefined ? {} : { tokenRetransmitsBeforeLoss: checkInt('tokenRetransmitsBeforeLoss', options.tokenRetransmitsBeforeLoss, 1, 100) }),
+    ...(options.consensusMs === undefined ? {} : { consensusMs: checkInt('consensusMs', options.consensusMs, 1, 600_000) }),
     ...(options.knetPing === undefined ? {} : { knetPing: resolveKnetPing(options.knetPing) }),
     configVersion: checkInt('configVersion', options.configVersion ?? 1, 0, 0xffffffff),
     clusterName,

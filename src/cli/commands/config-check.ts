@@ -6,6 +6,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { deviceTimeoutS } from '../../actions/watchdog';
 import { ConfigValidationError, readCorosyncConf, readVmmgrConf, type VmmgrConf } from '../../config';
 import { sectionsAt, valueAt } from '../../config/corosync-conf-document';
+import { describeDetection, detectionOf, FAST_DETECTION, type DetectionVerdict } from '../../config/detection-profile';
 import { defaultVmmgrConf } from '../../config/vmmgr-conf';
 import { Votequorum } from '../../corosync/votequorum';
 import { CliError, type CliIo } from '../io';
@@ -15,7 +16,7 @@ import type { CommandOf } from './types';
 export interface CheckFinding {
   file: string;
   /** A short stable name for scripts. */
-  code: 'two-node-without-qdevice' | 'fencing-off' | 'watchdog-device' | 'watchdog-timeout';
+  code: 'two-node-without-qdevice' | 'fencing-off' | 'watchdog-device' | 'watchdog-timeout' | 'detection-untested' | 'detection-redundant-links';
   message: string;
 }
 
@@ -33,6 +34,26 @@ function liveQuorum(): LiveQuorum {
   } finally {
     vq?.close();
   }
+}
+
+/** The totem timers that risk false membership changes, or a link change costing one (issue 16). */
+export function checkDetection(corosyncConf: string, v: DetectionVerdict): CheckFinding[] {
+  const out: CheckFinding[] = [];
+  if (v.effectiveTokenMs < FAST_DETECTION.tokenMs) {
+    out.push({
+      file: corosyncConf,
+      code: 'detection-untested',
+      message: `token ${v.effectiveTokenMs} ms: below the fast detection profile's ${FAST_DETECTION.tokenMs} ms, the shortest whose soak under CPU and I/O load showed no false membership change; a node stalled longer than the token is taken for dead (its VMs suspended, restored elsewhere)`,
+    });
+  }
+  if (v.redundantLinks && v.profile === 'fast') {
+    out.push({
+      file: corosyncConf,
+      code: 'detection-redundant-links',
+      message: `more than one knet link with the fast profile's knet_ping_timeout (${FAST_DETECTION.knetPingTimeoutMs} ms, longer than the token): a dead link is noticed only after the token is lost, so losing one link costs a membership change; with redundant links set knet_ping_timeout below the token (e.g. knet_ping_interval 20, knet_ping_timeout 80)`,
+    });
+  }
+  return out;
 }
 
 /** The findings for these files (pure but for the watchdog device's stat and sysfs). */
@@ -85,6 +106,7 @@ export function checkSetup(input: { corosyncConf: string; twoNode: boolean; qdev
 
 export async function check(command: CommandOf<'config'>, io: CliIo, live: () => LiveQuorum = liveQuorum): Promise<number> {
   let findings: CheckFinding[];
+  let detection: DetectionVerdict;
   try {
     const { doc } = await readCorosyncConf(command.corosyncConf);
     const vmmgr = await readVmmgrConf(command.vmmgrConf).catch((err: NodeJS.ErrnoException) => {
@@ -93,13 +115,21 @@ export async function check(command: CommandOf<'config'>, io: CliIo, live: () =>
     });
     const twoNode = valueAt(doc, 'quorum', 'two_node')?.value.trim() === '1';
     const qdeviceConfigured = sectionsAt(doc, 'quorum.device').length > 0;
-    findings = checkSetup({ corosyncConf: command.corosyncConf, twoNode, qdeviceConfigured, vmmgrConf: command.vmmgrConf, vmmgr, live: live() });
+    detection = detectionOf(doc);
+    findings = [
+      ...checkDetection(command.corosyncConf, detection),
+      ...checkSetup({ corosyncConf: command.corosyncConf, twoNode, qdeviceConfigured, vmmgrConf: command.vmmgrConf, vmmgr, live: live() }),
+    ];
   } catch (err) {
     if (err instanceof ConfigValidationError) throw new CliError(err.message, EXIT.FAILURE);
     throw err;
   }
-  if (command.json) io.stdout.write(`${JSON.stringify({ findings })}\n`);
-  else if (findings.length === 0) io.stdout.write('config check: no risky setting found\n');
+  if (command.json) {
+    io.stdout.write(`${JSON.stringify({ findings, detection })}\n`);
+    return EXIT.OK;
+  }
+  io.stdout.write(`${describeDetection(detection)}\n`);
+  if (findings.length === 0) io.stdout.write('config check: no risky setting found\n');
   else io.stdout.write(findings.map((f) => `warning: ${f.file}: ${f.message}\n`).join(''));
   return EXIT.OK;
 }

@@ -82,3 +82,21 @@ describe('sandbox corosync.conf', () => {
     expect(Object.fromEntries(conf.get('logging')!)).toMatchObject({ to_syslog: 'no', to_logfile: 'yes', logfile: '/var/log/corosync/corosync.log' });
   });
 });
+
+describe('sandbox corosync.conf with the fast detection profile', () => {
+  it('is recognised as the profile by config check', async () => {
+    const { parseCorosyncConf } = await import('../../../src/config/corosync-conf-document');
+    const { detectionOf } = await import('../../../src/config/detection-profile');
+    const { fastDetectionOptions } = await import('../../../src/sandbox/spec');
+    const text = renderCorosyncConf(resolveCluster({ ...fastDetectionOptions(), nodes: 3 }, 'fa5701'));
+    expect(sections(text).get('totem')).toEqual(
+      expect.arrayContaining([
+        ['token', '100'],
+        ['token_coefficient', '0'],
+        ['token_retransmits_before_loss_const', '3'],
+        ['consensus', '120'],
+      ]),
+    );
+    expect(detectionOf(parseCorosyncConf(text))).toMatchObject({ profile: 'fast', effectiveTokenMs: 100, consensusMs: 120, differences: [] });
+  });
+});
