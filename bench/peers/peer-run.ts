@@ -53,8 +53,20 @@ export interface Tools {
   quorumProbe: string;
 }
 
-export async function peerRun(system: PeerSystem, tools: Tools): Promise<PeerRun> {
+/** Seconds spent in each phase of a run (logged, to keep the part's time in check). */
+export interface Phases {
+  cluster: number;
+  settle: number;
+  failover: number;
+  teardown: number;
+}
+
+export async function peerRun(system: PeerSystem, tools: Tools, phases?: (p: Phases) => void): Promise<PeerRun> {
+  const t = [Date.now()];
+  const lap = (): number => (t.push(Date.now()), (t.at(-1)! - t.at(-2)!) / 1000);
+  const p: Phases = { cluster: 0, settle: 0, failover: 0, teardown: 0 };
   const cluster = await createCluster({ nodes: 3, formTimeoutMs: 120_000, ...system.cluster });
+  p.cluster = lap();
   const probes: Array<LineProbe<unknown>> = [];
   let running: RunningPeer | null = null;
   try {
@@ -79,15 +91,18 @@ export async function peerRun(system: PeerSystem, tools: Tools): Promise<PeerRun
     await Promise.all([...quorum.values()].map((q) => q.ready()));
     try {
       running = await system.start(cluster);
-      return await measure(system, cluster, running, link, addresses, quorum);
+      return await measure(system, cluster, running, link, addresses, quorum, () => (p.settle = lap()));
     } catch (e) {
       const diag = running?.diagnostics() ?? '';
       throw new Error(`${system.label}: ${(e as Error).message}${diag ? `\n${diag}` : ''}`);
     }
   } finally {
-    await Promise.all(probes.map((p) => p.stop()));
+    p.failover = lap();
+    await Promise.all(probes.map((x) => x.stop()));
     await running?.stop().catch(() => undefined);
     await cluster.destroy();
+    p.teardown = lap();
+    phases?.(p);
   }
 }
 
@@ -128,8 +143,10 @@ async function measure(
   link: LineProbe<LinkEvent>,
   addresses: Map<string, LineProbe<AddressEvent>>,
   quorum: Map<string, LineProbe<QuorumSample>>,
+  settledNow: () => void,
 ): Promise<PeerRun> {
   const oldMaster = await stableHolder(cluster, running);
+  settledNow();
   const old = cluster.node(oldMaster);
   const survivors = cluster.nodes.filter((n) => n.name !== oldMaster);
   const facts = { ...(system.usesCorosync ? await runtimeTotem(cluster, oldMaster) : {}), ...((await running.facts?.()) ?? {}) };

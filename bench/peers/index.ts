@@ -1,0 +1,37 @@
+// Part `peers` (issue 16): corolistener at corosync's defaults and with the fast detection
+// profile, keepalived at its default and a tuned advertisement interval, and Pacemaker with
+// IPaddr2, interleaved run by run in one invocation: in each round every system gets a fresh
+// 3-node sandbox cluster and its master's link cut, one system after the other (the order
+// rotates by round), so all of them see the same machine over the same minutes.
+import type { BenchPart } from '../lib/part';
+import { envInt } from '../lib/part';
+import { ensurePeers } from './ensure-peers';
+import { peerRun, type PeerRun } from './peer-run';
+import { describeRun, peersSection } from './section';
+import { SYSTEMS } from './systems';
+import { buildC, cSource } from '../lib/build-c';
+
+export const peersPart: BenchPart = {
+  id: 'peers',
+  title: 'Peers: corolistener vs keepalived and Pacemaker, cut → cluster IP',
+  source: 'bench/peers/index.ts',
+  env: ['BENCH_PEERS_RUNS'],
+  async run(ctx) {
+    const runs = envInt('BENCH_PEERS_RUNS', 10);
+    const versions = await ensurePeers(ctx.log);
+    ctx.log(versions);
+    const tools = { quorumProbe: await buildC(cSource('quorum-probe'), ['libquorum']) };
+    const results = new Map<string, PeerRun[]>(SYSTEMS.map((s) => [s.id, []]));
+    const t0 = Date.now();
+    for (let round = 0; round < runs; round++) {
+      for (let k = 0; k < SYSTEMS.length; k++) {
+        const system = SYSTEMS[(round + k) % SYSTEMS.length]!;
+        let phases = '';
+        const r = await peerRun(system, tools, (p) => (phases = `cluster ${p.cluster.toFixed(1)} s, settle ${p.settle.toFixed(1)} s, failover ${p.failover.toFixed(1)} s, teardown ${p.teardown.toFixed(1)} s`));
+        results.get(system.id)!.push(r);
+        ctx.log(`${round + 1}/${runs} ${describeRun(system, r)} [${phases}]`);
+      }
+    }
+    return peersSection({ systems: SYSTEMS, results, versions, seconds: (Date.now() - t0) / 1000 });
+  },
+};
