@@ -3,6 +3,7 @@
 // IPaddr2, interleaved run by run in one invocation: in each round every system gets a fresh
 // 3-node sandbox cluster and its master's link cut, one system after the other (the order
 // rotates by round), so all of them see the same machine over the same minutes.
+import { loadavg } from 'node:os';
 import type { BenchPart } from '../lib/part';
 import { envInt } from '../lib/part';
 import { ensurePeers } from './ensure-peers';
@@ -18,20 +19,25 @@ export const peersPart: BenchPart = {
   env: ['BENCH_PEERS_RUNS'],
   async run(ctx) {
     const runs = envInt('BENCH_PEERS_RUNS', 10);
-    const versions = await ensurePeers(ctx.log);
+    const versions = await ensurePeers((m) => ctx.log(m));
     ctx.log(versions);
     const tools = { quorumProbe: await buildC(cSource('quorum-probe'), ['libquorum']) };
     const results = new Map<string, PeerRun[]>(SYSTEMS.map((s) => [s.id, []]));
     const t0 = Date.now();
+    const loadAtStart = loadavg()[0]!;
     for (let round = 0; round < runs; round++) {
       for (let k = 0; k < SYSTEMS.length; k++) {
         const system = SYSTEMS[(round + k) % SYSTEMS.length]!;
         let phases = '';
-        const r = await peerRun(system, tools, (p) => (phases = `cluster ${p.cluster.toFixed(1)} s, settle ${p.settle.toFixed(1)} s, failover ${p.failover.toFixed(1)} s, teardown ${p.teardown.toFixed(1)} s`));
+        const r = await peerRun(
+          system,
+          tools,
+          (p) => (phases = `cluster ${p.cluster.toFixed(1)} s, settle ${p.settle.toFixed(1)} s, failover ${p.failover.toFixed(1)} s, teardown ${p.teardown.toFixed(1)} s`),
+        );
         results.get(system.id)!.push(r);
         ctx.log(`${round + 1}/${runs} ${describeRun(system, r)} [${phases}]`);
       }
     }
-    return peersSection({ systems: SYSTEMS, results, versions, seconds: (Date.now() - t0) / 1000 });
+    return peersSection({ systems: SYSTEMS, results, versions, seconds: (Date.now() - t0) / 1000, loadAtStart });
   },
 };

@@ -20,7 +20,7 @@ import type { PeerSystem, RunningPeer } from './peer';
 import { CLUSTER_IP, nowMs } from './target';
 
 /** How long after the new master got the address overlaps are still looked for. */
-export const WINDOW_AFTER_MS = 2_500;
+export const WINDOW_AFTER_MS = 1_500;
 /** How long, at most, the cut-off old master is waited for to let the address go. */
 export const OLD_MASTER_WAIT_MS = 8_000;
 const STABLE_MS = 1_500;
@@ -41,6 +41,8 @@ export interface PeerRun {
   detectMs?: number;
   /** The cut-off old master let the address go (undefined: it still held it at the end). */
   oldReleaseMs?: number;
+  /** corolistener: its decision to take over (its log, whole ms). */
+  decisionMs?: number;
   /** End of the observation window. */
   endMs: number;
   overlaps: Overlap[];
@@ -71,9 +73,14 @@ export async function peerRun(system: PeerSystem, tools: Tools, phases?: (p: Pha
   let running: RunningPeer | null = null;
   try {
     const env = { ...process.env, TZ: 'UTC' };
-    const link = new LineProbe<LinkEvent>(spawn('ip', ['-n', cluster.hubNetns, '-ts', '-o', 'monitor', 'link'], { env, stdio: ['ignore', 'pipe', 'pipe'] }), 'ip monitor link in the hub', parseLinkLine, {
-      readyLine: false,
-    });
+    const link = new LineProbe<LinkEvent>(
+      spawn('ip', ['-n', cluster.hubNetns, '-ts', '-o', 'monitor', 'link'], { env, stdio: ['ignore', 'pipe', 'pipe'] }),
+      'ip monitor link in the hub',
+      parseLinkLine,
+      {
+        readyLine: false,
+      },
+    );
     probes.push(link);
     const addresses = new Map<string, LineProbe<AddressEvent>>();
     const quorum = new Map<string, LineProbe<QuorumSample>>();
@@ -163,15 +170,17 @@ async function measure(
   );
   let detectMs: number | undefined;
   if (quorum.size > 0) {
-    const seen = await Promise.all(
-      survivors.map((n) => quorum.get(n.name)!.waitFor((s) => !s.members.includes(old.nodeId), `quorum change without ${oldMaster}`, 30_000, quorumMarks.get(n.name))),
-    );
+    const seen = await Promise.all(survivors.map((n) => quorum.get(n.name)!.waitFor((s) => !s.members.includes(old.nodeId), `quorum change without ${oldMaster}`, 30_000, quorumMarks.get(n.name))));
     detectMs = Math.min(...seen.map((s) => Number(s.realNs / 1000n) / 1000));
   }
   const ipMs = added.event.atMs;
   // Watch on: a survivor's brief second claim shows within the window; the cut-off old master
   // is waited for until it lets go (or for OLD_MASTER_WAIT_MS).
-  const oldRelease = (): AddressEvent | undefined => addresses.get(oldMaster)!.samples.slice(addrMarks.get(oldMaster)).find((e) => !e.added && isIp(e));
+  const oldRelease = (): AddressEvent | undefined =>
+    addresses
+      .get(oldMaster)!
+      .samples.slice(addrMarks.get(oldMaster))
+      .find((e) => !e.added && isIp(e));
   await delay(Math.max(0, ipMs + WINDOW_AFTER_MS - nowMs()));
   while (oldRelease() === undefined && nowMs() < ipMs + OLD_MASTER_WAIT_MS) await delay(100);
   const endMs = nowMs();
@@ -190,6 +199,7 @@ async function measure(
     ipMs,
     detectMs,
     oldReleaseMs: oldRelease()?.atMs,
+    decisionMs: running.decisionMs?.(added.node, callMs),
     endMs,
     overlaps: overlaps([oldMaster], events, oldMaster, callMs, endMs),
     finalHolders: await holdersOf(cluster, CLUSTER_IP),

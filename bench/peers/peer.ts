@@ -9,6 +9,8 @@ export interface RunningPeer {
   settled(holder: string): Promise<boolean>;
   /** Facts about this run worth a column (Pacemaker: which node was the DC). */
   facts?(): Promise<Record<string, string>>;
+  /** When the new master decided to take over, from its own log (corolistener), if it says. */
+  decisionMs?(node: string, sinceMs: number): number | undefined;
   /** Its logs' ends, for an error message. */
   diagnostics(): string;
   /** Stops every process it started (the cluster's teardown kills whatever is left in its namespaces). */

@@ -6,6 +6,7 @@ import { OLD_MASTER_WAIT_MS, WINDOW_AFTER_MS, type PeerRun } from './peer-run';
 import type { PeerSystem } from './peer';
 import { COROLISTENER_DEFAULT, COROLISTENER_FAST, KEEPALIVED_DEFAULT, KEEPALIVED_TUNED, PACEMAKER } from './systems';
 import { priorityOf } from './keepalived';
+import { CLUSTER_IP, DEV, PREFIX } from './target';
 
 const ms = (x: number): string => x.toFixed(1);
 const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
@@ -31,7 +32,7 @@ function overlapCell(runs: readonly PeerRun[], pick: (r: PeerRun) => ReturnType<
   return `${hit.length} of ${runs.length} (median ${ms(median(lengths))}, max ${ms(Math.max(...lengths))} ms${open > 0 ? `; ${open} still going at the window's end` : ''})`;
 }
 
-export function peersSection(input: { systems: readonly PeerSystem[]; results: Map<string, PeerRun[]>; versions: string; seconds: number }): string[] {
+export function peersSection(input: { systems: readonly PeerSystem[]; results: Map<string, PeerRun[]>; versions: string; seconds: number; loadAtStart: number }): string[] {
   const { systems, results } = input;
   const of = (s: PeerSystem): PeerRun[] => results.get(s.id)!;
   const med = (s: PeerSystem): number => median(of(s).map(cutToIp));
@@ -39,7 +40,18 @@ export function peersSection(input: { systems: readonly PeerSystem[]; results: M
   const dflt = med(COROLISTENER_DEFAULT);
   const rows = systems.map((s) => {
     const sum = summarize(of(s).map(cutToIp));
-    return [s.label, String(sum.count), ms(sum.median), ms(sum.p95), ms(sum.p99), ms(sum.max), ratio(sum.median, fast), ratio(sum.median, dflt), overlapCell(of(s), survivorOverlaps), overlapCell(of(s), cutOffOverlaps)];
+    return [
+      s.label,
+      String(sum.count),
+      ms(sum.median),
+      ms(sum.p95),
+      ms(sum.p99),
+      ms(sum.max),
+      ratio(sum.median, fast),
+      ratio(sum.median, dflt),
+      overlapCell(of(s), survivorOverlaps),
+      overlapCell(of(s), cutOffOverlaps),
+    ];
   });
   const detectionRows = systems
     .filter((s) => s.usesCorosync)
@@ -47,7 +59,16 @@ export function peersSection(input: { systems: readonly PeerSystem[]; results: M
       const runs = of(s);
       const d = runs.map((r) => detection(r)!);
       const facts = (key: string): string => [...new Set(runs.map((r) => r.facts[key]))].join('/');
-      return [s.label, `${facts('token')} / ${facts('consensus')}`, ms(median(d)), ms(Math.max(...d)), ms(median(runs.map((r) => cutToIp(r) - detection(r)!))), ms(Math.max(...runs.map((r) => cutToIp(r) - detection(r)!)))];
+      const decided = runs.filter((r) => r.decisionMs !== undefined).map((r) => r.decisionMs! - r.detectMs!);
+      return [
+        s.label,
+        `${facts('token')} / ${facts('consensus')}`,
+        ms(median(d)),
+        ms(Math.max(...d)),
+        decided.length === 0 ? '-' : ms(median(decided)),
+        ms(median(runs.map((r) => cutToIp(r) - detection(r)!))),
+        ms(Math.max(...runs.map((r) => cutToIp(r) - detection(r)!))),
+      ];
     });
 
   const kaTuned = med(KEEPALIVED_TUNED);
@@ -67,7 +88,7 @@ export function peersSection(input: { systems: readonly PeerSystem[]; results: M
   const all = [...results.values()].flat();
 
   return [
-    `Workload: fresh 3-node sandbox clusters (network and mount namespaces per node, one LAN through the hub's bridge), one per run and system; ${of(COROLISTENER_FAST).length} runs per system, interleaved: each round runs every system once, one after the other, the order rotating by round, so all systems share the same minutes of this machine. In each run the system is started on every node, the run waits until exactly one node has held the cluster IP (${COROLISTENER_FAST.label.length > 0 ? '198.18.0.100/24 on vmbr0' : ''}) for 1.5 s and the system's own check passes (corolistener: every daemon agrees on its role; keepalived: 3 × advert_int + 1 s passed with one holder, so every backup has heard the master; Pacemaker: \`crm_mon\` shows all 3 nodes online and the resource started on the holder, the DC is in S_IDLE), then cuts the holder's link (its hub-side veth goes down). The ${all.length} runs took ${(input.seconds / 60).toFixed(1)} minutes. Peers: ${input.versions}.`,
+    `Workload: fresh 3-node sandbox clusters (network and mount namespaces per node, one LAN through the hub's bridge), one per run and system; ${of(COROLISTENER_FAST).length} runs per system, interleaved: each round runs every system once, one after the other, the order rotating by round, so all systems share the same minutes of this machine. In each run the system is started on every node, the run waits until exactly one node has held the cluster IP (${CLUSTER_IP}/${PREFIX} on ${DEV}) for 1.5 s and the system's own check passes (corolistener: every daemon agrees on its role; keepalived: 3 × advert_int + 1 s passed with one holder, so every backup has heard the master; Pacemaker: \`crm_mon\` shows all 3 nodes online and the resource started on the holder, the DC is in S_IDLE), then cuts the holder's link (its hub-side veth goes down). The new master is the first survivor the address appears on (where another survivor ends up holding it, the per-run table shows that final holder). The ${all.length} runs took ${(input.seconds / 60).toFixed(1)} minutes; load average ${input.loadAtStart.toFixed(2)} at the start (this machine's 2 CPUs are shared with other work: see the end-of-run figure above). Peers: ${input.versions}.`,
     '',
     'Systems:',
     '',
@@ -89,21 +110,27 @@ export function peersSection(input: { systems: readonly PeerSystem[]; results: M
     '',
     "corosync's detection (a C libquorum client per node: the first survivor's quorum notification without the old master) and what follows it, for the corosync-based systems:",
     '',
-    ...table(['system', 'runtime token / consensus (ms, cmap)', 'cut → detection median ms', 'max ms', 'detection → cluster IP median ms', 'max ms'], detectionRows, ['l']),
+    ...table(
+      ['system', 'runtime token / consensus (ms, cmap)', 'cut → detection median ms', 'max ms', 'detection → decision median ms (its log)', 'detection → cluster IP median ms', 'max ms'],
+      detectionRows,
+      ['l'],
+    ),
     '',
-    `keepalived's cut-off old master: the cut takes its interface's carrier away (its veth's peer goes down), keepalived sees vmbr0 go down, enters FAULT and removes the address within milliseconds, before any backup takes over; that is a property of this cut (a failure elsewhere on the path would leave it holding the address until it heard the new master).`,
+    `The cut-off old master: the cut takes its interface's carrier away (its veth's peer loses its carrier, which the kernel reports up to about 1 s later: link-down events are not urgent to its linkwatch). keepalived then enters FAULT and removes the address, and corolistener does the same (its carrier tracking, src/engine/link.ts), both without waiting for anything else; Pacemaker keeps it until the cut-off node's own corosync finds itself without quorum and no-quorum-policy=stop stops the resource. The carrier is a property of this cut: a failure elsewhere on the path would leave keepalived's old master holding the address until it heard the new master, and corolistener's until its corosync lost quorum.`,
     '',
     '<details><summary>Every run (ms after the cut)</summary>',
     '',
     ...table(
-      ['system', '#', 'old → new master', 'cluster IP', 'corosync detection', 'old master let go', 'survivors two holders (ms)', 'cut-off two holders (ms)', 'facts'],
+      ['system', '#', 'old → new master', 'final holder', 'cluster IP', 'corosync detection', 'decision', 'old master let go', 'survivors two holders (ms)', 'cut-off two holders (ms)', 'facts'],
       systems.flatMap((s) =>
         of(s).map((r, i) => [
           s.id,
           String(i + 1),
           `${r.oldMaster} → ${r.newMaster}`,
+          r.finalHolders.join(', ') || 'none',
           ms(cutToIp(r)),
           detection(r) === undefined ? '-' : ms(detection(r)!),
+          r.decisionMs === undefined ? '-' : ms(r.decisionMs - r.cutMs),
           r.oldReleaseMs === undefined ? 'held at the end' : ms(r.oldReleaseMs - r.cutMs),
           ms(overlapMs(r.overlaps, 'survivors')),
           ms(overlapMs(r.overlaps, 'cut-off')),
@@ -112,7 +139,7 @@ export function peersSection(input: { systems: readonly PeerSystem[]; results: M
             .join(', ') || '-',
         ]),
       ),
-      ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'l'],
+      ['l', 'r', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
     ),
     '',
     '</details>',

@@ -51,7 +51,7 @@ export const PACEMAKER: PeerSystem = {
   id: 'pacemaker',
   label: 'Pacemaker + IPaddr2 (token 1000)',
   settings:
-    'Pacemaker 2.1.5 (Debian) with ocf:heartbeat:IPaddr2 on the same corosync as corolistener at its defaults (token 1000), stonith-enabled=false, the resource preferring the first node (score 100), no-quorum-policy its default (stop), each node\'s /var/lib/pacemaker and /var/log/pacemaker private',
+    "Pacemaker 2.1.5 (Debian) with ocf:heartbeat:IPaddr2 on the same corosync as corolistener at its defaults (token 1000), stonith-enabled=false, the resource preferring the first node (score 100), no-quorum-policy its default (stop), each node's /var/lib/pacemaker and /var/log/pacemaker private",
   cluster: {},
   usesCorosync: true,
   start: async (cluster) => startPacemaker(cluster, ip),
