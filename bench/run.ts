@@ -4,15 +4,14 @@
 import { idlePart, soakPart } from './cost';
 import { enginePart } from './engine';
 import { failoverPart, scalePart } from './failover';
+import { profileSoakPart } from './detection/profile-soak';
 import { fencingPart } from './fencing';
 import { latencyPart } from './latency';
 import { peersPart } from './peers';
 import { renderSection, verdict, writeSection } from './lib/benchmarks-md';
 import type { BenchPart } from './lib/part';
 
-const PARTS: readonly BenchPart[] = [latencyPart, failoverPart, idlePart, soakPart, scalePart, enginePart, fencingPart];
-/** Parts run only when named (`npm run bench -- peers`): with them the whole run would not fit its 20 minutes. */
-const ON_REQUEST: readonly BenchPart[] = [peersPart];
+const PARTS: readonly BenchPart[] = [latencyPart, failoverPart, idlePart, soakPart, scalePart, enginePart, fencingPart, profileSoakPart, peersPart];
 
 /** The exact command that reproduces this run, with the env knobs that were set. */
 function commandLine(args: readonly string[], parts: readonly BenchPart[]): string {
@@ -22,13 +21,12 @@ function commandLine(args: readonly string[], parts: readonly BenchPart[]): stri
 }
 
 function selectParts(args: readonly string[]): BenchPart[] {
-  if (args.length === 0) return [...PARTS];
-  const known = [...PARTS, ...ON_REQUEST];
-  const unknown = args.filter((a) => !known.some((p) => p.id === a));
+  if (args.length === 0) return PARTS.filter((p) => p.optIn !== true);
+  const unknown = args.filter((a) => !PARTS.some((p) => p.id === a));
   if (unknown.length > 0) {
-    throw new Error(`unknown benchmark part(s): ${unknown.join(', ')}; parts: ${PARTS.map((p) => p.id).join(', ')}; on request only: ${ON_REQUEST.map((p) => p.id).join(', ')}`);
+    throw new Error(`unknown benchmark part(s): ${unknown.join(', ')}; parts: ${PARTS.map((p) => p.id).join(', ')}`);
   }
-  return known.filter((p) => args.includes(p.id));
+  return PARTS.filter((p) => args.includes(p.id));
 }
 
 async function main(args: readonly string[]): Promise<number> {
@@ -70,8 +68,9 @@ async function main(args: readonly string[]): Promise<number> {
   console.error(`benchmarks: ${parts.length - failed}/${parts.length} parts done in ${seconds.toFixed(0)} s`);
   if (args.length === 0) {
     // The whole suite must fit in 20 minutes (issue 7): say how long the last full run took.
+    const optIn = PARTS.filter((p) => p.optIn === true).map((p) => p.id);
     const body = [
-      `All ${parts.length} parts (${parts.map((p) => p.id).join(', ')}) ran in ${(seconds / 60).toFixed(1)} minutes (${Math.round(seconds)} s, build included in the command's time but not in this figure); ${failed === 0 ? 'none failed' : `${failed} failed`}. Budget: 20 minutes: ${verdict(seconds < 20 * 60)}.`,
+      `All ${parts.length} parts (${parts.map((p) => p.id).join(', ')}) ran in ${(seconds / 60).toFixed(1)} minutes (${Math.round(seconds)} s, build included in the command's time but not in this figure); ${failed === 0 ? 'none failed' : `${failed} failed`}. Budget: 20 minutes: ${verdict(seconds < 20 * 60)}.${optIn.length === 0 ? '' : ` Run only when named (longer than the budget): ${optIn.join(', ')}.`}`,
       '',
     ];
     const section = renderSection({ id: 'run', title: 'Last full run', source: 'bench/run.ts', command, startedAt: new Date(t0) }, body);

@@ -24,6 +24,11 @@ export interface BenchPart {
    */
   run(ctx: PartContext): Promise<string[] | Record<string, string[]>>;
   /**
+   * Not part of the full run (`npm run bench` with no part named): it runs only when named, as a
+   * 30-minute soak would not fit the full run's 20-minute budget.
+   */
+  optIn?: boolean;
+  /**
    * Marker id of the section to write, when it depends on the settings (default `id`): a run
    * far longer than `npm run bench` allows keeps a section of its own.
    */

@@ -17,7 +17,7 @@
 export { createCluster, openCluster, listClusters, SandboxCluster } from './cluster';
 export type { NodeRef, SandboxNode, ExecOptions, SpawnOptions, WaitOptions, ClusterSummary, NodeStatus } from './cluster';
 export type { ClusterOptions, NodeSpec } from './spec';
-export { SandboxSpecError, DEFAULT_STATE_ROOT } from './spec';
+export { SandboxSpecError, DEFAULT_STATE_ROOT, fastDetectionOptions } from './spec';
 export { cleanupStale } from './teardown';
 export { renderCorosyncConf } from './conf';
 export type { ConfInput } from './conf';

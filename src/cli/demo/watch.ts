@@ -83,17 +83,23 @@ export function addressChanges(wasHeld: boolean, fresh: readonly AddressEvent[],
   return changes;
 }
 
-/** Whether the log's last decision has a step line for each of its effects after it (see ClusterWatch.planDone). */
+/**
+ * Whether the log's last decision that asked for work has a step line for each of its effects
+ * after it (see ClusterWatch.planDone). Decisions without effects (an announcement noted, a
+ * group joined) change no plan: the steps of the one before are still owed, so they do not end
+ * a phase.
+ */
 export function planDoneInLog(lines: ReadonlyArray<Record<string, unknown>>): boolean {
+  const effectsOf = (line: Record<string, unknown>) => ((line.effects as unknown[] | undefined) ?? []).map(String);
   let last = -1;
   for (let i = lines.length - 1; i >= 0; i--) {
-    if (lines[i]!.event === 'decision') {
+    if (lines[i]!.event === 'decision' && effectsOf(lines[i]!).length > 0) {
       last = i;
       break;
     }
   }
-  if (last === -1) return false;
-  const pending = [...((lines[last]!.effects as unknown[] | undefined) ?? [])].map(String);
+  if (last === -1) return lines.some((l) => l.event === 'decision');
+  const pending = effectsOf(lines[last]!);
   for (const line of lines.slice(last + 1)) {
     if (line.event !== 'step') continue;
     const i = pending.indexOf(String(line.effect));

@@ -115,5 +115,10 @@ describe("demo: the engine's explanations and the VM verdict", () => {
         { event: 'decision', effects: ['stopService'] },
       ]),
     ).toBe(false);
+    // A later decision without effects (an announcement noted) does not end the phase: the steps are still owed.
+    expect(planDoneInLog([decision, { event: 'decision', effects: [] }, { event: 'step', effect: 'persistState' }])).toBe(false);
+    expect(planDoneInLog([decision, { event: 'decision', effects: [] }, ...decision.effects.map((effect) => ({ event: 'step', effect }))])).toBe(true);
+    // Only decisions without effects so far: nothing is owed.
+    expect(planDoneInLog([{ event: 'decision', effects: [] }])).toBe(true);
   });
 });
