@@ -1,6 +1,6 @@
 // The five systems the peers benchmark compares, each on fresh 3-node sandbox clusters.
 import { FAST_DETECTION } from '../../dist/config/detection-profile';
-import { fastDetectionOptions } from '../../dist/sandbox/spec';
+import { fastDetectionOptions } from '../../dist/sandbox';
 import { startCorolistener } from './corolistener';
 import { priorityOf, startKeepalived } from './keepalived';
 import { startPacemaker } from './pacemaker';
