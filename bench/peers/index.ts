@@ -17,7 +17,7 @@ export const peersPart: BenchPart = {
   title: 'Peers: corolistener vs keepalived and Pacemaker, cut → cluster IP',
   source: 'bench/peers/index.ts',
   env: ['BENCH_PEERS_RUNS'],
-  // About 13-18 minutes: with it `npm run bench` would not fit its 20 minutes.
+  // About 10 minutes (9.5 in the last run, 10 runs per system): with it `npm run bench` would not fit its 20 minutes.
   optIn: true,
   async run(ctx) {
     const runs = envInt('BENCH_PEERS_RUNS', 10);
