@@ -3,7 +3,9 @@
 // IPaddr2, interleaved run by run in one invocation: in each round every system gets a fresh
 // 3-node sandbox cluster and its master's link cut, one system after the other (the order
 // rotates by round), so all of them see the same machine over the same minutes.
+import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { repoPath } from '../lib/paths';
 import type { BenchPart } from '../lib/part';
 import { envInt } from '../lib/part';
 import { ensurePeers } from './ensure-peers';
@@ -40,6 +42,8 @@ export const peersPart: BenchPart = {
         ctx.log(`${round + 1}/${runs} ${describeRun(system, r)} [${phases}]`);
       }
     }
+    // The raw runs, to look into a figure after the fact (not committed: .bench-out is build output).
+    writeFileSync(repoPath('.bench-out', 'peers-runs.json'), JSON.stringify(Object.fromEntries(results), null, 1));
     return peersSection({ systems: SYSTEMS, results, versions, seconds: (Date.now() - t0) / 1000, loadAtStart });
   },
 };
