@@ -7,10 +7,11 @@ import { failoverPart, scalePart } from './failover';
 import { profileSoakPart } from './detection/profile-soak';
 import { fencingPart } from './fencing';
 import { latencyPart } from './latency';
+import { peersPart } from './peers';
 import { renderSection, verdict, writeSection } from './lib/benchmarks-md';
 import type { BenchPart } from './lib/part';
 
-const PARTS: readonly BenchPart[] = [latencyPart, failoverPart, idlePart, soakPart, scalePart, enginePart, fencingPart, profileSoakPart];
+const PARTS: readonly BenchPart[] = [latencyPart, failoverPart, idlePart, soakPart, scalePart, enginePart, fencingPart, profileSoakPart, peersPart];
 
 /** The exact command that reproduces this run, with the env knobs that were set. */
 function commandLine(args: readonly string[], parts: readonly BenchPart[]): string {
