@@ -215,7 +215,7 @@ export const scalePart: BenchPart = {
       '',
       `Target (as for 3 nodes): overhead above corosync's detection under ${OVERHEAD_TARGET_P95_MS} ms: ${verdicts.join('; ')}.`,
       '',
-      `Where the overhead goes (medians): ${breakdown.join('; ')}. A sandbox of N nodes runs N corosyncs and N listeners on this machine's ${cpus().length} CPUs, and every surviving listener reacts to the same membership change at once (writes its state, broadcasts its failure records, runs its commands), so with 16 nodes each step of the new master waits for a CPU: even detection → decision, which is microseconds of engine work (see the Decision engine section), takes longer. On a real cluster every node has its own CPUs.`,
+      `Where the overhead goes (medians): ${breakdown.join('; ')}. A sandbox of N nodes runs N corosyncs and N listeners on this machine's ${cpus().length} CPUs, and every surviving listener reacts to the same membership change at once (writes its state, broadcasts its failure records, runs its commands), so with 16 nodes each step of the new master waits for a CPU: even detection → decision, which is microseconds of engine work (see the Decision engine section), takes longer. On a real cluster every node has its own CPUs. What the listeners no longer do on each change (issue 16, docs/design.md §5 "Work per membership change"): log the decisions that repeat the one before (debug level), append the history once per decision (once per burst now), read every member's config version from a busy corosync before the takeover's first step (only those the engine lacks now).`,
       '',
       ...table(
         [
