@@ -35,7 +35,7 @@ import { procUsage, rssBreakdown, type ProcUsage, type RssBreakdown } from '../l
 import { nodeProbe } from '../lib/probe';
 import { parseQuorumLine } from '../lib/quorum-line';
 import { instrumentedListenerEnv, memoryAfterGc, type MemoryLine } from './instrument';
-import { mib, pidOf, settle, withListeners } from './listeners';
+import { commandsDone, mib, pidOf, settle, withListeners } from './listeners';
 
 const DEFAULT_SOAK_CHANGES = 1000;
 const soakChanges = (): number => envInt('BENCH_SOAK_CHANGES', DEFAULT_SOAK_CHANGES, 2);
@@ -96,6 +96,7 @@ export const soakPart: BenchPart = {
     return withListeners(ctx, options, async (cluster, listeners) => {
       const measure = async (): Promise<Checkpoint> => {
         await settle(listeners, 2_000);
+        await commandsDone(listeners);
         const usage = listeners.map((l) => procUsage(pidOf(l)));
         const rss = listeners.map((l) => rssBreakdown(pidOf(l)));
         const memory: MemoryLine[] = [];
@@ -167,7 +168,7 @@ export const soakPart: BenchPart = {
       });
       const fdsSame = listeners.every((_, k) => final.usage[k]!.fds === first.usage[k]!.fds);
       return [
-        `Workload: a 3-node sandbox cluster (token ${tokenMs} ms, token_coefficient 0, knet ping timeout ${KNET_PING.timeoutMs / 1000} s, static ARP entries between the nodes: tuned so that each change is only corosync's token loss or merge, see bench/cost/soak.ts) with \`corolistener run\` (started with the \`Environment=\` of systemd/corolistener.service: ${unitEnv}) and the fake VMmanager on every node; n3's link was cut and healed ${last / 2} times, ${last} membership changes (each waited for on n1 with a C libquorum client), in ${elapsed.toFixed(0)} s (${((elapsed / last) * 1000).toFixed(0)} ms per change, checkpoints not counted; medians: link down → n1's new membership ${median(times.cut).toFixed(0)} ms, link up → membership ${median(times.heal).toFixed(0)} ms, the \`ip link set\` command itself ${median(times.ip).toFixed(0)} ms). At each checkpoint (after a heal) the listeners are left to settle (one master, two slaves) plus 2 s; then RSS and open fds from /proc, then the V8 heap in use right after a full GC: the listeners preload \`bench/cost/listener-instrument.ts\`, which on SIGUSR2 runs \`gc()\` and prints \`process.memoryUsage()\` (it adds nothing else to the daemon; measuring forces a GC, so RSS is read before). n1 is the master (it reports n3 failed on every cut); n3 suspends and comes back as slave each time.`,
+        `Workload: a 3-node sandbox cluster (token ${tokenMs} ms, token_coefficient 0, knet ping timeout ${KNET_PING.timeoutMs / 1000} s, static ARP entries between the nodes: tuned so that each change is only corosync's token loss or merge, see bench/cost/soak.ts) with \`corolistener run\` (started with the \`Environment=\` of systemd/corolistener.service: ${unitEnv}) and the fake VMmanager on every node; n3's link was cut and healed ${last / 2} times, ${last} membership changes (each waited for on n1 with a C libquorum client), in ${elapsed.toFixed(0)} s (${((elapsed / last) * 1000).toFixed(0)} ms per change, checkpoints not counted; medians: link down → n1's new membership ${median(times.cut).toFixed(0)} ms, link up → membership ${median(times.heal).toFixed(0)} ms, the \`ip link set\` command itself ${median(times.ip).toFixed(0)} ms). At each checkpoint (after a heal) the listeners are left to settle (one master, two slaves) plus 2 s, and until the commands they started for the last change have ended; then RSS and open fds from /proc, then the V8 heap in use right after a full GC: the listeners preload \`bench/cost/listener-instrument.ts\`, which on SIGUSR2 runs \`gc()\` and prints \`process.memoryUsage()\` (it adds nothing else to the daemon; measuring forces a GC, so RSS is read before). n1 is the master (it reports n3 failed on every cut); n3 suspends and comes back as slave each time.`,
         '',
         ...table(['listener', ...points.map((n) => `after ${n} changes: RSS MiB / heap after GC: data + code MiB / fds`), 'quorum decisions logged'], rows, ['l']),
         '',
