@@ -21,6 +21,7 @@ describe('the daemon environment from systemd/corolistener.service', () => {
   it('ships the memory settings the soak benchmark measured, in a form node accepts from NODE_OPTIONS', () => {
     const env = parseUnitEnvironment(readFileSync(serviceUnitPath(), 'utf8'));
     expect(env.MALLOC_ARENA_MAX).toBe('2');
+    expect(env.MALLOC_MMAP_THRESHOLD_).toBe('131072');
     const flags = env.NODE_OPTIONS!.split(' ');
     expect(flags).toContain('--max-semi-space-size=1');
     for (const f of flags) expect(process.allowedNodeEnvironmentFlags.has(f.split('=')[0]!)).toBe(true);
