@@ -21,6 +21,8 @@ export interface MemoryLine {
   codeAndMetadata: number;
   /** Of heapUsed: bytecode and its metadata. */
   bytecodeAndMetadata: number;
+  /** v8.getHeapSpaceStatistics() after the GC: committed (size) and resident (physical) bytes per space. */
+  spaces?: Record<string, { size: number; physical: number }>;
 }
 
 export interface OriginLine {

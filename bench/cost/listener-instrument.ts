@@ -14,7 +14,7 @@
 // scripts of the fake VMmanager) do not load it.
 import { writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { getHeapCodeStatistics, setFlagsFromString } from 'node:v8';
+import { getHeapCodeStatistics, getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { INSTRUMENT_PREFIX, type MemoryLine, type OriginLine } from './instrument';
 
@@ -42,6 +42,9 @@ function install(): void {
       ...process.memoryUsage(),
       codeAndMetadata: code.code_and_metadata_size,
       bytecodeAndMetadata: code.bytecode_and_metadata_size,
+      // Committed and resident bytes per V8 space: whether the young generation (new_space) or
+      // the old one holds the resident heap the GC left.
+      spaces: Object.fromEntries(getHeapSpaceStatistics().map((sp) => [sp.space_name, { size: sp.space_size, physical: sp.physical_space_size }])),
     });
   });
 }

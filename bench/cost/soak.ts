@@ -19,7 +19,15 @@
 // feedback and deoptimization data, not in the program's objects; glibc's malloc_stats (gdb)
 // at 100 and 600 changes showed the same bytes in use (7.7 MiB) while the arenas of V8's worker
 // threads kept ~2 MiB each of freed memory; the rest is libqb's IPC ring pages (table below).
+// Issue 16, A/B clusters side by side with V8's space statistics per checkpoint: V8's young
+// generation grew from 1 to 16 MiB semi-spaces after bursts of changes (0 to 32 MiB resident,
+// which made RSS swing between 73 and 89 MiB from one checkpoint to the next) and the 6-7 malloc
+// arenas from 1.5 to 7 MiB; the unit's NODE_OPTIONS=--max-semi-space-size=1 and
+// MALLOC_ARENA_MAX=2 (which the sandbox applies) bound both, at the same CPU per change, and its
+// MALLOC_MMAP_THRESHOLD_=131072 kept glibc's main heap at 3 MiB instead of 6-9.
+import { readFileSync } from 'node:fs';
 import { macOf, type SandboxCluster } from '../../dist/sandbox';
+import { parseUnitEnvironment, serviceUnitPath } from '../../dist/sandbox/service-environment';
 import { table, verdict } from '../lib/benchmarks-md';
 import { buildC, cSource } from '../lib/build-c';
 import { median } from '../lib/stats';
@@ -28,7 +36,7 @@ import { procUsage, rssBreakdown, type ProcUsage, type RssBreakdown } from '../l
 import { nodeProbe } from '../lib/probe';
 import { parseQuorumLine } from '../lib/quorum-line';
 import { instrumentedListenerEnv, memoryAfterGc, type MemoryLine } from './instrument';
-import { mib, pidOf, settle, withListeners } from './listeners';
+import { commandsDone, mib, pidOf, settle, withListeners } from './listeners';
 
 const DEFAULT_SOAK_CHANGES = 1000;
 const soakChanges = (): number => envInt('BENCH_SOAK_CHANGES', DEFAULT_SOAK_CHANGES, 2);
@@ -83,9 +91,13 @@ export const soakPart: BenchPart = {
       listener: { env: instrumentedListenerEnv({ traceGc: false }) },
       prepare: pinNeighbours,
     };
+    const unitEnv = Object.entries(parseUnitEnvironment(readFileSync(serviceUnitPath(), 'utf8')))
+      .map(([k, v]) => `\`${k}=${v}\``)
+      .join(', ');
     return withListeners(ctx, options, async (cluster, listeners) => {
       const measure = async (): Promise<Checkpoint> => {
         await settle(listeners, 2_000);
+        await commandsDone(listeners);
         const usage = listeners.map((l) => procUsage(pidOf(l)));
         const rss = listeners.map((l) => rssBreakdown(pidOf(l)));
         const memory: MemoryLine[] = [];
@@ -146,11 +158,18 @@ export const soakPart: BenchPart = {
       const rssGrowthWithoutIpc = listeners.map((_, k) => withoutIpc(final, k) / withoutIpc(first, k) - 1);
       const byKind = listeners.map((l, k) => {
         const [a, b] = [first.rss[k]!, final.rss[k]!];
-        return [l.node.name, `${mib(a.ipcKiB)} → ${mib(b.ipcKiB)} (of ${mib(b.ipcMappedKiB)} mapped)`, `${mib(a.anonKiB)} → ${mib(b.anonKiB)}`, `${mib(a.fileKiB)} → ${mib(b.fileKiB)}`];
+        const young = (m: MemoryLine): string => (m.spaces?.new_space ? mibOfBytes(m.spaces.new_space.size) : '?');
+        return [
+          l.node.name,
+          `${mib(a.ipcKiB)} → ${mib(b.ipcKiB)} (of ${mib(b.ipcMappedKiB)} mapped)`,
+          `${mib(a.anonKiB)} → ${mib(b.anonKiB)}`,
+          `${young(first.memory[k]!)} → ${young(final.memory[k]!)}`,
+          `${mib(a.fileKiB)} → ${mib(b.fileKiB)}`,
+        ];
       });
       const fdsSame = listeners.every((_, k) => final.usage[k]!.fds === first.usage[k]!.fds);
       return [
-        `Workload: a 3-node sandbox cluster (token ${tokenMs} ms, token_coefficient 0, knet ping timeout ${KNET_PING.timeoutMs / 1000} s, static ARP entries between the nodes: tuned so that each change is only corosync's token loss or merge, see bench/cost/soak.ts) with \`corolistener run\` and the fake VMmanager on every node; n3's link was cut and healed ${last / 2} times, ${last} membership changes (each waited for on n1 with a C libquorum client), in ${elapsed.toFixed(0)} s (${((elapsed / last) * 1000).toFixed(0)} ms per change, checkpoints not counted; medians: link down → n1's new membership ${median(times.cut).toFixed(0)} ms, link up → membership ${median(times.heal).toFixed(0)} ms, the \`ip link set\` command itself ${median(times.ip).toFixed(0)} ms). At each checkpoint (after a heal) the listeners are left to settle (one master, two slaves) plus 2 s; then RSS and open fds from /proc, then the V8 heap in use right after a full GC: the listeners preload \`bench/cost/listener-instrument.ts\`, which on SIGUSR2 runs \`gc()\` and prints \`process.memoryUsage()\` (it adds nothing else to the daemon; measuring forces a GC, so RSS is read before). n1 is the master (it reports n3 failed on every cut); n3 suspends and comes back as slave each time.`,
+        `Workload: a 3-node sandbox cluster (token ${tokenMs} ms, token_coefficient 0, knet ping timeout ${KNET_PING.timeoutMs / 1000} s, static ARP entries between the nodes: tuned so that each change is only corosync's token loss or merge, see bench/cost/soak.ts) with \`corolistener run\` (started with the \`Environment=\` of systemd/corolistener.service: ${unitEnv}) and the fake VMmanager on every node; n3's link was cut and healed ${last / 2} times, ${last} membership changes (each waited for on n1 with a C libquorum client), in ${elapsed.toFixed(0)} s (${((elapsed / last) * 1000).toFixed(0)} ms per change, checkpoints not counted; medians: link down → n1's new membership ${median(times.cut).toFixed(0)} ms, link up → membership ${median(times.heal).toFixed(0)} ms, the \`ip link set\` command itself ${median(times.ip).toFixed(0)} ms). At each checkpoint (after a heal) the listeners are left to settle (one master, two slaves) plus 2 s, and until the commands they started for the last change have ended; then RSS and open fds from /proc, then the V8 heap in use right after a full GC: the listeners preload \`bench/cost/listener-instrument.ts\`, which on SIGUSR2 runs \`gc()\` and prints \`process.memoryUsage()\` (it adds nothing else to the daemon; measuring forces a GC, so RSS is read before). n1 is the master (it reports n3 failed on every cut); n3 suspends and comes back as slave each time.`,
         '',
         ...table(['listener', ...points.map((n) => `after ${n} changes: RSS MiB / heap after GC: data + code MiB / fds`), 'quorum decisions logged'], rows, ['l']),
         '',
@@ -161,7 +180,13 @@ export const soakPart: BenchPart = {
         `Where the resident memory is, from /proc/PID/smaps, after ${checkpoints[0]} → after ${last} changes (MiB):`,
         '',
         ...table(
-          ['listener', "corosync IPC rings (libqb's shared-memory ring buffers, one set per connection)", 'anonymous (V8 heap, malloc arenas, stacks)', 'files (node, libraries, the addon)'],
+          [
+            'listener',
+            "corosync IPC rings (libqb's shared-memory ring buffers, one set per connection)",
+            'anonymous (V8 heap, malloc arenas, stacks)',
+            "of which V8's young generation (committed, after the GC)",
+            'files (node, libraries, the addon)',
+          ],
           byKind,
           ['l'],
         ),

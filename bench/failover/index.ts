@@ -8,7 +8,7 @@ import { cpus } from 'node:os';
 import { SUMMARY_HEADERS, summaryRow, table, verdict } from '../lib/benchmarks-md';
 import { envInt, type BenchPart, type PartContext } from '../lib/part';
 import { percentile, median } from '../lib/stats';
-import { buildTools, FailoverSandbox, type Contender, type Failover, type Tools } from './sandbox';
+import { buildTools, FailoverSandbox, type Contender, type Failover, type NodeUsage, type Tools, SETTLE_MS } from './sandbox';
 
 const REACTION_TARGET_P99_MS = 50;
 const OVERHEAD_TARGET_P95_MS = 100;
@@ -184,8 +184,12 @@ export const scalePart: BenchPart = {
     const rows: string[][] = [];
     const verdicts: string[] = [];
     const breakdown: string[] = [];
+    const costRows: string[][] = [];
+    const waiting: string[] = [];
     for (const nodes of [5, 16]) {
       const runs = await failovers('corolistener', nodes, count, tools, ctx);
+      costRows.push(...cpuRows(nodes, runs));
+      waiting.push(masterWaiting(nodes, runs));
       const m = (f: (x: Failover) => number): string => ms(median(runs.map(f)));
       const mx = (f: (x: Failover) => number): string => ms(Math.max(...runs.map(f)));
       rows.push([
@@ -211,7 +215,7 @@ export const scalePart: BenchPart = {
       '',
       `Target (as for 3 nodes): overhead above corosync's detection under ${OVERHEAD_TARGET_P95_MS} ms: ${verdicts.join('; ')}.`,
       '',
-      `Where the overhead goes (medians): ${breakdown.join('; ')}. A sandbox of N nodes runs N corosyncs and N listeners on this machine's ${cpus().length} CPUs, and every surviving listener reacts to the same membership change at once (writes its state, broadcasts its failure records, runs its commands), so with 16 nodes each step of the new master waits for a CPU: even detection → decision, which is microseconds of engine work (see the Decision engine section), takes longer. On a real cluster every node has its own CPUs.`,
+      `Where the overhead goes (medians): ${breakdown.join('; ')}. A sandbox of N nodes runs N corosyncs and N listeners on this machine's ${cpus().length} CPUs, and every surviving listener reacts to the same membership change at once (writes its state, broadcasts its failure records, runs its commands), so with 16 nodes each step of the new master waits for a CPU: even detection → decision, which is microseconds of engine work (see the Decision engine section), takes longer. On a real cluster every node has its own CPUs. What the listeners no longer do on each change (issue 16, docs/design.md §5 "Work per membership change"): log the decisions that repeat the one before (debug level), append the history once per decision (once per burst now), read every member's config version from a busy corosync before the takeover's first step (only those the engine lacks now).`,
       '',
       ...table(
         [
@@ -226,6 +230,72 @@ export const scalePart: BenchPart = {
         ],
         rows,
       ),
+      '',
+      `What each listener costs (the scheduler's own accounting, /proc/PID/task/*/schedstat: CPU time of all the process's threads; medians over the failovers; "slaves" is the median slave of each failover and the slowest one). Cut → reply: from the cut until the client's first reply (the listeners sleep until corosync's detection, so this is their reaction); + ${SETTLE_S} s: the whole change, the slaves' installing the new master's corosync.conf included. The old master is cut off, not stopped: it suspends on the same CPUs. corosync's own CPU in the same windows (16 of them on this machine) is the last two columns, for scale: most of it is its detection and membership protocol before the listeners wake.`,
+      '',
+      ...table(
+        [
+          'nodes',
+          'listener',
+          'CPU ms, cut → reply',
+          `CPU ms, cut → reply + ${SETTLE_S} s`,
+          'of which main thread ms (cut → reply)',
+          "its corosync's CPU ms, cut → reply",
+          `its corosync's CPU ms, + ${SETTLE_S} s`,
+        ],
+        costRows,
+        ['r', 'l'],
+      ),
+      '',
+      `How much of the new master's overhead is waiting for a CPU: ${waiting.join('; ')}. Wait = time its event loop thread was runnable but not running (schedstat's run-queue delay) between the cut and the reply, next to the overhead (reply − detection) and the CPU its main thread actually used.`,
     ];
   },
 };
+
+/** Seconds counted after the reply (FailoverSandbox's settle window, SETTLE_MS there). */
+const SETTLE_S = SETTLE_MS / 1000;
+
+/** Per-role CPU rows for one cluster size: the new master, the old master, slaves (median and max). */
+function cpuRows(nodes: number, runs: readonly Failover[]): string[][] {
+  const withUsage = runs.filter((f) => f.usage !== undefined);
+  if (withUsage.length === 0) return [];
+  const of = (pick: (f: Failover) => NodeUsage[], value: (u: NodeUsage) => number | undefined, agg: (xs: number[]) => number): string => {
+    const xs = withUsage.map((f) =>
+      agg(
+        pick(f)
+          .map(value)
+          .filter((x): x is number => x !== undefined),
+      ),
+    );
+    return ms(median(xs));
+  };
+  const role = (r: NodeUsage['role']) => (f: Failover) => f.usage!.filter((u) => u.role === r);
+  const cells = (pick: (f: Failover) => NodeUsage[], agg: (xs: number[]) => number): string[] => [
+    of(pick, (u) => u.toReply.listener.cpuMs, agg),
+    of(pick, (u) => u.toSettled.listener.cpuMs, agg),
+    of(pick, (u) => u.toReply.listener.mainCpuMs, agg),
+    of(pick, (u) => u.toReply.corosync?.cpuMs, agg),
+    of(pick, (u) => u.toSettled.corosync?.cpuMs, agg),
+  ];
+  const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+  const all = (f: Failover) => f.usage!;
+  return [
+    [String(nodes), 'new master', ...cells(role('new master'), sum)],
+    [String(nodes), 'old master (cut off)', ...cells(role('old master'), sum)],
+    [String(nodes), `slaves (${nodes - 2}): median`, ...cells(role('slave'), median)],
+    [String(nodes), 'slaves: the slowest', ...cells(role('slave'), (xs) => Math.max(...xs))],
+    [String(nodes), `all ${nodes} listeners: sum`, ...cells(all, sum)],
+  ];
+}
+
+/** The new master's run-queue wait and main-thread CPU between the cut and the reply, next to its overhead (medians). */
+function masterWaiting(nodes: number, runs: readonly Failover[]): string {
+  const withUsage = runs.filter((f) => f.usage !== undefined);
+  if (withUsage.length === 0) return `${nodes} nodes: not measured`;
+  const master = (f: Failover): NodeUsage => f.usage!.find((u) => u.role === 'new master')!;
+  const wait = median(withUsage.map((f) => master(f).toReply.listener.mainWaitMs));
+  const cpu = median(withUsage.map((f) => master(f).toReply.listener.mainCpuMs));
+  const overhead = median(withUsage.map((f) => after(f, 'replyMs', 'detectMs')));
+  const stepsMs = median(withUsage.map((f) => f.steps.filter((x) => x.effect !== 'startService').reduce((a, x) => a + x.durationMs, 0)));
+  return `${nodes} nodes: overhead ${ms(overhead)} ms, of which its event loop waited ${ms(wait)} ms for a CPU (${((100 * wait) / overhead).toFixed(0)} %) and ran ${ms(cpu)} ms; its takeover steps before startService took ${ms(stepsMs)} ms by its log`;
+}

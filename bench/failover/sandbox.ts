@@ -9,6 +9,7 @@ import { createCluster, DEFAULT_CLOUD_IP, holdersOf, macOf, recorderScript, star
 import { buildC, cSource } from '../lib/build-c';
 import { repoPath } from '../lib/paths';
 import { clientProbe, LineProbe, nodeProbe } from '../lib/probe';
+import { schedUsage, type SchedUsage } from '../lib/proc-usage';
 import { BASELINE_LOG, baselineTimes, daemonTimes } from './own-logs';
 import { parseQuorumLine, type QuorumSample } from '../lib/quorum-line';
 import { parseArpLine, parseIpMonitor, pingParser, type AddressEvent, type GratuitousArp, type PingReply } from './watchers';
@@ -62,7 +63,27 @@ export interface Failover {
   tokenMs: number;
   /** corolistener: its takeover plan's steps up to startService, with their durations (its log). */
   steps: Array<{ effect: string; durationMs: number }>;
+  /**
+   * corolistener: what every node's listener and corosync used of the CPUs from the cut
+   * until the reply was seen (`toReply`) and until 5 s after it (`toSettled`, the whole change:
+   * the slaves' answers, the new master's configuration distribution). Between the cut and the
+   * detection the listeners sleep: this is their reaction to the change.
+   */
+  usage?: NodeUsage[];
 }
+
+export interface NodeUsage {
+  node: string;
+  /** The old master is cut off, not gone: it reacts too (suspends), on the same CPUs. */
+  role: 'old master' | 'new master' | 'slave';
+  toReply: { listener: SchedUsage; corosync: SchedUsage | null };
+  toSettled: { listener: SchedUsage; corosync: SchedUsage | null };
+}
+
+/** How long to keep counting after the reply: the slaves' answers and the new master's later steps. */
+export const SETTLE_MS = 5_000;
+
+const minus = (a: SchedUsage, b: SchedUsage): SchedUsage => ({ cpuMs: a.cpuMs - b.cpuMs, mainWaitMs: a.mainWaitMs - b.mainWaitMs, mainCpuMs: a.mainCpuMs - b.mainCpuMs });
 
 export class FailoverSandbox {
   private readonly quorum = new Map<string, LineProbe<QuorumSample>>();
@@ -193,11 +214,14 @@ export class FailoverSandbox {
     const arpMark = this.arp.samples.length;
 
     const tokenMs = await this.runtimeTokenMs(oldMaster);
+    const everyNode = this.cluster.nodes.map((n) => n.name);
+    const usageAtCut = this.usageSnapshot(everyNode);
     const cutMs = nowMs();
     await this.cluster.cut(oldMaster);
     const seen = await Promise.all(survivors.map((n) => this.quorum.get(n.name)!.waitFor((s) => !s.members.includes(old.nodeId), `quorum change without ${oldMaster}`, 60_000, marks.get(n.name))));
     const detectMs = Math.min(...seen.map((s) => Number(s.realNs / 1000n) / 1000));
     const reply = await this.ping.waitFor((r) => r.atMs > detectMs, `ping reply from ${CLUSTER_IP} after the failover`, 60_000, pingMark);
+    const usageAtReply = this.usageSnapshot(everyNode);
     const added = await Promise.race(
       survivors.map(async (n) => ({
         node: n.name,
@@ -208,6 +232,21 @@ export class FailoverSandbox {
     const mac = await macOf(this.cluster, newMaster);
     const arp = await this.arp.waitFor((a) => a.ip === CLUSTER_IP && a.mac === mac, `gratuitous ARP from ${newMaster}`, 30_000, arpMark);
     const { decisionMs, spawnMs, steps } = await this.ownTimes(newMaster, cutMs);
+    let usage: NodeUsage[] | undefined;
+    if (this.contender === 'corolistener') {
+      await delay(Math.max(0, reply.atMs + SETTLE_MS - nowMs()));
+      const usageSettled = this.usageSnapshot(everyNode);
+      const diff = (later: typeof usageAtCut, node: string) => {
+        const [a, b] = [later.get(node)!, usageAtCut.get(node)!];
+        return { listener: minus(a.listener, b.listener), corosync: a.corosync && b.corosync ? minus(a.corosync, b.corosync) : null };
+      };
+      usage = everyNode.map((node) => ({
+        node,
+        role: node === newMaster ? 'new master' : node === oldMaster ? 'old master' : 'slave',
+        toReply: diff(usageAtReply, node),
+        toSettled: diff(usageSettled, node),
+      }));
+    }
 
     return {
       contender: this.contender,
@@ -223,7 +262,21 @@ export class FailoverSandbox {
       replyMs: reply.atMs,
       tokenMs,
       steps,
+      usage,
     };
+  }
+
+  /** corolistener: the scheduler's accounting of every listener (and its corosync) on `nodes` now. */
+  private usageSnapshot(nodes: readonly string[]): Map<string, { listener: SchedUsage; corosync: SchedUsage | null }> {
+    const out = new Map<string, { listener: SchedUsage; corosync: SchedUsage | null }>();
+    if (this.contender !== 'corolistener') return out;
+    for (const node of nodes) {
+      const pid = this.listeners.get(node)?.pid;
+      if (pid === null || pid === undefined) throw new Error(`the listener on ${node} is not running`);
+      const corosync = this.cluster.corosyncPid(node);
+      out.set(node, { listener: schedUsage(pid), corosync: corosync === null ? null : schedUsage(corosync) });
+    }
+    return out;
   }
 
   /** The decision and the ServiceStartCommand spawn, from the contender's own log on `node` (waits up to 30 s). */

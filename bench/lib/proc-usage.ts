@@ -95,3 +95,33 @@ export function parseSmaps(text: string): RssBreakdown {
 export function rssBreakdown(pid: number): RssBreakdown {
   return parseSmaps(readFileSync(`/proc/${pid}/smaps`, 'utf8'));
 }
+
+/** CPU and run-queue time from the scheduler's own accounting (/proc/PID/task/TID/schedstat, ns precision; ms here). */
+export interface SchedUsage {
+  /** On a CPU, all threads. */
+  cpuMs: number;
+  /** Runnable but waiting for a CPU, main thread (for Node: the event loop). */
+  mainWaitMs: number;
+  /** On a CPU, main thread alone. */
+  mainCpuMs: number;
+}
+
+/** Sums /proc/PID/task/TID/schedstat ("run ns, wait ns, timeslices") over the threads of `pid`. */
+export function schedUsage(pid: number): SchedUsage {
+  const out: SchedUsage = { cpuMs: 0, mainWaitMs: 0, mainCpuMs: 0 };
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8');
+    } catch {
+      continue; // the thread just ended
+    }
+    const [run, wait] = text.trim().split(' ').map(Number) as [number, number];
+    out.cpuMs += run / 1e6;
+    if (tid === String(pid)) {
+      out.mainCpuMs = run / 1e6;
+      out.mainWaitMs = wait / 1e6;
+    }
+  }
+  return out;
+}

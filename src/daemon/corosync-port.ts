@@ -71,9 +71,48 @@ export function readMemberVersions(cmap: Cmap, members: readonly number[]): Reco
   return versions;
 }
 
+/**
+ * cmap reports members' config versions one key at a time: after a takeover's reload, one
+ * notification per member (twice), each a decision of its own on every listener. These handlers
+ * merge the versions reported in a row into one onMemberVersions (a later value of a node wins, as
+ * it would have one decision later), delivered at the end of the loop turn or right before any
+ * other event, so nothing else is reordered around them: the engine sees what it would have
+ * seen had cmap reported them in one notification.
+ */
+export function mergeMemberVersions(handlers: CorosyncHandlers, defer: (flush: () => void) => void = (f) => setImmediate(f)): CorosyncHandlers {
+  let pending: Record<number, number> | undefined;
+  const flush = (): void => {
+    if (pending === undefined) return;
+    const versions = pending;
+    pending = undefined;
+    handlers.onMemberVersions(versions);
+  };
+  const after =
+    <A extends unknown[]>(fn: (...args: A) => void) =>
+    (...args: A): void => {
+      flush();
+      fn(...args);
+    };
+  return {
+    onQuorum: after((e) => handlers.onQuorum(e)),
+    onMessage: after((m) => handlers.onMessage(m)),
+    onConfigChanged: after(() => handlers.onConfigChanged()),
+    onDisconnect: after((err) => handlers.onDisconnect(err)),
+    onGroupMembership: after((e) => handlers.onGroupMembership?.(e)),
+    onMemberVersions: (versions) => {
+      if (pending === undefined) {
+        pending = {};
+        defer(flush);
+      }
+      Object.assign(pending, versions);
+    },
+  };
+}
+
 /** The real corosync, through the binding. */
 export class NativeCorosyncPort implements CorosyncPort {
-  connect(handlers: CorosyncHandlers): CorosyncSession {
+  connect(given: CorosyncHandlers): CorosyncSession {
+    const handlers = mergeMemberVersions(given);
     const opened: Array<{ close(): void }> = [];
     try {
       const cmap = new Cmap();

@@ -18,10 +18,33 @@ export interface Observers {
   desk: OperatorDesk;
 }
 
+/**
+ * Whether a decision only repeats the one before: no effects, the same role and master, the same
+ * explanation, and not a membership report (every quorum or disconnection decision is logged).
+ * After a membership change each other member's failure records (and, after a takeover, each
+ * member's config version) arrive one by one: ~50 decisions per listener in a 16-node cluster,
+ * most saying "slave (master N): a higher-priority member is master" again. Those go to the debug
+ * level; the decision history (`corolistener history`) keeps every one.
+ */
+export function repeatsDecision(decision: Decision, event: EngineEvent, before: EngineState, previousExplanation: string | undefined): boolean {
+  const s = decision.state;
+  return (
+    decision.effects.length === 0 &&
+    event.type !== 'quorum' &&
+    event.type !== 'disconnected' &&
+    s.role === before.role &&
+    s.masterId === before.masterId &&
+    decision.explanation === previousExplanation
+  );
+}
+
 export function onDecision(o: Observers): (decision: Decision, event: EngineEvent, before: EngineState) => void {
+  let previousExplanation: string | undefined;
   return (decision, event, before) => {
     const s = decision.state;
-    o.logger.info(
+    const repeat = repeatsDecision(decision, event, before, previousExplanation);
+    previousExplanation = decision.explanation;
+    o.logger[repeat ? 'debug' : 'info'](
       {
         event: 'decision',
         trigger: event.type,

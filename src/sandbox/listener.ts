@@ -18,6 +18,7 @@ import { parseStatusReport, type StatusReport } from '../daemon/report';
 import type { CommandResult } from './command';
 import type { NodeRef, SandboxCluster, SandboxNode } from './cluster';
 import { readCalls, renderFakeVmmgrConf, type FakeVmmgrOptions, type VmmgrCall } from './fake-vmmgr';
+import { serviceEnvironment } from './service-environment';
 import { signal, waitExited } from './procfs';
 import { isAlive } from '../util/process-identity';
 
@@ -137,7 +138,8 @@ export class SandboxListener {
       child = this.cluster.spawn(this.node.name, [process.execPath, ...listenerRunArgs()], {
         stdio: ['ignore', out, out],
         detached: true,
-        env: cleanEnv(this.options.env),
+        // As systemd starts it (the unit's Environment=, e.g. its memory settings), then ours.
+        env: cleanEnv(serviceEnvironment(this.options.env)),
       });
     } finally {
       fs.closeSync(out);
