@@ -152,6 +152,9 @@ ArpProbe::ArpProbe(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ArpProbe>(
     if (rc == 0)
       rc = timer_watcher_.Start(env, loop, timer_fd_, [this](int status, int) { OnWindowOver(status); });
     if (rc != 0) throw Napi::Error::New(env, std::string("uv_poll_start: ") + uv_strerror(rc));
+    int on = 1;
+    setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);  // a measurement only: optional
+    clock_gettime(CLOCK_REALTIME, &sent_at_);                     // the receive stamps' clock
     // RFC 5227 probe: sender IP 0.0.0.0 (claims nothing), target hardware address zero.
     int err = SendArp(fd_, iface_, kRequest, in_addr{}, Mac{}, ip_);
     if (err != 0) throw MakeSystemError(env, err, "send ARP probe on " + dev);
@@ -188,8 +191,16 @@ int ArpProbe::Drain() {
   for (;;) {
     uint8_t buf[128];
     sockaddr_ll from = {};
-    socklen_t from_len = sizeof from;
-    ssize_t n = recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &from_len);
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    iovec iov = {buf, sizeof buf};
+    msghdr msg = {};
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof from;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = recvmsg(fd_, &msg, 0);
     if (n < 0) {
       if (errno == EINTR) continue;
       return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : errno;
@@ -206,8 +217,14 @@ int ArpProbe::Drain() {
     static const uint8_t zero[4] = {0, 0, 0, 0};
     bool claims = memcmp(p.spa, &ip_, 4) == 0;
     bool probes = ntohs(p.op) == kRequest && memcmp(p.spa, zero, 4) == 0 && memcmp(p.tpa, &ip_, 4) == 0;
-    if ((claims || probes) && std::find(holders_.begin(), holders_.end(), sender) == holders_.end()) {
-      holders_.push_back(sender);
+    if (!(claims || probes)) continue;
+    if (std::find(holders_.begin(), holders_.end(), sender) == holders_.end()) holders_.push_back(sender);
+    if (answered_after_ms_ >= 0) continue;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
+      timespec at;
+      memcpy(&at, CMSG_DATA(c), sizeof at);
+      answered_after_ms_ = (at.tv_sec - sent_at_.tv_sec) * 1e3 + (at.tv_nsec - sent_at_.tv_nsec) / 1e6;
     }
   }
 }
@@ -244,7 +261,8 @@ void ArpProbe::Finish(int err) {
   std::unique_ptr<Napi::AsyncContext> context = std::move(async_context_);
   done_.Reset();
   self_.Reset();
-  napi_value argv[2];
+  napi_value argv[3];
+  argv[2] = answered_after_ms_ >= 0 ? Napi::Number::New(env, answered_after_ms_) : env.Undefined();
   if (err != 0) {
     argv[0] = MakeSystemError(env, err, "ARP probe").Value();
     argv[1] = env.Undefined();
@@ -255,7 +273,7 @@ void ArpProbe::Finish(int err) {
     argv[1] = macs;
   }
   napi_value result;
-  if (napi_make_callback(env, *context, self, done, 2, argv, &result) != napi_ok) {
+  if (napi_make_callback(env, *context, self, done, 3, argv, &result) != napi_ok) {
     // The callback threw: an uncaught exception, as from any other event source.
     bool pending = false;
     napi_value exception = nullptr;

@@ -9,6 +9,7 @@
 #pragma once
 #include <napi.h>
 #include <netinet/in.h>
+#include <time.h>
 
 #include <array>
 #include <string>
@@ -43,7 +44,10 @@ int SendArp(int fd, const Interface& iface, uint16_t op, in_addr sender_ip, cons
             in_addr target_ip);
 
 // new ArpProbe(dev, ip, windowMs, done): sends one probe for `ip` and listens `windowMs` after
-// it left; then done(null, macs), macs being the hosts that claimed the address (empty: free).
+// it left; then done(null, macs, answeredAfterMs), macs being the hosts that claimed the address
+// (empty: free) and answeredAfterMs the time from the probe's send to the kernel's receive
+// timestamp of the first claim (SO_TIMESTAMPNS: the holder's answer time, without our own
+// scheduling delay; what the window must cover, bench/arp).
 // A claim ends the window at once. done(error) on a failure after the probe was sent; errors
 // before it (no device, link down) are thrown by the constructor. cancel() stops it silently.
 class ArpProbe : public Napi::ObjectWrap<ArpProbe> {
@@ -69,6 +73,8 @@ class ArpProbe : public Napi::ObjectWrap<ArpProbe> {
   FdWatcher socket_watcher_;
   FdWatcher timer_watcher_;
   std::vector<Mac> holders_;
+  timespec sent_at_{};
+  double answered_after_ms_ = -1;  // < 0: no claim
   Napi::FunctionReference done_;
   Napi::ObjectReference self_;  // strong while running: a probe in flight is not collected
   std::unique_ptr<Napi::AsyncContext> async_context_;

@@ -60,19 +60,24 @@ export class NativeNetwork implements ClusterIpNetwork {
     this.open().announce(dev, ip, mode);
   }
 
-  probe(dev: string, ip: string, windowMs: number, signal?: AbortSignal): Promise<string[]> {
+  async probe(dev: string, ip: string, windowMs: number, signal?: AbortSignal): Promise<string[]> {
+    return (await this.probeTimed(dev, ip, windowMs, signal)).holders;
+  }
+
+  /** probe(), and when someone answered, the ms from the send to the kernel's receipt of the answer. */
+  probeTimed(dev: string, ip: string, windowMs: number, signal?: AbortSignal): Promise<{ holders: string[]; answeredAfterMs?: number }> {
     if (signal?.aborted) return Promise.reject(abortError(ip));
     const { ArpProbe } = this.native();
-    return new Promise<string[]>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       const onAbort = () => {
         probe.cancel();
         reject(abortError(ip));
       };
       // The constructor sends the probe (or throws, e.g. ENODEV, ENETDOWN: then nothing listens).
-      const probe = new ArpProbe(dev, ip, windowMs, (error, holders) => {
+      const probe = new ArpProbe(dev, ip, windowMs, (error, holders, answeredAfterMs) => {
         signal?.removeEventListener('abort', onAbort);
         if (error !== null) reject(error);
-        else resolve(holders ?? []);
+        else resolve({ holders: holders ?? [], ...(answeredAfterMs === undefined ? {} : { answeredAfterMs }) });
       });
       signal?.addEventListener('abort', onAbort, { once: true });
     });

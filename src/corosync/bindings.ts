@@ -185,10 +185,12 @@ export interface NativeArpProbe {
 }
 /**
  * Sends an RFC 5227 probe for `ip` on `dev` (throws when it cannot: no device, link down) and
- * listens `windowMs` after it left; `done(null, macs)` with the hosts that claimed the address
- * (empty: nobody), at the window's end or at once on a claim; `done(error)` if listening failed.
+ * listens `windowMs` after it left; `done(null, macs, answeredAfterMs)` with the hosts that claimed
+ * the address (empty: nobody), at the window's end or at once on a claim; `done(error)` if
+ * listening failed. answeredAfterMs: from the send to the kernel's receive timestamp of the first
+ * claim (the holder's answer time without our scheduling delay), when there was one.
  */
-export type NativeArpProbeClass = new (dev: string, ip: string, windowMs: number, done: (error: NativeNetError | null, holders?: string[]) => void) => NativeArpProbe;
+export type NativeArpProbeClass = new (dev: string, ip: string, windowMs: number, done: (error: NativeNetError | null, holders?: string[], answeredAfterMs?: number) => void) => NativeArpProbe;
 
 export interface Addon {
   setErrorClass(ctor: typeof CorosyncError): void;

@@ -74,7 +74,7 @@ describe('ClusterIp with the addon network (no processes)', () => {
     const ip = clusterIp(net);
     expect(await ip.ensurePresent()).toEqual({ changed: true });
     // The probe starts first (it takes longest), the status read beside it.
-    expect(net.calls.slice(0, 5)).toEqual([`probe ${IP} 10`, 'addresses', `add ${IP}/24`, 'addresses', 'arp request']);
+    expect(net.calls.slice(0, 5)).toEqual([`probe ${IP} 5`, 'addresses', `add ${IP}/24`, 'addresses', 'arp request']);
     expect(net.addrs.get(IP)).toBe(24);
     await ip.announced();
     expect(net.announced).toHaveLength(5);
