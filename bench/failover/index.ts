@@ -49,8 +49,12 @@ const WATCHERS =
 
 /** Section 2 from corolistener's failovers (beside the baseline's) and those under load (alone). */
 function reactionSection(runs: Failover[], loaded: Failover[]): string[] {
-  const detectToIp = runs.map((f) => after(f, 'ipMs', 'detectMs'));
-  const loadedDetectToIp = loaded.map((f) => after(f, 'ipMs', 'detectMs'));
+  // The C probe is a process like any other: on a busy machine it may be scheduled after the
+  // daemon has decided (negative detection → decision below). Then the decision is the
+  // earliest sign of the detection, so the target is never measured from a late observer.
+  const detectToIp = (f: Failover): number => f.ipMs - Math.min(f.detectMs, f.decisionMs);
+  const quiet = runs.map(detectToIp);
+  const busy = loaded.map(detectToIp);
   const rows = [
     { label: 'decision → cluster IP present (ms)', xs: runs.map((f) => after(f, 'ipMs', 'decisionMs')) },
     { label: 'decision → first gratuitous ARP (ms)', xs: runs.map((f) => after(f, 'arpMs', 'decisionMs')) },
@@ -68,13 +72,13 @@ function reactionSection(runs: Failover[], loaded: Failover[]): string[] {
     ...table(
       SUMMARY_HEADERS,
       [
-        summaryRow('**corosync detection → cluster IP present (ms)**', detectToIp),
+        summaryRow('**corosync detection → cluster IP present (ms)**', quiet),
         ...rows.map((r) => summaryRow(r.label, r.xs)),
         summaryRow('corosync detection → decision (ms)', context),
         ...(loaded.length === 0
           ? []
           : [
-              summaryRow(`loaded (${cpus().length} busy loops, ${loaded.length} runs): **corosync detection → cluster IP present (ms)**`, loadedDetectToIp),
+              summaryRow(`loaded (${cpus().length} busy loops, ${loaded.length} runs): **corosync detection → cluster IP present (ms)**`, busy),
               summaryRow(
                 'loaded: corosync detection → decision (ms)',
                 loaded.map((f) => after(f, 'decisionMs', 'detectMs')),
@@ -88,6 +92,8 @@ function reactionSection(runs: Failover[], loaded: Failover[]): string[] {
       ['l'],
     ),
     '',
+    "Corosync detection → cluster IP present starts at the earlier of the C probe's quorum notification and the daemon's logged decision: under load the probe, a process like any other, is sometimes scheduled after the daemon decided (the negative detection → decision values).",
+    '',
     `The loaded runs: ${loaded.length} more failovers of corolistener alone (no baseline cluster beside it), each with one busy loop per core (\`bash -c 'while :; do :; done'\`, as scripts/test-under-load) running from before the cluster is set up until it is torn down (\`BENCH_FAILOVER_LOADED_RUNS\`).`,
     '',
     'Where the time goes: the steps the new master ran from its decision up to and including `startService`, one after the other (durations from its log):',
@@ -96,11 +102,11 @@ function reactionSection(runs: Failover[], loaded: Failover[]): string[] {
     '',
     "`addClusterIp` (src/actions/cluster-ip.ts, src/actions/native-net.ts): no process start. Its read-only checks, the duplicate-address probe (an RFC 5227 ARP probe from the addon on a packet socket, listening 5 ms after it leaves: see the ARP section) and the address status (an rtnetlink dump), are started by the daemon at the decision, before `persistState`, and run while the state is written ahead; the step waits for what is left of them, then adds the address through rtnetlink (the kernel's ACK), reads the addresses back to verify, and sends the first gratuitous ARP from the addon; the other four ARPs follow in the background, 200 ms apart.",
     '',
-    `Target (issue 16): corosync detection → cluster IP present, median ≤ ${DETECT_TO_IP_TARGET.quietMedianMs} ms and p99 ≤ ${DETECT_TO_IP_TARGET.quietP99Ms} ms: ${verdict(median(detectToIp) <= DETECT_TO_IP_TARGET.quietMedianMs && percentile(detectToIp, 99) <= DETECT_TO_IP_TARGET.quietP99Ms)} (median ${ms(median(detectToIp))} ms, p99 ${ms(percentile(detectToIp, 99))} ms; the baseline's cluster running beside it, load average in the header).`,
+    `Target (issue 16): corosync detection → cluster IP present, median ≤ ${DETECT_TO_IP_TARGET.quietMedianMs} ms and p99 ≤ ${DETECT_TO_IP_TARGET.quietP99Ms} ms: ${verdict(median(quiet) <= DETECT_TO_IP_TARGET.quietMedianMs && percentile(quiet, 99) <= DETECT_TO_IP_TARGET.quietP99Ms)} (median ${ms(median(quiet))} ms, p99 ${ms(percentile(quiet, 99))} ms; the baseline's cluster running beside it, load average in the header).`,
     '',
     loaded.length === 0
       ? 'Target (issue 16): under load, median ≤ 30 ms: not measured (BENCH_FAILOVER_LOADED_RUNS=0).'
-      : `Target (issue 16): under load, corosync detection → cluster IP present median ≤ ${DETECT_TO_IP_TARGET.loadedMedianMs} ms: ${verdict(median(loadedDetectToIp) <= DETECT_TO_IP_TARGET.loadedMedianMs)} (median ${ms(median(loadedDetectToIp))} ms, p99 ${ms(percentile(loadedDetectToIp, 99))} ms).`,
+      : `Target (issue 16): under load, corosync detection → cluster IP present median ≤ ${DETECT_TO_IP_TARGET.loadedMedianMs} ms: ${verdict(median(busy) <= DETECT_TO_IP_TARGET.loadedMedianMs)} (median ${ms(median(busy))} ms, p99 ${ms(percentile(busy, 99))} ms).`,
     '',
     ...rows.flatMap((r, i) => {
       const p99 = percentile(r.xs, 99);
