@@ -11,14 +11,16 @@
         "native/cpg.cc",
         "native/cmap.cc",
         "native/cfg.cc",
-        "native/votequorum.cc"
+        "native/votequorum.cc",
+        "native/arp.cc",
+        "native/net.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
-        "<!@(pkg-config --cflags-only-I libcpg libquorum libcmap libcfg libvotequorum libqb | sed 's/-I//g')"
+        "<!@(pkg-config --cflags-only-I libcpg libquorum libcmap libcfg libvotequorum libqb libmnl | sed 's/-I//g')"
       ],
       "libraries": [
-        "<!@(pkg-config --libs libcpg libquorum libcmap libcfg libvotequorum libqb)"
+        "<!@(pkg-config --libs libcpg libquorum libcmap libcfg libvotequorum libqb libmnl)"
       ],
       "defines": [
         "NAPI_VERSION=8",

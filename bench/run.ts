@@ -1,6 +1,7 @@
 // The benchmark runner: `npm run bench` runs every part, `npm run bench -- latency engine` only
 // those. Each part writes its own section of BENCHMARKS.md from the numbers of this run; a part
 // that fails gets a section saying so (and no numbers), and the exit code is 1.
+import { arpPart } from './arp';
 import { idlePart, soakPart } from './cost';
 import { enginePart } from './engine';
 import { failoverPart, scalePart } from './failover';
@@ -11,7 +12,7 @@ import { peersPart } from './peers';
 import { renderSection, verdict, writeSection } from './lib/benchmarks-md';
 import type { BenchPart } from './lib/part';
 
-const PARTS: readonly BenchPart[] = [latencyPart, failoverPart, idlePart, soakPart, scalePart, enginePart, fencingPart, profileSoakPart, peersPart];
+const PARTS: readonly BenchPart[] = [latencyPart, failoverPart, arpPart, idlePart, soakPart, scalePart, enginePart, fencingPart, profileSoakPart, peersPart];
 
 /** The exact command that reproduces this run, with the env knobs that were set. */
 function commandLine(args: readonly string[], parts: readonly BenchPart[]): string {

@@ -1,11 +1,13 @@
 // Entry point of the corolistener addon: one class per corosync handle, plus setErrorClass
-// (JS hands in CorosyncError once per environment).
+// (JS hands in CorosyncError once per environment), and the cluster IP's network calls (Net, ArpProbe).
 #include <napi.h>
 
+#include "arp.h"
 #include "cfg.h"
 #include "cmap.h"
 #include "cpg.h"
 #include "errors.h"
+#include "net.h"
 #include "quorum.h"
 #include "votequorum.h"
 
@@ -19,6 +21,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Cmap", Cmap::Define(env));
   exports.Set("Cfg", Cfg::Define(env));
   exports.Set("Votequorum", Votequorum::Define(env));
+  exports.Set("Net", Net::Define(env));
+  exports.Set("ArpProbe", ArpProbe::Define(env));
   return exports;
 }
 

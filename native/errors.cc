@@ -1,5 +1,7 @@
 #include "errors.h"
 
+#include <string.h>
+
 #include <string>
 
 namespace corolistener {
@@ -28,6 +30,16 @@ Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
   }
   env.GetInstanceData<AddonData>()->corosyncError = Napi::Persistent(info[0].As<Napi::Function>());
   return env.Undefined();
+}
+
+Napi::Error MakeSystemError(Napi::Env env, int err, const std::string& operation) {
+  const char* name = strerrorname_np(err);
+  std::string code = name != nullptr ? name : "E" + std::to_string(err);
+  Napi::Error error = Napi::Error::New(env, operation + " failed: " + code + " (" + strerror(err) + ")");
+  error.Set("code", Napi::String::New(env, code));
+  error.Set("errno", Napi::Number::New(env, err));
+  error.Set("operation", Napi::String::New(env, operation));
+  return error;
 }
 
 }  // namespace corolistener

@@ -1,6 +1,8 @@
 /*
  * arp-watch: prints every gratuitous ARP (sender IP == target IP, the announcement a new holder
- * of an address sends) seen on the network namespace's interfaces, with the time it arrived.
+ * of an address sends) seen on the network namespace's interfaces, with the time it arrived:
+ * the kernel's receive timestamp (SO_TIMESTAMPNS), so a watcher scheduled late on a busy machine
+ * still reports when the packet came (<mono_ns> is then derived from it).
  * Run in a sandbox client namespace, it shows when a failover became visible on the LAN,
  * independently of what the announcing process logs.
  *
@@ -44,12 +46,32 @@ int main(void) {
     perror("arp-watch: socket(AF_PACKET)");
     return 1;
   }
+  int on = 1;
+  int stamped = setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) == 0;
   printf("ready\n");
   while (!stop_requested) {
     struct arp_ipv4 arp;
-    ssize_t n = recv(fd, &arp, sizeof arp, 0);
+    char control[CMSG_SPACE(sizeof(struct timespec))];
+    struct iovec iov = {&arp, sizeof arp};
+    struct msghdr msg = {0};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = recvmsg(fd, &msg, 0);
     uint64_t real = now_ns(CLOCK_REALTIME);
     uint64_t mono = now_ns(CLOCK_MONOTONIC);
+    for (struct cmsghdr *c = stamped && n >= 0 ? CMSG_FIRSTHDR(&msg) : NULL; c != NULL;
+         c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
+      struct timespec at;
+      memcpy(&at, CMSG_DATA(c), sizeof at);
+      uint64_t kernel = (uint64_t)at.tv_sec * 1000000000ull + (uint64_t)at.tv_nsec;
+      if (kernel <= real) {
+        mono -= real - kernel; /* the same instant on the monotonic clock */
+        real = kernel;
+      }
+    }
     if (n < 0) {
       if (errno == EINTR) continue;
       perror("arp-watch: recv");
@@ -59,8 +81,8 @@ int main(void) {
     if (memcmp(arp.spa, arp.tpa, 4) != 0) continue; /* not gratuitous */
     char ip[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, arp.spa, ip, sizeof ip);
-    printf("arp %" PRIu64 " %" PRIu64 " %u %02x:%02x:%02x:%02x:%02x:%02x %s\n", real, mono, ntohs(arp.op), arp.sha[0],
-           arp.sha[1], arp.sha[2], arp.sha[3], arp.sha[4], arp.sha[5], ip);
+    printf("arp %" PRIu64 " %" PRIu64 " %u %02x:%02x:%02x:%02x:%02x:%02x %s\n", real, mono, ntohs(arp.op),
+           arp.sha[0], arp.sha[1], arp.sha[2], arp.sha[3], arp.sha[4], arp.sha[5], ip);
   }
   close(fd);
   return 0;

@@ -11,13 +11,17 @@ import { CommandFailedError, type CommandResult, type CommandRunner, formatArgv,
 
 export interface DuplicateCheckOptions {
   /**
-   * How long we listen for an answer after the probe has left (default 10 ms, DEFAULT_DAD_WINDOW_MS).
-   * A live holder answers a DAD probe from the kernel's ARP code in softirq context: on a LAN the
-   * reply is back in well under 1 ms, so 10 ms leaves an order of magnitude of headroom for a
-   * busy holder or switch. Listening longer would not catch a stalled old master either: the
-   * engine's quorum rule is what prevents two masters; this check guards against a live foreign
-   * holder of the address (for comparison: keepalived does no check at all, IPaddr2 only with
-   * run_arping=true). Networks with slower ARP (stretched L2 over a WAN) raise it.
+   * How long we listen for an answer after the probe has left (default DEFAULT_DAD_WINDOW_MS,
+   * 5 ms, through the addon; ARPING_DAD_WINDOW_MS with `arping`). Measured, not guessed (`npm run bench -- arp`, BENCHMARKS.md "ARP"): a live holder's
+   * answer reaches our socket 0.02 ms median, 0.06 ms at most after the probe leaves, quiet or
+   * with a busy loop per core (the holder's kernel answers in softirq context, ahead of any
+   * process); 5 ms is ~80x that, room for a switch or a holder busier than the sandbox's. A
+   * late wake-up of ours does not shrink it: when the window ends, every answer already queued
+   * is read first (the addon; arping counts queued replies on SIGTERM too). Listening longer
+   * would not catch a stalled old master either: the engine's quorum rule is what prevents two
+   * masters; this check guards against a live foreign holder of the address (for comparison:
+   * keepalived does no check at all, IPaddr2 only with run_arping=true). Networks with slower
+   * ARP (stretched L2 over a WAN) raise it.
    */
   readonly windowMs?: number;
 }
@@ -70,7 +74,13 @@ export function parseArpingReplies(stdout: string): string[] {
   return [...macs];
 }
 
-export const DEFAULT_DAD_WINDOW_MS = 10;
+export const DEFAULT_DAD_WINDOW_MS = 5;
+
+/**
+ * The window when the check runs as `arping -D` (injected runners): 10 ms, counted from arping's
+ * banner, which it prints just before the probe leaves; a process can lose the CPU in between.
+ */
+export const ARPING_DAD_WINDOW_MS = 10;
 
 /**
  * `arping -D -c 1 -w 1`, line-buffered by stdbuf: arping prints its banner right before the
@@ -109,7 +119,7 @@ const SUMMARY_END_RE = /^Received (\d+) response\(s\)[^\n]*\n/m;
  * outcome waits for the exit and is judged on the whole result.
  */
 export async function checkAddressFree(o: CommonOptions & DuplicateCheckOptions): Promise<void> {
-  const windowMs = o.windowMs ?? DEFAULT_DAD_WINDOW_MS;
+  const windowMs = o.windowMs ?? ARPING_DAD_WINDOW_MS;
   const stop = new AbortController();
   const forward = () => stop.abort();
   if (o.signal?.aborted) stop.abort();

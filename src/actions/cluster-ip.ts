@@ -1,15 +1,19 @@
 // The cluster (license) IP on CloudIpDev: "make it so" in both directions, verified after
 // every change. Taking it: status and duplicate address check (both read-only, so they may be
-// prepared ahead, while the daemon writes its state), then `ip addr add` and the verifying
-// `ip addr show` in one `ip -batch` process, then the first gratuitous ARP; the remaining ARPs
-// go on in the background. Dropping it: stop announcing, `ip addr del` + show, verify. Both
-// are safe to repeat after a crash.
+// prepared ahead, while the daemon writes its state), then the add and a verifying read of the
+// device's addresses, then the first gratuitous ARP; the remaining ARPs go on in the background.
+// Dropping it: stop announcing, delete, verify. Both are safe to repeat after a crash.
+//
+// Two ways to do it, the same steps and order: with a `network` (native-net.ts: rtnetlink and
+// packet sockets from the addon, no process start; the daemon in its own namespace), or with
+// commands through the runner (`ip -batch`, `arping`: injected runners, tests, the simulator).
 
 import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { checkAddressFree, startAnnouncement, type AnnounceOptions, type Announcement, type ArpSent, type DuplicateCheckOptions } from './arping';
-import { CommandFailedError, type CommandResult, type CommandRunner, runChecked, succeeded } from './command-runner';
+import { checkAddressFree, DEFAULT_DAD_WINDOW_MS, startAnnouncement, type AnnounceOptions, type Announcement, type ArpSent, type DuplicateCheckOptions } from './arping';
+import { CommandFailedError, type CommandRunner, runChecked, succeeded } from './command-runner';
 import { parseIpAddrJson } from './ip-addr';
+import { type ClusterIpNetwork, hasCode, probeAddressFree, startNativeAnnouncement } from './native-net';
 
 export interface ClusterIpOptions {
   readonly runner: CommandRunner;
@@ -31,6 +35,12 @@ export interface ClusterIpOptions {
    * process's network namespace (see localClusterIpStatus); undefined answers fall back to `ip`.
    */
   readonly localStatus?: (dev: string, ip: string) => ClusterIpStatus | undefined;
+  /**
+   * The addon's network calls (native-net.ts), valid only in this process's network namespace:
+   * status, add/delete, the duplicate probe and the ARPs then need no process (the runner is
+   * not used for the cluster IP at all).
+   */
+  readonly network?: ClusterIpNetwork;
   /** Each gratuitous ARP as it leaves (the first one's time is the failover's visible moment). */
   readonly onArpSent?: (sent: ArpSent) => void;
   /**
@@ -49,6 +59,9 @@ export interface ClusterIpStatus {
   /** The device's MAC, when it exists. */
   readonly mac?: string;
 }
+
+/** One address change: add with, or delete the address configured with, this prefix length. */
+type AddressChange = { readonly add: number } | { readonly del: number };
 
 export class VerificationError extends Error {
   constructor(message: string) {
@@ -107,6 +120,7 @@ export class ClusterIp {
 
   /** What `ip -j addr show dev DEV` (or the localStatus option) says about the cluster IP right now. */
   async status(signal?: AbortSignal): Promise<ClusterIpStatus> {
+    if (this.options.network !== undefined) return this.networkStatus(this.options.network);
     const local = this.options.localStatus?.(this.dev, this.options.ip);
     if (local !== undefined) return local;
     const argv = ['ip', '-j', 'addr', 'show', 'dev', this.dev];
@@ -153,11 +167,11 @@ export class ClusterIp {
       if (!before.deviceExists) throw new VerificationError(`cluster IP: device ${this.dev} does not exist`);
       if (before.present && before.prefixLength !== this.options.prefixLength) {
         // Ours, but with the wrong mask: replace it (no duplicate check: we are the holder).
-        await this.change([`addr del ${this.options.ip}/${before.prefixLength} dev ${this.dev}`, `addr add ${this.address} dev ${this.dev}`], true, signal);
+        await this.change([{ del: before.prefixLength! }, { add: this.options.prefixLength }], true, signal);
         changed = true;
       } else if (!before.present) {
         await checks.free;
-        await this.change([`addr add ${this.address} dev ${this.dev}`], true, signal);
+        await this.change([{ add: this.options.prefixLength }], true, signal);
         changed = true;
       }
     } finally {
@@ -179,7 +193,7 @@ export class ClusterIp {
     this.discardPrepared();
     const before = await this.status(signal);
     if (!before.present) return { changed: false };
-    await this.change([`addr del ${this.options.ip}/${before.prefixLength} dev ${this.dev}`], false, signal);
+    await this.change([{ del: before.prefixLength! }], false, signal);
     return { changed: true };
   }
 
@@ -191,7 +205,11 @@ export class ClusterIp {
   announce(): Announcement {
     this.stopAnnouncing();
     this.announcePending = false;
-    const a = startAnnouncement({ ...this.common(), ...this.options.announce, onArpSent: this.options.onArpSent });
+    const network = this.options.network;
+    const a =
+      network !== undefined
+        ? startNativeAnnouncement(network, { dev: this.dev, ip: this.options.ip, ...this.options.announce, onArpSent: this.options.onArpSent })
+        : startAnnouncement({ ...this.common(), ...this.options.announce, onArpSent: this.options.onArpSent });
     this.announcement = a;
     void a.done.then((outcome) => {
       if (this.announcement !== a) return; // replaced or stopped: its end is not news
@@ -225,7 +243,13 @@ export class ClusterIp {
     const stop = new AbortController();
     const dad = this.options.duplicateCheck;
     // The duplicate check first: it takes longest (its listening window).
-    const free = dad === false ? undefined : checkAddressFree({ ...this.common(stop.signal), ...dad });
+    const network = this.options.network;
+    const free =
+      dad === false
+        ? undefined
+        : network !== undefined
+          ? probeAddressFree(network, { dev: this.dev, ip: this.options.ip, windowMs: dad?.windowMs ?? DEFAULT_DAD_WINDOW_MS, signal: stop.signal })
+          : checkAddressFree({ ...this.common(stop.signal), ...dad });
     const status = this.status(stop.signal);
     // Awaited by ensurePresent when needed; a check nobody waits for must not be "unhandled".
     status.catch(() => undefined);
@@ -243,25 +267,54 @@ export class ClusterIp {
   }
 
   /**
-   * Runs `ip -batch` with the address changes then `addr show` (one process; it stops at the
-   * first failing command) and verifies the outcome from that show.
+   * Makes the address changes and verifies the outcome from a fresh read of the device's
+   * addresses: with a network, each change acknowledged by the kernel, then a dump; else one
+   * `ip -batch` with the changes then `addr show` (it stops at the first failing command).
    */
-  private async change(commands: readonly string[], wantPresent: boolean, signal?: AbortSignal): Promise<void> {
-    const argv = ['ip', '-j', '-batch', '-'];
-    const input = [...commands, `addr show dev ${this.dev}`].map((c) => `${c}\n`).join('');
+  private async change(changes: ReadonlyArray<AddressChange>, wantPresent: boolean, signal?: AbortSignal): Promise<void> {
     this.generation++;
-    let result: CommandResult;
+    let s: ClusterIpStatus;
     try {
-      result = await runChecked(this.options.runner, argv, { ...this.runOptions(signal), input });
+      s = this.options.network !== undefined ? this.changeThrough(this.options.network, changes) : await this.changeByCommand(changes, signal);
     } finally {
       this.generation++;
     }
-    const s = this.statusFrom(result.stdout, `${argv.join(' ')} (${input.trim().split('\n').join('; ')})`);
     const ok = wantPresent ? s.present && s.prefixLength === this.options.prefixLength : !s.present;
     if (!ok) {
       const now = s.present ? `present as ${this.options.ip}/${s.prefixLength}` : 'absent';
       throw new VerificationError(`cluster IP ${this.address} on ${this.dev}: expected ${wantPresent ? 'present' : 'absent'}, found ${now}`);
     }
+  }
+
+  private async changeByCommand(changes: ReadonlyArray<AddressChange>, signal?: AbortSignal): Promise<ClusterIpStatus> {
+    const argv = ['ip', '-j', '-batch', '-'];
+    const commands = changes.map((c) => ('add' in c ? `addr add ${this.options.ip}/${c.add} dev ${this.dev}` : `addr del ${this.options.ip}/${c.del} dev ${this.dev}`));
+    const input = [...commands, `addr show dev ${this.dev}`].map((c) => `${c}\n`).join('');
+    const result = await runChecked(this.options.runner, argv, { ...this.runOptions(signal), input });
+    return this.statusFrom(result.stdout, `${argv.join(' ')} (${input.trim().split('\n').join('; ')})`);
+  }
+
+  /**
+   * The same through rtnetlink. "Already there" on add and "not there" on delete are not
+   * failures: the read that follows decides (as `ip -batch` would have stopped, then shown).
+   */
+  private changeThrough(network: ClusterIpNetwork, changes: ReadonlyArray<AddressChange>): ClusterIpStatus {
+    for (const c of changes) {
+      try {
+        if ('add' in c) network.addAddress(this.dev, this.options.ip, c.add);
+        else network.deleteAddress(this.dev, this.options.ip, c.del);
+      } catch (err) {
+        if (!hasCode(err, 'add' in c ? 'EEXIST' : 'EADDRNOTAVAIL')) throw err;
+      }
+    }
+    return this.networkStatus(network);
+  }
+
+  private networkStatus(network: ClusterIpNetwork): ClusterIpStatus {
+    const dev = network.addresses(this.dev);
+    if (dev === undefined) return { deviceExists: false, present: false };
+    const addr = dev.addresses.find((a) => a.local === this.options.ip);
+    return { deviceExists: true, present: addr !== undefined, prefixLength: addr?.prefixlen, mac: dev.mac };
   }
 
   private statusFrom(stdout: string, source: string): ClusterIpStatus {

@@ -7,6 +7,7 @@ import { ClusterIp, localClusterIpStatus } from './cluster-ip';
 import type { CommandContext } from './command-context';
 import { type CommandResult, type CommandRunner, ExecCommandRunner } from './command-runner';
 import { LockFiles } from './lock-files';
+import { type ClusterIpNetwork, NativeNetwork } from './native-net';
 import { ServiceControl } from './service-control';
 import { type ResumeResult, type SuspendResult, type VmCallOptions, VmControl } from './vm-control';
 
@@ -32,6 +33,11 @@ export interface NodeActionsOptions {
     readonly nodeFailed?: readonly string[];
   };
   readonly onArpSent?: (sent: ArpSent) => void;
+  /**
+   * The cluster IP's network calls without processes. Default: the addon's (NativeNetwork) when
+   * no runner is given (the commands would run here, in this network namespace), none otherwise.
+   */
+  readonly network?: ClusterIpNetwork;
   /** A background gratuitous ARP of the cluster IP failed (the next addClusterIp re-announces). */
   readonly onAnnounceFailed?: (error: Error) => void;
 }
@@ -52,9 +58,12 @@ export class NodeActions {
       options.clusterIp &&
       new ClusterIp({
         runner,
-        // The default runner runs the commands here, in our network namespace: the status can
-        // come from our own interface list, without a process start on the takeover's path.
+        // The default runner runs the commands here, in our network namespace: everything the
+        // cluster IP needs can be done from this process, without a process start on the
+        // takeover's path (native-net.ts). An injected runner (tests, simulator) may act
+        // elsewhere: it keeps the commands.
         localStatus: options.runner === undefined ? localClusterIpStatus : undefined,
+        network: options.network ?? (options.runner === undefined ? new NativeNetwork() : undefined),
         ...options.clusterIp,
         onArpSent: options.onArpSent,
         onAnnounceFailed: options.onAnnounceFailed,

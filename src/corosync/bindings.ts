@@ -137,6 +137,61 @@ export interface NativeVotequorum extends NativeHandle {
 }
 export type NativeVotequorumClass = new (emit: NativeEmit<NativeVotequorumEvents>) => NativeVotequorum;
 
+// ---- the cluster IP's network calls (native/net.cc, native/arp.cc; used by src/actions/native-net.ts)
+
+/** An IPv4 address of a device, from an RTM_GETADDR dump. */
+export interface NativeAddress {
+  family: 'inet';
+  local: string;
+  prefixlen: number;
+  /** The device's name, or `dev:x` for an alias label. */
+  label: string;
+}
+
+export interface NativeDeviceAddresses {
+  ifindex: number;
+  /** Lowercase, colon-separated. */
+  mac: string;
+  addresses: NativeAddress[];
+}
+
+/**
+ * A failed network call: `code` is the errno name ('EEXIST', 'ENODEV', ...), `errno` its
+ * (positive) number, `operation` what failed ('RTM_NEWADDR vmbr0', 'send ARP probe on vmbr0').
+ */
+export interface NativeNetError extends Error {
+  code: string;
+  errno: number;
+  operation: string;
+}
+
+export interface NativeNet {
+  /** undefined when there is no such device. */
+  addresses(dev: string): NativeDeviceAddresses | undefined;
+  /** RTM_NEWADDR (create, exclusive: EEXIST when present), returns once the kernel acknowledged it. */
+  addAddress(dev: string, ip: string, prefixLength: number): void;
+  /** RTM_DELADDR (EADDRNOTAVAIL when absent), returns once the kernel acknowledged it. */
+  deleteAddress(dev: string, ip: string, prefixLength: number): void;
+  /** One gratuitous ARP: 'request' as `arping -U`, 'reply' as `arping -A`. */
+  announce(dev: string, ip: string, mode: 'request' | 'reply'): void;
+  /** Idempotent. */
+  close(): void;
+}
+export type NativeNetClass = new () => NativeNet;
+
+export interface NativeArpProbe {
+  /** Stops listening; `done` is not called. Idempotent. */
+  cancel(): void;
+}
+/**
+ * Sends an RFC 5227 probe for `ip` on `dev` (throws when it cannot: no device, link down) and
+ * listens `windowMs` after it left; `done(null, macs, answeredAfterMs)` with the hosts that claimed
+ * the address (empty: nobody), at the window's end or at once on a claim; `done(error)` if
+ * listening failed. answeredAfterMs: from the send to the kernel's receive timestamp of the first
+ * claim (the holder's answer time without our scheduling delay), when there was one.
+ */
+export type NativeArpProbeClass = new (dev: string, ip: string, windowMs: number, done: (error: NativeNetError | null, holders?: string[], answeredAfterMs?: number) => void) => NativeArpProbe;
+
 export interface Addon {
   setErrorClass(ctor: typeof CorosyncError): void;
   Quorum: NativeQuorumClass;
@@ -144,6 +199,8 @@ export interface Addon {
   Cmap: NativeCmapClass;
   Cfg: NativeCfgClass;
   Votequorum: NativeVotequorumClass;
+  Net: NativeNetClass;
+  ArpProbe: NativeArpProbeClass;
 }
 
 let addon: Addon | undefined;
