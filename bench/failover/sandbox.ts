@@ -4,7 +4,10 @@
 // what those programs log: a C quorum client per node (corosync's own detection), `ip monitor`
 // per node (the cluster IP appearing), and in a client namespace on the LAN a ping of the
 // cluster IP every 5 ms and a gratuitous-ARP watcher.
+import { execFile } from 'node:child_process';
+import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
 import { createCluster, DEFAULT_CLOUD_IP, holdersOf, macOf, recorderScript, startListeners, type SandboxClient, type SandboxCluster, type SandboxListener } from '../../dist/sandbox';
 import { buildC, cSource } from '../lib/build-c';
 import { repoPath } from '../lib/paths';
@@ -61,6 +64,11 @@ export interface Failover {
   replyMs: number;
   /** corosync's effective token timeout (cmap runtime.config.totem.token: token + token_coefficient per node above 2). */
   tokenMs: number;
+  /**
+   * Set when the failover ran with the expected new master's node on a CPU of its own (its
+   * listener, corosync and observers on one CPU, the other nodes' on the rest): see pinNodes.
+   */
+  ownCpu?: boolean;
   /** corolistener: its takeover plan's steps up to startService, with their durations (its log). */
   steps: Array<{ effect: string; durationMs: number }>;
   /**
@@ -84,6 +92,15 @@ export interface NodeUsage {
 export const SETTLE_MS = 5_000;
 
 const minus = (a: SchedUsage, b: SchedUsage): SchedUsage => ({ cpuMs: a.cpuMs - b.cpuMs, mainWaitMs: a.mainWaitMs - b.mainWaitMs, mainCpuMs: a.mainCpuMs - b.mainCpuMs });
+
+async function taskset(cpuList: string, pid: number, what: string): Promise<void> {
+  try {
+    await promisify(execFile)('taskset', ['-a', '-p', '-c', cpuList, String(pid)]);
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    throw new Error(`taskset -c ${cpuList} for ${what} (pid ${pid}): ${err.stderr?.trim() || err.message}`);
+  }
+}
 
 export class FailoverSandbox {
   private readonly quorum = new Map<string, LineProbe<QuorumSample>>();
@@ -183,9 +200,9 @@ export class FailoverSandbox {
    * distribution (issue 6) is not part of the daemon yet; a fresh cluster per failover keeps
    * every failover the same, from a settled cluster.
    */
-  async failover(): Promise<Failover> {
+  async failover(opts: { ownCpu?: boolean } = {}): Promise<Failover> {
     try {
-      return await this.measureFailover();
+      return await this.measureFailover(opts.ownCpu === true);
     } catch (e) {
       throw new Error(`${this.contender} cluster (${this.cluster.nodes.length} nodes): ${(e as Error).message}\n${await this.diagnose()}`);
     }
@@ -204,10 +221,13 @@ export class FailoverSandbox {
     ].join('\n');
   }
 
-  private async measureFailover(): Promise<Failover> {
+  private async measureFailover(ownCpu: boolean): Promise<Failover> {
     const oldMaster = await this.stableMaster();
     const old = this.cluster.node(oldMaster);
     const survivors = this.cluster.nodes.filter((n) => n.name !== oldMaster);
+    // The survivor the election will pick: the highest prio (the old master's raise is its own).
+    const expected = [...survivors].sort((a, b) => b.prio - a.prio)[0]!.name;
+    if (ownCpu) await this.pinNodes(expected);
     const marks = new Map([...this.quorum].map(([name, p]) => [name, p.samples.length]));
     const addrMarks = new Map([...this.addresses].map(([name, p]) => [name, p.samples.length]));
     const pingMark = this.ping.samples.length;
@@ -229,6 +249,7 @@ export class FailoverSandbox {
       })),
     );
     const newMaster = added.node;
+    if (ownCpu && newMaster !== expected) throw new Error(`expected ${expected} to take over (highest prio), ${newMaster} did: the CPU it ran on was not its own`);
     const mac = await macOf(this.cluster, newMaster);
     const arp = await this.arp.waitFor((a) => a.ip === CLUSTER_IP && a.mac === mac, `gratuitous ARP from ${newMaster}`, 30_000, arpMark);
     const { decisionMs, spawnMs, steps } = await this.ownTimes(newMaster, cutMs);
@@ -261,9 +282,34 @@ export class FailoverSandbox {
       spawnMs,
       replyMs: reply.atMs,
       tokenMs,
+      ...(ownCpu ? { ownCpu } : {}),
       steps,
       usage,
     };
+  }
+
+  /**
+   * A real cluster's nodes do not share CPUs; the sandbox's do. To measure what the new master
+   * takes when it is not queued behind 15 other nodes' corosyncs and listeners, its node gets
+   * the last CPU to itself (listener, corosync, its quorum probe and ip monitor; what they start
+   * inherits it) and every other node's processes share the others. Set with taskset on every
+   * thread (-a); threads started later inherit their creator's affinity.
+   */
+  private async pinNodes(own: string): Promise<void> {
+    const n = cpus().length;
+    if (n < 2) throw new Error('a CPU of its own for the new master needs at least 2 CPUs');
+    const ownCpu = String(n - 1);
+    const rest = n === 2 ? '0' : `0-${n - 2}`;
+    for (const node of this.cluster.nodes) {
+      const pids = [this.listeners.get(node.name)?.pid, this.cluster.corosyncPid(node.name), this.quorum.get(node.name)?.pid, this.addresses.get(node.name)?.pid].filter(
+        (p): p is number => typeof p === 'number',
+      );
+      for (const pid of pids) {
+        await taskset(node.name === own ? ownCpu : rest, pid, node.name);
+      }
+    }
+    // The observers in the client (kernel timestamps, so their own scheduling does not matter) and this runner: off its CPU too.
+    for (const pid of [this.ping.pid, this.arp.pid, process.pid]) await taskset(rest, pid, 'the observers');
   }
 
   /** corolistener: the scheduler's accounting of every listener (and its corosync) on `nodes` now. */
