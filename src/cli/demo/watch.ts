@@ -5,6 +5,7 @@
 // Changes of the cluster IP are timed by `ip monitor` in each node (AddressMonitor), not by the
 // poll that saw them. The roles the listeners report on their control sockets, and the polled
 // IP holders, make the picture the demo waits on.
+import { EFFECT_TRAITS } from '../../engine/effect-traits';
 import type { AddressEvent, SandboxCluster, SandboxListener, VmmgrCall, VmmgrCommandName } from '../../sandbox';
 import { AddressMonitor, holdersOf } from '../../sandbox';
 
@@ -93,7 +94,9 @@ export function planDoneInLog(lines: ReadonlyArray<Record<string, unknown>>): bo
     }
   }
   if (last === -1) return false;
-  const pending = [...((lines[last]!.effects as unknown[] | undefined) ?? [])].map(String);
+  // Effects the daemon carries out at once, inside the decision, log no step line (only a failure).
+  const atOnce = (effect: string) => (EFFECT_TRAITS as Readonly<Record<string, { atOnce: boolean } | undefined>>)[effect]?.atOnce === true;
+  const pending = [...((lines[last]!.effects as unknown[] | undefined) ?? [])].map(String).filter((e) => !atOnce(e));
   for (const line of lines.slice(last + 1)) {
     if (line.event !== 'step') continue;
     const i = pending.indexOf(String(line.effect));

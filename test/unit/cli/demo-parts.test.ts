@@ -108,6 +108,8 @@ describe("demo: the engine's explanations and the VM verdict", () => {
     expect(planDoneInLog([])).toBe(false);
     expect(planDoneInLog([decision, { event: 'step', effect: 'persistState' }, { event: 'step', effect: 'stopService' }])).toBe(false);
     expect(planDoneInLog([decision, { event: 'step', effect: 'persistState' }, { event: 'step', effect: 'stopService' }, { event: 'step', effect: 'persistState', outcome: 'failed' }])).toBe(true);
+    // Effects carried out at once (inside the decision) log no step: nothing is owed for them.
+    expect(planDoneInLog([{ event: 'decision', effects: ['readConfig'] }])).toBe(true);
     // Steps of an earlier decision do not count for the last one.
     expect(
       planDoneInLog([
