@@ -308,8 +308,9 @@ export class FailoverSandbox {
         await taskset(node.name === own ? ownCpu : rest, pid, node.name);
       }
     }
-    // The observers in the client (kernel timestamps, so their own scheduling does not matter) and this runner: off its CPU too.
-    for (const pid of [this.ping.pid, this.arp.pid, process.pid]) await taskset(rest, pid, 'the observers');
+    // The client's ping and ARP watcher stay free to run on either CPU: the client is another
+    // machine, and a pinger queued behind the 15 nodes would send its next request late and
+    // delay the reply it measures. This runner is left alone too (what it starts inherits its affinity).
   }
 
   /** corolistener: the scheduler's accounting of every listener (and its corosync) on `nodes` now. */
