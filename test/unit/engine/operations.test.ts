@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { HANDOVER_WAIT_MS } from '../../../src/engine/operations';
 import { parseOperatorCommand } from '../../../src/engine/operator-command';
-import { initialState, transition, type ClusterView, type Effect, type EngineEvent, type EngineState, type OperatorCommand } from '../../../src/engine';
+import { initialState, type ClusterView, type Effect, type EngineEvent, type EngineState, type OperatorCommand } from '../../../src/engine';
+import { quorum, run, types, versions } from './engine-script';
 
 const VIEW: ClusterView = {
   configVersion: 5,
@@ -12,29 +13,6 @@ const VIEW: ClusterView = {
   takeoverDelayMs: 0,
 };
 
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
-}
-
-function run(state: EngineState, events: EngineEvent[]): { state: EngineState; effects: Effect[][]; explanations: string[] } {
-  const effects: Effect[][] = [];
-  const explanations: string[] = [];
-  for (const e of events) {
-    const d = transition(deepFreeze(state), e);
-    state = d.state;
-    effects.push(d.effects);
-    explanations.push(d.explanation);
-  }
-  return { state, effects, explanations };
-}
-
-const types = (effects: Effect[]): string[] => effects.filter((e) => e.type !== 'persistState' && e.type !== 'broadcastFailureRecords').map((e) => e.type);
-const quorum = (seq: number, members: number[]): EngineEvent => ({ type: 'quorum', now: seq, quorate: true, ringId: { nodeId: members[0] ?? 0, seq }, members });
-const versions = (ids: number[], v: number): EngineEvent => ({ type: 'configVersions', now: 0, versions: Object.fromEntries(ids.map((id) => [id, v])) });
 const config = (view: ClusterView): EngineEvent => ({ type: 'config', now: 0, view });
 const command = (c: OperatorCommand): EngineEvent => ({ type: 'command', now: 0, id: 'c1', command: c });
 const withNode = (view: ClusterView, nodeId: number, change: Partial<ClusterView['nodes'][number]>, version = view.configVersion + 1): ClusterView => ({

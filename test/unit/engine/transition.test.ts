@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { STALE_SYNC_WAIT_MS, emptyPersistedState, initialState, mergeFailureRecords, transition, type ClusterView, type Effect, type EngineEvent, type EngineState } from '../../../src/engine';
+import { STALE_SYNC_WAIT_MS, emptyPersistedState, initialState, mergeFailureRecords, transition, type ClusterView, type EngineEvent } from '../../../src/engine';
+import { quorum, run, types, versions } from './engine-script';
 
 const VIEW: ClusterView = {
   configVersion: 1,
@@ -7,30 +8,6 @@ const VIEW: ClusterView = {
   takeoverDelayMs: 0,
 };
 
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
-}
-
-/** Feed events in order; every input state is frozen, so any mutation of it throws. */
-function run(state: EngineState, events: EngineEvent[]): { state: EngineState; effects: Effect[][]; explanations: string[] } {
-  const effects: Effect[][] = [];
-  const explanations: string[] = [];
-  for (const e of events) {
-    const d = transition(deepFreeze(state), e);
-    state = d.state;
-    effects.push(d.effects);
-    explanations.push(d.explanation);
-  }
-  return { state, effects, explanations };
-}
-
-const types = (effects: Effect[]): string[] => effects.filter((e) => e.type !== 'persistState' && e.type !== 'broadcastFailureRecords').map((e) => e.type);
-const quorum = (seq: number, members: number[], quorate = true): EngineEvent => ({ type: 'quorum', now: seq, quorate, ringId: { nodeId: members[0] ?? 0, seq }, members });
-const versions = (ids: number[], v = 1): EngineEvent => ({ type: 'configVersions', now: 0, versions: Object.fromEntries(ids.map((id) => [id, v])) });
 const config: EngineEvent = { type: 'config', now: 0, view: VIEW };
 
 describe('transition', () => {
