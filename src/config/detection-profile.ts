@@ -7,7 +7,8 @@
 // nodes are never stalled longer than the token, which its soak proves under CPU and I/O load
 // (BENCHMARKS.md, "Fast detection profile"). Pure.
 
-import { sectionsAt, valueAt, type CorosyncConfDocument } from './corosync-conf-document';
+import { lastEntry, sectionsAt, valueAt, type CorosyncConfDocument } from './corosync-conf-document';
+import { RING_ADDR_KEY } from './corosync-conf-view';
 
 export interface TotemTimers {
   /** totem.token: how long without the token before a node is declared lost. */
@@ -91,11 +92,9 @@ export function detectionOf(doc: CorosyncConfDocument): DetectionVerdict {
   const join = intAt(doc, 'totem', 'join') ?? COROSYNC_DEFAULT_JOIN_MS;
   const nodes = sectionsAt(doc, 'nodelist.node');
   const interfaces = sectionsAt(doc, 'totem.interface');
-  const pings = interfaces.map((s) => ({
-    interval: s.children.find((c) => c.kind === 'entry' && c.key === 'knet_ping_interval'),
-    timeout: s.children.find((c) => c.kind === 'entry' && c.key === 'knet_ping_timeout'),
-  }));
-  const linkCount = Math.max(1, ...nodes.map((n) => n.children.filter((c) => c.kind === 'entry' && /^ring\d+_addr$/.test(c.key)).length));
+  // corosync keeps the last of a repeated key, as lastEntry does.
+  const pings = interfaces.map((s) => ({ interval: lastEntry(s, 'knet_ping_interval'), timeout: lastEntry(s, 'knet_ping_timeout') }));
+  const linkCount = Math.max(1, ...nodes.map((n) => n.children.filter((c) => c.kind === 'entry' && RING_ADDR_KEY.test(c.key)).length));
 
   const effectiveTokenMs = (token ?? COROSYNC_DEFAULT_TOKEN_MS) + (coefficient ?? COROSYNC_DEFAULT_TOKEN_COEFFICIENT_MS) * Math.max(0, nodes.length - 2);
   const consensusMs = consensus ?? Math.round(1.2 * effectiveTokenMs);
@@ -109,7 +108,7 @@ export function detectionOf(doc: CorosyncConfDocument): DetectionVerdict {
   compare('token_retransmits_before_loss_const', retransmits, p.tokenRetransmitsBeforeLoss);
   compare('consensus', consensus, p.consensusMs);
   const pingValue = (which: 'interval' | 'timeout') => {
-    const values = new Set(pings.map((x) => (x[which]?.kind === 'entry' ? Number(x[which].value.trim()) : undefined)));
+    const values = new Set(pings.map((x) => (x[which] === undefined ? undefined : Number(x[which].value.trim()))));
     return values.size === 1 ? [...values][0] : undefined;
   };
   compare('knet_ping_interval', pingValue('interval'), p.knetPingIntervalMs);
