@@ -55,6 +55,21 @@ int OnAddress(const nlmsghdr* nlh, void* data) {
   return MNL_CB_OK;
 }
 
+// The one RTM_NEWLINK answering a single-device RTM_GETLINK: STOP, since no ACK follows it.
+int OnLink(const nlmsghdr* nlh, void* data) {
+  const auto* ifi = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(nlh));
+  *static_cast<unsigned*>(data) = ifi->ifi_flags;
+  return MNL_CB_STOP;
+}
+
+// The device's index; 0 when there is no such device, a coded error on any other failure.
+unsigned IndexOf(Napi::Env env, const std::string& dev) {
+  unsigned ifindex = if_nametoindex(dev.c_str());
+  if (ifindex == 0 && errno != ENODEV && errno != ENXIO)
+    throw MakeSystemError(env, errno, "if_nametoindex " + dev);
+  return ifindex;
+}
+
 uint32_t PrefixArg(const Napi::CallbackInfo& info, size_t index) {
   if (info.Length() <= index || !info[index].IsNumber())
     throw Napi::TypeError::New(info.Env(), "prefixLength must be a number");
@@ -69,9 +84,9 @@ uint32_t PrefixArg(const Napi::CallbackInfo& info, size_t index) {
 Napi::Function Net::Define(Napi::Env env) {
   return DefineClass(
       env, "Net",
-      {InstanceMethod("addresses", &Net::Addresses), InstanceMethod("addAddress", &Net::AddAddress),
-       InstanceMethod("deleteAddress", &Net::DeleteAddress), InstanceMethod("announce", &Net::Announce),
-       InstanceMethod("close", &Net::JsClose)});
+      {InstanceMethod("addresses", &Net::Addresses), InstanceMethod("linkFlags", &Net::LinkFlags),
+       InstanceMethod("addAddress", &Net::AddAddress), InstanceMethod("deleteAddress", &Net::DeleteAddress),
+       InstanceMethod("announce", &Net::Announce), InstanceMethod("close", &Net::JsClose)});
 }
 
 Net::Net(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Net>(info) {
@@ -132,11 +147,8 @@ Napi::Value Net::Addresses(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   CheckOpen(env);
   std::string dev = StringArg(info, 0, "dev");
-  unsigned ifindex = if_nametoindex(dev.c_str());
-  if (ifindex == 0) {
-    if (errno == ENODEV || errno == ENXIO) return env.Undefined();
-    throw MakeSystemError(env, errno, "if_nametoindex " + dev);
-  }
+  unsigned ifindex = IndexOf(env, dev);
+  if (ifindex == 0) return env.Undefined();
   Interface iface = LookUpInterface(env, packet_fd_, dev);
   DumpState state{iface.index, {}};
   int err = 0;
@@ -168,6 +180,26 @@ Napi::Value Net::Addresses(const Napi::CallbackInfo& info) {
   }
   out.Set("addresses", list);
   return out;
+}
+
+Napi::Value Net::LinkFlags(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckOpen(env);
+  std::string dev = StringArg(info, 0, "dev");
+  unsigned ifindex = IndexOf(env, dev);
+  if (ifindex == 0) return env.Undefined();
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+  nlh->nlmsg_type = RTM_GETLINK;
+  nlh->nlmsg_flags = NLM_F_REQUEST;
+  auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_index = static_cast<int>(ifindex);
+  unsigned flags = 0;
+  int err = Talk(nlh, OnLink, &flags);
+  if (err == ENODEV) return env.Undefined();  // gone between the two calls
+  if (err != 0) throw MakeSystemError(env, err, "RTM_GETLINK " + dev);
+  return Napi::Number::New(env, flags);
 }
 
 Napi::Value Net::ChangeAddress(const Napi::CallbackInfo& info, uint16_t type) {

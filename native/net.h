@@ -23,6 +23,9 @@ class Net : public Napi::ObjectWrap<Net> {
   // addresses(dev): { ifindex, mac, addresses: [{ family: 'inet', local, prefixlen, label }] },
   // undefined when there is no such device.
   Napi::Value Addresses(const Napi::CallbackInfo& info);
+  // linkFlags(dev): the device's flags as rtnetlink reports them (with IFF_LOWER_UP, which
+  // SIOCGIFFLAGS cannot carry), undefined when there is no such device.
+  Napi::Value LinkFlags(const Napi::CallbackInfo& info);
   // addAddress(dev, ip, prefixLength) / deleteAddress(...): RTM_NEWADDR (create, exclusive) /
   // RTM_DELADDR, each answered by the kernel's ACK; a coded error otherwise (EEXIST, EADDRNOTAVAIL).
   Napi::Value AddAddress(const Napi::CallbackInfo& info);

@@ -21,7 +21,9 @@ export interface DuplicateCheckOptions {
    * would not catch a stalled old master either: the engine's quorum rule is what prevents two
    * masters; this check guards against a live foreign holder of the address (for comparison:
    * keepalived does no check at all, IPaddr2 only with run_arping=true). Networks with slower
-   * ARP (stretched L2 over a WAN) raise it.
+   * ARP (stretched L2 over a WAN) raise it. Through the addon, silence counts only from a link
+   * that carries frames before and after the window (NativeNetwork.linkCarries); `arping -D`
+   * checks only that the device is up.
    */
   readonly windowMs?: number;
 }

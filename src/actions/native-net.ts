@@ -64,8 +64,32 @@ export class NativeNetwork implements ClusterIpNetwork {
     return (await this.probeTimed(dev, ip, windowMs, signal)).holders;
   }
 
-  /** probe(), and when someone answered, the ms from the send to the kernel's receipt of the answer. */
-  probeTimed(dev: string, ip: string, windowMs: number, signal?: AbortSignal): Promise<{ holders: string[]; answeredAfterMs?: number }> {
+  /**
+   * probe(), and when someone answered, the ms from the send to the kernel's receipt of the answer.
+   * Silence counts only from a link that carries frames from before the probe to after its window
+   * (linkCarries): else the probe is an ENETDOWN error, never "free".
+   */
+  async probeTimed(dev: string, ip: string, windowMs: number, signal?: AbortSignal): Promise<{ holders: string[]; answeredAfterMs?: number }> {
+    this.linkCarries(dev);
+    const outcome = await this.listen(dev, ip, windowMs, signal);
+    if (outcome.holders.length === 0) this.linkCarries(dev);
+    return outcome;
+  }
+
+  /**
+   * Throws a coded ENETDOWN error unless `dev` is up, has its carrier (IFF_LOWER_UP, as the
+   * daemon's carrier tracking reads it) and is operational (IFF_RUNNING). The kernel sets the last
+   * in deferred work (linkwatch: up to a second after the carrier changed, later on a busy
+   * machine), and until then a frame sent on the device is dropped while sendto still succeeds.
+   */
+  linkCarries(dev: string): void {
+    const flags = this.open().linkFlags(dev);
+    if (flags === undefined) throw codedError('ENODEV', `ARP probe on ${dev}: no such device`);
+    const missing = LINK_FLAGS.filter(([bit]) => (flags & bit) === 0).map(([, name]) => name);
+    if (missing.length > 0) throw codedError('ENETDOWN', `ARP probe on ${dev}: the link does not carry frames (not ${missing.join(', not ')}); silence would prove nothing`);
+  }
+
+  private listen(dev: string, ip: string, windowMs: number, signal?: AbortSignal): Promise<{ holders: string[]; answeredAfterMs?: number }> {
     if (signal?.aborted) return Promise.reject(abortError(ip));
     const { ArpProbe } = this.native();
     return new Promise((resolve, reject) => {
@@ -98,6 +122,17 @@ export class NativeNetwork implements ClusterIpNetwork {
     this.net ??= new (this.native().Net)();
     return this.net;
   }
+}
+
+/** The interface flags a probe's silence depends on (linux/if.h). */
+const LINK_FLAGS: ReadonlyArray<readonly [number, string]> = [
+  [0x1, 'UP'],
+  [0x10000, 'LOWER_UP'],
+  [0x40, 'RUNNING'],
+];
+
+function codedError(code: string, message: string): Error {
+  return Object.assign(new Error(`${message} (${code})`), { code });
 }
 
 function abortError(ip: string): Error {

@@ -168,6 +168,8 @@ export interface NativeNetError extends Error {
 export interface NativeNet {
   /** undefined when there is no such device. */
   addresses(dev: string): NativeDeviceAddresses | undefined;
+  /** The device's flags from rtnetlink (IFF_UP, IFF_RUNNING, IFF_LOWER_UP, ...); undefined when there is no such device. */
+  linkFlags(dev: string): number | undefined;
   /** RTM_NEWADDR (create, exclusive: EEXIST when present), returns once the kernel acknowledged it. */
   addAddress(dev: string, ip: string, prefixLength: number): void;
   /** RTM_DELADDR (EADDRNOTAVAIL when absent), returns once the kernel acknowledged it. */

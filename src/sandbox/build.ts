@@ -1,6 +1,11 @@
 // Creating a cluster's namespaces, links, mounts and configuration files from its resolved
 // description. Every step is a plain argv command; each waits for the kernel to have done its
-// part (ip and mount return once the object exists), so when build() resolves everything is up.
+// part (ip and mount return once the object exists). One thing the kernel finishes later: a
+// bridge's operational state (and with it the queue its frames leave by) is set by deferred work
+// (linkwatch, rate-limited to once a second, later on a busy machine), and until then every
+// frame sent through it is dropped without an error. So createCluster also waits for every
+// bridge and veth to be operationally up (waitClusterNetwork, beside corosync's start): when it
+// resolves, the network carries frames.
 //
 // Mount namespaces: each node gets a persistent mount namespace, held by bind-mounting it on a
 // file (`unshare --mount=FILE`), in which the node's private directories cover /etc/corosync,
@@ -13,6 +18,7 @@
 // keeps another cluster's network namespaces alive.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { runChecked } from './command';
 import { renderCorosyncConf } from './conf';
 import { HUB_BRIDGE, NODE_BRIDGE, NODE_IFACE, NODE_MOUNTS, confPathOf, hidingMount, hostPathOf, type ResolvedCluster, type ResolvedNode } from './spec';
@@ -67,6 +73,27 @@ function writeFileAtomic(file: string, text: string): void {
   fs.renameSync(tmp, file);
 }
 
+/** Bounds a wait for the kernel's deferred link work; generous (a loaded machine), never a speed claim. */
+const OPERATIONAL_DEADLINE_MS = 120_000;
+
+/**
+ * Resolves once every device named has operstate UP in `netns` (see the head of this file);
+ * throws naming the devices still not up when the deadline passes.
+ */
+export async function waitOperational(netns: string, devices: readonly string[]): Promise<void> {
+  const deadline = Date.now() + OPERATIONAL_DEADLINE_MS;
+  for (;;) {
+    const links = JSON.parse(await runChecked(['ip', '-n', netns, '-j', 'link', 'show'])) as Array<{ ifname: string; operstate?: string }>;
+    const notUp = devices.filter((d) => links.find((l) => l.ifname === d)?.operstate !== 'UP');
+    if (notUp.length === 0) return;
+    if (Date.now() > deadline) {
+      const states = notUp.map((d) => `${d} ${links.find((l) => l.ifname === d)?.operstate ?? 'missing'}`).join(', ');
+      throw new Error(`sandbox network namespace ${netns}: not operationally up after ${OPERATIONAL_DEADLINE_MS / 1000} s: ${states}`);
+    }
+    await sleep(20);
+  }
+}
+
 /** Create everything of cluster `c` (whose state file is already written). */
 export async function buildCluster(c: ResolvedCluster): Promise<void> {
   fs.mkdirSync(c.nsDir, { recursive: true });
@@ -80,4 +107,9 @@ export async function buildCluster(c: ResolvedCluster): Promise<void> {
   await buildHub(c);
   await Promise.all(c.nodes.map((n) => buildNodeNetwork(c, n)));
   await Promise.all(c.nodes.map((n) => buildNodeMounts(n, c.keepVisible ?? [])));
+}
+
+/** Resolves once the hub's and every node's bridge and veth carry frames (see the head of this file). */
+export async function waitClusterNetwork(c: ResolvedCluster): Promise<void> {
+  await Promise.all([waitOperational(c.hubNetns, [HUB_BRIDGE, ...c.nodes.map((n) => n.hubVeth)]), ...c.nodes.map((n) => waitOperational(n.netns, [NODE_BRIDGE, NODE_IFACE]))]);
 }

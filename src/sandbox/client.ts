@@ -6,7 +6,7 @@
 // Its namespace is named like the cluster's others (colsb-<id>-<name>), so the cluster's
 // teardown finds and removes it with everything else, even after a crash.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { netnsPath } from './build';
+import { netnsPath, waitOperational } from './build';
 import { runChecked, runCommand, type CommandResult, type RunOptions } from './command';
 import { HUB_BRIDGE, NODE_IFACE, netnsName } from './spec';
 
@@ -128,6 +128,7 @@ export async function addClient(host: ClientHost, opts: ClientOptions = {}): Pro
     await runChecked([...hub, 'link', 'set', c.hubVeth, 'master', HUB_BRIDGE, 'up']);
     await runChecked([...inClient, 'addr', 'add', `${c.address}/24`, 'dev', NODE_IFACE]);
     await runChecked([...inClient, 'link', 'set', NODE_IFACE, 'up']);
+    await Promise.all([waitOperational(c.netns, [NODE_IFACE]), waitOperational(host.hubNetns, [c.hubVeth])]);
   } catch (e) {
     await runCommand(['ip', 'netns', 'delete', c.netns]);
     await runCommand([...hub, 'link', 'delete', c.hubVeth]);

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runChecked, runCommand, type CommandResult, type RunOptions } from './command';
 import { NODE_LOG_FILE, renderCorosyncConf } from './conf';
-import { buildCluster, netnsPath } from './build';
+import { buildCluster, netnsPath, waitClusterNetwork } from './build';
 import { addClient, clientOf, type ClientOptions, type SandboxClient } from './client';
 import { commOf, pidsInNamespaces, removeQbShm, signal, waitExited } from './procfs';
 import { isAlive, startTimeOf } from '../util/process-identity';
@@ -437,9 +437,13 @@ export async function createCluster(options: ClusterOptions = {}, stateRoot: str
     state.complete = true;
     writeState(state);
     const cluster = SandboxCluster.fromState(state);
+    // corosync starts while the kernel finishes bringing the bridges up (knet retries meanwhile).
+    const network = waitClusterNetwork(state);
     if (options.start ?? true) {
-      await cluster.startAll();
+      await Promise.all([network, cluster.startAll()]);
       if (options.waitFormed ?? true) await cluster.waitFormed(undefined, { timeoutMs: options.formTimeoutMs ?? 60_000 });
+    } else {
+      await network;
     }
     return cluster;
   } catch (e) {

@@ -171,6 +171,29 @@ describeIntegration('sandbox: a 3-node cluster (nodeids 2/4/8)', () => {
 });
 
 describeIntegration('sandbox: parallel clusters, persistence and cleanup', () => {
+  it('createCluster returns with every bridge and veth operationally up (frames sent before that are dropped)', async () => {
+    // The kernel sets a bridge's operational state (and gives it its queue) in deferred work, up
+    // to a second later; a frame sent before is dropped without an error. Before this wait, a
+    // node's vmbr0 was still DOWN here, and the first ARP probe of a test heard nothing.
+    const c = await createCluster({ nodes: 2, start: false, waitFormed: false });
+    try {
+      const state = async (netns: string) => JSON.parse((await run('ip', ['-n', netns, '-j', 'link', 'show'])).stdout) as Array<{ ifname: string; operstate: string }>;
+      for (const n of c.nodes) {
+        const links = await state(n.netns);
+        expect(links.filter((l) => l.ifname !== 'lo').map((l) => [l.ifname, l.operstate])).toEqual(
+          expect.arrayContaining([
+            ['vmbr0', 'UP'],
+            ['eth0', 'UP'],
+          ]),
+        );
+      }
+      const hub = await state(c.hubNetns);
+      for (const dev of ['hub0', ...c.nodes.map((n) => n.hubVeth)]) expect(hub.find((l) => l.ifname === dev)?.operstate).toBe('UP');
+    } finally {
+      await c.destroy();
+    }
+  });
+
   it('two clusters on the same subnet run at once without interfering; destroy leaves nothing', async () => {
     const t0 = Date.now();
     const [a, b] = await Promise.all([createCluster({ nodes: 2 }), createCluster({ nodes: 3 })]);

@@ -205,14 +205,24 @@ describe('startNativeAnnouncement', () => {
   });
 });
 
+const IFF_UP = 0x1;
+const IFF_RUNNING = 0x40;
+const IFF_LOWER_UP = 0x10000;
+const CARRYING = IFF_UP | IFF_RUNNING | IFF_LOWER_UP;
+
 /** A fake of the addon's two classes, recording what they were asked. */
-function fakeNative(answer: { holders?: string[]; throwCode?: string; error?: string } = {}) {
-  const made = { nets: 0, closed: 0, probes: [] as Array<{ dev: string; ip: string; windowMs: number; cancelled: boolean }> };
+function fakeNative(answer: { holders?: string[]; throwCode?: string; error?: string; linkFlags?: Array<number | undefined> } = {}) {
+  const made = { nets: 0, closed: 0, linkReads: 0, probes: [] as Array<{ dev: string; ip: string; windowMs: number; cancelled: boolean }> };
   class Net implements NativeNet {
     constructor() {
       made.nets++;
     }
     addresses = () => ({ ifindex: 1, mac: MAC, addresses: [] });
+    // One value per read, in order (the last repeats); default up, carrier, running.
+    linkFlags = () => {
+      const flags = answer.linkFlags ?? [CARRYING];
+      return flags[Math.min(made.linkReads++, flags.length - 1)];
+    };
     addAddress = () => undefined;
     deleteAddress = () => undefined;
     announce = () => undefined;
@@ -269,6 +279,26 @@ describe('NativeNetwork over the addon classes', () => {
   it('probe: a constructor that throws (no device, link down) and a failed listen both reject', async () => {
     await expect(new NativeNetwork(fakeNative({ throwCode: 'ENODEV' }).classes).probe('vmbr0', IP, 10)).rejects.toMatchObject({ code: 'ENODEV' });
     await expect(new NativeNetwork(fakeNative({ error: 'EIO' }).classes).probe('vmbr0', IP, 10)).rejects.toMatchObject({ code: 'EIO' });
+  });
+
+  it('probe: a link that does not carry frames yet (up, carrier, not RUNNING) is ENETDOWN before any probe is sent', async () => {
+    const { classes, made } = fakeNative({ linkFlags: [IFF_UP | IFF_LOWER_UP] });
+    await expect(new NativeNetwork(classes).probe('vmbr0', IP, 10)).rejects.toMatchObject({ code: 'ENETDOWN', message: expect.stringMatching(/vmbr0.*not RUNNING/) });
+    expect(made.probes).toEqual([]);
+    const gone = fakeNative({ linkFlags: [undefined] });
+    await expect(new NativeNetwork(gone.classes).probe('vmbr0', IP, 10)).rejects.toMatchObject({ code: 'ENODEV' });
+    expect(gone.made.probes).toEqual([]);
+  });
+
+  it('probe: silence from a link that lost its carrier during the window is ENETDOWN, never "free"; a claim still counts', async () => {
+    const silent = fakeNative({ linkFlags: [CARRYING, IFF_UP | IFF_RUNNING] });
+    await expect(new NativeNetwork(silent.classes).probe('vmbr0', IP, 10)).rejects.toMatchObject({ code: 'ENETDOWN', message: expect.stringMatching(/not LOWER_UP/) });
+    expect(silent.made.probes).toHaveLength(1);
+    const claimed = fakeNative({ holders: ['de:ad:be:ef:00:01'], linkFlags: [CARRYING, IFF_UP] });
+    expect(await new NativeNetwork(claimed.classes).probe('vmbr0', IP, 10)).toEqual(['de:ad:be:ef:00:01']);
+    const free = fakeNative();
+    expect(await new NativeNetwork(free.classes).probe('vmbr0', IP, 10)).toEqual([]);
+    expect(free.made.linkReads).toBe(2);
   });
 
   it('probeAddressFree: free resolves; a holder is a DuplicateAddressError; an error is retryable', async () => {
