@@ -13,7 +13,8 @@
         "native/cfg.cc",
         "native/votequorum.cc",
         "native/arp.cc",
-        "native/net.cc"
+        "native/net.cc",
+        "native/ipc_rings.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -1,5 +1,6 @@
 // Entry point of the corolistener addon: one class per corosync handle, plus setErrorClass
-// (JS hands in CorosyncError once per environment), and the cluster IP's network calls (Net, ArpProbe).
+// (JS hands in CorosyncError once per environment), the cluster IP's network calls (Net, ArpProbe),
+// and populateIpcRings (ipc_rings.h).
 #include <napi.h>
 
 #include "arp.h"
@@ -7,6 +8,7 @@
 #include "cmap.h"
 #include "cpg.h"
 #include "errors.h"
+#include "ipc_rings.h"
 #include "net.h"
 #include "quorum.h"
 #include "votequorum.h"
@@ -23,6 +25,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Votequorum", Votequorum::Define(env));
   exports.Set("Net", Net::Define(env));
   exports.Set("ArpProbe", ArpProbe::Define(env));
+  exports.Set("populateIpcRings", Napi::Function::New(env, PopulateIpcRings, "populateIpcRings"));
   return exports;
 }
 

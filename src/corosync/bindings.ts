@@ -203,6 +203,11 @@ export interface Addon {
   Votequorum: NativeVotequorumClass;
   Net: NativeNetClass;
   ArpProbe: NativeArpProbeClass;
+  /**
+   * Maps every page of this process's libqb IPC rings now (native/ipc_rings.h: corosync holds
+   * them resident anyway; populated, our RSS does not creep up as messages first touch them).
+   */
+  populateIpcRings(): { mappings: number; kib: number };
 }
 
 let addon: Addon | undefined;

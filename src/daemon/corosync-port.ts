@@ -6,7 +6,7 @@ import { Cmap } from '../corosync/cmap';
 import { Cpg } from '../corosync/cpg';
 import { Quorum } from '../corosync/quorum';
 import { Votequorum } from '../corosync/votequorum';
-import type { CmapValue, QuorumEvent } from '../corosync/bindings';
+import { loadAddon, type CmapValue, type QuorumEvent } from '../corosync/bindings';
 import { CPG_GROUP } from '../cluster/messages';
 
 export interface CorosyncHandlers {
@@ -44,6 +44,11 @@ export interface CorosyncSession {
   ping?(): void;
   /** Votequorum's flags now: two_node, and whether a qdevice is registered (self-fencing's two-node rule). */
   quorumFlags?(): { twoNode: boolean; qdeviceRegistered: boolean };
+  /**
+   * What connecting populated of libqb's IPC rings (native/ipc_rings.h), for the log; an Error
+   * when that failed (nothing else depends on it).
+   */
+  readonly ipcRings?: { mappings: number; kib: number } | Error;
   /** Idempotent. */
   close(): void;
 }
@@ -151,8 +156,15 @@ export class NativeCorosyncPort implements CorosyncPort {
       const votequorum = new Votequorum();
       opened.push(votequorum);
       votequorum.on('disconnect', onDisconnect);
+      let ipcRings: { mappings: number; kib: number } | Error;
+      try {
+        ipcRings = loadAddon().populateIpcRings();
+      } catch (err) {
+        ipcRings = err instanceof Error ? err : new Error(String(err));
+      }
       return {
         localNodeId,
+        ipcRings,
         configVersions: (members) => readMemberVersions(cmap, members),
         send: (data) => cpg.send(data),
         reloadConfig: () => cfg.reloadConfig(),

@@ -148,7 +148,9 @@ export class CorosyncConnection {
     }
     this.session = session;
     this.reconnectDelay = this.options.reconnect?.initialMs ?? 200;
-    logger.info({ event: 'corosync-connected', localNodeId: session.localNodeId }, 'connected to corosync');
+    const rings = session.ipcRings;
+    const ipcRings = rings instanceof Error ? { error: errorText(rings) } : rings;
+    logger.info({ event: 'corosync-connected', localNodeId: session.localNodeId, ...(ipcRings === undefined ? {} : { ipcRings }) }, 'connected to corosync');
     h.opened(session);
     opening = false;
     for (const fn of early) handle(fn);

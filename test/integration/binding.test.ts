@@ -136,6 +136,33 @@ describeIntegration('corosync binding on a real 3-node cluster', () => {
     await n1.request('close', { handle: 'f' });
   });
 
+  it("populateIpcRings maps every page of each connection's rings (the first of libqb's two mappings), as corosync holds them", async () => {
+    type Rings = Array<{ file: string; mappings: Array<{ size: number; rss: number }> }>;
+    const a = agent(1);
+    await a.open('rings-m', 'cmap');
+    await a.open('rings-q', 'quorum');
+    const before = await a.request<Rings>('ipcRings');
+    // request, response and event ring of each connection; freshly connected, barely touched.
+    expect(before).toHaveLength(6);
+    for (const r of before) {
+      expect(r.mappings).toHaveLength(2);
+      expect(r.mappings[0]!.rss).toBeLessThan(r.mappings[0]!.size / 2);
+    }
+    const populated = await a.request<{ mappings: number; kib: number }>('populateIpcRings');
+    expect(populated.mappings).toBe(6);
+    expect(populated.kib).toBe(before.reduce((sum, r) => sum + r.mappings[0]!.size, 0));
+    const after = await a.request<Rings>('ipcRings');
+    for (const r of after) {
+      expect(r.mappings[0]!.rss).toBe(r.mappings[0]!.size);
+      expect(r.mappings[1]!.rss).toBeLessThan(r.mappings[1]!.size / 2);
+    }
+    // The connections work as before.
+    expect(await a.call('rings-q', 'quorate')).toBe(true);
+    expect(await a.call('rings-m', 'get', 'runtime.config.totem.token')).toEqual(expect.any(Number));
+    await a.request('close', { handle: 'rings-m' });
+    await a.request('close', { handle: 'rings-q' });
+  });
+
   it('1000 handle open/close cycles leave the fd count unchanged; closing or unrefing lets a script exit', async () => {
     const n1 = agent(1);
     const cyclesAt = Date.now();
