@@ -18,7 +18,8 @@
 // measured by every run): heap snapshots at 100 and 1000 changes differed in V8's code objects,
 // feedback and deoptimization data, not in the program's objects; glibc's malloc_stats (gdb)
 // at 100 and 600 changes showed the same bytes in use (7.7 MiB) while the arenas of V8's worker
-// threads kept ~2 MiB each of freed memory; the rest is libqb's IPC ring pages (table below).
+// threads kept ~2 MiB each of freed memory; the rest was libqb's IPC ring pages becoming
+// resident as messages first touched them (populated at connect since: native/ipc_rings.h).
 // Issue 16, A/B clusters side by side with V8's space statistics per checkpoint: V8's young
 // generation grew from 1 to 16 MiB semi-spaces after bursts of changes (0 to 32 MiB resident,
 // which made RSS swing between 73 and 89 MiB from one checkpoint to the next) and the 6-7 malloc
@@ -191,7 +192,7 @@ export const soakPart: BenchPart = {
           ['l'],
         ),
         '',
-        `The IPC rings are shared memory that libqb maps for each connection to corosync (quorum, cmap, CPG); a page becomes resident when a message first passes through it and stays so, so this part grows until the rings have wrapped once, bounded by their mapped size, without any growth in connections (fds equal). RSS without them, same interval: ${rssGrowthWithoutIpc.map(pct).join(', ')}; within +${NOISE * 100}%: ${verdict(rssGrowthWithoutIpc.every((g) => g < NOISE))}.`,
+        `The IPC rings are shared memory that libqb maps for each connection to corosync (quorum, votequorum, cmap, cfg, CPG: a request, a response and an event ring of 1 MiB each, each mapped twice in a row so a message can wrap around the end). corosync's own mapping of every ring is resident from the moment a client connects, so these pages cost no memory twice; on the listener's side a page used to be counted only once a message first passed through it, so RSS crept up until every ring had wrapped once (n1: 1.1 → 4.5 MiB between 100 and 1000 changes in the last run before the change, 2026-12-05 15:54 UTC, which put whole RSS at +12.2%). The listener now maps the first mapping of every ring at connect (native/ipc_rings.h, MADV_POPULATE_READ): its RSS is at that steady state from the start. Growth in MiB, same interval: ${listeners.map((_, k) => `${((final.usage[k]!.rssKiB - first.usage[k]!.rssKiB) / 1024).toFixed(1)}`).join(', ')} MiB; RSS without the rings: ${rssGrowthWithoutIpc.map(pct).join(', ')}; within +${NOISE * 100}%: ${verdict(rssGrowthWithoutIpc.every((g) => g < NOISE))}.`,
         '',
         `Leak check: the program's data on the V8 heap after a full GC, same interval: ${dataGrowth.map(pct).join(', ')} (${dataPerChange.map((b) => `${b.toFixed(0)} B`).join(', ')} per change); within +${NOISE * 100}%: ${verdict(dataGrowth.every((g) => g < NOISE))}. Compiled code and bytecode: ${codeGrowth.map((b) => `${b >= 0 ? '+' : ''}${mibOfBytes(b)} MiB`).join(', ')} (V8 optimizes more functions as they get hot; heap snapshots taken at 100 and 1000 changes while this benchmark was written showed the growth in code objects, feedback vectors and deoptimization data, not in the program's objects).`,
         '',
