@@ -344,7 +344,16 @@ export class SandboxCluster {
   /** Wait until every node of `refs` (default all) is quorate with exactly `refs` as members. */
   async waitFormed(refs: readonly NodeRef[] = this.nodes.map((n) => n.name), opts?: WaitOptions): Promise<void> {
     const ids = refs.map((r) => this.node(r).nodeId);
-    await Promise.all(refs.map((r) => this.waitFor(r, `quorate with members [${ids.join(',')}]`, (s) => s?.quorate === true && sameMembers(s.members, ids), opts)));
+    try {
+      await Promise.all(refs.map((r) => this.waitFor(r, `quorate with members [${ids.join(',')}]`, (s) => s?.quorate === true && sameMembers(s.members, ids), opts)));
+    } catch (e) {
+      // The first node to time out names only its own log; why a node did not join is usually
+      // in the others' (the one left out, the one that kept re-forming without it).
+      const first = e instanceof Error ? e : new Error(String(e));
+      const others = refs.map((r) => this.node(r)).filter((n) => !first.message.startsWith(`node ${n.name}:`));
+      first.message += others.map((n) => `\n--- ${n.logPath}\n${tail(n.logPath, 15)}`).join('');
+      throw first;
+    }
   }
 
   /** Live state of every node (or of `refs`). */

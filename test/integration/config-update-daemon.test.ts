@@ -67,7 +67,7 @@ describeIntegration('configuration update with the daemon (issue 6 acceptance 1-
       expect(initially).toEqual(['n2']);
       const healAt = Date.now();
       await c.heal('n4');
-      await c.waitFormed(undefined, { timeoutMs: 30_000 });
+      await c.waitFormed(undefined, { timeoutMs: 120_000 });
       // Never two holders: not before the ring forms again (n4 is suspended, holding nothing)
       // and not after, when both can reach each other.
       const formedAt = Date.now();
@@ -124,7 +124,7 @@ describeIntegration('configuration update with the daemon (issue 6 acceptance 1-
     expect(sync.stdout).toMatch(/^config sync: installed config_version 3 from 198\.18\.0\.[48] /);
     await c.start('n2');
     await ls.get('n2')!.start();
-    await c.waitFormed(undefined, { timeoutMs: 30_000 });
+    await c.waitFormed(undefined, { timeoutMs: 120_000 });
     await new Promise((r) => setTimeout(r, 3000)); // corosync would have exited over a version mismatch by now
     expect(c.isRunning('n2')).toBe(true);
     await waitMaster(c, ls, 'n4');

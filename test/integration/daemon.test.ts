@@ -170,7 +170,7 @@ describeIntegration('corolistener daemon: failover (acceptance 1, 2)', () => {
     const ls = listeners();
     const t0 = Date.now();
     await c.heal('n4');
-    await c.waitFormed(undefined, { timeoutMs: 30_000 });
+    await c.waitFormed(undefined, { timeoutMs: 120_000 });
     await waitMaster(c, ls, 'n2');
     expect(callsNamed(ls.get('n4')!, 'ServiceStartCommand', t0)).toEqual([]);
     expect(callsNamed(ls.get('n2')!, 'ServiceStartCommand', t0)).toEqual([]);
@@ -319,7 +319,7 @@ describeIntegration('corolistener daemon: restarts and the node list (acceptance
     expect(suspended[0]).toMatchObject({ quorate: false });
 
     await c.start('n8');
-    await c.waitFormed(undefined, { timeoutMs: 30_000 });
+    await c.waitFormed(undefined, { timeoutMs: 120_000 });
     await waitUntil(
       'n8 reconnected and a slave again',
       async () => {

@@ -114,7 +114,7 @@ describeIntegration('operating the cluster, 3 nodes (issue 18)', () => {
     expect(slave.code, slave.stderr).toBe(0);
     expect(slave.stdout).toBe('node 8 is already out of standby: nothing written (done by node 4)\n');
     await c.heal('n8');
-    await c.waitFormed(undefined, { timeoutMs: 30_000 });
+    await c.waitFormed(undefined, { timeoutMs: 120_000 });
     await waitMaster(c, ls, 'n4');
     const prio = await cli(ls.get('n4')!, ['prio', 'set', '2', '500']);
     expect(prio.code, prio.stderr).toBe(0);
@@ -152,7 +152,7 @@ describeIntegration('operating the cluster, 3 nodes (issue 18)', () => {
     expect(refusals.map((r) => r.code)).toEqual([1, 1]);
     expect(refusals.map((r) => r.stderr).join('')).toContain('node(s) 2 not in this partition may still run their VMs untouched by maintenance');
     await c.heal('n2');
-    await c.waitFormed(undefined, { timeoutMs: 30_000 });
+    await c.waitFormed(undefined, { timeoutMs: 120_000 });
     await waitUntil('n2 quorate again', async () => (await ls.get('n2')!.status())?.report.cluster.quorate);
     const off = await cli(ls.get('n2')!, ['maintenance', 'off']);
     expect(off.code, off.stderr + diagnostics(ls)).toBe(0);
@@ -313,7 +313,7 @@ describeIntegration('a 4th node added to a running 3-node cluster and removed (i
     }
     fs.rmSync(c.confPath('n11'));
     for (const n of three) await c.start(n);
-    await c.waitFormed(three, { timeoutMs: 30_000 });
+    await c.waitFormed(three, { timeoutMs: 120_000 });
     listeners = new Map((await startListeners(c, three)).map((l) => [l.node.name, l]));
     await waitMaster(c, listeners, 'n4');
 
@@ -344,7 +344,7 @@ describeIntegration('a 4th node added to a running 3-node cluster and removed (i
     await waitMaster(c, listeners, 'n4');
     for (const l of listeners.values()) expect((await cli(l, ['-l'])).stdout.split('\n').filter((line) => / joined /.test(line))).toHaveLength(4);
     // corosync itself has the four (corosync-quorumtool, the name from --name).
-    await c.waitFormed(undefined, { timeoutMs: 30_000 });
+    await c.waitFormed(undefined, { timeoutMs: 120_000 });
 
     await l11.stop();
     listeners.delete('n11');
