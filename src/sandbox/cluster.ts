@@ -14,6 +14,7 @@ import { parseQuorumToolStatus, type QuorumToolStatus } from './quorumtool';
 import { DEFAULT_STATE_ROOT, confPathOf, hostPathOf, isClusterId, newClusterId, resolveCluster, type ClusterOptions, type ResolvedCluster, type ResolvedNode } from './spec';
 import { claimName, clusterDirs, idOfName, ownerAlive, readState, writeState, type ClusterState } from './state';
 import { cleanupStale, disownForExit, ownForExit, teardownSync } from './teardown';
+import { fileTail } from './file-tail';
 
 /** A node, by name ('n2') or corosync nodeid (2). */
 export type NodeRef = string | number;
@@ -88,14 +89,6 @@ function sameMembers(a: readonly number[], b: readonly number[]): boolean {
   const x = [...a].sort((p, q) => p - q);
   const y = [...b].sort((p, q) => p - q);
   return x.length === y.length && x.every((v, i) => v === y[i]);
-}
-
-function tail(file: string, lines: number): string {
-  try {
-    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(none)';
-  }
 }
 
 export class SandboxCluster {
@@ -240,7 +233,7 @@ export class SandboxCluster {
         if (ended.how === null) this.killPid(child.pid);
         throw new Error(
           `node ${n.name}: corosync ${ended.how !== null ? `ended (${ended.how})` : 'did not answer in time'} while starting\n` +
-            `--- ${n.outputPath}\n${tail(n.outputPath, 10)}\n--- ${n.logPath}\n${tail(n.logPath, 20)}`,
+            `--- ${n.outputPath}\n${fileTail(n.outputPath, 10)}\n--- ${n.logPath}\n${fileTail(n.logPath, 20)}`,
         );
       }
       await delay(50);
@@ -321,7 +314,7 @@ export class SandboxCluster {
       const s = await this.quorumStatus(n.name);
       if (check(s)) return s;
       if (Date.now() > deadline) {
-        throw new Error(`node ${n.name}: timed out after ${timeoutMs} ms waiting for ${what}; last status: ${JSON.stringify(s)}\n` + `--- ${n.logPath}\n${tail(n.logPath, 15)}`);
+        throw new Error(`node ${n.name}: timed out after ${timeoutMs} ms waiting for ${what}; last status: ${JSON.stringify(s)}\n${this.corosyncLogTail(n.name)}`);
       }
       await delay(opts.intervalMs ?? 100);
     }
@@ -341,6 +334,12 @@ export class SandboxCluster {
     return (await this.waitFor(ref, `members [${ids.join(',')}]`, (s) => s !== null && sameMembers(s.members, ids), opts))!;
   }
 
+  /** The last `lines` lines of node `ref`'s corosync.log ('(none)' when there is none yet). */
+  corosyncLogTail(ref: NodeRef, lines = 15): string {
+    const n = this.node(ref);
+    return `--- ${n.logPath}\n${fileTail(n.logPath, lines)}`;
+  }
+
   /** Wait until every node of `refs` (default all) is quorate with exactly `refs` as members. */
   async waitFormed(refs: readonly NodeRef[] = this.nodes.map((n) => n.name), opts?: WaitOptions): Promise<void> {
     const ids = refs.map((r) => this.node(r).nodeId);
@@ -351,7 +350,7 @@ export class SandboxCluster {
       // in the others' (the one left out, the one that kept re-forming without it).
       const first = e instanceof Error ? e : new Error(String(e));
       const others = refs.map((r) => this.node(r)).filter((n) => !first.message.startsWith(`node ${n.name}:`));
-      first.message += others.map((n) => `\n--- ${n.logPath}\n${tail(n.logPath, 15)}`).join('');
+      first.message += others.map((n) => `\n${this.corosyncLogTail(n.name)}`).join('');
       throw first;
     }
   }

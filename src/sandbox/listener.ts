@@ -21,6 +21,7 @@ import { readCalls, renderFakeVmmgrConf, type FakeVmmgrOptions, type VmmgrCall }
 import { serviceEnvironment } from './service-environment';
 import { signal, waitExited } from './procfs';
 import { isAlive } from '../util/process-identity';
+import { fileTail } from './file-tail';
 
 /** Where a sandbox listener's files are, as the node sees them. */
 export const LISTENER_FILES = {
@@ -59,14 +60,6 @@ export interface ListenerOptions {
 }
 
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function tail(file: string, lines: number): string {
-  try {
-    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(none)';
-  }
-}
 
 /** The environment without COROLISTENER_* (our flags must be what the daemon uses). */
 function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -170,7 +163,7 @@ export class SandboxListener {
 
   /** The end of the daemon's output and log, for error messages. */
   diagnostics(lines = 15): string {
-    return `--- ${this.hostPath('output')}\n${tail(this.hostPath('output'), lines)}\n--- ${this.hostPath('log')}\n${tail(this.hostPath('log'), lines)}`;
+    return `--- ${this.hostPath('output')}\n${fileTail(this.hostPath('output'), lines)}\n--- ${this.hostPath('log')}\n${fileTail(this.hostPath('log'), lines)}`;
   }
 
   /** SIGTERM (clean shutdown, effects left as they are) and wait; SIGKILL and reject after timeoutMs. */
