@@ -2,14 +2,14 @@
 // suspend starves the watchdog after quorum loss, a clean stop disarms it, and status and the
 // control socket show it all.
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CommandContext } from '../../../src/actions/command-context';
 import type { SuspendResult } from '../../../src/actions/vm-control';
 import type { WatchdogPort } from '../../../src/actions/watchdog';
 import { queryDaemon } from '../../../src/daemon/control-socket';
 import { Corolistener } from '../../../src/daemon/corolistener';
 import { parseStatusWithFencing } from '../../../src/daemon/fencing-report';
-import { captureLogger, DOC_EXAMPLE_NODES, FakeCorosync, ManualClock, RecordingActions, testDirs, type TestDirs } from './fakes';
+import { captureLogger, DOC_EXAMPLE_NODES, FakeCorosync, ManualClock, RecordingActions, testDirs, daemonPerTest } from './fakes';
 
 class FakeDevice implements WatchdogPort {
   readonly path = '/dev/watchdog';
@@ -45,16 +45,9 @@ class GatedActions extends RecordingActions {
   }
 }
 
-let dirs: TestDirs | undefined;
-let daemon: Corolistener | undefined;
 let gated: GatedActions | undefined;
-afterEach(async () => {
-  gated?.open();
-  await daemon?.stop();
-  daemon = undefined;
-  dirs?.cleanup();
-  dirs = undefined;
-});
+// A gated action still waiting would hold the daemon's stop: opened first.
+const t = daemonPerTest(() => gated?.open());
 
 async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
@@ -65,18 +58,18 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10
 }
 
 async function start(vmmgr: string, device: FakeDevice | null) {
-  dirs = testDirs(DOC_EXAMPLE_NODES, vmmgr);
+  t.dirs = testDirs(DOC_EXAMPLE_NODES, vmmgr);
   const corosync = new FakeCorosync(4);
   for (const n of DOC_EXAMPLE_NODES) corosync.versions[n.id] = 1;
   const actions = new GatedActions();
   gated = actions;
   const clock = new ManualClock();
   const { logger, lines } = captureLogger();
-  daemon = new Corolistener({
-    corosyncConf: dirs.corosyncConf,
-    vmmgrConf: dirs.vmmgrConf,
-    stateDir: dirs.stateDir,
-    socket: join(dirs.root, 'ctl.sock'),
+  t.daemon = new Corolistener({
+    corosyncConf: t.dirs.corosyncConf,
+    vmmgrConf: t.dirs.vmmgrConf,
+    stateDir: t.dirs.stateDir,
+    socket: join(t.dirs.root, 'ctl.sock'),
     logger,
     corosync,
     actions,
@@ -87,8 +80,8 @@ async function start(vmmgr: string, device: FakeDevice | null) {
     linkMonitor: null,
     ...(device === null ? {} : { watchdog: device }),
   });
-  await daemon.start();
-  return { daemon, corosync, actions, clock, lines, socket: join(dirs.root, 'ctl.sock') };
+  await t.daemon.start();
+  return { daemon: t.daemon, corosync, actions, clock, lines, socket: join(t.dirs.root, 'ctl.sock') };
 }
 
 describe('Corolistener self-fencing', () => {
@@ -119,7 +112,7 @@ describe('Corolistener self-fencing', () => {
     expect(h.lines.filter((l) => l.event === 'fencing-feed').at(-1)?.why).toBe('not quorate, every VM suspended, no master duty held');
 
     await h.daemon.stop();
-    daemon = undefined;
+    t.daemon = undefined;
     expect(device.writes.at(-1)).toBe('V');
     expect(h.lines.some((l) => l.event === 'fencing-disarmed')).toBe(true);
   });

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RetryOptions } from '../../../src/actions/retry';
 import { encodeMessage } from '../../../src/cluster/envelope';
 import { FAILURE_RECORDS } from '../../../src/cluster/messages';
@@ -10,19 +10,11 @@ import type { ConfigPublisher } from '../../../src/cluster/publisher-port';
 import type { DecisionEvent } from '../../../src/daemon/ports';
 import { parseNodeListReport } from '../../../src/daemon/report';
 import type { Role } from '../../../src/engine/types';
-import { captureLogger, corosyncConfText, DOC_EXAMPLE_NODES, FakeCorosync, FakeLink, ManualClock, RecordingActions, testDirs, type NodeConf, type TestDirs } from './fakes';
+import { captureLogger, corosyncConfText, DOC_EXAMPLE_NODES, FakeCorosync, FakeLink, ManualClock, RecordingActions, testDirs, type NodeConf, daemonPerTest, type TestDirs } from './fakes';
 
 const NODES = DOC_EXAMPLE_NODES;
 
-let dirs: TestDirs | undefined;
-let daemon: Corolistener | undefined;
-
-afterEach(async () => {
-  await daemon?.stop();
-  daemon = undefined;
-  dirs?.cleanup();
-  dirs = undefined;
-});
+const t = daemonPerTest();
 
 interface Harness {
   daemon: Corolistener;
@@ -40,7 +32,7 @@ async function startDaemon(
   localNodeId: number,
   opts: { nodes?: readonly NodeConf[]; socket?: boolean; reuse?: TestDirs; actions?: RecordingActions; retry?: RetryOptions; linkMonitor?: FakeLink } = {},
 ): Promise<Harness> {
-  dirs = opts.reuse ?? testDirs(opts.nodes ?? NODES);
+  t.dirs = opts.reuse ?? testDirs(opts.nodes ?? NODES);
   const corosync = new FakeCorosync(localNodeId);
   for (const n of opts.nodes ?? NODES) corosync.versions[n.id] = 1;
   const actions = opts.actions ?? new RecordingActions();
@@ -48,11 +40,11 @@ async function startDaemon(
   const { logger, lines } = captureLogger();
   const published: number[] = [];
   const publisher: ConfigPublisher = { publish: async ({ configVersion }) => void published.push(configVersion) };
-  daemon = new Corolistener({
-    corosyncConf: dirs.corosyncConf,
-    vmmgrConf: dirs.vmmgrConf,
-    stateDir: dirs.stateDir,
-    socket: opts.socket ? join(dirs.root, 'ctl.sock') : undefined,
+  t.daemon = new Corolistener({
+    corosyncConf: t.dirs.corosyncConf,
+    vmmgrConf: t.dirs.vmmgrConf,
+    stateDir: t.dirs.stateDir,
+    socket: opts.socket ? join(t.dirs.root, 'ctl.sock') : undefined,
     logger,
     corosync,
     actions,
@@ -65,10 +57,10 @@ async function startDaemon(
   });
   const decisions: DecisionEvent[] = [];
   const roles: Role[] = [];
-  daemon.on('decision', (d) => decisions.push(d));
-  daemon.on('role', ({ role }) => roles.push(role));
-  await daemon.start();
-  return { daemon, corosync, actions, clock, lines, decisions, roles, published, dirs };
+  t.daemon.on('decision', (d) => decisions.push(d));
+  t.daemon.on('role', ({ role }) => roles.push(role));
+  await t.daemon.start();
+  return { daemon: t.daemon, corosync, actions, clock, lines, decisions, roles, published, dirs: t.dirs };
 }
 
 async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
@@ -190,7 +182,7 @@ describe('Corolistener', () => {
     expect(first).toEqual([{ nodeIds: [8], atTakeover: true }]);
     expect(h1.actions.names()).not.toContain('nodeFailed');
     await h1.daemon.stop();
-    daemon = undefined;
+    t.daemon = undefined;
     const h2 = await startDaemon(4, { reuse: h1.dirs });
     const second: unknown[] = [];
     h2.daemon.on('nodesFailed', (e) => second.push(e));
@@ -269,7 +261,7 @@ describe('Corolistener', () => {
     await h1.daemon.settled();
     expect(h1.actions.names().filter((n) => n === 'startService')).toHaveLength(1);
     await h1.daemon.stop();
-    daemon = undefined;
+    t.daemon = undefined;
     // stopping leaves the role's effects alone
     expect(h1.actions.names()).not.toContain('stopService');
     const actions = new RecordingActions();
@@ -284,9 +276,9 @@ describe('Corolistener', () => {
   });
 
   it('a corrupt state file is quarantined and logged; the daemon starts with no history', async () => {
-    dirs = testDirs(NODES);
-    writeFileSync(join(dirs.stateDir, 'state.json'), '{"lastRole": "mas');
-    const h = await startDaemon(8, { reuse: dirs });
+    t.dirs = testDirs(NODES);
+    writeFileSync(join(t.dirs.stateDir, 'state.json'), '{"lastRole": "mas');
+    const h = await startDaemon(8, { reuse: t.dirs });
     const error = h.lines.find((l) => l.event === 'state-file');
     expect(error).toMatchObject({ level: 50 });
     expect(String(error!.movedTo)).toMatch(/state\.json\.corrupt-/);
@@ -349,10 +341,10 @@ describe('Corolistener', () => {
   });
 
   it('a state file of the wrong shape is quarantined too (never used half-checked)', async () => {
-    dirs = testDirs(NODES);
+    t.dirs = testDirs(NODES);
     const bad = JSON.stringify({ lastRole: 'boss', ringId: null, lastQuorateSeq: null, suspendedVms: [], suspendedAfterSeq: null, suspendsPending: 0, failureRecords: {} });
-    writeFileSync(join(dirs.stateDir, 'state.json'), bad);
-    const h = await startDaemon(4, { reuse: dirs });
+    writeFileSync(join(t.dirs.stateDir, 'state.json'), bad);
+    const h = await startDaemon(4, { reuse: t.dirs });
     const error = h.lines.find((l) => l.event === 'state-file');
     expect(String(error!.error)).toMatch(/state\.json: invalid state: lastRole must be one of master, slave, suspended, unknown/);
     expect(h.lines.find((l) => l.event === 'engine')).toMatchObject({ restoredRole: null });

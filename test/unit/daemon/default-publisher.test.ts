@@ -3,52 +3,45 @@
 // from `keyFile`; without a readable key the daemon still runs and says the change stayed local.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ClusterKey } from '../../../src/cluster/cluster-key';
 import { CONFIG_OFFER, isConfigMessageType, verifyConfigMessage } from '../../../src/cluster/config-messages';
 import { createMessageCodec } from '../../../src/cluster/messages';
 import { Corolistener } from '../../../src/daemon/corolistener';
-import { captureLogger, DOC_EXAMPLE_NODES, FakeCorosync, ManualClock, RecordingActions, testDirs, type TestDirs } from './fakes';
+import { captureLogger, DOC_EXAMPLE_NODES, FakeCorosync, ManualClock, RecordingActions, testDirs, daemonPerTest, type TestDirs } from './fakes';
 
-let dirs: TestDirs | undefined;
-let daemon: Corolistener | undefined;
-afterEach(async () => {
-  await daemon?.stop();
-  dirs?.cleanup();
-  daemon = undefined;
-  dirs = undefined;
-});
+const t = daemonPerTest();
 
 /** Node 2 becomes master after node 4 (the master) leaves; returns the CPG config messages it sent. */
 async function takeOverWithDefaultPublisher(keyFile: (d: TestDirs) => string) {
-  dirs = testDirs(DOC_EXAMPLE_NODES);
+  t.dirs = testDirs(DOC_EXAMPLE_NODES);
   const corosync = new FakeCorosync(2);
   for (const n of DOC_EXAMPLE_NODES) corosync.versions[n.id] = 1;
   const { logger, lines } = captureLogger();
-  daemon = new Corolistener({
-    corosyncConf: dirs.corosyncConf,
-    vmmgrConf: dirs.vmmgrConf,
-    stateDir: dirs.stateDir,
+  t.daemon = new Corolistener({
+    corosyncConf: t.dirs.corosyncConf,
+    vmmgrConf: t.dirs.vmmgrConf,
+    stateDir: t.dirs.stateDir,
     logger,
     corosync,
     actions: new RecordingActions(),
     clock: new ManualClock(),
-    keyFile: keyFile(dirs),
+    keyFile: keyFile(t.dirs),
     retry: { attempts: 1, initialDelayMs: 5, maxDelayMs: 20 },
     corosyncCheck: 'off',
   });
-  await daemon.start();
+  await t.daemon.start();
   const session = corosync.session;
   session.handlers.onGroupMembership!({ members: [2, 4, 8], joined: [2, 4, 8] });
   session.quorum(true, [2, 4, 8], 10);
-  await daemon.settled();
+  await t.daemon.settled();
   session.handlers.onGroupMembership!({ members: [2, 8], joined: [] });
   session.quorum(true, [2, 8], 11);
-  await daemon.settled();
-  expect(daemon.role).toBe('master');
+  await t.daemon.settled();
+  expect(t.daemon.role).toBe('master');
   const codec = createMessageCodec();
   const config = session.sent.map((d) => codec.decode(d)).filter((m) => isConfigMessageType(m.type));
-  return { config, lines, conf: readFileSync(dirs.corosyncConf, 'utf8') };
+  return { config, lines, conf: readFileSync(t.dirs.corosyncConf, 'utf8') };
 }
 
 describe('Corolistener default configuration publisher', () => {

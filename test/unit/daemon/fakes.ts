@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { afterEach } from 'vitest';
 import type { CommandContext } from '../../../src/actions/command-context';
 import type { ResumeResult, SuspendResult } from '../../../src/actions/vm-control';
+import type { Corolistener } from '../../../src/daemon/corolistener';
 import type { Clock, DaemonActions } from '../../../src/daemon/ports';
 import type { CorosyncHandlers, CorosyncPort, CorosyncSession } from '../../../src/daemon/corosync-port';
 
@@ -261,4 +263,26 @@ export class FakeLink extends EventEmitter<{ carrier: [boolean]; error: [Error] 
     this.carrier = carrier;
     this.emit('carrier', carrier);
   }
+}
+
+/** The daemon and directories of the running test (daemonPerTest). */
+export interface DaemonUnderTest {
+  daemon?: Corolistener;
+  dirs?: TestDirs;
+}
+
+/**
+ * Registers an afterEach that stops the test's daemon and removes its directories (after
+ * `beforeStop`, e.g. releasing a gate the daemon waits on); the test sets `daemon` and `dirs`.
+ */
+export function daemonPerTest(beforeStop?: () => void): DaemonUnderTest {
+  const t: DaemonUnderTest = {};
+  afterEach(async () => {
+    beforeStop?.();
+    await t.daemon?.stop();
+    t.daemon = undefined;
+    t.dirs?.cleanup();
+    t.dirs = undefined;
+  });
+  return t;
 }

@@ -1,26 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Corolistener } from '../../../src/daemon/corolistener';
-import { captureLogger, DOC_EXAMPLE_NODES, FakeCorosync, ManualClock, RecordingActions, testDirs, type TestDirs } from './fakes';
+import { captureLogger, DOC_EXAMPLE_NODES, FakeCorosync, ManualClock, RecordingActions, testDirs, daemonPerTest } from './fakes';
 
-let dirs: TestDirs | undefined;
-let daemon: Corolistener | undefined;
-
-afterEach(async () => {
-  await daemon?.stop();
-  daemon = undefined;
-  dirs?.cleanup();
-  dirs = undefined;
-});
+const t = daemonPerTest();
 
 /** A daemon on node 4 of the documentation's example nodes, every member's cmap version 1, its cmap reads recorded. */
 async function start(): Promise<{ corosync: FakeCorosync; reads: number[][] }> {
-  dirs = testDirs(DOC_EXAMPLE_NODES);
+  t.dirs = testDirs(DOC_EXAMPLE_NODES);
   const corosync = new FakeCorosync(4);
   for (const n of DOC_EXAMPLE_NODES) corosync.versions[n.id] = 1;
-  daemon = new Corolistener({
-    corosyncConf: dirs.corosyncConf,
-    vmmgrConf: dirs.vmmgrConf,
-    stateDir: dirs.stateDir,
+  t.daemon = new Corolistener({
+    corosyncConf: t.dirs.corosyncConf,
+    vmmgrConf: t.dirs.vmmgrConf,
+    stateDir: t.dirs.stateDir,
     logger: captureLogger().logger,
     corosync,
     actions: new RecordingActions(),
@@ -30,7 +22,7 @@ async function start(): Promise<{ corosync: FakeCorosync; reads: number[][] }> {
     reconnect: { initialMs: 200, maxMs: 1600 },
     corosyncCheck: 'off',
   });
-  await daemon.start();
+  await t.daemon.start();
   const reads: number[][] = [];
   const session = corosync.session;
   const read = session.configVersions.bind(session);
@@ -46,32 +38,32 @@ describe("members' config versions read from cmap after a membership change", ()
     const { corosync, reads } = await start();
     corosync.session.quorum(true, [2, 4, 8], 10);
     expect(reads).toEqual([[2, 4, 8]]); // none known yet: the election waits for them
-    await daemon!.settled();
+    await t.daemon!.settled();
     expect(reads).toEqual([
       [2, 4, 8],
       [2, 4, 8],
     ]);
-    expect(daemon!.nodeListReport().masterNodeId).not.toBeNull();
+    expect(t.daemon!.nodeListReport().masterNodeId).not.toBeNull();
 
     corosync.session.quorum(true, [4, 8], 11); // node 2 left: 4 and 8 stayed, their versions known
     expect(reads).toHaveLength(2); // no round trip to corosync before the decision's plan runs
-    await daemon!.settled();
+    await t.daemon!.settled();
     expect(reads.at(-1)).toEqual([4, 8]);
 
     corosync.session.quorum(true, [2, 4, 8], 12); // node 2 is back: its version is not trusted from before
     expect(reads.at(-1)).toEqual([2]);
-    await daemon!.settled();
+    await t.daemon!.settled();
     expect(reads.at(-1)).toEqual([2, 4, 8]);
   });
 
   it("a version changed in cmap still reaches the engine after the plan (a stayed member's file replaced)", async () => {
     const { corosync } = await start();
     corosync.session.quorum(true, [2, 4, 8], 10);
-    await daemon!.settled();
+    await t.daemon!.settled();
     corosync.versions[8] = 5; // no cmap notification
     corosync.session.quorum(true, [4, 8], 11);
-    await daemon!.settled();
+    await t.daemon!.settled();
     // The engine saw node 8 at version 5, newer than its own file (version 1): it waits for it.
-    expect(daemon!.nodeListReport().masterNodeId).toBeNull();
+    expect(t.daemon!.nodeListReport().masterNodeId).toBeNull();
   });
 });
