@@ -11,7 +11,7 @@ import { SUMMARY_HEADERS, summaryRow, table, verdict } from '../lib/benchmarks-m
 import { envInt, type BenchPart, type PartContext } from '../lib/part';
 import { percentile, median } from '../lib/stats';
 import { underLoad } from '../lib/cpu-hogs';
-import { buildTools, FailoverSandbox, type Contender, type Failover, type NodeUsage, type Tools, SETTLE_MS } from './sandbox';
+import { buildTools, FailoverSandbox, type Contender, type Failover, type FailoverOptions, type NodeUsage, type Tools, SETTLE_MS } from './sandbox';
 
 const REACTION_TARGET_P99_MS = 50;
 /** Issue 16: corosync's detection -> cluster IP present on the new master. */
@@ -22,7 +22,7 @@ const ms = (x: number): string => x.toFixed(1);
 const after = (f: Failover, key: keyof Failover, from: keyof Failover): number => (f[key] as number) - (f[from] as number);
 
 /** One failover in a fresh `nodes`-node cluster (see FailoverSandbox.failover). */
-async function failoverOnce(contender: Contender, nodes: number, tools: Tools, opts: { ownCpu?: boolean } = {}): Promise<Failover> {
+async function failoverOnce(contender: Contender, nodes: number, tools: Tools, opts: FailoverOptions = {}): Promise<Failover> {
   const s = await FailoverSandbox.create(contender, nodes, tools);
   try {
     return await s.failover(opts);
@@ -31,7 +31,7 @@ async function failoverOnce(contender: Contender, nodes: number, tools: Tools, o
   }
 }
 
-async function failovers(contender: Contender, nodes: number, count: number, tools: Tools, ctx: PartContext, opts: { ownCpu?: boolean } = {}): Promise<Failover[]> {
+async function failovers(contender: Contender, nodes: number, count: number, tools: Tools, ctx: PartContext, opts: FailoverOptions = {}): Promise<Failover[]> {
   const out: Failover[] = [];
   for (let i = 0; i < count; i++) {
     out.push(await failoverOnce(contender, nodes, tools, opts));
@@ -276,7 +276,7 @@ export const scalePart: BenchPart = {
     ];
     for (const { nodes: n, ownCpu, label } of sizes) {
       const nodes = n;
-      const runs = await failovers('corolistener', nodes, count, tools, ctx, { ownCpu });
+      const runs = await failovers('corolistener', nodes, count, tools, ctx, { ownCpu, usage: true });
       costRows.push(...cpuRows(label, runs));
       waiting.push(masterWaiting(`${nodes} nodes${ownCpu ? ' (new master on a CPU of its own)' : ''}`, runs));
       const m = (f: (x: Failover) => number): string => ms(median(runs.map(f)));
