@@ -76,6 +76,19 @@ function writeFileAtomic(file: string, text: string): void {
 /** Bounds a wait for the kernel's deferred link work; generous (a loaded machine), never a speed claim. */
 const OPERATIONAL_DEADLINE_MS = 120_000;
 
+/** A link as `ip -j link show` reports it (the fields the sandbox reads). */
+export interface NetnsLink {
+  ifname: string;
+  master?: string;
+  flags?: string[];
+  operstate?: string;
+}
+
+/** Every link of network namespace `netns`. */
+export async function linksIn(netns: string): Promise<NetnsLink[]> {
+  return JSON.parse(await runChecked(['ip', '-n', netns, '-j', 'link', 'show'])) as NetnsLink[];
+}
+
 /**
  * Resolves once every device named has operstate UP in `netns` (see the head of this file);
  * throws naming the devices still not up when the deadline passes.
@@ -83,7 +96,7 @@ const OPERATIONAL_DEADLINE_MS = 120_000;
 export async function waitOperational(netns: string, devices: readonly string[]): Promise<void> {
   const deadline = Date.now() + OPERATIONAL_DEADLINE_MS;
   for (;;) {
-    const links = JSON.parse(await runChecked(['ip', '-n', netns, '-j', 'link', 'show'])) as Array<{ ifname: string; operstate?: string }>;
+    const links = await linksIn(netns);
     const notUp = devices.filter((d) => links.find((l) => l.ifname === d)?.operstate !== 'UP');
     if (notUp.length === 0) return;
     if (Date.now() > deadline) {

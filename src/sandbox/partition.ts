@@ -7,24 +7,16 @@
 // connectivity() reads the hub as it is (link state and bridge of every node's veth), so a
 // monitor knows which nodes can reach each other whatever cut them off: a cut(), a partition()
 // or both.
+import { linksIn, type NetnsLink } from './build';
 import { runChecked } from './command';
 import type { NodeRef, SandboxCluster } from './cluster';
 import { HUB_BRIDGE } from './spec';
 
 const partitionBridge = (i: number): string => `hubp${i}`;
 
-interface HubLink {
-  ifname: string;
-  master?: string;
-  flags?: string[];
-  operstate?: string;
-}
+const hubLinks = (cluster: SandboxCluster): Promise<NetnsLink[]> => linksIn(cluster.hubNetns);
 
-async function hubLinks(cluster: SandboxCluster): Promise<HubLink[]> {
-  return JSON.parse(await runChecked(['ip', '-n', cluster.hubNetns, '-j', 'link', 'show'])) as HubLink[];
-}
-
-async function ensureBridge(cluster: SandboxCluster, name: string, existing: readonly HubLink[]): Promise<void> {
+async function ensureBridge(cluster: SandboxCluster, name: string, existing: readonly NetnsLink[]): Promise<void> {
   if (!existing.some((l) => l.ifname === name)) {
     await runChecked(['ip', '-n', cluster.hubNetns, 'link', 'add', name, 'type', 'bridge']);
   }
